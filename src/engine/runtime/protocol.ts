@@ -1,0 +1,254 @@
+/**
+ * The worker protocol: every message that crosses the pipes between Node and a CPython worker.
+ * Mirrored by src/engine/python/pse/_protocol.py — change both together.
+ *
+ * Framing (see framing.ts): u32le length, u32le header length, JSON header, blobs.
+ * A field typed `Blob` holds an index into the frame's blobs; binary data never goes through JSON.
+ */
+
+/** Index of a blob in the frame that carries the header. */
+export type Blob = number;
+
+/** One entry of a template line map: generated Python line → template line and column (1-based). */
+export type LineMapEntry = [pyLine: number, tplLine: number, tplCol: number];
+
+export interface LocatedError {
+  stage: 'config' | 'lex' | 'parse' | 'codegen' | 'python' | 'runtime';
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+  excerpt?: string;
+}
+
+// ---------------------------------------------------------------- Node → Python
+
+export interface InitMsg {
+  t: 'init';
+  worker: number;
+  appRoot: string;
+  config: WorkerConfig;
+}
+
+/** What a worker needs of pse.conf (already validated by Node). */
+export interface WorkerConfig {
+  path: string[]; // [Main] Path, absolute
+  includePath: string[]; // [Main] IncludePath, absolute
+  pluginPath: string; // absolute
+  tagModules: string[];
+  autoEscape: boolean;
+  memoryCacheSize: number;
+  maxBuffer: number;
+  showTracebacks: boolean;
+  exceptionHook: string | null;
+  /** `[plugins.<name>]` sections as written: option → {value, line}. */
+  plugins: Record<string, Record<string, { value: string; line: number }>>;
+  /** the pse.conf path, for messages about plugin options */
+  confFile: string;
+  session: { cookieName: string; cookieSecure: boolean };
+  version: string;
+}
+
+export type FormValue =
+  | string
+  | { filename: string; type: string; file?: string; blob?: Blob; size: number };
+
+export interface SessionIn {
+  id: string;
+  /** namespace name → pickle blob ('' is the standard dictionary) */
+  ns: Record<string, Blob>;
+}
+
+export interface ReqMsg {
+  t: 'req';
+  id: number;
+  /** absolute path of the servlet's .pt */
+  servlet: string;
+  /** Studio preview: unsaved text, used instead of the files and never cached */
+  override?: { pt?: CompiledSource; py?: string };
+  method: string;
+  url: string; // path + query as received
+  path: string; // decoded URL path
+  query: string;
+  headers: [string, string][];
+  remote: [string, number];
+  local: [string, number];
+  /** parsed urlencoded / multipart fields, in order; repeated names repeat */
+  form: [string, FormValue][];
+  /** raw body: a blob, or a spooled temporary file */
+  body?: Blob | { file: string };
+  session: SessionIn | null;
+  /** dry run: `save()` and the end commit nothing */
+  dry: boolean;
+}
+
+export interface CompiledSource {
+  py: string;
+  map: LineMapEntry[];
+  file: string;
+}
+
+export interface CheckMsg {
+  t: 'check';
+  id: number;
+  sources: { name: string; code: string }[];
+}
+
+export interface AdminMsg {
+  t: 'admin';
+  id: number;
+  op: 'set' | 'delete' | 'clear' | 'restore';
+  /** the namespace's current pickle (absent: empty dict) */
+  pickle?: Blob;
+  key?: string; // Python literal of the key for set/delete
+  literal?: string; // Python literal of the value for set
+  /** restore: a pickle recorded in the journal */
+  from?: Blob;
+}
+
+export interface ReplyMsg {
+  t: 'reply';
+  to: number;
+  ok: boolean;
+  error?: LocatedError | { message: string };
+  source?: CompiledSource;
+}
+
+export interface StopMsg {
+  t: 'stop';
+}
+
+export type ToWorker = InitMsg | ReqMsg | CheckMsg | AdminMsg | ReplyMsg | StopMsg;
+
+// ---------------------------------------------------------------- Python → Node
+
+export interface ReadyMsg {
+  t: 'ready';
+  pid: number;
+  python: string;
+  tags: string[];
+  plugins: string[];
+  issues: LocatedError[];
+}
+
+export interface FatalMsg {
+  t: 'fatal';
+  message: string;
+  issues?: LocatedError[];
+}
+
+export interface BeatMsg {
+  t: 'beat';
+}
+
+/** A typed JSON picture of a Python value, capped in depth and size. */
+export type Preview =
+  | { t: 'str'; v: string; more?: number }
+  | { t: 'int'; v: string }
+  | { t: 'float'; v: number | string }
+  | { t: 'bool'; v: boolean }
+  | { t: 'none' }
+  | { t: 'bytes'; v: string; len: number }
+  | { t: 'list' | 'tuple' | 'set' | 'frozenset'; v: Preview[]; more?: number }
+  | { t: 'dict'; v: [string, Preview][]; more?: number }
+  | { t: 'datetime' | 'date' | 'time'; v: string }
+  | { t: 'object'; type: string; repr: string }
+  | { t: 'cut' };
+
+export interface SessionOut {
+  id: string;
+  /** created by this request (was not in the store) */
+  created: boolean;
+  /** namespaces whose pickled bytes changed: name → pickle blob */
+  changed: Record<string, Blob>;
+  /** preview of each namespace the request loaded (changed or not) */
+  previews: Record<string, Preview>;
+  deleted: string[];
+  regenerated?: string; // the new id
+  invalidated?: boolean;
+}
+
+export interface SourceCall {
+  t: 'call';
+  cid: number;
+  job: number;
+  op: 'source';
+  path: string;
+}
+
+export interface SaveCall {
+  t: 'call';
+  cid: number;
+  job: number;
+  op: 'save';
+  session: SessionOut;
+}
+
+export type CallMsg = SourceCall | SaveCall;
+
+export interface ChunkMsg {
+  t: 'chunk';
+  job: number;
+  head?: { status: number; headers: [string, string][] };
+  data: Blob;
+}
+
+export interface LogMsg {
+  t: 'log';
+  job?: number;
+  level: 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR';
+  msg: string;
+}
+
+export interface TraceFrame {
+  file: string;
+  line: number;
+  col?: number;
+  name: string;
+  source?: string;
+  /** 'template' frames were mapped from generated code to the .pt */
+  kind: 'template' | 'module' | 'other';
+}
+
+export interface ServletError {
+  type: string;
+  message: string;
+  frames: TraceFrame[];
+  text: string; // formatted traceback, template lines
+  html?: string; // from ExceptionHook.html_traceback
+}
+
+export interface ResMsg {
+  t: 'res';
+  id: number;
+  status: number;
+  headers: [string, string][];
+  body: Blob;
+  /** true when chunks were sent: body holds only the rest */
+  streamed: boolean;
+  /** pse.cache: epoch seconds until which the output may be served from the cache */
+  cacheUntil?: number;
+  session?: SessionOut;
+  /** the servlet raised: status is 500 (or ExceptionHook's) and the session is rolled back */
+  error?: ServletError;
+  /** number of save() calls that committed */
+  saves: number;
+}
+
+export interface DoneMsg {
+  t: 'done';
+  id: number;
+  ok: boolean;
+  error?: { message: string; line?: number; col?: number };
+  /** check: syntax errors per source name, Python line/col */
+  errors?: { name: string; line: number; col: number; message: string }[];
+  /** admin: the new pickle and its preview */
+  pickle?: Blob;
+  preview?: Preview;
+}
+
+export type FromWorker = ReadyMsg | FatalMsg | BeatMsg | CallMsg | ChunkMsg | LogMsg | ResMsg | DoneMsg;
+
+/** Exit codes a worker uses on purpose (gunicorn's convention). */
+export const EXIT_BOOT_FAILED = 3;
+export const EXIT_PARENT_GONE = 4;
