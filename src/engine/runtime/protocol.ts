@@ -247,7 +247,15 @@ export interface DoneMsg {
   preview?: Preview;
 }
 
-export type FromWorker = ReadyMsg | FatalMsg | BeatMsg | CallMsg | ChunkMsg | LogMsg | ResMsg | DoneMsg;
+export type FromWorker =
+  | ReadyMsg
+  | FatalMsg
+  | BeatMsg
+  | CallMsg
+  | ChunkMsg
+  | LogMsg
+  | ResMsg
+  | DoneMsg;
 
 /** Exit codes a worker uses on purpose (gunicorn's convention). */
 export const EXIT_BOOT_FAILED = 3;

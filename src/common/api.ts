@@ -1,0 +1,148 @@
+/**
+ * The Studio API, declared once. `src/main/service` implements it on an Engine; the renderer
+ * consumes it through `toService` (src/common/rpc.ts) over Electron IPC or a WebSocket and cannot
+ * tell the two apart. Methods return promises; events are `on<Name>` properties.
+ * Everything here is plain data (JSON-safe): it crosses a process boundary.
+ */
+import type { NamespaceChange } from './types/journal.js';
+import type { SessionSummary } from './types/session.js';
+
+export type { NamespaceChange, SessionSummary };
+
+/** Unsubscribes a listener. */
+export interface Disposable {
+  dispose(): void;
+}
+
+/** An event: call it with a listener, dispose the result to stop listening. */
+export type Event<T> = (listener: (e: T) => void) => Disposable;
+
+/** An error with its place in a file (template, code module, pse.conf). Paths are app-relative. */
+export interface LocatedProblem {
+  stage: 'config' | 'lex' | 'parse' | 'codegen' | 'python' | 'runtime';
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+  excerpt?: string;
+}
+
+export interface WorkspaceInfo {
+  /** absolute path of the application folder (shown, never sent back as a path) */
+  root: string;
+  name: string;
+  /** true when the engine is in production mode */
+  production: boolean;
+}
+
+export interface TreeEntry {
+  /** app-relative, '/'-separated */
+  path: string;
+  kind: 'file' | 'dir';
+}
+
+export interface FileContent {
+  path: string;
+  text: string;
+  mtimeMs: number;
+}
+
+export interface FileChange {
+  kind: 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir';
+  path: string;
+}
+
+export type PreviewSessionChoice =
+  | { kind: 'none' }
+  | { kind: 'fresh' }
+  | { kind: 'existing'; id: string };
+
+export interface PreviewRequest {
+  /** the active file: a servlet's `.pt`, or its code module `.py` */
+  path: string;
+  /** unsaved editor text by app-relative path (the servlet's template and code module) */
+  overrides: Record<string, string>;
+  method: 'GET' | 'POST';
+  /** query string without '?' */
+  query: string;
+  /** urlencoded form fields for POST, in order */
+  form: [string, string][];
+  cookies: Record<string, string>;
+  session: PreviewSessionChoice;
+}
+
+export interface TraceFrameDto {
+  file: string;
+  line: number;
+  col?: number;
+  name: string;
+  source?: string;
+  kind: 'template' | 'module' | 'other';
+}
+
+export interface PreviewError {
+  type: string;
+  message: string;
+  frames: TraceFrameDto[];
+  text: string;
+}
+
+export interface PreviewResult {
+  status: number;
+  headers: [string, string][];
+  /** URL of the rendered document on the preview origin (sandboxed iframe src) */
+  documentUrl: string;
+  /** the response body as text, for tests and the "source" view */
+  body: string;
+  error?: PreviewError;
+  /** compile errors of the servlet (nothing ran) */
+  problems: LocatedProblem[];
+  /** what the page would have changed in the session: never committed */
+  pending: NamespaceChange[];
+  sessionId?: string;
+  ms: number;
+}
+
+export interface ServerStatus {
+  running: boolean;
+  port?: number;
+  url?: string;
+}
+
+export interface LogLine {
+  time: number;
+  kind: 'access' | 'error' | 'info';
+  text: string;
+}
+
+export interface StudioApi {
+  getWorkspace(): Promise<WorkspaceInfo>;
+  listTree(): Promise<TreeEntry[]>;
+  readFile(path: string): Promise<FileContent>;
+  writeFile(path: string, text: string): Promise<FileContent>;
+  createFile(path: string, kind: 'file' | 'dir'): Promise<void>;
+  renamePath(from: string, to: string): Promise<void>;
+  deletePath(path: string): Promise<void>;
+  /** template and Python syntax errors of unsaved text */
+  compileCheck(path: string, text: string): Promise<LocatedProblem[]>;
+  /** a dry run of the servlet of `path` through the embedded engine */
+  preview(req: PreviewRequest): Promise<PreviewResult>;
+  listSessions(): Promise<SessionSummary[]>;
+  serverStatus(): Promise<ServerStatus>;
+  startServer(port: number): Promise<ServerStatus>;
+  stopServer(): Promise<ServerStatus>;
+
+  onFileChange: Event<FileChange>;
+  onLog: Event<LogLine>;
+  onServerStatus: Event<ServerStatus>;
+}
+
+/** Names of StudioApi's events (`on<Name>`). */
+export type EventName = {
+  [K in keyof StudioApi]: K extends `on${string}` ? K : never;
+}[keyof StudioApi];
+
+/** Names of StudioApi's calls. */
+export type CommandName = Exclude<keyof StudioApi, EventName>;
+
+export type EventPayload<E extends EventName> = StudioApi[E] extends Event<infer T> ? T : never;

@@ -1,0 +1,107 @@
+/**
+ * Request-journal DTOs shared by the engine and PSE Studio. Plain data: no Node, no DOM.
+ */
+import type { PreviewValue } from './session.js';
+
+export type JournalOutcome =
+  /** the request succeeded and its session changes were committed */
+  | 'committed'
+  /** the request failed: its changes (after the last save) were discarded */
+  | 'rolled_back'
+  /** the request failed after one or more save() calls: only the saved part stayed */
+  | 'partially_committed'
+  /** the request changed no session data */
+  | 'read_only'
+  /** a Studio dry run: nothing was committed, by design */
+  | 'preview'
+  /** an admin change made from Studio (or the admin API) */
+  | 'edited';
+
+/** Top-level keys of a dictionary, by their preview text. */
+export interface KeyDiff {
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+export interface NamespaceChange {
+  name: string;
+  /** null: the namespace did not exist before */
+  before: PreviewValue | null;
+  /** null: the namespace was deleted */
+  after: PreviewValue | null;
+  diff: KeyDiff;
+  /** version after the commit (absent when nothing was committed) */
+  version?: number;
+}
+
+export interface SavePoint {
+  /** milliseconds since the request started */
+  at: number;
+  changes: NamespaceChange[];
+}
+
+export interface RollbackCause {
+  kind: 'exception' | 'crash' | 'timeout' | 'lock_timeout' | 'error';
+  type?: string;
+  message: string;
+  /** the template or code line that raised */
+  file?: string;
+  line?: number;
+  col?: number;
+  source?: string;
+}
+
+export interface RecordedRequest {
+  headers: [string, string][];
+  cookies: Record<string, string>;
+  form: [string, string][];
+  /** request body as text, capped (see bodyCap); absent for no body */
+  body?: string;
+  bodyTruncated?: boolean;
+}
+
+export interface RecordedResponse {
+  status: number;
+  headers: [string, string][];
+  body?: string;
+  bodyTruncated?: boolean;
+}
+
+export interface JournalEntry {
+  serial: number;
+  /** epoch milliseconds when the request started */
+  time: number;
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+  durationMs: number;
+  worker: number | null;
+  sessionId: string | null;
+  lockWaitMs: number;
+  outcome: JournalOutcome;
+  /** namespaces whose committed state changed (for `edited`: the edited namespaces) */
+  changes: NamespaceChange[];
+  saves: SavePoint[];
+  cause?: RollbackCause;
+  /** what a failed request would have changed (when the worker reported it) */
+  discarded?: NamespaceChange[];
+  request?: RecordedRequest;
+  response?: RecordedResponse;
+  /** namespaces whose pickles were recorded: restorable as 'before' / 'after' */
+  restorable: { name: string; before: boolean; after: boolean }[];
+  /** for `edited`: what the admin did */
+  edit?: string;
+}
+
+export interface JournalQuery {
+  /** entries with serial < before (paging backwards); default: the newest */
+  before?: number;
+  /** default 100, at most 1000 */
+  limit?: number;
+  sessionId?: string;
+  outcome?: JournalOutcome;
+  /** substring of the path */
+  path?: string;
+}

@@ -1,0 +1,102 @@
+/**
+ * SessionService: sessions, journal and admin API put together for one app — what `Engine`
+ * holds. It opens the store and the journal under the app (`[plugins.session] File`,
+ * `.pse/journal.sqlite`), serves the engine's session seam (`open`), records each request in
+ * the journal, and exposes the admin API and live events to Studio.
+ */
+import path from 'node:path';
+import type { RecordedRequest, RecordedResponse } from '../../common/types/journal.js';
+import type { PseConfig } from '../config/types.js';
+import { Journal } from '../journal/journal.js';
+import { requestDraft, type Failure, type RequestFacts } from '../journal/record.js';
+import { SessionEvents } from '../session/events.js';
+import {
+  SessionManager,
+  type OpenRequest,
+  type SessionTicket,
+  type SessionTrace,
+} from '../session/manager.js';
+import { SqliteSessionStore } from '../session/sqlite-store.js';
+import type { SessionStore } from '../session/store.js';
+import { SessionAdmin, type PickleEditor } from './admin.js';
+import type { JournalEntry } from '../../common/types/journal.js';
+
+export interface SessionServiceOptions {
+  store: SessionStore;
+  journal: Journal;
+  events: SessionEvents;
+  session: PseConfig['session'];
+  editor: () => PickleEditor;
+  now?: () => number;
+}
+
+export class SessionService {
+  readonly manager: SessionManager;
+  readonly journal: Journal;
+  readonly events: SessionEvents;
+  readonly admin: SessionAdmin;
+  private readonly store: SessionStore;
+
+  constructor(o: SessionServiceOptions) {
+    this.store = o.store;
+    this.journal = o.journal;
+    this.events = o.events;
+    this.manager = new SessionManager({
+      store: o.store,
+      options: o.session,
+      events: o.events,
+      ...(o.now ? { now: o.now } : {}),
+    });
+    this.admin = new SessionAdmin({
+      manager: this.manager,
+      journal: o.journal,
+      editor: o.editor,
+      events: o.events,
+    });
+  }
+
+  /** The app's SQLite store and journal (`[Studio] JournalSize` entries; 0 = no journal). */
+  static open(config: PseConfig, editor: () => PickleEditor): SessionService {
+    const events = new SessionEvents();
+    const store = new SqliteSessionStore({ file: config.session.file });
+    let journal: Journal;
+    try {
+      journal = new Journal({
+        file: path.join(config.appRoot, '.pse', 'journal.sqlite'),
+        size: config.studio.journalSize,
+        events,
+      });
+    } catch (err) {
+      void store.close();
+      throw err;
+    }
+    return new SessionService({ store, journal, events, session: config.session, editor });
+  }
+
+  open(req: OpenRequest): Promise<SessionTicket> {
+    return this.manager.open(req);
+  }
+
+  /** Announces a request (live views); returns its journal serial. */
+  started(facts: Pick<RequestFacts, 'time' | 'method' | 'path' | 'query'>): number {
+    const serial = this.journal.takeSerial();
+    if (this.events.has('requestStarted')) this.events.emit('requestStarted', { serial, ...facts });
+    return serial;
+  }
+
+  /** Records a finished request in the journal (and emits requestFinished). */
+  finished(
+    serial: number,
+    facts: RequestFacts,
+    trace: SessionTrace | null,
+    failure: Failure | null,
+    io?: { request?: RecordedRequest; response?: RecordedResponse },
+  ): JournalEntry {
+    return this.journal.record(requestDraft(facts, trace, failure, io), serial);
+  }
+
+  async close(): Promise<void> {
+    this.journal.close();
+    await this.store.close();
+  }
+}

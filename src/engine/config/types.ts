@@ -1,0 +1,63 @@
+/** The typed picture of pse.conf, with every default filled in and every path absolute. */
+
+export interface MainConfig {
+  /** extra sys.path entries */
+  path: string[];
+  /** folders searched by pse.include / pse.call */
+  includePath: string[];
+  pluginPath: string;
+  tagModules: string[];
+  autoEscape: boolean;
+  /** compiled servlets kept per worker */
+  memoryCacheSize: number;
+  /** bytes of page output buffered before the worker starts streaming; 0 = no limit */
+  maxBuffer: number;
+  /** request bodies above this many bytes get 413 */
+  maxBody: number;
+  /** where pse.cache output is also kept on disk; null = memory only */
+  outputCacheDir: string | null;
+  workers: number;
+  pythonExecutable: string;
+  /** seconds */
+  requestTimeout: number;
+  showTracebacks: boolean;
+  exceptionHook: string | null;
+}
+
+export interface SessionConfig {
+  enabled: boolean;
+  type: 'sqlite';
+  /** absolute path of the SQLite file */
+  file: string;
+  cookieName: string;
+  /** minutes from the last access; 0 = a browser-session cookie */
+  cookieExpires: number;
+  cookieSecure: boolean;
+  /** minutes a session is kept after its last access */
+  timeout: number;
+  /** chance in 1000 that a request triggers a sweep */
+  collectionProbability: number;
+  /** seconds a request waits for its session */
+  lockTimeout: number;
+}
+
+export interface StudioConfig {
+  /** requests kept in the journal */
+  journalSize: number;
+}
+
+export type RawPluginOptions = Record<string, { value: string; line: number }>;
+
+export interface PseConfig {
+  appRoot: string;
+  /** absolute path of pse.conf (which may not exist) */
+  confFile: string;
+  /** false when the app has no pse.conf and everything is a default */
+  fromFile: boolean;
+  production: boolean;
+  main: MainConfig;
+  session: SessionConfig;
+  studio: StudioConfig;
+  /** `[plugins.<name>]` sections other than session, as written, for the Python plugins */
+  plugins: Record<string, RawPluginOptions>;
+}

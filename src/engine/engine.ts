@@ -1,0 +1,618 @@
+/**
+ * Engine: the composition root. It owns the configuration, the CPython worker pool, the HTTP
+ * core, the output cache, the logs and the file watcher. The CLI (`pse serve`, `pse run`) and
+ * PSE Studio (in-process) both drive an app through this class only.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig, toWorkerConfig, type PseConfig } from './config/index.js';
+import { AppWatcher, type WatchAction } from './config/watch.js';
+import { formatAccess, formatError } from './http/access-log.js';
+import { HttpApp, type ServletRequest } from './http/app.js';
+import { ChunkQueue } from './http/chunk-queue.js';
+import { errorPage, servletErrorPage } from './http/error-pages.js';
+import { HttpError } from './http/http-error.js';
+import { LogFiles } from './http/log-files.js';
+import { listen, type RunningServer } from './http/node-adapter.js';
+import { OutputCache } from './http/output-cache.js';
+import type { HeaderList, HttpRequest, HttpResponse, RequestRecord } from './http/types.js';
+import type { CompiledSource, LocatedError, ServletError } from './runtime/protocol.js';
+import { WorkerFailure, WorkerPool, type RunHooks, type RunInput, type RunResult, type SessionResult } from './runtime/pool.js';
+import { resolvePython } from './runtime/python.js';
+import { SessionService } from './api/session-service.js';
+import { recordRequest, recordResponse, type Failure } from './journal/record.js';
+import type { SessionTrace } from './session/manager.js';
+import { TemplateSources } from './runtime/sources.js';
+import { compileTemplate, mapSyntaxErrors } from './template/index.js';
+
+export interface LogLine {
+  kind: 'access' | 'error' | 'info';
+  text: string;
+}
+
+/** Receives every log line (besides the files under `.pse/` and the 'log' event). */
+export type LogSink = (line: LogLine) => void;
+
+export interface EngineOptions {
+  /** ShowTracebacks defaults to no */
+  production?: boolean;
+  /** overrides [Main] PythonExecutable */
+  python?: string;
+  /** overrides [Main] Workers */
+  workers?: number;
+  log?: LogSink;
+  /** watch the app for changes (default true) */
+  watch?: boolean;
+  /** write access.log and error.log under APP/.pse/ (default true) */
+  logFiles?: boolean;
+}
+
+export interface EngineRequest {
+  method: string;
+  /** path + query */
+  url: string;
+  headers?: Record<string, string | string[] | undefined>;
+  body?: Buffer | string;
+  remote?: [string, number];
+  /** Studio: run with unsaved text (absolute path → text) and commit nothing */
+  preview?: { overrides?: Record<string, string>; dry: true };
+}
+
+export interface EngineResponse {
+  status: number;
+  headers: HeaderList;
+  body: Buffer;
+  worker?: number;
+  /** the servlet raised (frames already mapped to template and code-module lines) */
+  error?: ServletError;
+  /** the preview's unsaved text did not compile */
+  problems: LocatedError[];
+  cached: boolean;
+  durationMs: number;
+}
+
+export interface ReloadEvent {
+  reason: string;
+  /** 'config': pse.conf was re-read and the workers replaced; 'workers': workers restarted */
+  scope: 'config' | 'workers';
+}
+
+interface EngineEvents {
+  request: [RequestRecord];
+  log: [LogLine];
+  reload: [ReloadEvent];
+  'config-error': [LocatedError[]];
+}
+
+// ------------------------------------------------------------------------------- session seam
+/**
+ * SESSION SEAM — filled in by the sessions engineer (src/engine/session/manager.ts fits it).
+ * Before dispatch the request's session is opened (FIFO lock + load); `save` serves
+ * `session.save()`; `finish` commits or rolls back and unlocks, exactly once per request.
+ */
+export interface SessionTicketLike {
+  readonly session: { id: string; ns: Map<string, Buffer> } | null;
+  save(s: SessionResult): Promise<void>;
+  finish(outcome: { ok: boolean; session?: SessionResult }): Promise<{ setCookie?: string[] }>;
+}
+
+export interface SessionGate {
+  open(req: { cookieHeader?: string; dry?: boolean }): Promise<SessionTicketLike>;
+  close(): Promise<void>;
+}
+
+const NO_SESSION: SessionTicketLike = {
+  session: null,
+  save: () => Promise.reject(new Error('sessions are not enabled in this engine')),
+  finish: () => Promise.resolve({}),
+};
+
+/** The app's session store, journal and admin API (null when `[plugins.session] Enabled = no`). */
+function openSessions(config: PseConfig, pool: () => WorkerPool): SessionService | null {
+  return config.session.enabled ? SessionService.open(config, pool) : null;
+}
+
+/** What the journal keeps of one request. */
+interface JournalRun {
+  serial: number;
+  time: number;
+  started: number;
+  lockWaitMs: number;
+}
+// ------------------------------------------------------------------------------ end of seam
+
+/** A template compiled from unsaved text, kept with what maps Python syntax errors back to it. */
+interface CompiledText extends CompiledSource {
+  cols: number[];
+  source: string;
+}
+
+function compileText(file: string, source: string, tags: ReadonlySet<string>): CompiledText | LocatedError {
+  const out = compileTemplate(source, { file, tags });
+  if (out.ok) return { py: out.py, map: out.map, cols: out.cols, file, source };
+  const e = out.errors[0];
+  if (!e) return { stage: 'parse', file, line: 1, col: 1, message: 'the template does not compile (no reason given)' };
+  return plainError(e);
+}
+
+function plainError(e: LocatedError): LocatedError {
+  const out: LocatedError = { stage: e.stage, file: e.file, line: e.line, col: e.col, message: e.message };
+  if (e.excerpt !== undefined) out.excerpt = e.excerpt;
+  return out;
+}
+
+interface Preview {
+  overrides: Record<string, string>;
+}
+
+export class Engine {
+  readonly appRoot: string;
+  config: PseConfig;
+  readonly production: boolean;
+  python: string;
+  /** custom tag and plugin names the workers registered */
+  tags: string[] = [];
+  plugins: string[] = [];
+
+  private pool: WorkerPool;
+  private readonly sources: TemplateSources;
+  private readonly app: HttpApp;
+  private cache: OutputCache;
+  private sessions: SessionService | null;
+  private readonly events = new EventEmitter();
+  private readonly previews = new WeakMap<HttpRequest, Preview>();
+  private server: RunningServer | null = null;
+  private watcher: AppWatcher | null = null;
+  private logFiles: LogFiles | null;
+  private closed = false;
+  private reloading: Promise<void> = Promise.resolve();
+
+  private constructor(
+    config: PseConfig,
+    python: string,
+    pool: WorkerPool,
+    sources: TemplateSources,
+    private readonly opts: EngineOptions,
+    private readonly tmpDir: string,
+  ) {
+    this.appRoot = config.appRoot;
+    this.config = config;
+    this.production = opts.production ?? false;
+    this.python = python;
+    this.pool = pool;
+    this.sources = sources;
+    this.cache = new OutputCache(config.main.outputCacheDir);
+    this.sessions = openSessions(config, () => this.pool);
+    this.logFiles = opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse'));
+    this.app = new HttpApp({
+      root: config.appRoot,
+      body: () => ({ maxBody: this.config.main.maxBody, spoolThreshold: 256 * 1024, tmpDir: this.tmpDir }),
+      runServlet: (s) => this.runServlet(s),
+      onRecord: (r) => this.record(r),
+    });
+  }
+
+  /** Reads pse.conf (defaults when absent), resolves Python, boots the workers. */
+  static async open(appRoot: string, opts: EngineOptions = {}): Promise<Engine> {
+    const config = await loadConfig(appRoot, { production: opts.production });
+    const python = await resolvePython(opts.python ?? config.main.pythonExecutable, pythonPlace(config));
+    const sources = new TemplateSources(compileTemplate);
+    const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'pse-uploads-'));
+    const pool = Engine.makePool(config, python.executable, sources, opts);
+    const engine = new Engine(config, python.executable, pool, sources, opts, tmpDir);
+    try {
+      await engine.startPool(pool);
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+    if (opts.watch !== false) engine.watcher = new AppWatcher(engine.appRoot, () => engine.config, (a) => engine.onChange(a));
+    return engine;
+  }
+
+  private static makePool(config: PseConfig, python: string, sources: TemplateSources, opts: EngineOptions): WorkerPool {
+    return new WorkerPool({
+      python,
+      workers: opts.workers ?? config.main.workers,
+      appRoot: config.appRoot,
+      config: toWorkerConfig(config),
+      requestTimeoutMs: config.main.requestTimeout * 1000,
+      sources: sources.provide,
+    });
+  }
+
+  private async startPool(pool: WorkerPool): Promise<void> {
+    pool.on('log', (level, msg, worker) => this.log(level === 'ERROR' || level === 'WARNING' ? 'error' : 'info', `${worker === undefined ? '' : `w${worker} `}${level} ${msg}`));
+    pool.on('tags', (tags) => {
+      this.tags = tags;
+      this.sources.setTags(tags);
+    });
+    const info = await pool.start();
+    // Plugin options are validated in Python: a bad one makes pse.conf as broken as a bad [Main].
+    if (info.issues.length > 0) {
+      await pool.stop();
+      throw new ConfigError(info.issues);
+    }
+    this.tags = info.tags;
+    this.plugins = info.plugins;
+    this.sources.setTags(info.tags);
+  }
+
+  on<E extends keyof EngineEvents>(event: E, listener: (...args: EngineEvents[E]) => void): this {
+    this.events.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  off<E extends keyof EngineEvents>(event: E, listener: (...args: EngineEvents[E]) => void): this {
+    this.events.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** An in-process request: the same path as over HTTP (tests, `pse run`, Studio preview and replay). */
+  async handle(req: EngineRequest): Promise<EngineResponse> {
+    const started = performance.now();
+    const headers: Record<string, string | string[] | undefined> = {};
+    for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+    const body = typeof req.body === 'string' ? Buffer.from(req.body) : req.body;
+    if (body && headers['content-length'] === undefined) headers['content-length'] = String(body.length);
+    const httpReq: HttpRequest = {
+      method: req.method.toUpperCase(),
+      url: req.url,
+      headers,
+      body: body && body.length > 0 ? body : undefined,
+      remote: req.remote ?? ['127.0.0.1', 0],
+      local: ['127.0.0.1', this.server?.port ?? 0],
+    };
+    const problems: LocatedError[] = [];
+    if (req.preview) this.previews.set(httpReq, { overrides: req.preview.overrides ?? {} });
+    const res = await this.app.handle(httpReq);
+    const out = await collect(res.body);
+    if (res.problems) problems.push(...res.problems);
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: httpReq.method === 'HEAD' ? Buffer.alloc(0) : out,
+      worker: res.worker,
+      error: res.servletError,
+      problems,
+      cached: res.cached ?? false,
+      durationMs: performance.now() - started,
+    };
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
+    if (this.server) throw new Error(`the engine is already listening at ${this.server.url}`);
+    this.server = await listen((req) => this.app.handle(req), port, host);
+    this.log('info', `serving ${this.appRoot} at ${this.server.url}`);
+    return { url: this.server.url, port: this.server.port };
+  }
+
+  async unlisten(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    await s?.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.watcher?.close();
+    await this.unlisten();
+    await this.reloading.catch(() => undefined);
+    await this.pool.stop();
+    await this.sessions?.close();
+    await this.logFiles?.close();
+    await rm(this.tmpDir, { recursive: true, force: true });
+  }
+
+  /** Template errors and Python syntax errors (at template lines) of unsaved text, for editor markers. */
+  async compileCheck(file: string, text: string): Promise<LocatedError[]> {
+    const abs = path.resolve(this.appRoot, file);
+    if (abs.endsWith('.pt')) {
+      const compiled = compileText(abs, text, this.sources.tags);
+      if ('message' in compiled) return [compiled];
+      const errors = await this.pool.check([{ name: abs, code: compiled.py }]);
+      return mapSyntaxErrors(errors, compiled, { file: abs, source: text }).map(plainError);
+    }
+    if (abs.endsWith('.py')) {
+      const errors = await this.pool.check([{ name: abs, code: text }]);
+      return errors.map((e) => ({ stage: 'python', file: abs, line: e.line, col: e.col, message: e.message }));
+    }
+    return [];
+  }
+
+  /** Restart the workers gracefully (new code of helper modules, tag modules, plugins). */
+  restartWorkers(reason: string): Promise<void> {
+    return this.pool.restart(reason).then(() => {
+      this.events.emit('reload', { reason, scope: 'workers' } satisfies ReloadEvent);
+    });
+  }
+
+  /** Re-read pse.conf. A broken file keeps the running configuration and reports where it is wrong. */
+  reloadConfig(reason = 'pse.conf changed'): Promise<void> {
+    this.reloading = this.reloading.then(() => this.doReload(reason)).catch((err: unknown) => {
+      this.log('error', `reload failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    return this.reloading;
+  }
+
+  private async doReload(reason: string): Promise<void> {
+    if (this.closed) return;
+    let config: PseConfig;
+    try {
+      config = await loadConfig(this.appRoot, { production: this.production });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.log('error', `pse.conf not applied, the previous configuration keeps running:\n${err.message}`);
+      this.events.emit('config-error', err.issues);
+      return;
+    }
+    const python = await resolvePython(this.opts.python ?? config.main.pythonExecutable, pythonPlace(config));
+    const pool = Engine.makePool(config, python.executable, this.sources, this.opts);
+    // The new workers boot before the old ones go: a config that cannot boot keeps the old pool.
+    try {
+      await this.startPool(pool);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      this.log('error', `pse.conf not applied, the previous configuration keeps running:\n${err.message}`);
+      this.events.emit('config-error', err.issues);
+      return;
+    }
+    const old = this.pool;
+    this.pool = pool;
+    this.python = python.executable;
+    this.config = config;
+    this.cache = new OutputCache(config.main.outputCacheDir);
+    await old.stop();
+    this.events.emit('reload', { reason, scope: 'config' } satisfies ReloadEvent);
+  }
+
+  private onChange(action: WatchAction): void {
+    if (this.closed) return;
+    if (action.kind === 'config') void this.reloadConfig();
+    else if (action.kind === 'restart') void this.restartWorkers(action.reason).catch((err: unknown) => this.log('error', `worker restart failed: ${String(err)}`));
+  }
+
+  // --------------------------------------------------------------------------- the request path
+
+  private async runServlet(s: ServletRequest): Promise<HttpResponse> {
+    const preview = this.previews.get(s.req);
+    const cacheKey = preview ? null : OutputCache.key(s.req.method, s.req.url);
+    if (cacheKey) {
+      const hit = await this.cache.get(cacheKey);
+      if (hit) return { status: hit.status, headers: hit.headers, body: hit.body, cached: true };
+    }
+    let override: RunInput['override'];
+    if (preview) {
+      const built = this.buildOverride(s.servlet, preview.overrides);
+      if ('problems' in built) {
+        const res = errorPage(500, built.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).join('\n'));
+        res.problems = built.problems;
+        return res;
+      }
+      override = built.override;
+    }
+    const dry = preview !== undefined;
+    const jr = this.journalStart(s);
+    const ticket = await this.openSession(s.req, dry);
+    if (jr && 'lockWaitMs' in ticket) jr.lockWaitMs = (ticket as { lockWaitMs: number }).lockWaitMs;
+    const input: RunInput = {
+      servlet: s.servlet,
+      override,
+      method: s.req.method,
+      url: s.req.url,
+      path: s.path,
+      query: s.query,
+      headers: headerList(s.req.headers),
+      remote: s.req.remote,
+      local: s.req.local,
+      form: s.form,
+      body: s.body,
+      session: ticket.session,
+      dry,
+    };
+    // After pse.flush() the page streams: the response goes out at the first chunk and the rest
+    // follows through `queue`; the run's outcome is noted on it for the access and error logs.
+    const queue = new ChunkQueue();
+    let streaming: HttpResponse | null = null;
+    let startStream: ((res: HttpResponse) => void) | null = null;
+    const streamStarted = new Promise<HttpResponse>((resolve) => (startStream = resolve));
+    const hooks: RunHooks = {
+      onSave: (session) => ticket.save(session),
+      onChunk: (head, data) => {
+        if (head && !streaming) {
+          streaming = { status: head.status, headers: head.headers, body: queue, finished: running.then(() => undefined, () => undefined) };
+          startStream!(streaming);
+        }
+        queue.push(data);
+      },
+    };
+    const running = this.pool.run(input, hooks).then(
+      async (result) => {
+        const fin = await ticket.finish({ ok: !result.error, session: result.session });
+        // journal: the sessions engineer records (request, result, fin.trace) here
+        return { result, setCookie: fin.setCookie ?? [] };
+      },
+      async (err: unknown) => {
+        await ticket.finish({ ok: false }).catch(() => undefined);
+        throw err;
+      },
+    );
+    running.then(
+      ({ result }) => {
+        queue.push(result.body);
+        queue.end();
+        if (streaming) {
+          streaming.worker = result.worker;
+          if (result.error) streaming.error = `after flush(): ${result.error.type}: ${result.error.message}\n${result.error.text}`;
+        }
+      },
+      (err: unknown) => {
+        queue.fail(err instanceof Error ? err : new Error(String(err)));
+        if (streaming) streaming.error = `after flush(): ${err instanceof Error ? err.message : String(err)}`;
+      },
+    );
+    const first = await Promise.race([streamStarted, running.then((r) => r, (err: unknown) => ({ failed: err }))]);
+    if ('status' in first) return first;
+    if ('failed' in first) return failureResponse(first.failed);
+    const { result, setCookie } = first;
+    return this.finalResponse(result, setCookie, cacheKey);
+  }
+
+  private async finalResponse(result: RunResult, setCookie: string[], cacheKey: string | null): Promise<HttpResponse> {
+    if (result.error) {
+      const res = servletErrorPage(result.status >= 400 ? result.status : 500, result.error, this.config.main.showTracebacks);
+      for (const c of setCookie) res.headers.push(['Set-Cookie', c]);
+      res.worker = result.worker;
+      res.servletError = result.error;
+      return res;
+    }
+    const headers: HeaderList = [...result.headers, ...setCookie.map((c): [string, string] => ['Set-Cookie', c])];
+    const res: HttpResponse = { status: result.status, headers, body: result.body, worker: result.worker };
+    const setsCookies = headers.some(([k]) => k.toLowerCase() === 'set-cookie');
+    // A page that sets cookies is someone's own page: never served to others from the cache.
+    if (cacheKey && result.cacheUntil !== undefined && result.status === 200 && !setsCookies) {
+      await this.cache
+        .set(cacheKey, { status: result.status, headers: result.headers, body: result.body, until: result.cacheUntil * 1000 })
+        .catch((err: unknown) => this.log('error', `output cache: ${String(err)}`));
+    }
+    return res;
+  }
+
+  private async openSession(req: HttpRequest, dry: boolean): Promise<SessionTicketLike> {
+    if (!this.sessions) return NO_SESSION;
+    try {
+      const cookie = req.headers['cookie'];
+      return await this.sessions.open({ cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie, dry });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'session_lock_timeout') throw new HttpError(503, (err as Error).message);
+      throw err;
+    }
+  }
+
+  /** The session service (store, journal, admin API, live events); null when sessions are off. */
+  get sessionService(): SessionService | null {
+    return this.sessions;
+  }
+
+  private journalStart(s: ServletRequest): JournalRun | null {
+    if (!this.sessions) return null;
+    const time = Date.now();
+    const serial = this.sessions.started({ time, method: s.req.method, path: s.path, query: s.query });
+    return { serial, time, started: performance.now(), lockWaitMs: 0 };
+  }
+
+  private journalEnd(
+    jr: JournalRun | null,
+    s: ServletRequest,
+    status: number,
+    worker: number | null,
+    trace: SessionTrace | null,
+    failure: Failure | null,
+    result: RunResult | null,
+  ): void {
+    if (!jr || !this.sessions) return;
+    try {
+      const body = Buffer.isBuffer(s.body) ? s.body : undefined;
+      this.sessions.finished(
+        jr.serial,
+        {
+          time: jr.time,
+          method: s.req.method,
+          path: s.path,
+          query: s.query,
+          status,
+          durationMs: performance.now() - jr.started,
+          worker,
+          lockWaitMs: jr.lockWaitMs,
+        },
+        trace,
+        failure,
+        {
+          request: recordRequest(headerList(s.req.headers), s.form, body),
+          ...(result ? { response: recordResponse(result.status, result.headers, result.streamed ? undefined : result.body) } : {}),
+        },
+      );
+    } catch (err) {
+      this.log('error', `journal: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private buildOverride(servlet: string, overrides: Record<string, string>): { override: RunInput['override'] } | { problems: LocatedError[] } {
+    const pyFile = servlet.replace(/\.pt$/, '.py');
+    const override: NonNullable<RunInput['override']> = {};
+    const ptText = overrides[servlet];
+    if (ptText !== undefined) {
+      const compiled = compileText(servlet, ptText, this.sources.tags);
+      if ('message' in compiled) return { problems: [compiled] };
+      override.pt = { py: compiled.py, map: compiled.map, file: compiled.file };
+    }
+    if (overrides[pyFile] !== undefined) override.py = overrides[pyFile];
+    return { override: override.pt || override.py !== undefined ? override : undefined };
+  }
+
+  // --------------------------------------------------------------------------------------- logs
+
+  private record(r: RequestRecord): void {
+    const line = formatAccess(r);
+    this.logFiles?.writeAccess(line);
+    this.opts.log?.({ kind: 'access', text: line });
+    this.events.emit('request', r);
+    this.events.emit('log', { kind: 'access', text: line } satisfies LogLine);
+    if (r.error) this.log('error', formatError(r));
+  }
+
+  private log(kind: 'error' | 'info', text: string): void {
+    const line = `${new Date().toISOString()} ${text}`;
+    if (kind === 'error') this.logFiles?.writeError(line);
+    this.opts.log?.({ kind, text: line });
+    this.events.emit('log', { kind, text: line } satisfies LogLine);
+  }
+}
+
+function traceOf(fin: { setCookie?: string[] } | { trace?: SessionTrace }): SessionTrace | null {
+  return 'trace' in fin && fin.trace ? fin.trace : null;
+}
+
+function pythonPlace(config: PseConfig): { file: string; line: number } | undefined {
+  return config.fromFile ? { file: config.confFile, line: 0 } : undefined;
+}
+
+function headerList(headers: HttpRequest['headers']): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) out.push([k, x]);
+    else out.push([k, v]);
+  }
+  return out;
+}
+
+/** Worker crash → 502, timeout → 504, nobody to run it → 503; the cause goes to the error log. */
+function failureResponse(err: unknown): HttpResponse {
+  if (err instanceof WorkerFailure) {
+    const status = err.kind === 'timeout' ? 504 : err.kind === 'crash' ? 502 : 503;
+    const res = errorPage(status, err.kind === 'timeout' ? 'The page took too long (RequestTimeout).' : 'The page could not be produced.');
+    res.worker = err.worker;
+    res.error = err.message;
+    return res;
+  }
+  if (err instanceof HttpError) throw err;
+  const res = errorPage(500, 'The server failed to produce this page. The error has been logged.');
+  res.error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return res;
+}
+
+async function collect(body: HttpResponse['body']): Promise<Buffer> {
+  if (Buffer.isBuffer(body)) return body;
+  if ('file' in body && typeof body.file === 'string') {
+    const { readFile } = await import('node:fs/promises');
+    const all = await readFile(body.file);
+    return all.subarray(body.start, body.end + 1);
+  }
+  const parts: Buffer[] = [];
+  for await (const c of body as AsyncIterable<Buffer>) parts.push(c);
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,130 @@
+/**
+ * The HTTP core: URL → servlet / static file / error page, with one error handler and one record
+ * per request. It runs the same for node:http (node-adapter.ts) and in-process callers
+ * (Engine.handle, tests, Studio preview and replay).
+ */
+import { performance } from 'node:perf_hooks';
+import { readBody, removeTemps, type BodyOptions } from './body.js';
+import { errorPage } from './error-pages.js';
+import { HttpError } from './http-error.js';
+import { Resolver } from './resolve.js';
+import { serveStatic } from './static.js';
+import {
+  isFileBody,
+  type FormEntry,
+  type HttpRequest,
+  type HttpResponse,
+  type RequestRecord,
+} from './types.js';
+import { parseUrl } from './url.js';
+
+/** What the servlet handler receives: the request already mapped and its body parsed. */
+export interface ServletRequest {
+  req: HttpRequest;
+  /** absolute path of the .pt */
+  servlet: string;
+  path: string;
+  query: string;
+  form: FormEntry[];
+  body?: Buffer | { file: string };
+}
+
+export type ServletHandler = (s: ServletRequest) => Promise<HttpResponse>;
+
+export interface AppOptions {
+  root: string;
+  body: () => BodyOptions;
+  runServlet: ServletHandler;
+  onRecord?: (r: RequestRecord) => void;
+}
+
+export class HttpApp {
+  private readonly resolver: Resolver;
+  private nextId = 1;
+
+  constructor(private readonly opts: AppOptions) {
+    this.resolver = new Resolver(opts.root);
+  }
+
+  async handle(req: HttpRequest): Promise<HttpResponse> {
+    const started = performance.now();
+    const id = this.nextId++;
+    const time = new Date().toISOString();
+    let kind: RequestRecord['kind'] = 'error';
+    let servlet: string | undefined;
+    let temps: string[] = [];
+    let res: HttpResponse;
+    try {
+      const url = parseUrl(req.url);
+      const target = await this.resolver.resolve(url);
+      if (target.kind === 'redirect') {
+        kind = 'redirect';
+        res = {
+          status: 301,
+          headers: [
+            ['Location', target.location],
+            ['Content-Length', '0'],
+          ],
+          body: Buffer.alloc(0),
+        };
+      } else if (target.kind === 'static') {
+        kind = 'static';
+        res = serveStatic(req, target.file, target.stats);
+      } else {
+        kind = 'servlet';
+        servlet = target.file;
+        const parsed = await readBody(req, this.opts.body());
+        temps = parsed.temps;
+        res = await this.opts.runServlet({
+          req,
+          servlet: target.file,
+          path: url.path,
+          query: url.query,
+          form: parsed.form,
+          body: parsed.body,
+        });
+        if (res.cached) kind = 'cache';
+      }
+    } catch (err) {
+      res = toErrorResponse(err);
+      if (res.status >= 500 || kind === 'servlet')
+        res.error ??= err instanceof Error ? (err.stack ?? err.message) : String(err);
+    }
+    const done = (res.finished ?? Promise.resolve()).catch(() => undefined);
+    const record = (): RequestRecord => ({
+      id,
+      time,
+      method: req.method,
+      url: req.url,
+      status: res.status,
+      bytes: Buffer.isBuffer(res.body)
+        ? res.body.length
+        : isFileBody(res.body)
+          ? res.body.end - res.body.start + 1
+          : undefined,
+      durationMs: performance.now() - started,
+      worker: res.worker,
+      remote: req.remote[0],
+      kind,
+      servlet,
+      error: res.error,
+    });
+    void done.then(() => {
+      if (temps.length) void removeTemps(temps);
+      this.opts.onRecord?.(record());
+    });
+    return res;
+  }
+}
+
+export function toErrorResponse(err: unknown): HttpResponse {
+  if (err instanceof HttpError) {
+    const res = errorPage(err.status, err.status === 404 ? undefined : err.message, err.headers);
+    if (err.closeConnection) res.headers.push(['Connection', 'close']);
+    if (err.status >= 500) res.error = err.message;
+    return res;
+  }
+  const res = errorPage(500, 'The server failed to produce this page. The error has been logged.');
+  res.error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  return res;
+}

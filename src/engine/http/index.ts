@@ -1,0 +1,20 @@
+export {
+  HttpApp,
+  toErrorResponse,
+  type AppOptions,
+  type ServletHandler,
+  type ServletRequest,
+} from './app.js';
+export { HttpError } from './http-error.js';
+export { listen, DEFAULT_LIMITS, type RunningServer, type ServerLimits } from './node-adapter.js';
+export { errorPage, servletErrorPage, escapeHtml } from './error-pages.js';
+export { formatAccess, formatError } from './access-log.js';
+export { OutputCache } from './output-cache.js';
+export type {
+  FormEntry,
+  HeaderList,
+  HttpRequest,
+  HttpResponse,
+  RequestRecord,
+  UploadValue,
+} from './types.js';

@@ -1,0 +1,165 @@
+/**
+ * The only file that imports node:http: it turns IncomingMessage into HttpRequest and writes
+ * HttpResponse back. Limits keep one bad client from stalling the others: a header flood is cut
+ * by maxHeaderSize and headersTimeout, a slow body by requestTimeout, idle keep-alive sockets by
+ * keepAliveTimeout.
+ */
+import { createReadStream } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { isFileBody, type HttpRequest, type HttpResponse } from './types.js';
+
+export interface ServerLimits {
+  /** ms to receive the request head */
+  headersTimeout: number;
+  /** ms to receive the whole request (head and body) */
+  requestTimeout: number;
+  /** bytes of request head */
+  maxHeaderSize: number;
+  keepAliveTimeout: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  headersTimeout: 10_000,
+  requestTimeout: 120_000,
+  maxHeaderSize: 16 * 1024,
+  keepAliveTimeout: 5_000,
+};
+
+/** node:http parser errors → the status a client should see before its socket is closed */
+const CLIENT_ERRORS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  host: string;
+  close(): Promise<void>;
+}
+
+export type Handler = (req: HttpRequest) => Promise<HttpResponse>;
+
+export function listen(
+  handler: Handler,
+  port: number,
+  host = '127.0.0.1',
+  limits: ServerLimits = DEFAULT_LIMITS,
+): Promise<RunningServer> {
+  const sockets = new Set<Socket>();
+  const server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeout,
+      requestTimeout: limits.requestTimeout,
+      maxHeaderSize: limits.maxHeaderSize,
+      keepAliveTimeout: limits.keepAliveTimeout,
+    },
+    (req, res) => void respond(handler, req, res),
+  );
+  server.maxHeadersCount = 200;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const status = CLIENT_ERRORS[err.code ?? ''] ?? '400 Bad Request';
+    if (socket.writable)
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    else socket.destroy();
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address() as AddressInfo;
+      const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      resolve({
+        url: `http://${shown}:${addr.port}/`,
+        port: addr.port,
+        host: addr.address,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeIdleConnections();
+            // Requests in progress get a moment to finish; then their sockets are cut.
+            const t = setTimeout(() => {
+              for (const s of sockets) s.destroy();
+            }, 2000);
+            t.unref();
+          }),
+      });
+    });
+  });
+}
+
+function hasBody(req: http.IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+async function respond(
+  handler: Handler,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const sock = req.socket;
+  const request: HttpRequest = {
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    headers: req.headers,
+    body: hasBody(req) ? req : undefined,
+    remote: [sock.remoteAddress ?? '', sock.remotePort ?? 0],
+    local: [sock.localAddress ?? '', sock.localPort ?? 0],
+  };
+  let out: HttpResponse;
+  try {
+    out = await handler(request);
+  } catch (err) {
+    // The app answers every error itself; reaching this is a bug, but the client still gets a reply.
+    console.error('pse: unhandled error in the request handler', err);
+    out = {
+      status: 500,
+      headers: [['Content-Type', 'text/plain']],
+      body: Buffer.from('Internal Server Error\n'),
+    };
+  }
+  try {
+    await write(req, res, out);
+  } catch {
+    // The client went away mid-response: nothing to answer.
+    res.destroy();
+  }
+}
+
+async function write(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  out: HttpResponse,
+): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of out.headers) {
+    const key = k.toLowerCase();
+    const prev = headers[key];
+    if (prev === undefined) headers[key] = v;
+    else headers[key] = Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  // A body we did not read to its end (413) must not leave its rest on a reused connection.
+  if (headers['connection'] === 'close') res.shouldKeepAlive = false;
+  res.writeHead(out.status, headers);
+  const head = req.method === 'HEAD';
+  const body = out.body;
+  if (Buffer.isBuffer(body)) {
+    res.end(head ? undefined : body);
+  } else if (isFileBody(body)) {
+    if (head) res.end();
+    else await pipeline(createReadStream(body.file, { start: body.start, end: body.end }), res);
+  } else {
+    if (head) {
+      res.end();
+      for await (const _ of body); // let the servlet's stream finish
+    } else await pipeline(Readable.from(body), res);
+  }
+}

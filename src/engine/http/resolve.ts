@@ -1,0 +1,88 @@
+/**
+ * URL → what to run (spec §1):
+ *   /dir/name.pt            the servlet dir/name.pt
+ *   /dir/ (a folder)        the folder's index.pt; /dir without the slash redirects to /dir/
+ *   /dir/name (no such file) dir/name.pt when it exists (so /hello runs hello.pt)
+ *   any other file          a static file
+ * Code modules (.py), generated sources (.pty), pse.conf and anything whose real path leaves
+ * the document root (symlinks included) are not found.
+ */
+import { realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Stats } from 'node:fs';
+import { HttpError } from './http-error.js';
+import type { SafeUrl } from './url.js';
+
+export type Resolved =
+  | { kind: 'servlet'; file: string }
+  | { kind: 'static'; file: string; stats: Stats }
+  | { kind: 'redirect'; location: string };
+
+const HIDDEN_EXT = new Set(['.py', '.pty', '.pyc']);
+
+export function isHiddenName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return (
+    lower.startsWith('.') ||
+    lower === 'pse.conf' ||
+    lower === '__pycache__' ||
+    HIDDEN_EXT.has(path.extname(lower))
+  );
+}
+
+export class Resolver {
+  private realRoot: string | null = null;
+  constructor(readonly root: string) {}
+
+  async resolve(url: SafeUrl): Promise<Resolved> {
+    const notFound = new HttpError(404, 'Not Found');
+    if (url.segments.some(isHiddenName)) throw notFound;
+    const target = path.join(this.root, ...url.segments);
+    const st = this.statInside(target);
+    if (st?.isDirectory()) {
+      if (!url.trailingSlash && url.segments.length > 0) {
+        const loc =
+          '/' +
+          url.segments.map(encodeURIComponent).join('/') +
+          '/' +
+          (url.query ? `?${url.query}` : '');
+        return { kind: 'redirect', location: loc };
+      }
+      const index = path.join(target, 'index.pt');
+      if (this.statInside(index)?.isFile()) return { kind: 'servlet', file: index };
+      throw notFound;
+    }
+    if (st?.isFile()) {
+      if (url.trailingSlash) throw notFound;
+      if (path.extname(target).toLowerCase() === '.pt') return { kind: 'servlet', file: target };
+      return { kind: 'static', file: target, stats: st };
+    }
+    if (!st && !url.trailingSlash && url.segments.length > 0 && path.extname(target) === '') {
+      const pt = `${target}.pt`;
+      if (this.statInside(pt)?.isFile()) return { kind: 'servlet', file: pt };
+    }
+    throw notFound;
+  }
+
+  /**
+   * stat, or null when missing or when the real path (symlinks followed) is outside the root.
+   * Synchronous on purpose: a stat of a cached inode takes microseconds, far less than a round
+   * trip through libuv's thread pool, and this runs on every request.
+   */
+  private statInside(file: string): Stats | null {
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st) return null;
+    let real: string;
+    try {
+      real = realpathSync.native(file);
+    } catch {
+      return null;
+    }
+    this.realRoot ??= realpathSync.native(this.root);
+    const rel = path.relative(this.realRoot, real);
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return null;
+    // A symlink may land on a hidden name (link.txt → secret.py) inside the root as well.
+    if (rel !== '' && rel.split(path.sep).some(isHiddenName)) return null;
+    return st;
+  }
+}

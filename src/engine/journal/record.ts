@@ -1,0 +1,125 @@
+/**
+ * Builds journal drafts from what a request produced: its session trace, its error, and capped
+ * copies of the request and response (for Studio's replay).
+ */
+import { parseCookie } from 'cookie';
+import type {
+  JournalOutcome,
+  RecordedRequest,
+  RecordedResponse,
+  RollbackCause,
+} from '../../common/types/journal.js';
+import type { FormValue, ServletError } from '../runtime/protocol.js';
+import type { SessionTrace } from '../session/manager.js';
+import type { JournalDraft } from './journal.js';
+
+/** Bodies are recorded up to this many bytes (request and response each). */
+export const BODY_CAP = 64 * 1024;
+
+export interface RequestFacts {
+  time: number;
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+  durationMs: number;
+  worker: number | null;
+  lockWaitMs: number;
+}
+
+export type Failure =
+  | { kind: 'exception'; error: ServletError }
+  | { kind: 'crash' | 'timeout' | 'lock_timeout' | 'error'; message: string };
+
+export function requestDraft(
+  facts: RequestFacts,
+  trace: SessionTrace | null,
+  failure: Failure | null,
+  io?: { request?: RecordedRequest; response?: RecordedResponse },
+): JournalDraft {
+  const outcome: JournalOutcome = trace?.outcome ?? (failure ? 'rolled_back' : 'read_only');
+  return {
+    ...facts,
+    sessionId: trace?.sessionId ?? null,
+    outcome,
+    changes: trace?.changes ?? [],
+    saves: trace?.saves ?? [],
+    ...(failure ? { cause: causeOf(failure) } : {}),
+    ...(trace?.discarded ? { discarded: trace.discarded } : {}),
+    ...(io?.request ? { request: io.request } : {}),
+    ...(io?.response ? { response: io.response } : {}),
+    ...(trace ? { pickles: trace.pickles } : {}),
+  };
+}
+
+/** The cause of a rollback: for an exception, the innermost template or code-module line. */
+export function causeOf(f: Failure): RollbackCause {
+  if (f.kind !== 'exception') return { kind: f.kind, message: f.message };
+  const e = f.error;
+  const frames = e.frames ?? [];
+  const own =
+    [...frames].reverse().find((fr) => fr.kind === 'template' || fr.kind === 'module') ??
+    frames.at(-1);
+  return {
+    kind: 'exception',
+    type: e.type,
+    message: e.message,
+    ...(own
+      ? {
+          file: own.file,
+          line: own.line,
+          ...(own.col !== undefined ? { col: own.col } : {}),
+          ...(own.source !== undefined ? { source: own.source } : {}),
+        }
+      : {}),
+  };
+}
+
+export function recordRequest(
+  headers: [string, string][],
+  form: [string, string | Pick<FormValue & object, 'filename' | 'type' | 'size'>][],
+  body?: Buffer,
+  cap = BODY_CAP,
+): RecordedRequest {
+  const cookieHeader = headers
+    .filter(([k]) => k.toLowerCase() === 'cookie')
+    .map(([, v]) => v)
+    .join('; ');
+  let cookies: Record<string, string> = {};
+  try {
+    cookies = Object.fromEntries(
+      Object.entries(parseCookie(cookieHeader)).filter(
+        (e): e is [string, string] => e[1] !== undefined,
+      ),
+    );
+  } catch {
+    cookies = {};
+  }
+  return {
+    headers,
+    cookies,
+    form: form.map(([k, v]) => [
+      k,
+      typeof v === 'string' ? v : `<upload ${v.filename} (${v.type}, ${v.size} bytes)>`,
+    ]),
+    ...capBody(body, cap),
+  };
+}
+
+export function recordResponse(
+  status: number,
+  headers: [string, string][],
+  body?: Buffer,
+  cap = BODY_CAP,
+): RecordedResponse {
+  return { status, headers, ...capBody(body, cap) };
+}
+
+function capBody(
+  body: Buffer | undefined,
+  cap: number,
+): { body?: string; bodyTruncated?: boolean } {
+  if (!body || body.length === 0) return {};
+  if (body.length <= cap) return { body: body.toString('utf8') };
+  return { body: body.subarray(0, cap).toString('utf8'), bodyTruncated: true };
+}

@@ -1,0 +1,138 @@
+"""A typed JSON picture of a Python value, for Studio and the request journal.
+
+The shape is `Preview` in src/engine/runtime/protocol.ts. Previews are capped so that a big
+session value cannot make a big message:
+
+- depth: containers nested deeper than MAX_DEPTH (6) become {'t': 'cut'};
+- items: a container shows its first MAX_ITEMS (50) items (`more` = how many were left out);
+  a session namespace shows up to NAMESPACE_ITEMS (500) top-level keys, so that the journal's
+  key-level diff sees them;
+- strings: the first MAX_STR (200) characters (`more` = characters left out);
+- bytes: the repr of the first MAX_BYTES (64) bytes, `len` the full length;
+- objects: the type's qualified name and repr() cut to MAX_REPR (200) characters;
+- in all, at most MAX_NODES (2000) preview nodes; the rest become {'t': 'cut'}.
+
+Dictionary keys are shown as the key itself when it is a str, else as repr(key). Set items are
+sorted by repr (up to SORT_LIMIT items) so that equal sets preview equally in every process.
+Standard library only.
+"""
+
+import datetime
+import math
+
+MAX_DEPTH = 6
+MAX_ITEMS = 50
+NAMESPACE_ITEMS = 500
+MAX_STR = 200
+MAX_BYTES = 64
+MAX_REPR = 200
+MAX_NODES = 2000
+SORT_LIMIT = 1000
+
+_CUT = {'t': 'cut'}
+
+
+class _Budget:
+    __slots__ = ('nodes',)
+
+    def __init__(self):
+        self.nodes = MAX_NODES
+
+
+def preview(value, max_items=MAX_ITEMS):
+    """The preview of `value`; `max_items` caps the top-level container only."""
+    return _preview(value, 0, _Budget(), max_items)
+
+
+def preview_namespace(value):
+    """The preview of a session namespace (a dict): more top-level keys than other values."""
+    return preview(value, NAMESPACE_ITEMS)
+
+
+def _preview(x, depth, budget, max_items):
+    if budget.nodes <= 0:
+        return _CUT
+    budget.nodes -= 1
+    if x is None:
+        return {'t': 'none'}
+    t = type(x)
+    if t is bool:
+        return {'t': 'bool', 'v': x}
+    if isinstance(x, str):
+        return _str(x)
+    if isinstance(x, bool):
+        return {'t': 'bool', 'v': bool(x)}
+    if isinstance(x, int):
+        try:
+            text = str(int(x))
+        except ValueError:  # more digits than sys.get_int_max_str_digits()
+            text = '<int of %d bits>' % x.bit_length()
+        return {'t': 'int', 'v': text}
+    if isinstance(x, float):
+        f = float(x)
+        if math.isfinite(f):
+            return {'t': 'float', 'v': f}
+        return {'t': 'float', 'v': repr(f)}
+    if isinstance(x, (bytes, bytearray, memoryview)):
+        b = bytes(x[:MAX_BYTES])
+        return {'t': 'bytes', 'v': repr(b), 'len': len(x)}
+    if isinstance(x, datetime.datetime):
+        return {'t': 'datetime', 'v': x.isoformat()}
+    if isinstance(x, datetime.date):
+        return {'t': 'date', 'v': x.isoformat()}
+    if isinstance(x, datetime.time):
+        return {'t': 'time', 'v': x.isoformat()}
+    if isinstance(x, dict):
+        if depth >= MAX_DEPTH:
+            return _CUT
+        items = []
+        for i, (k, v) in enumerate(x.items()):
+            if i >= max_items:
+                break
+            key = k if isinstance(k, str) else _safe_repr(k)
+            items.append([str.__str__(key), _preview(v, depth + 1, budget, MAX_ITEMS)])
+        out = {'t': 'dict', 'v': items}
+        if len(x) > len(items):
+            out['more'] = len(x) - len(items)
+        return out
+    for kind, types in _SEQUENCES:
+        if isinstance(x, types):
+            if depth >= MAX_DEPTH:
+                return _CUT
+            seq = x
+            if kind in ('set', 'frozenset') and len(x) <= SORT_LIMIT:
+                seq = sorted(x, key=_safe_repr)
+            items = []
+            for i, v in enumerate(seq):
+                if i >= max_items:
+                    break
+                items.append(_preview(v, depth + 1, budget, MAX_ITEMS))
+            out = {'t': kind, 'v': items}
+            if len(x) > len(items):
+                out['more'] = len(x) - len(items)
+            return out
+    return {'t': 'object', 'type': _type_name(t), 'repr': _safe_repr(x)[:MAX_REPR]}
+
+
+_SEQUENCES = (('list', list), ('tuple', tuple), ('set', set), ('frozenset', frozenset))
+
+
+def _str(s):
+    s = str.__str__(s)
+    if len(s) <= MAX_STR:
+        return {'t': 'str', 'v': s}
+    return {'t': 'str', 'v': s[:MAX_STR], 'more': len(s) - MAX_STR}
+
+
+def _type_name(t):
+    module = getattr(t, '__module__', None)
+    name = getattr(t, '__qualname__', None) or getattr(t, '__name__', '?')
+    return name if module in (None, 'builtins') else '%s.%s' % (module, name)
+
+
+def _safe_repr(x):
+    try:
+        r = repr(x)
+    except Exception as e:  # a broken __repr__ must not break a preview
+        return '<%s: repr() failed: %s>' % (_type_name(type(x)), type(e).__name__)
+    return r if isinstance(r, str) else '<%s>' % _type_name(type(x))

@@ -1,0 +1,175 @@
+"""The worker protocol, Python side: framing and message shapes.
+
+Mirrors ``src/engine/runtime/protocol.ts`` — change both together. The TypedDicts below are
+documentation for readers and type checkers; at run time messages are plain dicts.
+
+Framing: ``u32le N`` then N bytes: ``u32le H``, H bytes of UTF-8 JSON (the header), then the
+blobs concatenated. ``header["b"]`` lists the blob lengths (absent = no blobs). A field typed
+``Blob`` holds an index into the blobs of the frame that carries the header.
+
+The session hook (``pse/plugins/session.py`` ↔ the worker):
+
+* ``req.session_out`` is set by the session plugin's ``finalize`` to
+  ``(out, pickles)``: ``out`` is a ``SessionOut`` dict whose ``changed`` values index
+  ``pickles`` (0-based, in the plugin's own list). The worker sends the ``res`` frame with
+  blobs ``[body, *pickles]``, so it rewrites every ``changed`` index ``i`` as ``i + 1``
+  (:func:`renumber_session`). Nothing else in ``SessionOut`` holds a blob index.
+* ``req.call('save', {'session': out}, pickles)`` sends a ``call`` frame whose blobs are
+  exactly ``pickles``, so there the plugin's indices are used unchanged.
+"""
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple
+
+try:  # Python >= 3.8
+    from typing import Literal, TypedDict
+except ImportError:  # pragma: no cover
+    from typing_extensions import Literal, TypedDict  # type: ignore
+
+EXIT_BOOT_FAILED = 3
+EXIT_PARENT_GONE = 4
+
+#: A frame larger than this is garbage, not data (Node caps bodies far below it).
+MAX_FRAME = 1 << 30
+
+_U32 = struct.Struct('<I')
+
+Blob = int
+Header = Dict[str, Any]
+Frame = Tuple[Header, List[bytes]]
+LineMapEntry = Tuple[int, int, int]  # (python line, template line, template column), 1-based
+
+
+class ProtocolError(Exception):
+    """A frame that does not follow the framing rules (truncated, oversize, bad JSON)."""
+
+
+# ------------------------------------------------------------------ message shapes (docs)
+
+class LocatedError(TypedDict, total=False):
+    stage: Literal['config', 'lex', 'parse', 'codegen', 'python', 'runtime']
+    file: str
+    line: int
+    col: int
+    message: str
+    excerpt: str
+
+
+class CompiledSource(TypedDict):
+    py: str
+    map: List[LineMapEntry]
+    file: str
+
+
+class TraceFrame(TypedDict, total=False):
+    file: str
+    line: int
+    col: int
+    name: str
+    source: str
+    kind: Literal['template', 'module', 'other']
+
+
+class ServletError(TypedDict, total=False):
+    type: str
+    message: str
+    frames: List[TraceFrame]
+    text: str
+    html: str
+
+
+class SessionOut(TypedDict, total=False):
+    id: str
+    created: bool
+    changed: Dict[str, Blob]
+    previews: Dict[str, Any]
+    deleted: List[str]
+    regenerated: str
+    invalidated: bool
+
+
+class ResMsg(TypedDict, total=False):
+    t: Literal['res']
+    id: int
+    status: int
+    headers: List[Tuple[str, str]]
+    body: Blob
+    streamed: bool
+    cacheUntil: float
+    session: SessionOut
+    error: ServletError
+    saves: int
+
+
+# ------------------------------------------------------------------ framing
+
+def encode(header: Header, blobs: Sequence[bytes] = ()) -> bytes:
+    """One frame as bytes, ready for a single write."""
+    if blobs:
+        header['b'] = [len(b) for b in blobs]
+    head = json.dumps(header, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
+    size = 4 + len(head) + sum(len(b) for b in blobs)
+    return b''.join((_U32.pack(size), _U32.pack(len(head)), head, *blobs))
+
+
+def decode(payload: bytes) -> Frame:
+    """Split a frame's payload (the N bytes after the length) into header and blobs."""
+    if len(payload) < 4:
+        raise ProtocolError('frame of %d bytes has no header length' % len(payload))
+    (hlen,) = _U32.unpack_from(payload, 0)
+    if 4 + hlen > len(payload):
+        raise ProtocolError('header length %d exceeds the frame (%d bytes)' % (hlen, len(payload)))
+    try:
+        header = json.loads(payload[4:4 + hlen].decode('utf-8'))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError('frame header is not UTF-8 JSON: %s' % exc) from None
+    if not isinstance(header, dict):
+        raise ProtocolError('frame header is a JSON %s, not an object' % type(header).__name__)
+    lengths = header.get('b') or []
+    blobs: List[bytes] = []
+    pos = 4 + hlen
+    view = memoryview(payload)
+    for n in lengths:
+        if not isinstance(n, int) or n < 0 or pos + n > len(payload):
+            raise ProtocolError('blob lengths %r do not fit the frame (%d bytes)' % (lengths, len(payload)))
+        blobs.append(bytes(view[pos:pos + n]))
+        pos += n
+    if pos != len(payload):
+        raise ProtocolError('%d stray bytes after the blobs of a %r frame' % (len(payload) - pos, header.get('t')))
+    return header, blobs
+
+
+def read_exact(stream: BinaryIO, n: int) -> bytes:
+    data = stream.read(n)
+    if data is None or len(data) != n:
+        got = 0 if not data else len(data)
+        raise EOFError('pipe closed after %d of %d bytes' % (got, n))
+    return data
+
+
+def read_frame(stream: BinaryIO) -> Optional[Frame]:
+    """The next frame, or None on a clean end of stream (at a frame boundary)."""
+    first = stream.read(4)
+    if not first:
+        return None
+    if len(first) < 4:
+        raise ProtocolError('pipe closed inside a frame length')
+    (size,) = _U32.unpack(first)
+    if size > MAX_FRAME:
+        raise ProtocolError('frame of %d bytes exceeds the %d byte limit' % (size, MAX_FRAME))
+    try:
+        payload = read_exact(stream, size)
+    except EOFError as exc:
+        raise ProtocolError(str(exc)) from None
+    return decode(payload)
+
+
+# ------------------------------------------------------------------ session blobs
+
+def renumber_session(out: SessionOut, offset: int) -> SessionOut:
+    """A copy of ``out`` whose ``changed`` blob indices are shifted by ``offset``."""
+    copy: SessionOut = dict(out)  # type: ignore[assignment]
+    copy['changed'] = {name: int(i) + offset for name, i in (out.get('changed') or {}).items()}
+    return copy

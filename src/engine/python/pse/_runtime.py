@@ -1,0 +1,145 @@
+"""What compiled templates call: the ``__pse_*__`` helpers, bound into each servlet namespace.
+
+Contract with the template compiler (src/engine/template/codegen): generated code runs at
+module level in the servlet namespace and calls only
+
+* ``__pse_out__(text)`` — write (inside an open custom tag: to the tag's ``addString``);
+* ``__pse_str__(value) -> str`` — text of ``<?= ?>`` (escaped when AutoEscape is on);
+* ``__pse_attr__(name, value) -> str`` — `` name="value"`` (value escaped unless Markup);
+* ``__pse_battr__(name, cond) -> str`` — `` name`` when cond is true, else ``''``;
+* ``__pse_tag_open__(name, attrs, empty)`` / ``__pse_tag_close__(name)`` — custom tags.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ._markup import Markup
+
+_escape = html.escape
+
+
+class TagNestingError(Exception):
+    """Custom tags closed in the wrong order at run time."""
+
+
+class Output:
+    """Where a servlet's text goes: the response buffer or a ``pse.call`` capture.
+
+    It is ``sys.stdout`` while the servlet runs, so ``print()`` writes here too. ``tags`` is the
+    stack of open custom tags ``(name, obj)``: while one is open, text goes to its ``addString``.
+    """
+
+    encoding = 'utf-8'
+    errors = 'strict'
+
+    def __init__(self, limit: int = 0, on_full: Optional[Callable[[], None]] = None) -> None:
+        self.parts: List[str] = []
+        self.tags: List[Tuple[str, Any]] = []
+        self.size = 0
+        self._limit = limit
+        self._on_full = on_full
+
+    def write(self, text: str) -> int:
+        if type(text) is not str and not isinstance(text, str):
+            raise TypeError('page output must be str, not %s (write bytes as text, e.g. .decode())'
+                            % type(text).__name__)
+        if self.tags:
+            self.tags[-1][1].addString(text)
+        else:
+            self.parts.append(text)
+            if self._limit:
+                self.size += len(text)
+                if self.size > self._limit and self._on_full is not None:
+                    self._on_full()
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def take(self) -> str:
+        text = ''.join(self.parts)
+        self.parts.clear()
+        self.size = 0
+        return text
+
+    def flush(self) -> None:
+        """File protocol (``print(flush=True)``); streaming is ``pse.flush()``'s job."""
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+
+def text_escaped(value: Any) -> str:
+    if type(value) is str:
+        return _escape(value)
+    if isinstance(value, Markup):
+        return value
+    return _escape(str(value))
+
+
+def text_raw(value: Any) -> str:
+    return value if type(value) is str else str(value)
+
+
+def attr(name: str, value: Any) -> str:
+    if not isinstance(value, Markup):
+        value = _escape(value if type(value) is str else str(value))
+    return ' %s="%s"' % (name, value)
+
+
+def battr(name: str, cond: Any) -> str:
+    return ' ' + name if cond else ''
+
+
+class Scope:
+    """A servlet namespace bound to an output: owns the ``__pse_*__`` helpers placed in it."""
+
+    def __init__(self, ns: Dict[str, Any], out: Output, auto_escape: bool, tags: Dict[str, type]) -> None:
+        self.ns = ns
+        self.out = out
+        self._tags = tags
+        ns['__pse_out__'] = out.write
+        ns['__pse_str__'] = text_escaped if auto_escape else text_raw
+        ns['__pse_attr__'] = attr
+        ns['__pse_battr__'] = battr
+        ns['__pse_tag_open__'] = self.tag_open
+        ns['__pse_tag_close__'] = self.tag_close
+
+    def tag_open(self, name: str, attrs: Dict[str, Any], empty: bool = False) -> None:
+        obj = None
+        ident = attrs.get('id')
+        if isinstance(ident, str):
+            obj = self.ns.get(ident)
+        if obj is None:
+            cls = self._tags.get(name)
+            if cls is None:
+                raise NameError('<%s> is not a custom tag: no CustomTag class %r in [Main] TagModules (known: %s)'
+                                % (name, name, ', '.join(sorted(self._tags)) or 'none'))
+            obj = cls(**attrs)
+        self.out.tags.append((name, obj))
+        if empty:
+            self.tag_close(name)
+
+    def tag_close(self, name: str) -> None:
+        stack = self.out.tags
+        if not stack:
+            raise TagNestingError('</%s> closes no open custom tag' % name)
+        top, obj = stack[-1]
+        if top != name:
+            raise TagNestingError('</%s> closes <%s>, which is still open' % (name, top))
+        stack.pop()
+        if stack:
+            stack[-1][1].add(obj)
+        else:
+            self.out.write(str(obj))
+
+    def check_closed(self) -> None:
+        if self.out.tags:
+            names = ', '.join('<%s>' % n for n, _ in self.out.tags)
+            self.out.tags.clear()
+            raise TagNestingError('custom tag %s still open at the end of the servlet' % names)

@@ -1,0 +1,62 @@
+"""Built-in plugin ``response``: status, headers and early endings (spec §3).
+
+``status`` (200), ``content_type`` (``text/html; charset=utf-8``; a ``Content-Type`` in
+``headers`` wins), ``headers`` (a ``Headers``), ``redirect(url, status=302)`` and
+``error(status, message)``. Both end the servlet at once and count as success: the output
+written so far is dropped and the session is committed.
+"""
+from __future__ import annotations
+
+from typing import Any, List, Tuple
+
+from pse._headers import Headers
+from pse._signals import HttpError, Redirect
+
+plugin_name = 'response'
+
+DEFAULT_CONTENT_TYPE = 'text/html; charset=utf-8'
+
+status = 200
+content_type = DEFAULT_CONTENT_TYPE
+headers = Headers()
+
+
+def redirect(url: str, status: int = 302) -> None:
+    status = int(status)
+    if not 300 <= status <= 399:
+        raise ValueError('redirect status must be 3xx, got %d' % status)
+    if '\r' in url or '\n' in url:
+        raise ValueError('redirect URL must not contain CR or LF: %r' % (url,))
+    raise Redirect(str(url), status)
+
+
+def error(status: int, message: str = '') -> None:
+    status = int(status)
+    if not 400 <= status <= 599:
+        raise ValueError('error status must be 4xx or 5xx, got %d' % status)
+    raise HttpError(status, str(message))
+
+
+def head(mod: Any) -> Tuple[int, List[Tuple[str, str]]]:
+    """Status and headers as the servlet left them."""
+    try:
+        code = int(mod.status)
+    except (TypeError, ValueError):
+        raise ValueError('pse.plugins.response.status must be an int, got %r' % (mod.status,)) from None
+    if not 100 <= code <= 999:
+        raise ValueError('pse.plugins.response.status %d is not an HTTP status' % code)
+    out: List[Tuple[str, str]] = []
+    if 'content-type' not in mod.headers:
+        out.append(('Content-Type', str(mod.content_type)))
+    out.extend(mod.headers.items())
+    return code, out
+
+
+def initialize(mod: Any, req: Any) -> None:
+    mod.status = 200
+    mod.content_type = DEFAULT_CONTENT_TYPE
+    mod.headers = Headers()
+
+
+def finalize(mod: Any, req: Any, success: bool) -> None:
+    pass

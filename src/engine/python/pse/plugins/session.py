@@ -1,0 +1,313 @@
+"""Sessions (spec section 4): dictionaries that persist between requests, tracked by a cookie.
+
+    from pse.plugins import session
+    data = session.new()          # the standard dictionary (a reference; creates nothing)
+    spam = session.new('spam')    # a named dictionary of the same session
+    session.delete('spam')        # delete a named one; session.new().clear() empties the standard one
+    session.save()                # commit now; a later failure rolls back only to this point
+    session.id, session.is_new, session.regenerate(), session.invalidate()
+
+Node owns the store and the per-session lock and sends the session's namespaces as pickles with
+the request (`req.job['session'] = {'id', 'ns': {name: blob index}}`). They are unpickled only
+when the servlet asks for them; at the end what was loaded is pickled again and only namespaces
+whose bytes changed are returned, with a preview of each, plus deletions. Node commits them in
+one transaction, or nothing if the request failed.
+
+Values must be picklable. Form values (`pse.form`'s PSEstr) are stored as plain str.
+A new session is created only when something is stored in it. After `invalidate()` the rest of
+the request's session changes are dropped.
+"""
+
+import pickle
+import secrets
+
+from pse._preview import preview_namespace
+
+plugin_name = 'session'
+
+#: pickle protocol of every namespace (Node's admin edits use the same)
+PROTOCOL = 5
+STANDARD = ''
+
+
+class SessionError(Exception):
+    """A misuse of the session API, or a session that cannot be saved."""
+
+
+class SessionDict(dict):
+    """A session dictionary: a dict that keeps PSE-era `has_key`."""
+
+    __slots__ = ()
+
+    def has_key(self, key):
+        return key in self
+
+
+# The request being served. A worker runs one request at a time, so one slot is enough.
+_current = None
+
+
+def _state():
+    if _current is None:
+        raise SessionError('the session is only available while a servlet runs')
+    return _current
+
+
+def _check_name(name):
+    if name is None:
+        return STANDARD
+    if not isinstance(name, str):
+        raise SessionError('session namespace names are str, not %s' % type(name).__name__)
+    if name.startswith('_'):
+        raise SessionError("session namespace name %r: names starting with '_' are reserved" % name)
+    return str.__str__(name)
+
+
+class _Session:
+    """One request's view of its session."""
+
+    def __init__(self, req):
+        self.req = req
+        s = req.job.get('session')
+        self.exists = s is not None
+        self._id = s['id'] if s else None
+        # name -> pickled bytes as last committed (as loaded, then as of the last save())
+        self.baseline = {name: bytes(req.blob(i)) for name, i in s['ns'].items()} if s else {}
+        self.loaded = {}
+        self.deleted = set()
+        self.regenerated = None
+        self.invalidated = False
+
+    # ------------------------------------------------------------------ servlet API
+
+    @property
+    def id(self):
+        if self._id is None:
+            self._id = secrets.token_urlsafe(32)
+        return self.regenerated or self._id
+
+    def new(self, name=None):
+        name = _check_name(name)
+        d = self.loaded.get(name)
+        if d is not None:
+            return d
+        raw = self.baseline.get(name) if name not in self.deleted else None
+        d = SessionDict()
+        if raw is not None:
+            try:
+                value = pickle.loads(raw)
+            except Exception as e:
+                raise SessionError('session namespace %r cannot be unpickled: %s: %s'
+                                   % (name, type(e).__name__, e)) from e
+            if not isinstance(value, dict):
+                raise SessionError('session namespace %r holds a %s, not a dict'
+                                   % (name, type(value).__name__))
+            d.update(value)
+        self.loaded[name] = d
+        return d
+
+    def delete(self, name=None):
+        name = _check_name(name)
+        if name == STANDARD:
+            raise SessionError('the standard session dictionary cannot be deleted; '
+                               'empty it with session.new().clear()')
+        self.loaded.pop(name, None)
+        if name in self.baseline:
+            self.deleted.add(name)
+
+    def regenerate(self):
+        """A new id for the same data (e.g. after a login); the old id stops working."""
+        if not self.exists:
+            # Nothing was committed under the old id yet: just use a fresh one.
+            self._id = secrets.token_urlsafe(32)
+            return self._id
+        self.regenerated = secrets.token_urlsafe(32)
+        return self.regenerated
+
+    def invalidate(self):
+        """Delete the session and its cookie at the end of the request."""
+        self.invalidated = True
+        self.loaded.clear()
+
+    def save(self):
+        out = self.collect()
+        if out is None:
+            return
+        header, blobs = out
+        reply, _ = self.req.call('save', {'session': header}, blobs)
+        if not reply.get('ok', False):
+            err = reply.get('error') or {}
+            raise SessionError('session.save() failed: %s' % err.get('message', 'no reason given'))
+        self.committed(header, blobs)
+
+    # ------------------------------------------------------------------ end of request
+
+    def collect(self):
+        """(SessionOut header with blob indices, [pickles]) for what changed, or None."""
+        if self.invalidated:
+            if not self.exists:
+                return None
+            return ({'id': self._id, 'created': False, 'changed': {}, 'previews': {},
+                     'deleted': sorted(self.baseline), 'invalidated': True}, [])
+        changed, previews, blobs = {}, {}, []
+        for name, d in self.loaded.items():
+            plain = _plain(d, set())
+            previews[name] = preview_namespace(plain)
+            try:
+                raw = pickle.dumps(dict(plain), protocol=PROTOCOL)
+            except Exception as e:
+                raise SessionError('session namespace %r cannot be saved: %s'
+                                   % (name, _unpicklable(plain, e))) from e
+            old = self.baseline.get(name) if name not in self.deleted else None
+            if raw == old:
+                continue
+            if old is None and not plain:
+                continue  # a namespace that never held anything is not stored
+            changed[name] = len(blobs)
+            blobs.append(raw)
+        deleted = sorted(n for n in self.deleted if n not in changed)
+        if not changed and not deleted and not self.regenerated:
+            if not self.loaded or not self.exists:
+                return None  # nothing stored: a new session is not created
+        header = {'id': self._id if self.exists else self.id, 'created': not self.exists and bool(changed),
+                  'changed': changed, 'previews': previews, 'deleted': deleted}
+        if self.regenerated:
+            header['regenerated'] = self.regenerated
+        return header, blobs
+
+    def committed(self, header, blobs):
+        """After a save: what was sent is the new baseline."""
+        for name, i in header['changed'].items():
+            self.baseline[name] = blobs[i]
+            self.deleted.discard(name)
+        for name in header['deleted']:
+            self.baseline.pop(name, None)
+            self.deleted.discard(name)
+        if header['changed']:
+            self.exists = True
+        if self.regenerated:
+            self._id, self.regenerated = self.regenerated, None
+
+    def failure_report(self):
+        """On failure nothing is committed; previews let the journal show what was discarded."""
+        if not self.loaded and not self.deleted:
+            return None
+        previews = {name: preview_namespace(_plain(d, set())) for name, d in self.loaded.items()}
+        return ({'id': self.id, 'created': False, 'changed': {}, 'previews': previews,
+                 'deleted': sorted(self.deleted)}, [])
+
+
+def _from_pse(t):
+    """A type of pse's own (PSEstr, PSElist, FieldDict), stored as its plain builtin base."""
+    return t.__module__.startswith('pse.') and t is not SessionDict
+
+
+def _plain(x, seen):
+    """Replace pse's form types by plain str/list/dict, in place where the container allows.
+
+    PSEstr → str, PSElist → list, FieldDict → dict, through dicts, lists, tuples and sets.
+    Returns the value to store (the same object when nothing had to change)."""
+    t = type(x)
+    if t is str or t is int or t is float or t is bool or x is None:
+        return x
+    if isinstance(x, str):
+        return str.__str__(x) if _from_pse(t) else x
+    if not isinstance(x, (dict, list, tuple, set, frozenset)):
+        return x
+    if id(x) in seen:
+        return x
+    seen.add(id(x))
+    if isinstance(x, dict):
+        if _from_pse(t):
+            x = dict(x)
+        for k, v in list(x.items()):
+            nv = _plain(v, seen)
+            nk = _plain(k, seen)
+            if nk is not k:
+                del x[k]
+                x[nk] = nv
+            elif nv is not v:
+                x[k] = nv
+        return x
+    if isinstance(x, list):
+        if _from_pse(t):
+            x = list(x)
+        for i, v in enumerate(x):
+            nv = _plain(v, seen)
+            if nv is not v:
+                x[i] = nv
+        return x
+    if t in (tuple, set, frozenset):
+        items = [_plain(v, seen) for v in x]
+        if any(a is not b for a, b in zip(items, x)):
+            return t(items)
+    return x
+
+
+def _unpicklable(ns, err):
+    """Name the key whose value cannot be pickled."""
+    for k, v in ns.items():
+        try:
+            pickle.dumps(v, protocol=PROTOCOL)
+        except Exception as e:
+            return 'key %r: %s: %s' % (k, type(e).__name__, e)
+    return '%s: %s' % (type(err).__name__, err)
+
+
+# ---------------------------------------------------------------- module API (delegates)
+
+def new(name=None):
+    """The session dictionary `name` (None: the standard one). A reference: creates nothing."""
+    return _state().new(name)
+
+
+def delete(name=None):
+    """Delete the named dictionary `name`; the standard one cannot be deleted."""
+    _state().delete(name)
+
+
+def save():
+    """Commit every change made so far; a later failure rolls back only to this point."""
+    _state().save()
+
+
+def regenerate():
+    return _state().regenerate()
+
+
+def invalidate():
+    _state().invalidate()
+
+
+def __getattr__(name):
+    # PEP 562: `session.id` and `session.is_new` are computed per request.
+    if name == 'id':
+        return _state().id
+    if name == 'is_new':
+        return not _state().exists
+    raise AttributeError("module 'pse.plugins.session' has no attribute %r" % name)
+
+
+_API = ('new', 'delete', 'save', 'regenerate', 'invalidate', 'SessionError', '__getattr__')
+
+
+# ---------------------------------------------------------------- plugin interface
+
+def initialize(mod, req):
+    global _current
+    _current = _Session(req)
+    if mod is not None and getattr(mod, '__dict__', None) is not globals():
+        # The worker built a per-request module object: give it the same API.
+        for name in _API:
+            mod.__dict__[name] = globals()[name]
+
+
+def finalize(mod, req, success):
+    global _current
+    s, _current = _current, None
+    if s is None or s.req is not req:
+        return
+    if success:
+        req.session_out = s.collect()
+    else:
+        req.session_out = s.failure_report()

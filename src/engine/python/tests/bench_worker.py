@@ -1,0 +1,70 @@
+"""Worker throughput without Node: ``python3 -m tests.bench_worker`` (from src/engine/python).
+
+Prints the per-request cost of the Python side in-process (no pipes), then requests/s through
+the real fd 3 / fd 4 pipes with one request in flight and with four queued (pipelining).
+Not a test: figures depend on the machine; compare runs taken under the same load.
+"""
+import os
+import sys
+import tempfile
+import time
+
+from pse import _loader, _worker
+from pse._channel import Channel
+from pse._servlet import RequestRun
+from tests._client import Worker, compiled, config, write_app
+from tests.test_worker_servlets import APP
+
+
+def in_process(app: str, n: int) -> float:
+    r1, w1 = os.pipe()
+    r2, w2 = os.pipe()
+    state = _worker.boot(Channel(r1, w2), {'t': 'init', 'worker': 1, 'appRoot': app, 'config': config(app)})
+    pt = os.path.join(app, 'hello.pt')
+    st = os.stat(pt)
+    state.loader._cache.put(pt, (st.st_mtime_ns, st.st_size), _loader.compile_template(compiled(pt)))
+    job = {'t': 'req', 'id': 1, 'servlet': pt, 'method': 'GET', 'url': '/hello.pt?a=1', 'path': '/hello.pt',
+           'query': 'a=1', 'headers': [['Host', 'localhost'], ['Accept', '*/*'], ['Cookie', 'a=1; b=2']],
+           'remote': ['127.0.0.1', 1], 'local': ['127.0.0.1', 2], 'form': [], 'session': None, 'dry': False}
+    state.job = 1
+    for _ in range(200):
+        RequestRun(state, job, []).run()
+    t = time.perf_counter()
+    for _ in range(n):
+        RequestRun(state, job, []).run()
+    for fd in (r1, w1, r2, w2):
+        os.close(fd)
+    return (time.perf_counter() - t) / n
+
+
+def through_pipes(app: str, name: str, n: int, depth: int) -> float:
+    w = Worker(app)
+    w.wait_ready()
+    w.page(name)
+    t = time.perf_counter()
+    queued = []
+    for _ in range(n):
+        job, blobs = w.job(name)
+        w.send(job, blobs)
+        queued.append(job['id'])
+        if len(queued) >= depth:
+            w.collect(queued.pop(0))
+    for i in queued:
+        w.collect(i)
+    rate = n / (time.perf_counter() - t)
+    w.close()
+    return rate
+
+
+def main() -> None:
+    app = write_app(tempfile.mkdtemp(prefix='pse-bench-'), APP)
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+    print('python %s' % sys.version.split()[0])
+    print('in-process, hello.pt (code module + template, 5 plugins): %.1f us/request' % (in_process(app, n) * 1e6))
+    for depth in (1, 4):
+        print('through fd 3/4, hello.pt, %d in flight: %.0f requests/s' % (depth, through_pipes(app, 'hello.pt', n,
+                                                                                                 depth)))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,64 @@
+import datetime
+import json
+import unittest
+
+from pse import _preview
+from pse._preview import preview, preview_namespace
+
+
+class PreviewTest(unittest.TestCase):
+    def test_scalars(self):
+        self.assertEqual(preview(None), {'t': 'none'})
+        self.assertEqual(preview(True), {'t': 'bool', 'v': True})
+        self.assertEqual(preview(10 ** 30), {'t': 'int', 'v': str(10 ** 30)})
+        self.assertEqual(preview(1.5), {'t': 'float', 'v': 1.5})
+        self.assertEqual(preview(float('nan')), {'t': 'float', 'v': 'nan'})
+        self.assertEqual(preview(b'ab'), {'t': 'bytes', 'v': "b'ab'", 'len': 2})
+        self.assertEqual(preview(datetime.date(2024, 1, 2)), {'t': 'date', 'v': '2024-01-02'})
+        self.assertEqual(preview(datetime.datetime(2024, 1, 2, 3, 4)), {'t': 'datetime', 'v': '2024-01-02T03:04:00'})
+
+    def test_containers_keep_type_and_order(self):
+        p = preview({'a': [1, (2,)], 3: {'x'}})
+        self.assertEqual(p, {'t': 'dict', 'v': [
+            ['a', {'t': 'list', 'v': [{'t': 'int', 'v': '1'}, {'t': 'tuple', 'v': [{'t': 'int', 'v': '2'}]}]}],
+            ['3', {'t': 'set', 'v': [{'t': 'str', 'v': 'x'}]}],
+        ]})
+
+    def test_caps(self):
+        s = 'x' * (_preview.MAX_STR + 7)
+        self.assertEqual(preview(s)['more'], 7)
+        p = preview(list(range(_preview.MAX_ITEMS + 3)))
+        self.assertEqual(len(p['v']), _preview.MAX_ITEMS)
+        self.assertEqual(p['more'], 3)
+        deep = []
+        cur = deep
+        for _ in range(20):
+            nxt = []
+            cur.append(nxt)
+            cur = nxt
+        text = json.dumps(preview(deep))
+        self.assertIn('"cut"', text)
+        self.assertEqual(preview(bytes(1000))['len'], 1000)
+        ns = {str(i): i for i in range(_preview.MAX_ITEMS + 10)}
+        self.assertNotIn('more', preview_namespace(ns))
+        big = [[i] * 50 for i in range(200)]
+        self.assertIn('"cut"', json.dumps(preview(big, 200)))
+
+    def test_objects_and_broken_repr(self):
+        class Broken:
+            def __repr__(self):
+                raise RuntimeError('no')
+        p = preview(Broken())
+        self.assertEqual(p['t'], 'object')
+        self.assertIn('repr() failed', p['repr'])
+        self.assertTrue(p['type'].endswith('Broken'))
+
+    def test_sets_preview_in_a_stable_order(self):
+        self.assertEqual(preview({'b', 'a', 'c'}), preview({'c', 'a', 'b'}))
+
+    def test_json_safe(self):
+        json.dumps(preview({'k': [1, 2.5, None, b'x', {1, 2}, frozenset(), object()]}), allow_nan=False)
+
+
+if __name__ == '__main__':
+    unittest.main()

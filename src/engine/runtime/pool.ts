@@ -1,0 +1,631 @@
+/**
+ * The worker pool: the public API of the runtime. Turns requests into jobs, sends each to the
+ * least-loaded worker (up to `maxInFlight` queued on one pipe, else a pool-level FIFO), answers
+ * the workers' calls (template sources, session saves) and builds the results.
+ */
+import { EventEmitter } from 'node:events';
+import { spawnChild, type Spawner } from './child.js';
+import { encodeFrame } from './framing.js';
+import { WorkerFailure, type Job, type JobKind } from './job.js';
+import type {
+  AdminMsg,
+  CallMsg,
+  CheckMsg,
+  ChunkMsg,
+  CompiledSource,
+  DoneMsg,
+  FormValue,
+  LocatedError,
+  LogMsg,
+  Preview,
+  ReplyMsg,
+  ReqMsg,
+  ResMsg,
+  ServletError,
+  SessionOut,
+  WorkerConfig,
+} from './protocol.js';
+import { PYTHON_DIR } from '../paths.js';
+import {
+  bootScriptIn,
+  Supervisor,
+  systemClock,
+  type ExitInfo,
+  type LoopClock,
+  type SupervisorHost,
+} from './supervisor.js';
+import type { Worker } from './worker.js';
+
+export { WorkerFailure } from './job.js';
+export type { FailureKind } from './job.js';
+export { BootError, type ExitInfo } from './supervisor.js';
+
+/** Compiled template for a `.pt` path, or why it does not compile. */
+export type SourceProvider = (path: string) => Promise<CompiledSource | LocatedError>;
+
+export interface PoolOptions {
+  /** resolved sys.executable (see python.ts) */
+  python: string;
+  workers: number;
+  appRoot: string;
+  config: WorkerConfig;
+  requestTimeoutMs: number;
+  /** recycle a worker after this many requests, plus up to 10 % jitter */
+  maxRequests?: number;
+  /** jobs queued on one worker's pipe; default 4 */
+  maxInFlight?: number;
+  sources: SourceProvider;
+  log?: (level: LogMsg['level'], msg: string, worker?: number) => void;
+  /** pse_boot.py; default: the one in this source tree */
+  bootScript?: string;
+  /** tests: a fake process spawner and clock */
+  spawn?: Spawner;
+  clock?: LoopClock;
+  heartbeatTimeoutMs?: number;
+  bootTimeoutMs?: number;
+  tickMs?: number;
+  backoffMs?: { base: number; max: number };
+}
+
+export interface RunInput {
+  servlet: string;
+  override?: ReqMsg['override'];
+  method: string;
+  url: string;
+  path: string;
+  query: string;
+  headers: [string, string][];
+  remote: [string, number];
+  local: [string, number];
+  form: [
+    string,
+    string | { filename: string; type: string; size: number; file?: string; data?: Buffer },
+  ][];
+  body?: Buffer | { file: string };
+  session: { id: string; ns: Map<string, Buffer> } | null;
+  dry: boolean;
+}
+
+export interface SessionResult {
+  id: string;
+  created: boolean;
+  changed: Map<string, Buffer>;
+  previews: Record<string, Preview>;
+  deleted: string[];
+  regenerated?: string;
+  invalidated?: boolean;
+}
+
+export interface RunHooks {
+  /** streaming after flush(): the first chunk carries status and headers */
+  onChunk?(head: { status: number; headers: [string, string][] } | undefined, data: Buffer): void;
+  /** session.save(): commit now; a rejection is sent to Python as an error reply */
+  onSave?(s: SessionResult): Promise<void>;
+  onLog?(level: LogMsg['level'], msg: string): void;
+}
+
+export interface RunResult {
+  status: number;
+  headers: [string, string][];
+  body: Buffer;
+  /** chunks went to onChunk: `body` is only the rest */
+  streamed: boolean;
+  cacheUntil?: number;
+  session?: SessionResult;
+  error?: ServletError;
+  saves: number;
+  worker: number;
+}
+
+export interface StartInfo {
+  python: string;
+  tags: string[];
+  plugins: string[];
+  issues: LocatedError[];
+}
+
+export interface AdminRequest extends Omit<AdminMsg, 't' | 'id' | 'pickle' | 'from'> {
+  pickle?: Buffer;
+  from?: Buffer;
+}
+
+export interface AdminResult {
+  ok: boolean;
+  error?: { message: string; line?: number; col?: number };
+  pickle?: Buffer;
+  preview?: Preview;
+}
+
+export interface CheckError {
+  name: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export interface PoolStats {
+  workers: { id: number; pid: number; served: number; inFlight: number; ageMs: number }[];
+  queued: number;
+}
+
+const DEFAULT_BOOT_SCRIPT = bootScriptIn(PYTHON_DIR);
+const EMPTY = Buffer.alloc(0);
+
+export class WorkerPool extends EventEmitter {
+  private readonly sup: Supervisor;
+  private readonly queue: Job[] = [];
+  private readonly maxInFlight: number;
+  private readonly clock: LoopClock;
+  private seq = 0;
+  private closed = false;
+  private tags: string[] | null = null;
+
+  constructor(private readonly opts: PoolOptions) {
+    super();
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 4);
+    this.clock = opts.clock ?? systemClock;
+    const host: SupervisorHost = {
+      capacity: (w) => {
+        this.noteTags(w);
+        this.pump();
+      },
+      room: () => {
+        if (this.queue.length > 0) this.pump();
+      },
+      orphaned: (jobs) => {
+        this.queue.unshift(...jobs);
+        this.pump();
+      },
+      unavailable: (reason) => this.failQueued(`no worker is running: ${reason}`),
+      spawned: (w) => this.emit('worker-spawn', { id: w.id, pid: w.pid }),
+      exited: (info) => {
+        this.emit('worker-exit', info);
+        this.pump();
+      },
+      log: (level, msg, worker) => this.log(level, msg, worker),
+    };
+    this.sup = new Supervisor(
+      {
+        spawn: opts.spawn ?? spawnChild,
+        clock: this.clock,
+        python: opts.python,
+        bootScript: opts.bootScript ?? DEFAULT_BOOT_SCRIPT,
+        appRoot: opts.appRoot,
+        config: opts.config,
+        workers: opts.workers,
+        requestTimeoutMs: opts.requestTimeoutMs,
+        maxRequests: opts.maxRequests,
+        ...(opts.heartbeatTimeoutMs !== undefined && {
+          heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
+        }),
+        ...(opts.bootTimeoutMs !== undefined && { bootTimeoutMs: opts.bootTimeoutMs }),
+        ...(opts.tickMs !== undefined && { tickMs: opts.tickMs }),
+        ...(opts.backoffMs !== undefined && { backoffMs: opts.backoffMs }),
+      },
+      host,
+    );
+  }
+
+  override on(event: 'worker-spawn', listener: (w: { id: number; pid: number }) => void): this;
+  override on(event: 'worker-exit', listener: (info: ExitInfo) => void): this;
+  override on(
+    event: 'log',
+    listener: (level: LogMsg['level'], msg: string, worker?: number) => void,
+  ): this;
+  /** the custom tag names the workers registered, whenever they change */
+  override on(event: 'tags', listener: (tags: string[]) => void): this;
+  override on(event: string, listener: (...args: never[]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  /** Spawns the workers; rejects with a BootError when they cannot boot (e.g. a broken plugin). */
+  async start(): Promise<StartInfo> {
+    await this.sup.start();
+    const r = this.sup.lastReady!;
+    return { python: r.python, tags: r.tags, plugins: r.plugins, issues: r.issues };
+  }
+
+  run(input: RunInput, hooks?: RunHooks): Promise<RunResult> {
+    return new Promise<RunResult>((resolve, reject) => {
+      const blobs: Buffer[] = [];
+      const msg: ReqMsg = {
+        t: 'req',
+        id: ++this.seq,
+        servlet: input.servlet,
+        method: input.method,
+        url: input.url,
+        path: input.path,
+        query: input.query,
+        headers: input.headers,
+        remote: input.remote,
+        local: input.local,
+        form: input.form.length === 0 ? [] : input.form.map(formField, blobs),
+        session: null,
+        dry: input.dry,
+      };
+      if (input.override) msg.override = input.override;
+      if (input.body !== undefined) {
+        msg.body = Buffer.isBuffer(input.body) ? blobs.push(input.body) - 1 : input.body;
+      }
+      if (input.session) {
+        const ns: Record<string, number> = {};
+        for (const [name, pickle] of input.session.ns) ns[name] = blobs.push(pickle) - 1;
+        msg.session = { id: input.session.id, ns };
+      }
+      const label = `${input.method} ${input.path}`;
+      this.submit(
+        new RunJob(
+          this,
+          msg.id,
+          encodeFrame(msg, blobs),
+          label,
+          this.clock.now(),
+          hooks,
+          resolve,
+          reject,
+        ),
+      );
+    });
+  }
+
+  /** Python syntax check of generated sources, by a worker. */
+  check(sources: { name: string; code: string }[]): Promise<CheckError[]> {
+    return new Promise((resolve, reject) => {
+      const msg: CheckMsg = { t: 'check', id: ++this.seq, sources };
+      const job = new DoneJob(
+        msg.id,
+        'check',
+        encodeFrame(msg),
+        'syntax check',
+        this.clock.now(),
+        reject,
+        (done) => {
+          if (!done.ok && !done.errors)
+            reject(new Error(`syntax check failed: ${done.error?.message ?? 'no reason given'}`));
+          else resolve(done.errors ?? []);
+        },
+      );
+      this.submit(job);
+    });
+  }
+
+  /** Edit a pickled session namespace (Python literals only, never eval). */
+  admin(req: AdminRequest): Promise<AdminResult> {
+    return new Promise((resolve, reject) => {
+      const blobs: Buffer[] = [];
+      const msg: AdminMsg = { t: 'admin', id: ++this.seq, op: req.op };
+      if (req.key !== undefined) msg.key = req.key;
+      if (req.literal !== undefined) msg.literal = req.literal;
+      if (req.pickle) msg.pickle = blobs.push(req.pickle) - 1;
+      if (req.from) msg.from = blobs.push(req.from) - 1;
+      const job = new DoneJob(
+        msg.id,
+        'admin',
+        encodeFrame(msg, blobs),
+        `admin ${req.op}`,
+        this.clock.now(),
+        reject,
+        (done, b) => {
+          const out: AdminResult = { ok: done.ok };
+          if (done.error) out.error = done.error;
+          if (done.pickle !== undefined) out.pickle = b[done.pickle];
+          if (done.preview) out.preview = done.preview;
+          resolve(out);
+        },
+      );
+      this.submit(job);
+    });
+  }
+
+  /**
+   * New workers (new helper modules, plugins, tag modules; `config` when pse.conf changed)
+   * replace the old ones, which finish what is on their pipes first: no request is dropped.
+   * Rejects with a BootError if the new workers cannot boot; the old ones then keep serving.
+   */
+  async restart(reason: string, config?: WorkerConfig): Promise<void> {
+    this.log('NOTICE', `restarting the workers: ${reason}`);
+    await this.sup.restart(config);
+  }
+
+  /** Workers finish what they have and exit; queued jobs fail as unavailable. */
+  async stop(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.failQueued('the worker pool is stopping');
+    }
+    await this.sup.stop(this.opts.requestTimeoutMs + 1000);
+  }
+
+  stats(): PoolStats {
+    const now = this.clock.now();
+    return {
+      workers: this.sup.workers
+        .filter((w) => w.state !== 'exited')
+        .map((w) => ({
+          id: w.id,
+          pid: w.pid,
+          served: w.served,
+          inFlight: w.inFlight,
+          ageMs: Math.round(now - w.startedAt),
+        })),
+      queued: this.queue.length,
+    };
+  }
+
+  // ------------------------------------------------------------ dispatch
+
+  private submit(job: Job): void {
+    if (this.closed) {
+      job.fail(new WorkerFailure('unavailable', `${job.label}: the worker pool is stopped`));
+      return;
+    }
+    const w = this.pick();
+    if (w) w.send(job);
+    else if (this.sup.bootError && !this.sup.workers.some((x) => x.dispatchable)) {
+      // workers keep failing to boot: answer now rather than after the next backoff
+      job.fail(
+        new WorkerFailure(
+          'unavailable',
+          `${job.label}: no worker is running: ${this.sup.bootError.message}`,
+        ),
+      );
+    } else this.queue.push(job);
+  }
+
+  /** the booted worker with the fewest jobs on its pipe, if one has room */
+  private pick(): Worker | null {
+    let best: Worker | null = null;
+    for (const w of this.sup.workers) {
+      if (
+        w.inFlight < this.maxInFlight &&
+        w.dispatchable &&
+        (best === null || w.inFlight < best.inFlight)
+      ) {
+        best = w;
+        if (w.inFlight === 0) break;
+      }
+    }
+    return best;
+  }
+
+  /** move queued jobs onto pipes that have room */
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const w = this.pick();
+      if (!w) return;
+      const job = this.queue.shift()!;
+      if (!job.ended) w.send(job);
+    }
+  }
+
+  private failQueued(reason: string): void {
+    for (const job of this.queue.splice(0))
+      job.fail(new WorkerFailure('unavailable', `${job.label}: ${reason}`));
+  }
+
+  private noteTags(w: Worker): void {
+    const tags = w.ready?.tags;
+    if (!tags) return;
+    if (this.tags && this.tags.length === tags.length && this.tags.every((t, i) => t === tags[i]))
+      return;
+    this.tags = [...tags];
+    this.emit('tags', this.tags);
+  }
+
+  log(level: LogMsg['level'], msg: string, worker?: number): void {
+    this.opts.log?.(level, msg, worker);
+    if (this.listenerCount('log') > 0) this.emit('log', level, msg, worker);
+  }
+
+  // ------------------------------------------------------------ calls from workers
+
+  answerSource(w: Worker, cid: number, path: string): void {
+    let p: Promise<CompiledSource | LocatedError>;
+    try {
+      p = this.opts.sources(path);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      (r) =>
+        reply(
+          w,
+          'py' in r
+            ? { t: 'reply', to: cid, ok: true, source: r }
+            : { t: 'reply', to: cid, ok: false, error: r },
+        ),
+      (err: unknown) =>
+        reply(w, {
+          t: 'reply',
+          to: cid,
+          ok: false,
+          error: { message: errorText(err, `compiling ${path}`) },
+        }),
+    );
+  }
+}
+
+function reply(w: Worker, msg: ReplyMsg): void {
+  w.write(msg);
+}
+
+function errorText(err: unknown, doing: string): string {
+  return `${doing} failed: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** `this` is the blob list of the frame being built. */
+function formField(this: Buffer[], [name, value]: RunInput['form'][number]): [string, FormValue] {
+  if (typeof value === 'string') return [name, value];
+  const v: FormValue = { filename: value.filename, type: value.type, size: value.size };
+  if (value.file !== undefined) v.file = value.file;
+  if (value.data !== undefined) v.blob = this.push(value.data) - 1;
+  return [name, v];
+}
+
+function sessionResult(s: SessionOut, blobs: Buffer[]): SessionResult {
+  const changed = new Map<string, Buffer>();
+  for (const name in s.changed) changed.set(name, blobs[s.changed[name]!] ?? EMPTY);
+  const r: SessionResult = {
+    id: s.id,
+    created: s.created,
+    changed,
+    previews: s.previews,
+    deleted: s.deleted,
+  };
+  if (s.regenerated !== undefined) r.regenerated = s.regenerated;
+  if (s.invalidated !== undefined) r.invalidated = s.invalidated;
+  return r;
+}
+
+// ------------------------------------------------------------ jobs
+
+class RunJob implements Job {
+  readonly kind: JobKind = 'req';
+  ended = false;
+  /** chunks kept when there is no onChunk hook: merged into the body */
+  private chunks: Buffer[] | null = null;
+  private head: { status: number; headers: [string, string][] } | undefined;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    readonly id: number,
+    readonly frame: Buffer,
+    readonly label: string,
+    readonly queuedAt: number,
+    private readonly hooks: RunHooks | undefined,
+    private readonly resolve: (r: RunResult) => void,
+    private readonly reject: (e: WorkerFailure) => void,
+  ) {}
+
+  message(w: Worker, msg: CallMsg | ChunkMsg | LogMsg, blobs: Buffer[]): void {
+    switch (msg.t) {
+      case 'chunk': {
+        const data = blobs[msg.data] ?? EMPTY;
+        if (this.hooks?.onChunk) this.hooks.onChunk(msg.head, data);
+        else {
+          if (msg.head) this.head = msg.head;
+          (this.chunks ??= []).push(data);
+        }
+        return;
+      }
+      case 'log':
+        this.hooks?.onLog?.(msg.level, msg.msg);
+        this.pool.log(msg.level, msg.msg, w.id);
+        return;
+      case 'call':
+        if (msg.op === 'source') this.pool.answerSource(w, msg.cid, msg.path);
+        else this.save(w, msg.cid, sessionResult(msg.session, blobs));
+        return;
+    }
+  }
+
+  private save(w: Worker, cid: number, s: SessionResult): void {
+    const onSave = this.hooks?.onSave;
+    if (!onSave) {
+      reply(w, {
+        t: 'reply',
+        to: cid,
+        ok: false,
+        error: { message: 'session.save(): this run has no session store' },
+      });
+      return;
+    }
+    let p: Promise<void>;
+    try {
+      p = onSave(s);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      () => reply(w, { t: 'reply', to: cid, ok: true }),
+      (err: unknown) =>
+        reply(w, {
+          t: 'reply',
+          to: cid,
+          ok: false,
+          error: { message: errorText(err, 'session.save()') },
+        }),
+    );
+  }
+
+  finish(w: Worker, msg: ResMsg | DoneMsg, blobs: Buffer[]): void {
+    this.ended = true;
+    if (msg.t !== 'res') {
+      this.reject(
+        new WorkerFailure(
+          'crash',
+          `${this.label}: worker ${w.id} answered "${msg.t}" to a request`,
+          w.id,
+        ),
+      );
+      return;
+    }
+    let body = blobs[msg.body] ?? EMPTY;
+    let status = msg.status;
+    let headers = msg.headers;
+    if (this.chunks) {
+      this.chunks.push(body);
+      body = Buffer.concat(this.chunks);
+      if (this.head) ({ status, headers } = this.head);
+    }
+    const r: RunResult = {
+      status,
+      headers,
+      body,
+      streamed: msg.streamed && this.chunks === null,
+      saves: msg.saves,
+      worker: w.id,
+    };
+    if (msg.cacheUntil !== undefined) r.cacheUntil = msg.cacheUntil;
+    if (msg.session) r.session = sessionResult(msg.session, blobs);
+    if (msg.error) r.error = msg.error;
+    this.resolve(r);
+  }
+
+  fail(failure: WorkerFailure): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.reject(failure);
+  }
+}
+
+class DoneJob implements Job {
+  ended = false;
+
+  constructor(
+    readonly id: number,
+    readonly kind: JobKind,
+    readonly frame: Buffer,
+    readonly label: string,
+    readonly queuedAt: number,
+    private readonly reject: (e: Error) => void,
+    private readonly onDone: (msg: DoneMsg, blobs: Buffer[]) => void,
+  ) {}
+
+  message(_w: Worker, msg: CallMsg | ChunkMsg | LogMsg): void {
+    if (msg.t === 'call') {
+      // check and admin never call back; answer so the worker does not wait forever
+      reply(_w, {
+        t: 'reply',
+        to: msg.cid,
+        ok: false,
+        error: { message: `"${msg.op}" is not available during ${this.label}` },
+      });
+    }
+  }
+
+  finish(w: Worker, msg: ResMsg | DoneMsg, blobs: Buffer[]): void {
+    this.ended = true;
+    if (msg.t !== 'done')
+      this.reject(
+        new WorkerFailure('crash', `${this.label}: worker ${w.id} answered "${msg.t}"`, w.id),
+      );
+    else this.onDone(msg, blobs);
+  }
+
+  fail(failure: WorkerFailure): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.reject(failure);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Per-session FIFO locks: two requests of one session never interleave, and they are served in
+ * arrival order. A waiter that is not served within the timeout fails with LockTimeoutError
+ * (the HTTP layer answers 503) and leaves the queue without disturbing the others.
+ */
+
+export class LockTimeoutError extends Error {
+  readonly code = 'session_lock_timeout';
+  constructor(
+    readonly sessionId: string,
+    readonly waitedMs: number,
+  ) {
+    super(
+      `session ${sessionId}: still busy with another request after ${Math.round(waitedMs)} ms (LockTimeout)`,
+    );
+    this.name = 'LockTimeoutError';
+  }
+}
+
+export type Release = () => void;
+
+interface Waiter {
+  grant: () => void;
+  timer?: NodeJS.Timeout;
+}
+
+export class SessionLocks {
+  /** id → queue; the head holds the lock. An id is absent when nobody holds or waits. */
+  private readonly queues = new Map<string, Waiter[]>();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** Resolves with a release function once every earlier holder of `id` has released. */
+  acquire(id: string, timeoutMs = this.timeoutMs): Promise<Release> {
+    let queue = this.queues.get(id);
+    if (!queue) {
+      queue = [];
+      this.queues.set(id, queue);
+    }
+    const q = queue;
+    return new Promise<Release>((resolve, reject) => {
+      const started = performance.now();
+      const waiter: Waiter = { grant: () => resolve(this.releaser(id, waiter)) };
+      q.push(waiter);
+      if (q.length === 1) {
+        waiter.grant();
+        return;
+      }
+      waiter.timer = setTimeout(() => {
+        const i = q.indexOf(waiter);
+        // Already granted (at the head): the grant won the race; nothing to undo.
+        if (i <= 0) return;
+        q.splice(i, 1);
+        reject(new LockTimeoutError(id, performance.now() - started));
+      }, timeoutMs);
+    });
+  }
+
+  /** Number of requests holding or waiting for `id` (for tests and Studio). */
+  depth(id: string): number {
+    return this.queues.get(id)?.length ?? 0;
+  }
+
+  private releaser(id: string, waiter: Waiter): Release {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const q = this.queues.get(id);
+      if (!q || q[0] !== waiter)
+        throw new Error(`session ${id}: lock released by a request that does not hold it`);
+      q.shift();
+      const next = q[0];
+      if (!next) {
+        this.queues.delete(id);
+        return;
+      }
+      if (next.timer) clearTimeout(next.timer);
+      next.grant();
+    };
+  }
+}

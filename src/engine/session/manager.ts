@@ -1,0 +1,487 @@
+/**
+ * SessionManager: the one seam between a request and its session.
+ *
+ *   const ticket = await sessions.open({ cookieHeader });   // validate id, take the lock, load
+ *   ... pool runs the servlet with ticket.session; a `call save` → await ticket.save(result) ...
+ *   const { setCookie, trace } = await ticket.finish({ ok, session });  // commit or roll back, unlock
+ *
+ * Rules (spec §4): a cookie id that is malformed, unknown or expired is ignored, never adopted;
+ * a session is created only when something is stored; on success every change is committed in
+ * one transaction; on failure nothing after the last save() is; a dry run commits nothing.
+ */
+import type { NamespaceChange, SavePoint } from '../../common/types/journal.js';
+import type { Preview } from '../runtime/protocol.js';
+import {
+  sessionClearCookie,
+  sessionIdFromCookieHeader,
+  sessionSetCookie,
+  type CookieOptions,
+} from './cookie.js';
+import { isEmptyDiff, keyDiff } from './diff.js';
+import type { SessionEvents } from './events.js';
+import { isWellFormedSessionId } from './ids.js';
+import { SessionLocks, type Release } from './locks.js';
+import type { SessionConfig } from '../config/types.js';
+import {
+  isNamespaceName,
+  SessionStoreError,
+  type SessionStore,
+  type StoredNamespace,
+} from './store.js';
+
+/** What the pool reports of a request's session (SessionOut with its blobs resolved). */
+export interface SessionResult {
+  id: string;
+  created: boolean;
+  changed: Map<string, Buffer>;
+  previews: Record<string, Preview>;
+  deleted: string[];
+  regenerated?: string;
+  invalidated?: boolean;
+}
+
+/** What a worker receives: the session's namespaces as pickles ('' = the standard dictionary). */
+export interface SessionInput {
+  id: string;
+  ns: Map<string, Buffer>;
+}
+
+export interface OpenRequest {
+  /** the request's `Cookie` header */
+  cookieHeader?: string;
+  /** Studio preview: run against the state, commit nothing (not even save()) */
+  dry?: boolean;
+  /** dry runs only: the session to run against, instead of the cookie's */
+  sessionId?: string;
+  /** dry runs only: run against this state (e.g. a copy of a past state from the journal) */
+  snapshot?: SessionInput;
+}
+
+export type FinishOutcome =
+  | { ok: true; session?: SessionResult }
+  /** the servlet raised, the worker crashed or timed out; `session` (previews) if it reported one */
+  | { ok: false; session?: SessionResult };
+
+export type SessionOutcome =
+  | 'committed'
+  | 'rolled_back'
+  | 'partially_committed'
+  | 'read_only'
+  | 'preview';
+
+/** What the journal records of a request's session. */
+export interface SessionTrace {
+  sessionId: string | null;
+  outcome: SessionOutcome;
+  /** committed changes (for a dry run: the changes it would have made) */
+  changes: NamespaceChange[];
+  saves: SavePoint[];
+  /** a failed request's changes after the last save, when the worker reported them */
+  discarded?: NamespaceChange[];
+  /** pickles to restore recorded states: the namespace before the request and after it */
+  pickles: Map<string, { before?: Buffer | null; after?: Buffer | null }>;
+}
+
+export interface FinishResult {
+  setCookie?: string[];
+  trace: SessionTrace;
+}
+
+export interface SessionTicket {
+  /** the session to send with the request, or null (none yet) */
+  readonly session: SessionInput | null;
+  readonly lockWaitMs: number;
+  readonly dry: boolean;
+  /** `session.save()`: commit now (in a dry run: record the save point, commit nothing) */
+  save(s: SessionResult): Promise<void>;
+  /** Ends the request's hold on the session. Call exactly once, also after errors. */
+  finish(outcome: FinishOutcome): Promise<FinishResult>;
+}
+
+export interface SessionManagerOptions {
+  store: SessionStore;
+  options: Pick<
+    SessionConfig,
+    | 'cookieName'
+    | 'cookieSecure'
+    | 'cookieExpires'
+    | 'timeout'
+    | 'collectionProbability'
+    | 'lockTimeout'
+  >;
+  events?: SessionEvents;
+  /** clock (epoch ms), for tests of expiry */
+  now?: () => number;
+  /** [0, 1) random source for the sweep probability */
+  random?: () => number;
+}
+
+/** A sliding expiry is written at most this often per session when nothing else changes. */
+const TOUCH_EVERY_MS = 60_000;
+
+export class SessionManager {
+  readonly store: SessionStore;
+  readonly locks: SessionLocks;
+  readonly cookie: CookieOptions;
+  private readonly opts: SessionManagerOptions['options'];
+  private readonly events: SessionEvents | undefined;
+  readonly now: () => number;
+  private readonly random: () => number;
+  private sweeping = false;
+
+  constructor(o: SessionManagerOptions) {
+    this.store = o.store;
+    this.opts = o.options;
+    this.events = o.events;
+    this.now = o.now ?? Date.now;
+    this.random = o.random ?? Math.random;
+    this.locks = new SessionLocks(o.options.lockTimeout * 1000);
+    this.cookie = {
+      name: o.options.cookieName,
+      secure: o.options.cookieSecure,
+      expiresMinutes: o.options.cookieExpires,
+    };
+  }
+
+  /** Expiry for a session accessed at `now`. */
+  expiresAt(now: number): number {
+    return now + this.opts.timeout * 60_000;
+  }
+
+  async open(req: OpenRequest): Promise<SessionTicket> {
+    this.maybeSweep();
+    const dry = req.dry === true;
+    if (!dry && (req.sessionId !== undefined || req.snapshot !== undefined)) {
+      throw new Error('SessionManager.open: sessionId and snapshot are for dry runs only');
+    }
+    if (req.snapshot) {
+      const ns = new Map<string, StoredNamespace>();
+      for (const [name, pickle] of req.snapshot.ns)
+        ns.set(name, { pickle, preview: { t: 'cut' }, version: 0 });
+      return new Ticket(
+        this,
+        { id: req.snapshot.id, version: 0, accessed: this.now(), ns },
+        0,
+        true,
+        null,
+      );
+    }
+    const id = req.sessionId ?? sessionIdFromCookieHeader(req.cookieHeader, this.cookie.name);
+    if (id === null || !isWellFormedSessionId(id)) return new Ticket(this, null, 0, dry, null);
+    const t0 = performance.now();
+    const release = await this.locks.acquire(id);
+    const lockWaitMs = performance.now() - t0;
+    let loaded;
+    try {
+      loaded = await this.store.load(id, this.now());
+    } catch (err) {
+      release();
+      throw err;
+    }
+    // Unknown or expired: ignored, never adopted. A dry run only needs a consistent snapshot.
+    if (!loaded || dry) release();
+    if (!loaded) return new Ticket(this, null, lockWaitMs, dry, null);
+    return new Ticket(this, loaded, lockWaitMs, dry, dry ? null : release);
+  }
+
+  /** Removes expired sessions now (also run at random off the request path). */
+  async sweep(): Promise<number> {
+    const n = await this.store.sweep(this.now());
+    return n;
+  }
+
+  /** Chance in 1000 per request; the sweep itself runs after the current I/O turn. */
+  private maybeSweep(): void {
+    if (this.sweeping || this.random() * 1000 >= this.opts.collectionProbability) return;
+    this.sweeping = true;
+    setImmediate(() => {
+      this.sweep()
+        .catch((err: unknown) => {
+          console.error(
+            `pse: session sweep failed: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        })
+        .finally(() => {
+          this.sweeping = false;
+        });
+    });
+  }
+
+  /** @internal */
+  emitChanged(id: string, version: number | null, namespaces: string[], renamedTo?: string): void {
+    this.events?.emit('sessionChanged', {
+      id,
+      version,
+      namespaces,
+      by: 'request',
+      ...(renamedTo ? { renamedTo } : {}),
+    });
+  }
+}
+
+interface Loaded {
+  id: string;
+  version: number;
+  accessed: number;
+  ns: Map<string, StoredNamespace>;
+}
+
+class Ticket implements SessionTicket {
+  readonly session: SessionInput | null;
+  private readonly started = performance.now();
+  /** the state as committed so far (after the last save) — what a failure returns to */
+  private state: Loaded | null;
+  private readonly saves: SavePoint[] = [];
+  private readonly changes = new Map<string, NamespaceChange>();
+  private readonly pickles: SessionTrace['pickles'] = new Map();
+  private setCookie: string[] | undefined;
+  private finished = false;
+  private idRetired = false;
+
+  constructor(
+    private readonly m: SessionManager,
+    loaded: Loaded | null,
+    readonly lockWaitMs: number,
+    readonly dry: boolean,
+    private release: Release | null,
+  ) {
+    this.state = loaded;
+    this.session = loaded
+      ? { id: loaded.id, ns: new Map([...loaded.ns].map(([name, n]) => [name, n.pickle])) }
+      : null;
+  }
+
+  async save(s: SessionResult): Promise<void> {
+    if (this.finished) throw new Error('session.save() after the request finished');
+    const changes = await this.apply(s);
+    this.saves.push({ at: Math.round(performance.now() - this.started), changes });
+  }
+
+  async finish(outcome: FinishOutcome): Promise<FinishResult> {
+    if (this.finished) throw new Error('SessionTicket.finish called twice');
+    this.finished = true;
+    try {
+      let discarded: NamespaceChange[] | undefined;
+      if (outcome.ok && outcome.session) {
+        for (const c of await this.apply(outcome.session)) this.changes.set(c.name, c);
+      } else if (!outcome.ok && outcome.session) {
+        discarded = this.discardedDiffs(outcome.session);
+      }
+      if (!this.dry && this.state && !this.idRetired && !(this.changes.size || this.saves.length)) {
+        await this.touch();
+      }
+      if (
+        !this.dry &&
+        this.state &&
+        !this.idRetired &&
+        !this.setCookie &&
+        this.m.cookie.expiresMinutes > 0
+      ) {
+        // A cookie with a lifetime slides with each access.
+        this.setCookie = [sessionSetCookie(this.state.id, this.m.cookie)];
+      }
+      const saved = this.saves.some((s) => s.changes.length > 0);
+      const outcomeName: SessionOutcome = this.dry
+        ? 'preview'
+        : !outcome.ok
+          ? saved
+            ? 'partially_committed'
+            : 'rolled_back'
+          : this.changes.size || saved
+            ? 'committed'
+            : 'read_only';
+      const trace: SessionTrace = {
+        sessionId: this.state?.id ?? outcome.session?.id ?? null,
+        outcome: outcomeName,
+        changes: mergeChanges(this.saves, [...this.changes.values()]),
+        saves: this.saves,
+        pickles: this.pickles,
+        ...(discarded?.length ? { discarded } : {}),
+      };
+      return { ...(this.setCookie ? { setCookie: this.setCookie } : {}), trace };
+    } finally {
+      this.release?.();
+      this.release = null;
+    }
+  }
+
+  /**
+   * A failed request commits nothing, so the worker sends previews only (no pickles): what it
+   * would have changed is told by comparing them with the committed state.
+   */
+  private discardedDiffs(s: SessionResult): NamespaceChange[] {
+    const out: NamespaceChange[] = [];
+    for (const [name, after] of Object.entries(s.previews)) {
+      const before = this.state?.ns.get(name)?.preview ?? null;
+      const diff = keyDiff(before, after);
+      if (!isEmptyDiff(diff)) out.push({ name, before, after, diff });
+    }
+    for (const name of s.deleted) {
+      const before = this.state?.ns.get(name)?.preview;
+      if (before && !(name in s.previews))
+        out.push({ name, before, after: null, diff: keyDiff(before, null) });
+    }
+    return out;
+  }
+
+  /** Diffs of what `s` changes relative to the current state, without committing. */
+  private diffs(s: SessionResult): NamespaceChange[] {
+    const out: NamespaceChange[] = [];
+    for (const [name] of s.changed) {
+      const before = this.state?.ns.get(name)?.preview ?? null;
+      const after = s.previews[name] ?? null;
+      out.push({ name, before, after, diff: keyDiff(before, after) });
+    }
+    for (const name of s.deleted) {
+      if (s.changed.has(name)) continue;
+      const before = this.state?.ns.get(name)?.preview ?? null;
+      if (before) out.push({ name, before, after: null, diff: keyDiff(before, null) });
+    }
+    return out;
+  }
+
+  /** Commits `s` (a save point or the end of a successful request); returns what changed. */
+  private async apply(s: SessionResult): Promise<NamespaceChange[]> {
+    if (this.idRetired) return [];
+    for (const name of [...s.changed.keys(), ...s.deleted]) {
+      if (!isNamespaceName(name)) {
+        throw new SessionStoreError(`session ${s.id}: bad namespace name '${name}'`, s.id, name);
+      }
+    }
+    const now = this.m.now();
+    const state = this.state;
+    if (s.invalidated) return this.invalidate();
+    const changes = this.diffs(s).filter((c) => c.before !== null || c.after !== null);
+    const deleted = s.deleted.filter((n) => state?.ns.has(n) && !s.changed.has(n));
+    const upsert = new Map<string, { pickle: Buffer; preview: Preview }>();
+    for (const [name, pickle] of s.changed) {
+      upsert.set(name, { pickle, preview: s.previews[name] ?? { t: 'cut' } });
+    }
+    let id = state?.id ?? null;
+    if (upsert.size || deleted.length) {
+      if (!state) {
+        // A new session: Python made the id; it must have the shape of one of ours.
+        if (!isWellFormedSessionId(s.id)) {
+          throw new SessionStoreError(`worker reported a malformed new session id '${s.id}'`, s.id);
+        }
+        id = s.id;
+      }
+      const sid = id!;
+      for (const c of changes)
+        this.recordPickles(
+          c.name,
+          state?.ns.get(c.name)?.pickle ?? null,
+          s.changed.get(c.name) ?? null,
+        );
+      if (!this.dry) {
+        const r = await this.m.store.commit({
+          id: sid,
+          now,
+          expires: this.m.expiresAt(now),
+          ...(state ? { expectVersion: state.version } : { create: true }),
+          upsert,
+          delete: deleted,
+        });
+        for (const c of changes) {
+          const v = r.versions.get(c.name);
+          if (v !== undefined) c.version = v;
+        }
+        this.m.emitChanged(
+          sid,
+          r.version,
+          changes.map((c) => c.name),
+        );
+        this.state = nextState(state, sid, r.version, now, upsert, deleted, r.versions);
+        if (!state) this.setCookie = [sessionSetCookie(sid, this.m.cookie)];
+      } else {
+        this.state = nextState(state, sid, state?.version ?? 0, now, upsert, deleted, new Map());
+      }
+    }
+    if (s.regenerated && this.state && !this.dry) {
+      const newId = s.regenerated;
+      if (!isWellFormedSessionId(newId)) {
+        throw new SessionStoreError(
+          `worker reported a malformed regenerated id '${newId}'`,
+          this.state.id,
+        );
+      }
+      const oldId = this.state.id;
+      await this.m.store.rename(oldId, newId, now, this.m.expiresAt(now));
+      this.state = { ...this.state, id: newId, version: this.state.version + 1 };
+      this.setCookie = [sessionSetCookie(newId, this.m.cookie)];
+      this.m.emitChanged(oldId, null, [], newId);
+    }
+    return changes;
+  }
+
+  private async invalidate(): Promise<NamespaceChange[]> {
+    const state = this.state;
+    const changes: NamespaceChange[] = [];
+    if (state) {
+      for (const [name, n] of state.ns) {
+        changes.push({ name, before: n.preview, after: null, diff: keyDiff(n.preview, null) });
+        this.recordPickles(name, n.pickle, null);
+      }
+      if (!this.dry) {
+        await this.m.store.delete(state.id);
+        this.m.emitChanged(state.id, null, [...state.ns.keys()]);
+        this.setCookie = [sessionClearCookie(this.m.cookie)];
+      }
+    }
+    this.idRetired = true;
+    this.state = null;
+    return changes;
+  }
+
+  private recordPickles(name: string, before: Buffer | null, after: Buffer | null): void {
+    const p = this.pickles.get(name);
+    if (p) p.after = after;
+    else this.pickles.set(name, { before, after });
+  }
+
+  private async touch(): Promise<void> {
+    const state = this.state!;
+    const now = this.m.now();
+    if (now - state.accessed < TOUCH_EVERY_MS) return;
+    await this.m.store.touch(state.id, now, this.m.expiresAt(now));
+  }
+}
+
+function nextState(
+  prev: Loaded | null,
+  id: string,
+  version: number,
+  now: number,
+  upsert: Map<string, { pickle: Buffer; preview: Preview }>,
+  deleted: string[],
+  versions: Map<string, number>,
+): Loaded {
+  const ns = new Map(prev?.ns ?? []);
+  for (const name of deleted) ns.delete(name);
+  for (const [name, v] of upsert) {
+    ns.set(name, {
+      pickle: v.pickle,
+      preview: v.preview,
+      version: versions.get(name) ?? (prev?.ns.get(name)?.version ?? 0) + 1,
+    });
+  }
+  return { id, version, accessed: now, ns };
+}
+
+/** A namespace's change over the whole request: before from its first save point, after from its last. */
+function mergeChanges(saves: SavePoint[], final: NamespaceChange[]): NamespaceChange[] {
+  const merged = new Map<string, NamespaceChange>();
+  for (const c of [...saves.flatMap((s) => s.changes), ...final]) {
+    const prev = merged.get(c.name);
+    const before = prev ? prev.before : c.before;
+    const m: NamespaceChange = {
+      name: c.name,
+      before,
+      after: c.after,
+      diff: keyDiff(before, c.after),
+    };
+    if (c.version !== undefined) m.version = c.version;
+    merged.set(c.name, m);
+  }
+  return [...merged.values()];
+}

@@ -1,0 +1,103 @@
+/**
+ * The `SessionStore` interface: where session namespaces (pickles) live between requests.
+ * SQLite (sqlite-store.ts) is the embedded default; other backends (PostgreSQL, Redis) implement
+ * the same few operations and pass test/session/store.contract.test.ts. Methods are async so
+ * that networked stores fit; the store knows nothing of HTTP, cookies, locks or the IDE.
+ */
+import type {
+  Page,
+  SessionListQuery,
+  SessionSummary,
+  SessionView,
+} from '../../common/types/session.js';
+import type { Preview } from '../runtime/protocol.js';
+
+export interface StoredNamespace {
+  pickle: Buffer;
+  preview: Preview;
+  version: number;
+}
+
+export interface StoredSession {
+  id: string;
+  created: number;
+  accessed: number;
+  expires: number;
+  version: number;
+  ns: Map<string, StoredNamespace>;
+}
+
+/** One commit: applied in a single transaction, all or nothing. */
+export interface SessionCommit {
+  id: string;
+  /** epoch ms */
+  now: number;
+  /** new expiry (epoch ms) — sliding expiry moves it on each commit */
+  expires: number;
+  /** create the session: it must not exist (a live one is a conflict); without it, it must exist */
+  create?: boolean;
+  /** the session version the change is based on; a mismatch fails with SessionConflictError */
+  expectVersion?: number;
+  upsert: Map<string, { pickle: Buffer; preview: Preview }>;
+  delete: string[];
+}
+
+export interface CommitResult {
+  /** the session's version after the commit */
+  version: number;
+  /** each written namespace's new version */
+  versions: Map<string, number>;
+}
+
+export interface SessionStore {
+  readonly kind: string;
+  /** A live session, or null if it is unknown or expired at `now` (never revived). */
+  load(id: string, now: number): Promise<StoredSession | null>;
+  commit(c: SessionCommit): Promise<CommitResult>;
+  /** Move `accessed`/`expires` on (sliding expiry) without a version change; false if gone. */
+  touch(id: string, now: number, expires: number): Promise<boolean>;
+  /** Give a session a new id, keeping its data (session.regenerate()). */
+  rename(oldId: string, newId: string, now: number, expires: number): Promise<void>;
+  /** Delete a session; `expectVersion` as in commit. Returns false if it did not exist. */
+  delete(id: string, expectVersion?: number): Promise<boolean>;
+  /** Remove every session expired at `now`; returns how many. */
+  sweep(now: number): Promise<number>;
+  list(q: SessionListQuery, now: number): Promise<Page<SessionSummary>>;
+  view(id: string, now: number): Promise<SessionView | null>;
+  close(): Promise<void>;
+}
+
+/** A change was based on a version the session no longer has (or the session is gone). */
+export class SessionConflictError extends Error {
+  readonly code = 'session_conflict';
+  constructor(
+    readonly sessionId: string,
+    readonly expected: number,
+    readonly actual: number | null,
+  ) {
+    super(
+      actual === null
+        ? `session ${sessionId}: it no longer exists (the change was based on version ${expected})`
+        : `session ${sessionId}: changed meanwhile (based on version ${expected}, now ${actual}); reload and retry`,
+    );
+    this.name = 'SessionConflictError';
+  }
+}
+
+/** A store failure, with the session and namespace it concerns. */
+export class SessionStoreError extends Error {
+  constructor(
+    message: string,
+    readonly sessionId?: string,
+    readonly namespace?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SessionStoreError';
+  }
+}
+
+/** Session namespaces are str names not starting with '_' ('' is the standard dictionary). */
+export function isNamespaceName(name: string): boolean {
+  return !name.startsWith('_') && name.length <= 200;
+}

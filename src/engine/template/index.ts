@@ -1,0 +1,105 @@
+/**
+ * The `.pt` template compiler: lexer → parser → codegen, plus the line map and the Python
+ * syntax check. The generated module runs with `exec(code, ns)` in the servlet's namespace,
+ * where the runtime provides:
+ *
+ * - `__pse_out__(text)` writes to the page (into the open custom tag's `addString`, if any);
+ * - `__pse_str__(value) -> str`: the text of `<?= ?>` (escaped under AutoEscape unless Markup);
+ * - `__pse_attr__(name, value) -> str`: ` name="value"`, the value escaped unless Markup;
+ * - `__pse_battr__(name, cond) -> str`: ` name` when cond is true, else '';
+ * - `__pse_tag_open__(name, attrs, empty)`: a custom tag starts. attrs maps attribute names to
+ *   str (literal values; a bare attribute's value is its name) or to the evaluated value of
+ *   `="expr"`; `attr="?cond"` is present (value: its name) only when cond is true. `id` is an
+ *   ordinary attribute. For an empty tag (`<Name/>`, empty=True) no close follows: the tag is
+ *   complete.
+ * - `__pse_tag_close__(name)`: the closing tag of a non-empty custom tag.
+ */
+import type { LineMapEntry } from '../runtime/protocol.js';
+import { generate } from './codegen.js';
+import { TemplateError } from './errors.js';
+import { lex } from './lexer.js';
+import { entryIndex, templateLineFor } from './linemap.js';
+import { parse } from './parser.js';
+import { LineIndex, excerpt } from './source.js';
+import type { PySyntaxError } from './checker.js';
+
+export { TemplateError } from './errors.js';
+export type { TemplateStage } from './errors.js';
+export { templateLineFor } from './linemap.js';
+export { startSyntaxChecker, SYNTAX_SCRIPT } from './checker.js';
+export type { PySyntaxChecker, PySyntaxError } from './checker.js';
+export { lex } from './lexer.js';
+export { parse } from './parser.js';
+export { generate } from './codegen.js';
+
+export interface CompileOptions {
+  /** the template's path, used in messages and in the generated header */
+  file: string;
+  /** names of the registered custom-tag classes; any other tag is plain markup */
+  tags?: ReadonlySet<string>;
+}
+
+export type CompileResult =
+  /** cols[i]: the generated column where map[i]'s template column applies (for exact error columns) */
+  | { ok: true; py: string; map: LineMapEntry[]; cols: number[] }
+  | { ok: false; errors: TemplateError[] };
+
+export function compileTemplate(source: string, opts: CompileOptions): CompileResult {
+  try {
+    const lexed = lex(source, opts.file, opts.tags);
+    if (lexed.errors.length) return { ok: false, errors: lexed.errors };
+    const parsed = parse(lexed.tokens, opts.file, lexed.lines);
+    if (parsed.errors.length) return { ok: false, errors: parsed.errors };
+    const gen = generate(parsed.tree);
+    return { ok: true, py: gen.py, map: gen.map, cols: gen.cols };
+  } catch (e) {
+    // A bug of ours must still come out as a located error, not as a crash of the server.
+    const message = e instanceof Error ? e.message : String(e);
+    return {
+      ok: false,
+      errors: [
+        new TemplateError('codegen', opts.file, 1, 1, `internal compiler error: ${message}`),
+      ],
+    };
+  }
+}
+
+/**
+ * Python's syntax errors in generated code (from the checker), moved to the template's lines
+ * and columns, with the template excerpt. `compiled.cols` makes columns exact; without it the
+ * column is counted from the generated line's first non-space character.
+ */
+export function mapSyntaxErrors(
+  errors: readonly PySyntaxError[],
+  compiled: { py?: string; map: readonly LineMapEntry[]; cols?: readonly number[] },
+  template: { file: string; source: string },
+): TemplateError[] {
+  const text =
+    template.source.charCodeAt(0) === 0xfeff ? template.source.slice(1) : template.source;
+  const lines = new LineIndex(text);
+  const pyLines = compiled.py?.split('\n');
+  return errors.map((e) => {
+    const i = entryIndex(compiled.map, e.line);
+    const at = templateLineFor(compiled.map, e.line) ?? { line: 1, col: 1 };
+    let col = at.col;
+    if (i >= 0 && compiled.map[i]![0] === e.line) {
+      const start = compiled.cols?.[i] ?? firstNonSpace(pyLines?.[e.line - 1] ?? '');
+      if (e.col > start) col = at.col + (e.col - start);
+    }
+    const width = lines.lineText(at.line).length + 1;
+    col = Math.min(Math.max(col, 1), width);
+    return new TemplateError(
+      'python',
+      template.file,
+      at.line,
+      col,
+      `Python syntax error: ${e.message}`,
+      excerpt(lines, at.line, col),
+    );
+  });
+}
+
+function firstNonSpace(text: string): number {
+  const m = /\S/.exec(text);
+  return m ? m.index + 1 : 1;
+}

@@ -1,0 +1,37 @@
+/**
+ * Generated-line → template-position lookup. The map holds one entry per generated line that
+ * came from the template, in order; a line without its own entry belongs to the last entry
+ * before it (Jinja's rule).
+ */
+import type { LineMapEntry } from '../runtime/protocol.js';
+
+/** The template line and column of generated line `pyLine` (1-based), or undefined before the first entry. */
+export function templateLineFor(
+  map: readonly LineMapEntry[],
+  pyLine: number,
+): { line: number; col: number } | undefined {
+  const i = entryIndex(map, pyLine);
+  if (i < 0) return undefined;
+  const e = map[i]!;
+  return { line: e[1], col: e[2] };
+}
+
+/** Index of the last entry at or before `pyLine` (binary search), -1 if none. */
+export function entryIndex(map: readonly LineMapEntry[], pyLine: number): number {
+  let lo = 0;
+  let hi = map.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (map[mid]![0] <= pyLine) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** The map as the Python constant embedded at the end of the generated module. */
+export function linemapConstant(map: readonly LineMapEntry[]): string {
+  return `__pse_linemap__ = (${map.map((e) => `(${e[0]}, ${e[1]}, ${e[2]})`).join(', ')}${map.length === 1 ? ',' : ''})`;
+}

@@ -1,0 +1,352 @@
+/**
+ * Stage 2: tokens → tree. PIs are classified (statement, block opener, close, clause) and
+ * blocks and custom tags are nested on one stack, so that a tag closed across a block boundary
+ * (or a block closed inside a tag) is reported where it happens. Structural errors stop the
+ * parse (everything after them would be misplaced); local ones are collected.
+ */
+import { TemplateError } from './errors.js';
+import type {
+  BlockNode,
+  ClauseNode,
+  Loc,
+  Node,
+  TagAttrNode,
+  TagNode,
+  TemplateNode,
+} from './nodes.js';
+import { dedent, type CodeLine, type RawLine } from './pyscan.js';
+import type { LineIndex } from './source.js';
+import type { PiToken, TagAttr, Token } from './tokens.js';
+
+export interface ParseResult {
+  tree: TemplateNode;
+  errors: TemplateError[];
+}
+
+type Container = BlockNode | TagNode;
+
+/** Which clause may continue a chain: the chain's first keyword and its last one. */
+const CLAUSE_RULES: Record<string, { ok: (head: string, last: string) => boolean; after: string }> =
+  {
+    elif: { ok: (h, l) => h === 'if' && (l === 'if' || l === 'elif'), after: "'if' or 'elif'" },
+    else: {
+      ok: (h, l) =>
+        (h === 'if' && (l === 'if' || l === 'elif')) ||
+        ((h === 'for' || h === 'while') && l === h) ||
+        (h === 'try' && l === 'except'),
+      after: "'if', 'elif', 'for', 'while' or 'except'",
+    },
+    except: {
+      ok: (h, l) => h === 'try' && (l === 'try' || l === 'except'),
+      after: "'try' or 'except'",
+    },
+    finally: {
+      ok: (h, l) => h === 'try' && (l === 'try' || l === 'except' || l === 'else'),
+      after: "'try', 'except' or 'else'",
+    },
+  };
+/** Heads whose clauses we know; other block kinds (match, async for…) are left to Python. */
+const KNOWN_HEADS = new Set(['if', 'for', 'while', 'try', 'with', 'def', 'class']);
+
+/** Python's tokenizer stops at 100 indentation levels; deeper nesting cannot work anyway. */
+const MAX_DEPTH = 100;
+/** Blocks still open at the end: the first few are named, the rest counted. */
+const MAX_UNCLOSED = 10;
+
+class Stop extends Error {}
+
+export function parse(tokens: readonly Token[], file: string, lines: LineIndex): ParseResult {
+  return new Parser(file, lines).run(tokens);
+}
+
+/** Expression code: no re-indenting (it is written inside parentheses), blank lines dropped. */
+function exprLines(raw: readonly RawLine[]): CodeLine[] {
+  return raw
+    .filter((l) => l.kind === 'string' || l.text !== '')
+    .map((l) => ({ text: l.text, kind: l.kind, indent: 0, line: l.line, col: l.col }));
+}
+
+function keywordOf(lines: readonly CodeLine[], line: number): { keyword: string; indent: number } {
+  const l = lines.find((c) => c.line === line && c.kind === 'logical') ?? lines[lines.length - 1]!;
+  return { keyword: /^[A-Za-z_]\w*/.exec(l.text)?.[0] ?? '', indent: l.indent };
+}
+
+function describe(c: Container): string {
+  if (c.type === 'tag') return `the custom tag <${c.name}> opened at ${c.line}:${c.col}`;
+  let head = c.header[0]?.text ?? '';
+  if (head.length > 40) head = head.slice(0, 39) + '…';
+  return `the block '${head}' opened at ${c.line}:${c.col}`;
+}
+
+class Parser {
+  private readonly errors: TemplateError[] = [];
+  private readonly stack: Container[] = [];
+  private readonly root: Node[] = [];
+  private body: Node[] = this.root;
+
+  constructor(
+    private readonly file: string,
+    private readonly lines: LineIndex,
+  ) {}
+
+  run(tokens: readonly Token[]): ParseResult {
+    try {
+      for (const t of tokens) this.token(t);
+      // Outermost first: the order in which they appear in the file.
+      for (const c of this.stack.slice(0, MAX_UNCLOSED)) {
+        const expect = c.type === 'tag' ? `</${c.name}>` : "'<? : ?>'";
+        const more =
+          this.stack.length > MAX_UNCLOSED && c === this.stack[MAX_UNCLOSED - 1]
+            ? ` (and ${this.stack.length - MAX_UNCLOSED} more inside it)`
+            : '';
+        this.fail(
+          c,
+          `${describe(c)} is never closed: expected ${expect} before the end of the file${more}`,
+          false,
+        );
+      }
+    } catch (e) {
+      if (!(e instanceof Stop)) throw e;
+    }
+    return { tree: { type: 'template', file: this.file, body: this.root }, errors: this.errors };
+  }
+
+  private fail(at: Loc, message: string, stop = true): void {
+    this.errors.push(TemplateError.at('parse', this.file, this.lines, at.line, at.col, message));
+    if (stop) throw new Stop();
+  }
+
+  private token(t: Token): void {
+    switch (t.kind) {
+      case 'text': {
+        const prev = this.body[this.body.length - 1];
+        if (prev?.type === 'text') prev.text += t.text;
+        else this.body.push({ type: 'text', text: t.text, line: t.line, col: t.col });
+        return;
+      }
+      case 'pi':
+        if (t.expr) this.expr(t);
+        else this.statement(t);
+        return;
+      case 'attr': {
+        const lines = exprLines(t.lines);
+        if (lines.length === 0) {
+          const sigil = t.mode === 'expr' ? '=' : '?';
+          this.fail(
+            t,
+            `attribute '${t.name}' has '${sigil}' but no expression; write '${sigil}${sigil}' for a literal '${sigil}'`,
+            false,
+          );
+          return;
+        }
+        this.body.push({
+          type: 'attr',
+          mode: t.mode,
+          name: t.name,
+          lines,
+          hasComment: t.hasComment,
+          line: t.line,
+          col: t.col,
+        });
+        return;
+      }
+      case 'tagOpen': {
+        const node: TagNode = {
+          type: 'tag',
+          name: t.name,
+          attrs: this.tagAttrs(t.name, t.attrs),
+          empty: t.empty,
+          body: [],
+          line: t.line,
+          col: t.col,
+        };
+        this.body.push(node);
+        if (!t.empty) this.push(node);
+        return;
+      }
+      case 'tagClose':
+        this.closeTag(t.name, t);
+        return;
+    }
+  }
+
+  private push(c: Container): void {
+    if (this.stack.length >= MAX_DEPTH) {
+      this.fail(
+        c,
+        `blocks and custom tags nest more than ${MAX_DEPTH} deep here; Python cannot compile that much nesting`,
+      );
+    }
+    this.stack.push(c);
+    this.body = c.body;
+  }
+
+  private pop(): Container {
+    const c = this.stack.pop()!;
+    const top = this.stack[this.stack.length - 1];
+    this.body =
+      top === undefined
+        ? this.root
+        : top.type === 'block' && top.clauses.length
+          ? top.clauses[top.clauses.length - 1]!.body
+          : top.body;
+    return c;
+  }
+
+  private expr(t: PiToken): void {
+    const lines = exprLines(t.lines);
+    if (lines.length === 0) {
+      this.fail(t, "'<?= ?>' needs an expression", false);
+      return;
+    }
+    this.body.push({ type: 'expr', lines, hasComment: t.hasComment, line: t.line, col: t.col });
+  }
+
+  private statement(t: PiToken): void {
+    const code = dedent(t.lines);
+    if (code.length === 0) return; // an empty PI writes nothing
+    if (!t.startsWithColon) {
+      if (!t.endsWithColon) {
+        this.body.push({ type: 'code', lines: code, line: t.line, col: t.col });
+        return;
+      }
+      const { keyword, indent } = keywordOf(code, t.lastLogicalLine);
+      if (keyword in CLAUSE_RULES) {
+        this.fail(
+          t,
+          `'${keyword}' continues a block: write '<? :${code[0]!.text} ?>' so that the block before it is closed first`,
+        );
+      }
+      const block: BlockNode = {
+        type: 'block',
+        keyword,
+        header: code,
+        bodyIndent: indent + 4,
+        body: [],
+        clauses: [],
+        line: t.line,
+        col: t.col,
+      };
+      this.body.push(block);
+      this.push(block);
+      return;
+    }
+    const top = this.stack[this.stack.length - 1];
+    const what = t.endsWithColon ? 'clause' : 'close';
+    if (top === undefined) {
+      this.fail(
+        t,
+        what === 'close'
+          ? "'<? : ?>' closes a block, but no block is open"
+          : `the clause '${clauseText(code)}' has nothing to attach to: no block is open`,
+      );
+      return;
+    }
+    if (top.type === 'tag') {
+      this.fail(
+        t,
+        `${what === 'close' ? "'<? : ?>' closes a block" : `the clause '${clauseText(code)}' continues a block`}, but ${describe(top)} is still open inside it: expected </${top.name}> first`,
+      );
+      return;
+    }
+    if (what === 'close') {
+      this.pop();
+      return;
+    }
+    // A clause: the first line without its ':'; the header is written at the block's level.
+    const first = code[0]!;
+    const rest = first.text.slice(1);
+    const text = rest.trimStart();
+    const header = [
+      { ...first, text, col: first.col + 1 + rest.length - text.length },
+      ...code.slice(1),
+    ].filter((l) => l.text !== '' || l.kind === 'string');
+    const { keyword, indent } = keywordOf(header, t.lastLogicalLine);
+    const rule = CLAUSE_RULES[keyword];
+    const chain = [top.keyword, ...top.clauses.map((c) => c.keyword)];
+    const last = chain[chain.length - 1]!;
+    if (rule && KNOWN_HEADS.has(top.keyword) && !rule.ok(top.keyword, last)) {
+      this.fail(
+        t,
+        `'${keyword}' cannot follow '${last}': it continues ${rule.after}, and the innermost open block is ${describe(top).replace(/^the /, '')}`,
+      );
+    }
+    const clause: ClauseNode = {
+      type: 'clause',
+      keyword,
+      header,
+      bodyIndent: indent + 4,
+      body: [],
+      line: t.line,
+      col: t.col,
+    };
+    top.clauses.push(clause);
+    this.body = clause.body;
+  }
+
+  private closeTag(name: string, at: Loc): void {
+    const top = this.stack[this.stack.length - 1];
+    if (top?.type === 'tag' && top.name === name) {
+      top.close = { line: at.line, col: at.col };
+      this.pop();
+      return;
+    }
+    const open = [...this.stack].reverse().find((c) => c.type === 'tag' && c.name === name);
+    if (!open) {
+      this.fail(
+        at,
+        `</${name}> closes nothing: no <${name}> is open${top ? ` (the innermost open one is ${describe(top).replace(/^the /, '')})` : ''}`,
+      );
+    } else if (top!.type === 'tag') {
+      this.fail(
+        at,
+        `</${name}> does not match ${describe(top!)}: expected </${(top as TagNode).name}> first (custom tags must nest)`,
+      );
+    } else {
+      this.fail(
+        at,
+        `</${name}> closes ${describe(open)}, but ${describe(top!)} inside it is still open: expected '<? : ?>' first`,
+      );
+    }
+  }
+
+  private tagAttrs(tag: string, attrs: readonly TagAttr[]): TagAttrNode[] {
+    const seen = new Set<string>();
+    const out: TagAttrNode[] = [];
+    for (const a of attrs) {
+      if (seen.has(a.name)) {
+        this.fail(a, `attribute '${a.name}' is given twice in <${tag}>`, false);
+        continue;
+      }
+      seen.add(a.name);
+      if (a.kind === 'literal') {
+        out.push(a);
+        continue;
+      }
+      const lines = exprLines(a.lines);
+      if (lines.length === 0) {
+        const sigil = a.kind === 'expr' ? '=' : '?';
+        this.fail(
+          a,
+          `attribute '${a.name}' has '${sigil}' but no expression; write '${sigil}${sigil}' for a literal '${sigil}'`,
+          false,
+        );
+        continue;
+      }
+      out.push({
+        kind: a.kind,
+        name: a.name,
+        lines,
+        hasComment: a.hasComment,
+        line: a.line,
+        col: a.col,
+      });
+    }
+    return out;
+  }
+}
+
+function clauseText(code: readonly CodeLine[]): string {
+  const t = code[0]!.text.slice(1).trim();
+  return t.length > 40 ? t.slice(0, 39) + '…' : t;
+}

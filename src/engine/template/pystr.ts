@@ -1,0 +1,28 @@
+/**
+ * Python string literals for text that must survive byte for byte: one line, single quotes,
+ * everything that could end the literal or the line escaped, lone UTF-16 surrogates as \u
+ * escapes (Python keeps them; UTF-8 could not carry them).
+ */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
+const SPECIAL = /[\\'\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff]/gu;
+
+const NAMED: Record<string, string> = {
+  '\\': '\\\\',
+  "'": "\\'",
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
+
+function escapeChar(ch: string): string {
+  const named = NAMED[ch];
+  if (named) return named;
+  const code = ch.charCodeAt(0);
+  return code < 0x100
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+export function pyStr(text: string): string {
+  return `'${text.replace(SPECIAL, escapeChar)}'`;
+}

@@ -1,0 +1,108 @@
+/**
+ * Positions in a template: offsets to 1-based line and column, and source excerpts for errors.
+ * Lines end at `\n`, `\r\n` or a lone `\r` (as in editors); columns count UTF-16 code units,
+ * the unit Monaco and JavaScript use.
+ */
+
+export interface Pos {
+  offset: number;
+  line: number;
+  col: number;
+}
+
+export class LineIndex {
+  /** offset where each line starts; starts[0] = 0 */
+  readonly starts: number[];
+
+  constructor(readonly text: string) {
+    const starts = [0];
+    for (let i = text.indexOf('\n'), cr = text.indexOf('\r'); ; ) {
+      // Walk the two kinds of line break in order without a per-character loop.
+      if (i < 0 && cr < 0) break;
+      if (cr >= 0 && (i < 0 || cr < i)) {
+        if (text.charCodeAt(cr + 1) === 10) {
+          starts.push(cr + 2);
+          i = text.indexOf('\n', cr + 2);
+          cr = text.indexOf('\r', cr + 2);
+        } else {
+          starts.push(cr + 1);
+          cr = text.indexOf('\r', cr + 1);
+        }
+      } else {
+        starts.push(i + 1);
+        i = text.indexOf('\n', i + 1);
+      }
+    }
+    this.starts = starts;
+  }
+
+  get lineCount(): number {
+    return this.starts.length;
+  }
+
+  /** 1-based line of an offset (binary search). */
+  lineOf(offset: number): number {
+    const s = this.starts;
+    let lo = 0;
+    let hi = s.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (s[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+
+  pos(offset: number): Pos {
+    const line = this.lineOf(offset);
+    return { offset, line, col: offset - this.starts[line - 1]! + 1 };
+  }
+
+  lineStart(line: number): number {
+    return this.starts[Math.min(Math.max(line, 1), this.starts.length) - 1]!;
+  }
+
+  /** The text of a line without its line break. */
+  lineText(line: number): string {
+    if (line < 1 || line > this.starts.length) return '';
+    const start = this.starts[line - 1]!;
+    let end = line < this.starts.length ? this.starts[line]! : this.text.length;
+    while (
+      end > start &&
+      (this.text.charCodeAt(end - 1) === 10 || this.text.charCodeAt(end - 1) === 13)
+    )
+      end--;
+    return this.text.slice(start, end);
+  }
+}
+
+const EXCERPT_HALF = 80;
+
+/**
+ * The offending line and a caret under `col`. Tabs before the column are kept in the caret line
+ * so that the caret lines up in a terminal. Only a window around the column is read, so that
+ * many errors on one huge line cost no more than the line itself.
+ */
+export function excerpt(lines: LineIndex, line: number, col: number): string {
+  if (line < 1 || line > lines.lineCount) return '';
+  const text = lines.text;
+  const start = lines.starts[line - 1]!;
+  let end = line < lines.lineCount ? lines.starts[line]! : text.length;
+  while (end > start && (text.charCodeAt(end - 1) === 10 || text.charCodeAt(end - 1) === 13)) end--;
+  const at = Math.min(start + Math.max(col, 1) - 1, end);
+  const from = Math.max(start, at - EXCERPT_HALF);
+  const to = Math.min(end, at + EXCERPT_HALF);
+  const head = from > start ? '…' : '';
+  const shown = head + text.slice(from, to) + (to < end ? '…' : '');
+  const pad = (head + text.slice(from, at)).replace(/[^\t]/g, ' ');
+  return `${shown}\n${pad}^`;
+}
+
+/** Visual width of a run of indentation, tabs to the next multiple of 8 (Python's rule). */
+export function indentWidth(ws: string, startCol = 0): number {
+  let w = startCol;
+  for (let i = 0; i < ws.length; i++) {
+    w = ws.charCodeAt(i) === 9 ? (Math.floor(w / 8) + 1) * 8 : w + 1;
+  }
+  return w - startCol;
+}

@@ -1,0 +1,49 @@
+/**
+ * What Studio needs of the engine, in Studio's own terms. `engine-adapter.ts` fits the real
+ * `Engine` (src/engine/engine.ts) to it; nothing else in src/main touches the engine's types, so
+ * a change there is absorbed in one file.
+ */
+import type { Disposable, LocatedProblem, NamespaceChange, SessionSummary, TraceFrameDto } from '../../common/api.js';
+
+export type EngineSessionChoice = { kind: 'none' } | { kind: 'fresh' } | { kind: 'existing'; id: string };
+
+export interface EngineRequest {
+  method: string;
+  /** path + query */
+  url: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  /** set for Studio preview: a dry run with unsaved text by absolute path */
+  preview?: { overrides: Record<string, string>; session: EngineSessionChoice };
+}
+
+export interface EngineResult {
+  status: number;
+  headers: [string, string][];
+  body: Buffer;
+  /** the servlet raised; frames carry absolute paths */
+  error?: { type: string; message: string; frames: TraceFrameDto[]; text: string };
+  /** the servlet did not compile; absolute paths */
+  problems: LocatedProblem[];
+  /** dry run: what the request would have committed */
+  pending: NamespaceChange[];
+  sessionId?: string;
+}
+
+export interface EngineLogLine {
+  kind: 'access' | 'error' | 'info';
+  text: string;
+}
+
+export interface StudioEngine {
+  readonly appRoot: string;
+  readonly production: boolean;
+  handle(req: EngineRequest): Promise<EngineResult>;
+  /** template + Python syntax errors of unsaved text; `file` absolute, results absolute */
+  compileCheck(file: string, text: string): Promise<LocatedProblem[]>;
+  listen(port: number, host: string): Promise<{ url: string; port: number }>;
+  unlisten(): Promise<void>;
+  listSessions(): Promise<SessionSummary[]>;
+  onLog(listener: (line: EngineLogLine) => void): Disposable;
+  close(): Promise<void>;
+}

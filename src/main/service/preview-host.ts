@@ -1,0 +1,102 @@
+/**
+ * The preview origin: a loopback HTTP server on its own port, so that a previewed page (in a
+ * sandboxed iframe) never shares an origin with the Studio API. A preview document is served at
+ * its servlet's own URL with `?__pse_preview=<id>`, so its relative links, images and styles
+ * resolve against the app; every other URL is answered by the embedded engine.
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StudioEngine } from './engine-port.js';
+
+const MARK = '__pse_preview';
+const KEEP = 32;
+
+interface StoredDoc {
+  status: number;
+  headers: [string, string][];
+  body: Buffer;
+}
+
+export class PreviewHost {
+  private readonly docs = new Map<string, StoredDoc>();
+  private server: http.Server | undefined;
+  private origin = '';
+
+  constructor(private readonly engine: StudioEngine) {}
+
+  async start(): Promise<string> {
+    if (this.server) return this.origin;
+    const server = http.createServer((req, res) => {
+      void this.answer(req, res).catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`preview host: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    this.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return this.origin;
+  }
+
+  /** Keeps a rendered document and returns the URL that serves it. */
+  store(servletUrlPath: string, doc: StoredDoc): string {
+    const id = randomBytes(12).toString('base64url');
+    this.docs.set(id, doc);
+    while (this.docs.size > KEEP) this.docs.delete(this.docs.keys().next().value as string);
+    return `${this.origin}${servletUrlPath}?${MARK}=${id}`;
+  }
+
+  private async answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://preview.invalid');
+    const id = url.searchParams.get(MARK);
+    if (id !== null) {
+      const doc = this.docs.get(id);
+      if (!doc) {
+        res.writeHead(410, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('This preview is gone; type in the editor to render it again.');
+        return;
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of doc.headers) {
+        const key = k.toLowerCase();
+        if (key === 'set-cookie' || key === 'content-length' || key === 'transfer-encoding') continue;
+        headers[key] = v;
+      }
+      headers['cache-control'] = 'no-store';
+      // Belt and braces with the iframe's sandbox attribute: an opaque origin even if opened alone.
+      headers['content-security-policy'] = 'sandbox allow-scripts allow-forms allow-popups';
+      res.writeHead(doc.status, headers);
+      res.end(req.method === 'HEAD' ? undefined : doc.body);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'content-type': 'text/plain; charset=utf-8', allow: 'GET, HEAD' });
+      res.end('The preview origin only serves GET; start the embedded server to post forms.');
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
+    const result = await this.engine.handle({ method: req.method, url: req.url ?? '/', headers });
+    const out: Record<string, string> = {};
+    for (const [k, v] of result.headers) {
+      const key = k.toLowerCase();
+      if (key === 'set-cookie' || key === 'content-length' || key === 'transfer-encoding') continue;
+      out[key] = v;
+    }
+    res.writeHead(result.status, out);
+    res.end(req.method === 'HEAD' ? undefined : result.body);
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    this.docs.clear();
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

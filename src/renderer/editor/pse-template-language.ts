@@ -1,0 +1,94 @@
+/**
+ * The `pse-template` language for Monaco: HTML outside PIs, Python inside `<? ?>` and `<?= ?>`
+ * and inside expression attribute values (`attr="=expr"`, `attr="?expr"`, `attr?="expr"`),
+ * folding of template blocks, and highlighting of a block's matching open/clause/close PIs.
+ */
+import * as monaco from 'monaco-editor/editor/editor.api';
+import { blockAt, foldRanges } from './pse-blocks.js';
+
+export const PSE_TEMPLATE = 'pse-template';
+
+const tokenizer: monaco.languages.IMonarchLanguage = {
+  defaultToken: '',
+  ignoreCase: true,
+  tokenizer: {
+    root: [
+      [/<\?=?/, { token: 'metatag.pse', next: '@pi', nextEmbedded: 'python' }],
+      [/<!--/, 'comment.html', '@comment'],
+      [/<!DOCTYPE/, 'metatag.html', '@doctype'],
+      [/(<\/?)([A-Za-z][\w.:-]*)/, ['delimiter.html', { token: 'tag.html', next: '@tag' }]],
+      [/[^<]+/, ''],
+      [/</, ''],
+    ],
+    pi: [[/\?>/, { token: 'metatag.pse', next: '@pop', nextEmbedded: '@pop' }]],
+    comment: [
+      [/-->/, 'comment.html', '@pop'],
+      [/[^-]+/, 'comment.content.html'],
+      [/./, 'comment.content.html'],
+    ],
+    doctype: [
+      [/[^>]+/, 'metatag.content.html'],
+      [/>/, 'metatag.html', '@pop'],
+    ],
+    tag: [
+      [/\/?>/, 'delimiter.html', '@pop'],
+      [/<\?=?/, { token: 'metatag.pse', next: '@pi', nextEmbedded: 'python' }],
+      [/(\?=)(")/, ['delimiter.html', { token: 'metatag.pse', next: '@attrExpr', nextEmbedded: 'python' }]],
+      [/"(?:==|\?\?)/, 'attribute.value.html', '@dstring'],
+      [/"[=?]/, { token: 'metatag.pse', next: '@attrExpr', nextEmbedded: 'python' }],
+      [/"/, 'attribute.value.html', '@dstring'],
+      [/'[^']*'/, 'attribute.value.html'],
+      [/[\w.:-]+/, 'attribute.name.html'],
+      [/=/, 'delimiter.html'],
+      [/\s+/, ''],
+    ],
+    attrExpr: [[/"/, { token: 'metatag.pse', next: '@pop', nextEmbedded: '@pop' }]],
+    dstring: [
+      [/[^"]+/, 'attribute.value.html'],
+      [/"/, 'attribute.value.html', '@pop'],
+    ],
+  },
+};
+
+let registered = false;
+
+export function registerPseTemplate(): void {
+  if (registered) return;
+  registered = true;
+  monaco.languages.register({ id: PSE_TEMPLATE, extensions: ['.pt'], aliases: ['PSE template'] });
+  monaco.languages.setMonarchTokensProvider(PSE_TEMPLATE, tokenizer);
+  monaco.languages.setLanguageConfiguration(PSE_TEMPLATE, {
+    comments: { blockComment: ['<!--', '-->'] },
+    brackets: [
+      ['<?', '?>'],
+      ['(', ')'],
+      ['[', ']'],
+      ['{', '}'],
+    ],
+    autoClosingPairs: [
+      { open: '<?', close: ' ?>' },
+      { open: '(', close: ')' },
+      { open: '[', close: ']' },
+      { open: '{', close: '}' },
+      { open: '"', close: '"', notIn: ['string'] },
+    ],
+  });
+  monaco.languages.registerFoldingRangeProvider(PSE_TEMPLATE, {
+    provideFoldingRanges: (model) =>
+      foldRanges(model.getValue()).map((r) => ({ start: r.start, end: r.end, kind: monaco.languages.FoldingRangeKind.Region })),
+  });
+  monaco.languages.registerDocumentHighlightProvider(PSE_TEMPLATE, {
+    provideDocumentHighlights: (model, position) => {
+      const block = blockAt(model.getValue(), model.getOffsetAt(position));
+      if (!block) return [];
+      return block.pis.map((pi) => {
+        const a = model.getPositionAt(pi.start);
+        const b = model.getPositionAt(pi.end);
+        return {
+          range: new monaco.Range(a.lineNumber, a.column, b.lineNumber, b.column),
+          kind: monaco.languages.DocumentHighlightKind.Text,
+        };
+      });
+    },
+  });
+}

@@ -1,0 +1,2 @@
+secret = 'caller'
+called = pse.call('part.pt', who='call')

@@ -1,0 +1,1 @@
+pse.plugins.server.log('a message from the servlet', pse.plugins.server.WARNING)

@@ -1,0 +1,2 @@
+import time
+time.sleep(float(pse.form.get('s', '10')))

@@ -1,0 +1,140 @@
+/** The built `pse` command as a user runs it: new, run, serve (and its clean stop), errors. */
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = path.join(ROOT, 'bin', 'pse.js');
+const APP = path.join(ROOT, 'test', 'apps', 'servlets');
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function pse(args: string[]): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: ROOT, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+let tmp: string;
+beforeAll(async () => {
+  // npm test builds first; a bare `vitest run test/cli` builds here.
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
+    spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.node.json'],
+      { cwd: ROOT },
+    );
+  }
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'pse-cli-'));
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+describe('pse', () => {
+  it('prints its version and help', async () => {
+    const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect((await pse(['--version'])).stdout.trim()).toBe(pkg.version);
+    const help = (await pse(['--help'])).stdout;
+    for (const cmd of ['serve', 'run', 'new']) expect(help).toContain(cmd);
+  });
+
+  it('pse new creates a working app and refuses a non-empty folder', async () => {
+    const app = path.join(tmp, 'myapp');
+    const made = await pse(['new', app]);
+    expect(made.code).toBe(0);
+    expect(await readFile(path.join(app, 'pse.conf'), 'utf8')).toContain('[Main]');
+    const again = await pse(['new', app]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('not empty');
+    const page = await pse(['run', path.join(app, 'index.pt'), '--query', 'name=Ada']);
+    expect(page.code).toBe(0);
+    expect(page.stdout).toContain('Hello, Ada!');
+  });
+
+  it('pse run passes query, method, data, cookies and prints headers', async () => {
+    const res = await pse([
+      'run',
+      path.join(APP, 'api.pt'),
+      '--query',
+      'a=1',
+      '--data',
+      'b=2',
+      '--cookie',
+      'k=v',
+      '--headers',
+    ]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^HTTP 200\n/);
+    expect(res.stdout).toContain('Content-Type: application/json');
+    const json = JSON.parse(res.stdout.slice(res.stdout.indexOf('\n\n') + 2)) as {
+      method: string;
+      form: object;
+      cookies: object;
+    };
+    expect(json.method).toBe('POST');
+    expect(json.form).toEqual({ a: ['1'], b: ['2'] });
+    expect(json.cookies).toEqual({ k: 'v' });
+  });
+
+  it('pse run exits non-zero with the traceback when the servlet fails', async () => {
+    const res = await pse(['run', path.join(APP, 'boom.pt')]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('IndexError');
+    expect(res.stderr).toMatch(/boom\.pt.*3/);
+  });
+
+  it('pse serve refuses a broken pse.conf with the located error', async () => {
+    const app = path.join(tmp, 'broken');
+    await mkdir(app);
+    await writeFile(path.join(app, 'pse.conf'), '[Main]\nAutoEscape = sometimes\n');
+    const res = await pse(['serve', app, '--port', '0']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(
+      `${path.join(app, 'pse.conf')}:2:14: AutoEscape: expected yes or no`,
+    );
+  });
+
+  it('pse serve prints the URL, serves, and stops cleanly on SIGTERM', async () => {
+    const app = path.join(tmp, 'served');
+    await mkdir(app);
+    await writeFile(path.join(app, 'hello.pt'), 'hello <?= 6 * 7 ?>');
+    const child = spawn(process.execPath, [BIN, 'serve', app, '--port', '0', '--workers', '1'], {
+      cwd: ROOT,
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code) => resolve(code)),
+    );
+    try {
+      await expect
+        .poll(() => out, { timeout: 30_000, interval: 50 })
+        .toMatch(/PSE serving .* at http:\/\/127\.0\.0\.1:\d+\//);
+      const url = /at (http:\S+)/.exec(out)![1]!;
+      expect(out).toContain(`PSE serving ${app} at `);
+      const res = await fetch(new URL('hello', url));
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('hello 42');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(out).toContain('PSE stopping (SIGTERM)');
+  });
+});

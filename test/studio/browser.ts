@@ -1,0 +1,43 @@
+/** Debian's Chromium through playwright-core, and small helpers to drive the Studio page. */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { REPO } from './helpers.js';
+
+export const CHROMIUM = process.env.PSE_CHROMIUM ?? '/usr/bin/chromium';
+export const ARTIFACTS = path.join(REPO, 'test-artifacts');
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set PSE_CHROMIUM`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+/** Replaces the whole text of the active editor, as typing would (no auto-closing). */
+export async function replaceEditorText(page: Page, text: string): Promise<void> {
+  await page.locator('.editor-host .view-lines').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.insertText(text);
+}
+
+export async function openFile(page: Page, file: string): Promise<void> {
+  await page.locator(`.tree-item[data-path="${file}"]`).click();
+  await page.locator(`.editor-host[data-file="${file}"]`).waitFor();
+}
