@@ -1,7 +1,10 @@
 /**
  * Session benchmark: the session example (examples/session_example.pt/.py) over HTTP, measured
  * with the autocannon CLI (-c 32 -d 10), next to a bare node:http server as the baseline.
- *   read   — a cookie of a session that knows the name: load + unpickle, no commit
+ *   no cookie — the same page without a session: the engine alone, for comparison
+ *   read   — a cookie of a session that knows the name: lock + load + unpickle, no commit.
+ *            One session's requests never interleave (spec §4), so 32 connections on one
+ *            cookie are served one at a time: this is the latency of one request, inverted
  *   write  — the same session, a new name per request: every request commits (FIFO per session)
  *   create — no cookie, a new name per request: every request creates a session
  */
@@ -129,6 +132,8 @@ export async function run(): Promise<string[]> {
     await Promise.all(
       Array.from({ length: 50 }, () => fetch(page, { headers: { cookie } }).then((r) => r.text())),
     );
+    const stranger = await cannon(page);
+    lines.push(line('no cookie (no session)', stranger, base));
     const read = await cannon(page, ['-H', `Cookie=${cookie}`]);
     lines.push(line('read (cookie)', read, base));
     const write = await cannonNames(page, cookie);

@@ -34,9 +34,12 @@ function newest(dir) {
 }
 
 function needsBuild() {
-  const outputs = ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html', 'dist/main/web/launch.js'].map((f) =>
-    path.join(root, f),
-  );
+  const outputs = [
+    'out/main/index.js',
+    'out/preload/index.cjs',
+    'out/renderer/index.html',
+    'dist/main/web/launch.js',
+  ].map((f) => path.join(root, f));
   if (outputs.some((f) => !existsSync(f))) return true;
   const built = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
   return newest(path.join(root, 'src')) > built;
@@ -44,7 +47,10 @@ function needsBuild() {
 
 function build() {
   console.log('pse start: building…');
-  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) {
     console.error('pse start: the build failed (see above)');
     process.exit(1);
@@ -67,10 +73,16 @@ function electronBinary() {
   const install = path.join(root, 'node_modules/electron/install.js');
   if (!existsSync(install)) return { why: 'the electron package is not installed' };
   console.log('pse start: the Electron binary is missing; running its install script…');
-  const r = spawnSync(process.execPath, [install], { cwd: path.dirname(install), encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [install], {
+    cwd: path.dirname(install),
+    encoding: 'utf8',
+  });
   bin = find();
   if (bin) return { bin };
-  const lines = `${r.stderr ?? ''}${r.stdout ?? ''}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = `${r.stderr ?? ''}${r.stdout ?? ''}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const cause = lines.find((l) => /error/i.test(l)) ?? lines.at(-1) ?? `exit ${r.status}`;
   return { why: `the Electron binary could not be installed (${cause.slice(0, 160)})` };
 }
@@ -83,16 +95,26 @@ function sqliteForElectron() {
   const binding = path.join(stage, 'build/Release/better_sqlite3.node');
   if (existsSync(binding)) return { binding };
   mkdirSync(stage, { recursive: true });
-  cpSync(pkgDir, stage, { recursive: true, filter: (src) => !src.includes(`${path.sep}build${path.sep}`) });
-  const prebuild = path.join(root, 'node_modules/prebuild-install/bin.js');
-  if (!existsSync(prebuild)) return { why: 'prebuild-install is not installed: cannot get better-sqlite3 for Electron' };
-  const r = spawnSync(process.execPath, [prebuild, '--runtime', 'electron', '--target', version, '--arch', process.arch], {
-    cwd: stage,
-    encoding: 'utf8',
+  cpSync(pkgDir, stage, {
+    recursive: true,
+    filter: (src) => !src.includes(`${path.sep}build${path.sep}`),
   });
+  const prebuild = path.join(root, 'node_modules/prebuild-install/bin.js');
+  if (!existsSync(prebuild))
+    return { why: 'prebuild-install is not installed: cannot get better-sqlite3 for Electron' };
+  const r = spawnSync(
+    process.execPath,
+    [prebuild, '--runtime', 'electron', '--target', version, '--arch', process.arch],
+    {
+      cwd: stage,
+      encoding: 'utf8',
+    },
+  );
   if (r.status === 0 && existsSync(binding)) return { binding };
   const last = `${r.stderr ?? ''}`.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.status}`;
-  return { why: `better-sqlite3 could not be fetched for Electron ${version} (${last.slice(0, 160)})` };
+  return {
+    why: `better-sqlite3 could not be fetched for Electron ${version} (${last.slice(0, 160)})`,
+  };
 }
 
 function runElectron(bin, binding) {
@@ -111,14 +133,21 @@ function runElectron(bin, binding) {
     child.on('exit', (code, signal) => {
       if (code === 0 || Date.now() - started > 5000) return resolve(null);
       const last = err.trim().split('\n').at(-1) ?? '';
-      resolve(`Electron could not start (${signal ?? `exit ${code}`}${last ? `: ${last.slice(0, 160)}` : ''})`);
+      resolve(
+        `Electron could not start (${signal ?? `exit ${code}`}${last ? `: ${last.slice(0, 160)}` : ''})`,
+      );
     });
   });
 }
 
 async function browserMode() {
-  const { launchWebStudio } = await import(pathToFileURL(path.join(root, 'dist/main/web/launch.js')).href);
-  const studio = await launchWebStudio({ appRoot: app, rendererDir: path.join(root, 'out/renderer') });
+  const { launchWebStudio } = await import(
+    pathToFileURL(path.join(root, 'dist/main/web/launch.js')).href
+  );
+  const studio = await launchWebStudio({
+    appRoot: app,
+    rendererDir: path.join(root, 'out/renderer'),
+  });
   console.log(`PSE Studio (browser mode) for ${app}: ${studio.url}`);
   const stop = () => void studio.close().finally(() => process.exit(0));
   process.once('SIGINT', stop);

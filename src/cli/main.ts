@@ -1,6 +1,7 @@
 /** The `pse` command: one subcommand per file under commands/, each exporting register(). */
 import { Command } from 'commander';
 import { PSE_VERSION } from '../engine/paths.js';
+import * as compile from './commands/compile.js';
 import * as newApp from './commands/new.js';
 import * as run from './commands/run.js';
 import * as serve from './commands/serve.js';
@@ -13,7 +14,7 @@ export function buildProgram(): Command {
     )
     .version(PSE_VERSION, '-v, --version')
     .showHelpAfterError();
-  for (const cmd of [serve, run, newApp, studio]) cmd.register(program);
+  for (const cmd of [serve, run, compile, studio, newApp]) cmd.register(program);
   return program;
 }
 

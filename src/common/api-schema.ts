@@ -27,7 +27,10 @@ const previewRequest: Schema = {
         fresh: { t: 'object', fields: { kind: { t: 'enum', values: ['fresh'] } } },
         existing: {
           t: 'object',
-          fields: { kind: { t: 'enum', values: ['existing'] }, id: { t: 'string', max: 256, min: 1 } },
+          fields: {
+            kind: { t: 'enum', values: ['existing'] },
+            id: { t: 'string', max: 256, min: 1 },
+          },
         },
       },
     },

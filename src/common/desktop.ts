@@ -19,11 +19,21 @@ export const Channel = {
 
 export type ChannelName = (typeof Channel)[keyof typeof Channel];
 
-export const DESKTOP_COMMANDS = ['save', 'quick-open', 'close-tab', 'reload-preview', 'new-file'] as const;
+export const DESKTOP_COMMANDS = [
+  'save',
+  'quick-open',
+  'close-tab',
+  'reload-preview',
+  'new-file',
+] as const;
 export type DesktopCommand = (typeof DESKTOP_COMMANDS)[number];
 
 export function isChannel(name: unknown): name is ChannelName {
-  return typeof name === 'string' && name.startsWith(CHANNEL_PREFIX) && Object.values(Channel).includes(name as ChannelName);
+  return (
+    typeof name === 'string' &&
+    name.startsWith(CHANNEL_PREFIX) &&
+    Object.values(Channel).includes(name as ChannelName)
+  );
 }
 
 export interface PseBridge {

@@ -82,9 +82,11 @@ function parseRequest(raw: string): Envelope | string {
   } catch (err) {
     return `message is not JSON: ${(err as Error).message}`;
   }
-  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return 'message is not an object';
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg))
+    return 'message is not an object';
   const m = msg as Record<string, unknown>;
-  if (typeof m.id !== 'number' || !Number.isSafeInteger(m.id) || m.id < 0) return 'message.id: expected an integer ≥ 0';
+  if (typeof m.id !== 'number' || !Number.isSafeInteger(m.id) || m.id < 0)
+    return 'message.id: expected an integer ≥ 0';
   switch (m.k) {
     case 'req':
       if (typeof m.m !== 'string') return 'message.m: expected a method name';
@@ -110,7 +112,11 @@ export interface ServerOptions {
  * Serves `service` on `transport`: the fromService side. Returns a Disposable that drops every
  * subscription (also done when the transport closes).
  */
-export function serveApi(service: StudioApi, transport: Transport, options: ServerOptions = {}): Disposable {
+export function serveApi(
+  service: StudioApi,
+  transport: Transport,
+  options: ServerOptions = {},
+): Disposable {
   const subscriptions = new Map<number, Disposable>();
   const cancelled = new Set<number>();
   let closed = false;
@@ -131,7 +137,11 @@ export function serveApi(service: StudioApi, transport: Transport, options: Serv
     if (!isCommandName(method)) return reject(id, `unknown method '${method}'`, 'unknown-method');
     const schemas = API_ARGS[method];
     if (args.length !== schemas.length)
-      return reject(id, `${method}: expected ${schemas.length} argument(s), got ${args.length}`, 'bad-argument');
+      return reject(
+        id,
+        `${method}: expected ${schemas.length} argument(s), got ${args.length}`,
+        'bad-argument',
+      );
     for (let i = 0; i < schemas.length; i++) {
       const problem = check(schemas[i]!, args[i], `${method}: argument ${i + 1}`);
       if (problem) return reject(id, problem, 'bad-argument');
@@ -161,8 +171,10 @@ export function serveApi(service: StudioApi, transport: Transport, options: Serv
         cancelled.add(env.id);
         return;
       case 'sub': {
-        if (!isEventName(env.e)) return reject(env.id, `unknown event '${env.e}'`, 'unknown-method');
-        if (subscriptions.has(env.id)) return reject(env.id, `subscription ${env.id} exists`, 'bad-message');
+        if (!isEventName(env.e))
+          return reject(env.id, `unknown event '${env.e}'`, 'unknown-method');
+        if (subscriptions.has(env.id))
+          return reject(env.id, `subscription ${env.id} exists`, 'bad-message');
         const event = service[env.e] as (l: (v: unknown) => void) => Disposable;
         subscriptions.set(
           env.id,
@@ -204,7 +216,8 @@ export function toService(transport: Transport): ApiClient {
 
   const failAll = (message: string): void => {
     closed = true;
-    for (const p of pending.values()) p.reject(new RpcError({ name: 'RpcError', message, code: 'closed' }));
+    for (const p of pending.values())
+      p.reject(new RpcError({ name: 'RpcError', message, code: 'closed' }));
     pending.clear();
     listeners.clear();
   };
@@ -234,7 +247,10 @@ export function toService(transport: Transport): ApiClient {
   const send = (env: Envelope): void => transport.send(JSON.stringify(env));
 
   const call = (method: CommandName, args: unknown[]): Promise<unknown> => {
-    if (closed) return Promise.reject(new RpcError({ name: 'RpcError', message: 'the Studio connection closed', code: 'closed' }));
+    if (closed)
+      return Promise.reject(
+        new RpcError({ name: 'RpcError', message: 'the Studio connection closed', code: 'closed' }),
+      );
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
@@ -261,7 +277,8 @@ export function toService(transport: Transport): ApiClient {
 
   const client: Record<string, unknown> = {};
   for (const name of COMMAND_NAMES) client[name] = (...args: unknown[]) => call(name, args);
-  for (const name of EVENT_NAMES) client[name] = (listener: (v: unknown) => void) => subscribe(name, listener);
+  for (const name of EVENT_NAMES)
+    client[name] = (listener: (v: unknown) => void) => subscribe(name, listener);
   client.dispose = () => {
     messageSub.dispose();
     failAll('the Studio client was disposed');
@@ -270,7 +287,10 @@ export function toService(transport: Transport): ApiClient {
 }
 
 /** Two connected in-memory transports (tests; same-process use). Delivery is asynchronous. */
-export function createTransportPair(): [Transport & { close(): void }, Transport & { close(): void }] {
+export function createTransportPair(): [
+  Transport & { close(): void },
+  Transport & { close(): void },
+] {
   const make = () => ({
     listeners: new Set<(m: string) => void>(),
     closers: new Set<() => void>(),

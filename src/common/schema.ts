@@ -12,12 +12,18 @@ export type Schema =
   | { t: 'tuple'; items: readonly Schema[] }
   | { t: 'record'; of: Schema; max: number }
   /** a tagged union: `tag` names the discriminating field, each case is an object schema */
-  | { t: 'union'; tag: string; cases: Record<string, { t: 'object'; fields: Record<string, Schema> }> };
+  | {
+      t: 'union';
+      tag: string;
+      cases: Record<string, { t: 'object'; fields: Record<string, Schema> }>;
+    };
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
+  return typeof value === 'object'
+    ? 'an object'
+    : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -30,7 +36,8 @@ export function check(schema: Schema, value: unknown, where: string): string | n
     case 'string':
       if (typeof value !== 'string') return `${where}: expected a string, got ${describe(value)}`;
       if (value.length > schema.max) return `${where}: longer than ${schema.max} characters`;
-      if (schema.min !== undefined && value.length < schema.min) return `${where}: must not be empty`;
+      if (schema.min !== undefined && value.length < schema.min)
+        return `${where}: must not be empty`;
       return null;
     case 'int':
       if (typeof value !== 'number' || !Number.isInteger(value))

@@ -4,7 +4,7 @@
  * PSE Studio (in-process) both drive an app through this class only.
  */
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, toWorkerConfig, type PseConfig } from './config/index.js';
@@ -196,6 +196,8 @@ export class Engine {
 
   /** Reads pse.conf (defaults when absent), resolves Python, boots the workers. */
   static async open(appRoot: string, opts: EngineOptions = {}): Promise<Engine> {
+    const st = await stat(appRoot).catch(() => null);
+    if (!st?.isDirectory()) throw new Error(`${path.resolve(appRoot)} is not a folder: an application is a folder of .pt pages`);
     const config = await loadConfig(appRoot, { production: opts.production });
     const python = await resolvePython(opts.python ?? config.main.pythonExecutable, pythonPlace(config));
     const sources = new TemplateSources(compileTemplate);
@@ -432,11 +434,14 @@ export class Engine {
     const running = this.pool.run(input, hooks).then(
       async (result) => {
         const fin = await ticket.finish({ ok: !result.error, session: result.session });
-        // journal: the sessions engineer records (request, result, fin.trace) here
+        // journal (sessions engineer): the request, its session trace and its cause if it failed
+        const failure: Failure | null = result.error ? { kind: 'exception', error: result.error } : null;
+        this.journalEnd(jr, s, result.status, result.worker, traceOf(fin), failure, result);
         return { result, setCookie: fin.setCookie ?? [] };
       },
       async (err: unknown) => {
-        await ticket.finish({ ok: false }).catch(() => undefined);
+        const fin = await ticket.finish({ ok: false }).catch(() => ({}));
+        this.journalEnd(jr, s, failureStatus(err), err instanceof WorkerFailure ? (err.worker ?? null) : null, traceOf(fin), failureOf(err), null);
         throw err;
       },
     );
@@ -570,6 +575,18 @@ export class Engine {
     this.opts.log?.({ kind, text: line });
     this.events.emit('log', { kind, text: line } satisfies LogLine);
   }
+}
+
+function failureOf(err: unknown): Failure {
+  if (err instanceof WorkerFailure) {
+    return { kind: err.kind === 'timeout' ? 'timeout' : err.kind === 'crash' ? 'crash' : 'error', message: err.message };
+  }
+  return { kind: 'error', message: err instanceof Error ? err.message : String(err) };
+}
+
+function failureStatus(err: unknown): number {
+  if (!(err instanceof WorkerFailure)) return 500;
+  return err.kind === 'timeout' ? 504 : err.kind === 'crash' ? 502 : 503;
 }
 
 function traceOf(fin: { setCookie?: string[] } | { trace?: SessionTrace }): SessionTrace | null {

@@ -29,7 +29,8 @@ export function findElectron(): { path: string } | { error: string } {
  * could not start (missing binary, missing display, crash at start).
  */
 export function runDesktop(appRoot: string, electron: string): Promise<string | null> {
-  if (!existsSync(MAIN_ENTRY)) return Promise.resolve(`the desktop app is not built (${MAIN_ENTRY}); run \`npm run build\``);
+  if (!existsSync(MAIN_ENTRY))
+    return Promise.resolve(`the desktop app is not built (${MAIN_ENTRY}); run \`npm run build\``);
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(electron, [MAIN_ENTRY], {
@@ -47,7 +48,11 @@ export function runDesktop(appRoot: string, electron: string): Promise<string | 
       // Dying within seconds means it never came up (no display, missing libraries).
       const early = Date.now() - started < 5000;
       const why = stderr.trim().split('\n').at(-1) ?? '';
-      resolve(early ? `Electron could not start (${signal ?? `exit ${code}`}${why ? `: ${why}` : ''})` : null);
+      resolve(
+        early
+          ? `Electron could not start (${signal ?? `exit ${code}`}${why ? `: ${why}` : ''})`
+          : null,
+      );
     });
   });
 }

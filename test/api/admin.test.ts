@@ -101,6 +101,13 @@ describe('admin API over a live engine', () => {
     await get('/session_example.pt?name=Second', cookie);
     const entry = sessions.journal.list({ sessionId: id, outcome: 'committed', limit: 1 })[0]!;
     expect(entry.changes[0]!.diff.changed).toEqual(['name']);
+    // a dry run against the recorded state: the session as it was before that request
+    const snap = await sessions.admin.snapshot(entry.serial, 'before');
+    expect(snap.previews['']).toEqual({ t: 'dict', v: [['name', { t: 'str', v: 'First' }]] });
+    const dry = await sessions.manager.open({ dry: true, snapshot: snap });
+    expect(dry.session?.ns.get('')).toEqual(snap.ns.get(''));
+    const { trace } = await dry.finish({ ok: true });
+    expect(trace.outcome).toBe('preview');
     const v = await sessions.admin.getSession(id);
     await sessions.admin.restore(entry.serial, 'before', v.version);
     expect((await get('/session_example.pt', cookie)).text).toContain('Hello, First!');

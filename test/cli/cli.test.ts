@@ -1,7 +1,7 @@
 /** The built `pse` command as a user runs it: new, run, serve (and its clean stop), errors. */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'pse.js');
-const APP = path.join(ROOT, 'test', 'apps', 'servlets');
+const APP_SRC = path.join(ROOT, 'test', 'apps', 'servlets');
+/** a private copy: a run writes the app's .pse/ (sessions, journal) */
+let APP: string;
 
 interface Ran {
   code: number | null;
@@ -41,6 +43,8 @@ beforeAll(async () => {
     );
   }
   tmp = await mkdtemp(path.join(os.tmpdir(), 'pse-cli-'));
+  APP = path.join(tmp, 'servlets');
+  await cp(APP_SRC, APP, { recursive: true });
 });
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
@@ -51,7 +55,7 @@ describe('pse', () => {
     };
     expect((await pse(['--version'])).stdout.trim()).toBe(pkg.version);
     const help = (await pse(['--help'])).stdout;
-    for (const cmd of ['serve', 'run', 'new']) expect(help).toContain(cmd);
+    for (const cmd of ['serve', 'run', 'new', 'compile', 'studio']) expect(help).toContain(cmd);
   });
 
   it('pse new creates a working app and refuses a non-empty folder', async () => {
@@ -97,6 +101,18 @@ describe('pse', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toContain('IndexError');
     expect(res.stderr).toMatch(/boom\.pt.*3/);
+  });
+
+  it('says what is wrong with a missing app or servlet', async () => {
+    const noApp = await pse(['serve', path.join(tmp, 'nowhere'), '--port', '0']);
+    expect(noApp.code).toBe(1);
+    expect(noApp.stderr).toContain(`${path.join(tmp, 'nowhere')} is not a folder`);
+    const noFile = await pse(['run', path.join(tmp, 'missing.pt')]);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toContain('no such file');
+    expect((await pse(['serve', '--port', 'http'])).stderr).toContain(
+      '--port must be a whole number',
+    );
   });
 
   it('pse serve refuses a broken pse.conf with the located error', async () => {

@@ -47,6 +47,16 @@ describe('development mode', () => {
     for (let i = 0; i < 3; i++) expect((await get('/escape.pt')).status).toBe(200);
   });
 
+  it('gives 503 to a request that waits longer than LockTimeout for its session', async () => {
+    const cookie = ((await get('/counter.pt')).headers['set-cookie']?.[0] ?? '').split(';')[0]!;
+    const slow = request(app.port, 'GET', '/slow_session.pt?s=2.5', { Cookie: cookie });
+    await new Promise((r) => setTimeout(r, 300));
+    const waiting = await request(app.port, 'GET', '/counter.pt', { Cookie: cookie });
+    expect(waiting.status).toBe(503);
+    expect((await slow).status).toBe(200);
+    expect((await request(app.port, 'GET', '/counter.pt', { Cookie: cookie })).body).toBe('n=2');
+  });
+
   it('returns the error to in-process callers with mapped frames', async () => {
     const res = await app.engine.handle({ method: 'GET', url: '/boom.pt' });
     expect(res.status).toBe(500);

@@ -37,6 +37,9 @@ interface Api {
   copyright: boolean;
   escape: string;
   markup: string;
+  app_deleted: boolean;
+  server_address: [string, number];
+  str_of_field: string | null;
 }
 
 describe('the pse module and the request, client and server plugins', () => {
@@ -68,6 +71,9 @@ describe('the pse module and the request, client and server plugins', () => {
       HTTP_X_THING: 'thing',
     });
     expect([1, 2]).toContain(api.child);
+    expect(api.app_deleted).toBe(true);
+    expect(api.server_address).toEqual(['127.0.0.1', app.port]);
+    expect(api.str_of_field).toBe('x');
     expect(api.version).toMatch(/\d/);
   });
 
@@ -221,6 +227,35 @@ describe('servlet features', () => {
     expect(
       app.logs.some((l) => l.kind === 'access' && l.text.includes('"GET /escape.pt?rec=1" 200')),
     ).toBe(true);
+  });
+});
+
+describe('sessions over HTTP', () => {
+  it('creates a session when something is stored, keeps it, and rolls back a failed request', async () => {
+    const first = await get('/counter.pt');
+    expect(first.body).toBe('n=1');
+    const setCookie = first.headers['set-cookie']?.[0] ?? '';
+    expect(setCookie).toMatch(/^pse_session=[\w-]{22,};/);
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Lax/i);
+    const cookie = setCookie.split(';')[0]!;
+    expect((await get('/counter.pt', { Cookie: cookie })).body).toBe('n=2');
+    expect((await get('/counter.pt?fail=1', { Cookie: cookie })).status).toBe(500);
+    expect((await get('/counter.pt', { Cookie: cookie })).body).toBe('n=3');
+  });
+
+  it('ignores a cookie with an unknown id', async () => {
+    const res = await get('/counter.pt', { Cookie: 'pse_session=' + 'A'.repeat(43) });
+    expect(res.body).toBe('n=1');
+    expect(res.headers['set-cookie']?.[0]).not.toContain('A'.repeat(43));
+  });
+
+  it('serves the requests of one session one after the other', async () => {
+    const cookie = ((await get('/counter.pt')).headers['set-cookie']?.[0] ?? '').split(';')[0]!;
+    const bodies = await Promise.all(
+      Array.from({ length: 6 }, () => get('/counter.pt', { Cookie: cookie })),
+    );
+    expect(bodies.map((b) => b.body).sort()).toEqual(['n=2', 'n=3', 'n=4', 'n=5', 'n=6', 'n=7']);
   });
 });
 

@@ -128,6 +128,42 @@ describe('supervisor (fake processes, fake clock)', () => {
     expect((first.value as RunResult).worker).toBe(1);
   });
 
+  it('answers source calls, routes logs and chunks to the hooks, and survives a throwing hook', async () => {
+    const r = await started({ workers: 1 });
+    const a = r.sp.children[0]!;
+    const logged: string[] = [];
+    const run = track(
+      r.pool.run(input(), {
+        onLog: (level, msg) => logged.push(`${level} ${msg}`),
+        onChunk: () => {
+          throw new Error('response already closed');
+        },
+      }),
+    );
+    await r.clock.flush();
+    const id = a.jobIds()[0]!;
+    a.send({ t: 'call', cid: 1, job: id, op: 'source', path: '/app/inc.pt' });
+    await r.clock.flush();
+    expect(a.received.at(-1)).toEqual({
+      t: 'reply',
+      to: 1,
+      ok: true,
+      source: { py: '# /app/inc.pt', map: [[1, 1, 1]], file: '/app/inc.pt' },
+    });
+    a.send({ t: 'log', job: id, level: 'NOTICE', msg: 'hello from the servlet' });
+    a.send({ t: 'chunk', job: id, head: { status: 200, headers: [] }, data: 0 }, [
+      Buffer.from('part'),
+    ]);
+    a.res(id);
+    await r.clock.flush();
+    expect(logged).toEqual(['NOTICE hello from the servlet']);
+    expect(r.logs.some((l) => /ERROR 1 handling a "chunk" .*response already closed/.test(l))).toBe(
+      true,
+    );
+    expect(run.value?.body.toString()).toBe(`ok ${id}`);
+    expect(a.signals).toEqual([]);
+  });
+
   it('a request over RequestTimeout fails as timeout: SIGTERM + aborted, SIGKILL on a later pass, jobs behind it re-run', async () => {
     const r = await started();
     const [a, b] = r.sp.children as [FakeChild, FakeChild];
@@ -179,6 +215,20 @@ describe('supervisor (fake processes, fake clock)', () => {
     expect(one.value).toBeDefined();
     expect(two.value).toBeDefined();
     expect(a.signals).toEqual([]);
+  });
+
+  it('RequestTimeout 0 means no deadline: a long job on a worker that beats is left alone', async () => {
+    const r = await started({ workers: 1, requestTimeoutMs: 0 });
+    const a = r.sp.children[0]!;
+    const run = track(r.pool.run(input()));
+    for (let i = 0; i < 60; i++) {
+      a.send({ t: 'beat' });
+      await r.clock.advance(1000);
+    }
+    expect(a.signals).toEqual([]);
+    a.res(a.jobIds()[0]!);
+    await r.clock.flush();
+    expect(run.value).toBeDefined();
   });
 
   it('a crash fails only the running job; the jobs queued behind it run on another worker; a worker is respawned', async () => {
@@ -272,6 +322,9 @@ describe('supervisor (fake processes, fake clock)', () => {
     await r.clock.flush();
     expect(s.error).toBeInstanceOf(BootError);
     expect((s.error as BootError).message).toMatch(/broken.py line 3/);
+    expect((s.error as BootError).message).toContain(
+      "\n  /app/plugins/broken.py:3:5: NameError: name 'x' is not defined",
+    );
     expect((s.error as BootError).issues).toEqual([issue]);
     await r.clock.advance(60_000);
     expect(r.sp.children).toHaveLength(2); // the two of the first try, nothing since

@@ -366,3 +366,62 @@ describe('session semantics over HTTP', () => {
     expect(write!.restorable).toEqual([{ name: 'spam', before: false, after: true }]);
   });
 });
+
+describe('cookie options from pse.conf', () => {
+  it('CookieName, CookieSecure and CookieExpires shape the cookie', async () => {
+    const app2 = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-session-cookie-'));
+    for (const f of ['session_example.pt', 'session_example.py']) {
+      fs.copyFileSync(path.join(EXAMPLES, f), path.join(app2, f));
+    }
+    fs.writeFileSync(
+      path.join(app2, 'pse.conf'),
+      '[plugins.session]\nCookieName = sid\nCookieSecure = yes\nCookieExpires = 30\nFile = data/s.db\nLockTimeout = 0.3\n',
+    );
+    fs.writeFileSync(path.join(app2, 'hold.py'), 'import time\ntime.sleep(1.5)\n');
+    fs.writeFileSync(path.join(app2, 'hold.pt'), 'held');
+    const e2 = await Engine.open(app2, { workers: 2, watch: false, logFiles: false });
+    try {
+      const first = await e2.handle({ method: 'GET', url: '/session_example.pt?name=Sec' });
+      const set = first.headers.filter(([k]) => k.toLowerCase() === 'set-cookie').map(([, v]) => v);
+      const c = parseSetCookie(set[0]!);
+      expect(c).toMatchObject({
+        name: 'sid',
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: true,
+        maxAge: 1800,
+      });
+      expect(fs.existsSync(path.join(app2, 'data', 's.db'))).toBe(true);
+      // a cookie with a lifetime slides: it is sent again on the next visit
+      const again = await e2.handle({
+        method: 'GET',
+        url: '/session_example.pt',
+        headers: { cookie: `sid=${c.value}` },
+      });
+      expect(again.body.toString()).toContain('Hello, Sec!');
+      expect(
+        again.headers.some(
+          ([k, v]) => k.toLowerCase() === 'set-cookie' && v.includes('Max-Age=1800'),
+        ),
+      ).toBe(true);
+      // a request that waits longer than LockTimeout for its session gets 503
+      const cookie = { cookie: `sid=${c.value}` };
+      const holding = e2.handle({ method: 'GET', url: '/hold.pt', headers: cookie });
+      // wait until the slow page holds the session
+      while (e2.sessionService!.manager.locks.depth(c.value!) === 0) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const waiting = await e2.handle({
+        method: 'GET',
+        url: '/session_example.pt',
+        headers: cookie,
+      });
+      expect(waiting.status).toBe(503);
+      expect(waiting.body.toString()).toMatch(/busy with another request/);
+      expect((await holding).status).toBe(200);
+    } finally {
+      await e2.close();
+    }
+  });
+});

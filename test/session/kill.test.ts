@@ -51,7 +51,8 @@ function serve(app: string): Promise<{ child: ChildProcess; url: string }> {
 }
 
 describe('kill -9 during a load of session writes', () => {
-  it('keeps every acknowledged write', async () => {
+  // Two server boots under a loaded 2-core machine: allow more than the default minute.
+  it('keeps every acknowledged write', { timeout: 180_000 }, async () => {
     const app = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-kill-'));
     fs.writeFileSync(
       path.join(app, 'append.py'),
@@ -91,12 +92,14 @@ out = len(d.get('seen', []))
       }
     });
     // Kill once a fair number of writes went through.
-    while (acked.reduce((n, a) => n + a.length, 0) < 150)
+    while (acked.reduce((n, a) => n + a.length, 0) < 60)
       await new Promise((r) => setTimeout(r, 20));
     first.child.kill('SIGKILL');
     stop = true;
     await Promise.all(loops);
-    await new Promise((r) => first.child.once('exit', r).exitCode !== null && r(undefined));
+    if (first.child.exitCode === null && first.child.signalCode === null) {
+      await new Promise((r) => first.child.once('exit', r));
+    }
 
     const second = await serve(app);
     try {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MemorySessionStore } from '../../src/engine/session/memory-store.js';
 import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
 import {
   SessionConflictError,
@@ -21,6 +22,7 @@ const STORES: { name: string; make: () => SessionStore }[] = [
     make: () => new SqliteSessionStore({ file: path.join(tmp, `s${n++}`, 'sessions.sqlite') }),
   },
   { name: 'sqlite (memory)', make: () => new SqliteSessionStore({ file: ':memory:' }) },
+  { name: 'memory', make: () => new MemorySessionStore() },
 ];
 
 const ID = 'a'.repeat(43);

@@ -9,7 +9,10 @@ export const CHROMIUM = process.env.PSE_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.join(REPO, 'test-artifacts');
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set PSE_CHROMIUM`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: apt-get install chromium, or set PSE_CHROMIUM`,
+    );
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [

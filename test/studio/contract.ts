@@ -66,6 +66,28 @@ export function apiContract(ctx: ContractContext): void {
     expect(await readFile(path.join(ctx.appDir(), 'hello.py'), 'utf8')).toContain('Hello, world!');
   });
 
+  it('shows what a dry run would store, and stores nothing', async () => {
+    const api = ctx.client();
+    const res = await api.preview({
+      path: 'session_example.py',
+      overrides: {},
+      method: 'GET',
+      query: 'name=Nick',
+      form: [],
+      cookies: {},
+      session: { kind: 'none' },
+    });
+    expect(res.body).toContain('Hello, Nick!');
+    expect(res.pending).toEqual([
+      expect.objectContaining({
+        name: '',
+        before: null,
+        diff: { added: ['name'], removed: [], changed: [] },
+      }),
+    ]);
+    expect(await api.listSessions()).toEqual([]);
+  });
+
   it('delivers file change events to subscribers', async () => {
     const api = ctx.client();
     const seen: FileChange[] = [];
@@ -79,21 +101,38 @@ export function apiContract(ctx: ContractContext): void {
   });
 
   it('rejects unknown methods and bad arguments with an error reply, and keeps serving', async () => {
-    expect(await ctx.raw(JSON.stringify({ k: 'req', id: 9001, m: 'eval', a: ['1'] }))).toMatchObject({
+    expect(
+      await ctx.raw(JSON.stringify({ k: 'req', id: 9001, m: 'eval', a: ['1'] })),
+    ).toMatchObject({
       k: 'err',
       id: 9001,
       e: { code: 'unknown-method' },
     });
-    expect(await ctx.raw(JSON.stringify({ k: 'req', id: 9002, m: 'readFile', a: [42] }))).toMatchObject({
+    expect(
+      await ctx.raw(JSON.stringify({ k: 'req', id: 9002, m: 'readFile', a: [42] })),
+    ).toMatchObject({
       k: 'err',
       e: { code: 'bad-argument', message: expect.stringMatching(/argument 1: expected a string/) },
     });
-    expect(await ctx.raw(JSON.stringify({ k: 'req', id: 9003, m: 'writeFile', a: ['a.txt'] }))).toMatchObject({
+    expect(
+      await ctx.raw(JSON.stringify({ k: 'req', id: 9003, m: 'writeFile', a: ['a.txt'] })),
+    ).toMatchObject({
       e: { code: 'bad-argument', message: expect.stringMatching(/expected 2 argument/) },
     });
-    const badPreview = { k: 'req', id: 9004, m: 'preview', a: [{ path: 'hello.pt', method: 'DELETE' }] };
-    expect(await ctx.raw(JSON.stringify(badPreview))).toMatchObject({ e: { code: 'bad-argument' } });
-    expect(await ctx.raw('{not json')).toMatchObject({ k: 'err', id: -1, e: { code: 'bad-message' } });
+    const badPreview = {
+      k: 'req',
+      id: 9004,
+      m: 'preview',
+      a: [{ path: 'hello.pt', method: 'DELETE' }],
+    };
+    expect(await ctx.raw(JSON.stringify(badPreview))).toMatchObject({
+      e: { code: 'bad-argument' },
+    });
+    expect(await ctx.raw('{not json')).toMatchObject({
+      k: 'err',
+      id: -1,
+      e: { code: 'bad-message' },
+    });
     expect(await ctx.raw(JSON.stringify({ k: 'sub', id: 9005, e: 'onSecrets' }))).toMatchObject({
       e: { code: 'unknown-method' },
     });

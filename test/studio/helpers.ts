@@ -16,7 +16,11 @@ export async function copyExamples(): Promise<{ dir: string; remove(): Promise<v
 }
 
 /** Waits until `probe` returns a truthy value (polling; the watcher and servers are asynchronous). */
-export async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function until<T>(
+  probe: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -26,7 +30,8 @@ export async function until<T>(probe: () => T | Promise<T>, what: string, timeou
     } catch (err) {
       last = err;
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

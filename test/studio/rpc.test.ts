@@ -1,6 +1,12 @@
 /** The StudioApi contract over an in-memory transport pair, on a real engine and service. */
 import { afterAll, beforeAll, describe } from 'vitest';
-import { createTransportPair, serveApi, toService, type ApiClient, type Transport } from '../../src/common/rpc.js';
+import {
+  createTransportPair,
+  serveApi,
+  toService,
+  type ApiClient,
+  type Transport,
+} from '../../src/common/rpc.js';
 import { openStudioEngine, type EngineAdapter } from '../../src/main/service/engine-adapter.js';
 import { StudioService } from '../../src/main/service/studio-service.js';
 import { apiContract } from './contract.js';

@@ -21,12 +21,22 @@ describe('argument schemas', () => {
   });
 
   it('names the place of the first problem', () => {
-    expect(check(preview, { ...good, method: 'PUT' }, 'preview')).toMatch(/^preview\.method: expected one of GET, POST/);
-    expect(check(preview, { ...good, form: [['a']] }, 'preview')).toMatch(/^preview\.form\[0\]: expected 2 items/);
-    expect(check(preview, { ...good, session: { kind: 'existing' } }, 'preview')).toMatch(/^preview\.session\.id: expected a string/);
-    expect(check(preview, { ...good, session: { kind: 'stolen' } }, 'preview')).toMatch(/^preview\.session\.kind/);
+    expect(check(preview, { ...good, method: 'PUT' }, 'preview')).toMatch(
+      /^preview\.method: expected one of GET, POST/,
+    );
+    expect(check(preview, { ...good, form: [['a']] }, 'preview')).toMatch(
+      /^preview\.form\[0\]: expected 2 items/,
+    );
+    expect(check(preview, { ...good, session: { kind: 'existing' } }, 'preview')).toMatch(
+      /^preview\.session\.id: expected a string/,
+    );
+    expect(check(preview, { ...good, session: { kind: 'stolen' } }, 'preview')).toMatch(
+      /^preview\.session\.kind/,
+    );
     expect(check(preview, { ...good, extra: 1 }, 'preview')).toMatch(/unknown field 'extra'/);
-    expect(check(preview, { ...good, overrides: { a: 1 } }, 'preview')).toMatch(/overrides\["a"\]: expected a string/);
+    expect(check(preview, { ...good, overrides: { a: 1 } }, 'preview')).toMatch(
+      /overrides\["a"\]: expected a string/,
+    );
     expect(check(API_ARGS.readFile[0]!, '', 'readFile')).toMatch(/must not be empty/);
     expect(check(API_ARGS.startServer[0]!, 70000, 'port')).toMatch(/outside 0\.\.65535/);
     expect(check(API_ARGS.startServer[0]!, 1.5, 'port')).toMatch(/expected an integer/);

@@ -57,18 +57,24 @@ describe('pse studio --web', () => {
   });
 
   it('prints a URL with a long random token', () => {
-    expect(studio.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${studio.port}/\\?token=[\\w-]{32}$`));
+    expect(studio.url).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:${studio.port}/\\?token=[\\w-]{32}$`),
+    );
   });
 
   it('refuses a WebSocket without the token, or with a wrong one', async () => {
     await expect(connect(apiUrl)).rejects.toThrow(/401/);
     await expect(connect(`${apiUrl}?token=${studio.token.slice(0, -1)}x`)).rejects.toThrow(/401/);
     await expect(connect(`${apiUrl}?token=`)).rejects.toThrow(/401/);
-    await expect(connect(`ws://127.0.0.1:${studio.port}/other?token=${studio.token}`)).rejects.toThrow(/404/);
+    await expect(
+      connect(`ws://127.0.0.1:${studio.port}/other?token=${studio.token}`),
+    ).rejects.toThrow(/404/);
   });
 
   it('refuses a page of another origin even with the token', async () => {
-    await expect(connect(`${apiUrl}?token=${studio.token}`, { origin: 'http://evil.example' })).rejects.toThrow(/403/);
+    await expect(
+      connect(`${apiUrl}?token=${studio.token}`, { origin: 'http://evil.example' }),
+    ).rejects.toThrow(/403/);
   });
 
   it('survives binary frames and garbage', async () => {

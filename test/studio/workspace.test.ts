@@ -28,7 +28,16 @@ describe('workspace', () => {
   });
 
   it('refuses paths that leave the folder or touch engine state', () => {
-    for (const bad of ['../secret.txt', 'a/../../x', '/etc/passwd', 'C:/x', 'a\\b', '.pse/sessions.sqlite', '.', 'x\0y']) {
+    for (const bad of [
+      '../secret.txt',
+      'a/../../x',
+      '/etc/passwd',
+      'C:/x',
+      'a\\b',
+      '.pse/sessions.sqlite',
+      '.',
+      'x\0y',
+    ]) {
       expect(() => resolveInside(root, bad), bad).toThrow();
     }
     expect(resolveInside(root, 'dir/./a.pt')).toBe(path.join(root, 'dir/a.pt'));
@@ -48,7 +57,9 @@ describe('workspace', () => {
   it('writes whole files and leaves no temporary behind', async () => {
     await ws.write('dir/b.py', 'x = 1\n');
     expect(await readFile(path.join(root, 'dir/b.py'), 'utf8')).toBe('x = 1\n');
-    expect((await readdir(path.join(root, 'dir'))).filter((f) => f.includes('pse-save'))).toEqual([]);
+    expect((await readdir(path.join(root, 'dir'))).filter((f) => f.includes('pse-save'))).toEqual(
+      [],
+    );
   });
 
   it('never overwrites on rename or create', async () => {

@@ -10,7 +10,8 @@ import { launchWebStudio } from '../../main/web/launch.js';
 
 function parsePort(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError(`expected a port number 0–65535, got '${value}'`);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new InvalidArgumentError(`expected a port number 0–65535, got '${value}'`);
   return n;
 }
 
@@ -30,7 +31,10 @@ export function register(program: Command): void {
     .command('studio')
     .description('PSE Studio, the IDE: desktop app, or in a browser with --web')
     .argument('[APP]', 'application folder', '.')
-    .option('--web', 'serve the Studio to a browser on 127.0.0.1 instead of opening the desktop app')
+    .option(
+      '--web',
+      'serve the Studio to a browser on 127.0.0.1 instead of opening the desktop app',
+    )
     .option('--port <N>', 'port of the browser-mode server (default: any free port)', parsePort, 0)
     .option('--production', 'run the embedded engine in production mode')
     .action(async (app: string, opts: { web?: boolean; port: number; production?: boolean }) => {

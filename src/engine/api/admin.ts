@@ -87,6 +87,46 @@ export class SessionAdmin {
     return this.d.events;
   }
 
+  /**
+   * A session state for a dry run (SessionManager.open({ dry: true, snapshot })): the entry's
+   * session as it is now, with the namespaces the entry recorded put back as they were `phase`
+   * the request (or removed, if they did not exist then). The journal keeps only the namespaces
+   * a request changed, so the others are today's.
+   */
+  async snapshot(
+    serial: number,
+    phase: PicklePhase,
+  ): Promise<{ id: string; ns: Map<string, Buffer>; previews: Record<string, Preview> }> {
+    const entry = this.d.journal.get(serial);
+    if (!entry)
+      throw new AdminError(
+        'not_found',
+        `journal entry ${serial}: not recorded (or no longer kept)`,
+      );
+    if (!entry.sessionId)
+      throw new AdminError('not_found', `journal entry ${serial} has no session`);
+    const current = await this.d.manager.store.load(entry.sessionId, this.d.manager.now());
+    const ns = new Map<string, Buffer>();
+    const previews: Record<string, Preview> = {};
+    for (const [name, n] of current?.ns ?? []) {
+      ns.set(name, n.pickle);
+      previews[name] = n.preview;
+    }
+    for (const r of entry.restorable) {
+      const pickle = this.d.journal.pickle(serial, r.name, phase);
+      const recorded = entry.changes.find((c) => c.name === r.name);
+      const preview = recorded ? (phase === 'before' ? recorded.before : recorded.after) : null;
+      delete previews[r.name];
+      if (pickle) {
+        ns.set(r.name, pickle);
+        if (preview) previews[r.name] = preview;
+      } else {
+        ns.delete(r.name);
+      }
+    }
+    return { id: entry.sessionId, ns, previews };
+  }
+
   // ---------------------------------------------------------------- changes
 
   /** `ns[key] = value`, both given as Python literals (e.g. `'name'`, `{'a': [1, 2]}`). */

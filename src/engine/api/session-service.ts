@@ -35,12 +35,15 @@ export class SessionService {
   readonly journal: Journal;
   readonly events: SessionEvents;
   readonly admin: SessionAdmin;
+  /** the current pool's pickle editor (Studio's inspector stages edits with it) */
+  readonly editor: () => PickleEditor;
   private readonly store: SessionStore;
 
   constructor(o: SessionServiceOptions) {
     this.store = o.store;
     this.journal = o.journal;
     this.events = o.events;
+    this.editor = o.editor;
     this.manager = new SessionManager({
       store: o.store,
       options: o.session,

@@ -35,8 +35,9 @@ export class Resolver {
   constructor(readonly root: string) {}
 
   async resolve(url: SafeUrl): Promise<Resolved> {
-    const notFound = new HttpError(404, 'Not Found');
-    if (url.segments.some(isHiddenName)) throw notFound;
+    // built only when thrown: an Error captures a stack trace, which is not free
+    const notFound = (): HttpError => new HttpError(404, 'Not Found');
+    if (url.segments.some(isHiddenName)) throw notFound();
     const target = path.join(this.root, ...url.segments);
     const st = this.statInside(target);
     if (st?.isDirectory()) {
@@ -50,10 +51,10 @@ export class Resolver {
       }
       const index = path.join(target, 'index.pt');
       if (this.statInside(index)?.isFile()) return { kind: 'servlet', file: index };
-      throw notFound;
+      throw notFound();
     }
     if (st?.isFile()) {
-      if (url.trailingSlash) throw notFound;
+      if (url.trailingSlash) throw notFound();
       if (path.extname(target).toLowerCase() === '.pt') return { kind: 'servlet', file: target };
       return { kind: 'static', file: target, stats: st };
     }
@@ -61,7 +62,7 @@ export class Resolver {
       const pt = `${target}.pt`;
       if (this.statInside(pt)?.isFile()) return { kind: 'servlet', file: pt };
     }
-    throw notFound;
+    throw notFound();
   }
 
   /**

@@ -201,6 +201,15 @@ export class Journal {
     return this.q.pickle.get(serial, name, phase)?.pickle ?? null;
   }
 
+  /** Forgets every entry and pickle (Studio's "clear the log"); serials keep counting up. */
+  clear(): void {
+    if (!this.db || !this.q) return;
+    this.pending = [];
+    this.db.transaction(() => {
+      this.db!.exec('DELETE FROM entries; DELETE FROM pickles;');
+    })();
+  }
+
   close(): void {
     if (!this.db?.open) return;
     this.flush();

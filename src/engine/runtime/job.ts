@@ -28,8 +28,6 @@ export interface Job {
   readonly frame: Buffer;
   /** for messages: "GET /shop/cart.pt", "check", "admin set" */
   readonly label: string;
-  /** monotonic time it entered the pool */
-  readonly queuedAt: number;
   /** set once: settled or failed */
   ended: boolean;
   /** messages the worker sends while running it */

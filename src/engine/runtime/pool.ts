@@ -49,6 +49,7 @@ export interface PoolOptions {
   workers: number;
   appRoot: string;
   config: WorkerConfig;
+  /** per-request deadline; 0 = none */
   requestTimeoutMs: number;
   /** recycle a worker after this many requests, plus up to 10 % jitter */
   maxRequests?: number;
@@ -253,18 +254,7 @@ export class WorkerPool extends EventEmitter {
         msg.session = { id: input.session.id, ns };
       }
       const label = `${input.method} ${input.path}`;
-      this.submit(
-        new RunJob(
-          this,
-          msg.id,
-          encodeFrame(msg, blobs),
-          label,
-          this.clock.now(),
-          hooks,
-          resolve,
-          reject,
-        ),
-      );
+      this.submit(new RunJob(this, msg.id, encodeFrame(msg, blobs), label, hooks, resolve, reject));
     });
   }
 
@@ -272,19 +262,11 @@ export class WorkerPool extends EventEmitter {
   check(sources: { name: string; code: string }[]): Promise<CheckError[]> {
     return new Promise((resolve, reject) => {
       const msg: CheckMsg = { t: 'check', id: ++this.seq, sources };
-      const job = new DoneJob(
-        msg.id,
-        'check',
-        encodeFrame(msg),
-        'syntax check',
-        this.clock.now(),
-        reject,
-        (done) => {
-          if (!done.ok && !done.errors)
-            reject(new Error(`syntax check failed: ${done.error?.message ?? 'no reason given'}`));
-          else resolve(done.errors ?? []);
-        },
-      );
+      const job = new DoneJob(msg.id, 'check', encodeFrame(msg), 'syntax check', reject, (done) => {
+        if (!done.ok && !done.errors)
+          reject(new Error(`syntax check failed: ${done.error?.message ?? 'no reason given'}`));
+        else resolve(done.errors ?? []);
+      });
       this.submit(job);
     });
   }
@@ -303,7 +285,6 @@ export class WorkerPool extends EventEmitter {
         'admin',
         encodeFrame(msg, blobs),
         `admin ${req.op}`,
-        this.clock.now(),
         reject,
         (done, b) => {
           const out: AdminResult = { ok: done.ok };
@@ -333,7 +314,8 @@ export class WorkerPool extends EventEmitter {
       this.closed = true;
       this.failQueued('the worker pool is stopping');
     }
-    await this.sup.stop(this.opts.requestTimeoutMs + 1000);
+    const t = this.opts.requestTimeoutMs;
+    await this.sup.stop((t > 0 ? t : 30_000) + 1000);
   }
 
   stats(): PoolStats {
@@ -491,7 +473,6 @@ class RunJob implements Job {
     readonly id: number,
     readonly frame: Buffer,
     readonly label: string,
-    readonly queuedAt: number,
     private readonly hooks: RunHooks | undefined,
     private readonly resolve: (r: RunResult) => void,
     private readonly reject: (e: WorkerFailure) => void,
@@ -597,7 +578,6 @@ class DoneJob implements Job {
     readonly kind: JobKind,
     readonly frame: Buffer,
     readonly label: string,
-    readonly queuedAt: number,
     private readonly reject: (e: Error) => void,
     private readonly onDone: (msg: DoneMsg, blobs: Buffer[]) => void,
   ) {}

@@ -152,6 +152,8 @@ export class Supervisor {
       backoffMs: { base: 500, max: 30_000 },
       retireGraceMs: 5_000,
       ...opts,
+      // RequestTimeout 0 switches the deadline off (heartbeats still catch a hung worker)
+      requestTimeoutMs: opts.requestTimeoutMs > 0 ? opts.requestTimeoutMs : Infinity,
     };
     const enqueue = (e: LoopEvent): void => {
       this.events.push(e);
@@ -254,8 +256,7 @@ export class Supervisor {
           this.onBooted(e.w);
           break;
         case 'fatal':
-          this.host.log('ERROR', `worker ${e.w.id} failed to boot: ${e.msg.message}`, e.w.id);
-          break;
+          break; // reap() reports it with the exit
         case 'broken':
           this.host.log(
             'ERROR',
@@ -403,9 +404,11 @@ export class Supervisor {
         this.host.log('INFO', `worker ${w.id} (pid ${w.pid}) ${reason}`, w.id);
       }
       const head = w.jobs[0];
+      // timeouts failed their job before the kill; what is left here died under it
       if (head && !head.ended) {
-        const kind = w.killReason && w.aborted ? 'timeout' : 'crash';
-        head.fail(new WorkerFailure(kind, `${head.label} failed: worker ${w.id} ${reason}`, w.id));
+        head.fail(
+          new WorkerFailure('crash', `${head.label} failed: worker ${w.id} ${reason}`, w.id),
+        );
       }
       const rest = w.jobs.slice(1).filter((j) => !j.ended);
       w.jobs.length = 0;
@@ -416,11 +419,26 @@ export class Supervisor {
 
   private bootFailed(w: Worker, reason: string, tail: string[]): void {
     const fatal = w.fatal;
+    const issues = fatal?.issues ?? [];
     let message = fatal ? fatal.message : `worker ${w.id} ${reason} before it was ready`;
     if (!fatal && tail.length > 0) message += `:\n${tail.join('\n')}`;
-    const err = new BootError(message, fatal?.issues ?? []);
+    // the located issues, as compilers print them, so that the message alone says where
+    for (const i of issues) message += `\n  ${i.file}:${i.line}:${i.col}: ${i.message}`;
+    const err = new BootError(message, issues);
     this.lastBootError = err;
     if (this.stopping) return;
+    if (this.starting && !this.everBooted) {
+      this.host.log(
+        'ERROR',
+        `worker ${w.id} failed to boot; the pool cannot start: ${message}`,
+        w.id,
+      );
+      const starting = this.starting;
+      this.starting = null;
+      this.halt();
+      starting.reject(err);
+      return;
+    }
     this.bootFailures++;
     const delay = Math.min(
       this.o.backoffMs.base * 2 ** (this.bootFailures - 1),
@@ -429,16 +447,9 @@ export class Supervisor {
     this.nextSpawnAt = this.o.clock.now() + delay;
     this.host.log(
       'ERROR',
-      `worker ${w.id} failed to boot: ${message}; next try in ${fmtMs(delay)}`,
+      `worker ${w.id} failed to boot (next try in ${fmtMs(delay)}): ${message}`,
       w.id,
     );
-    if (this.starting && !this.everBooted) {
-      const starting = this.starting;
-      this.starting = null;
-      this.halt();
-      starting.reject(err);
-      return;
-    }
     if (w.generation === this.generation && this.restarting.length > 0) {
       for (const r of this.restarting.splice(0)) r.reject(err);
     }

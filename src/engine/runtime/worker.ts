@@ -122,6 +122,8 @@ export class Worker {
   }
 
   private broken(why: string): void {
+    this.aborted = true; // no new job until it is reaped
+    this.abortedAt = this.clock.now();
     this.kill('SIGKILL', why);
     this.listener.onBroken(this, why);
   }

@@ -54,7 +54,7 @@ export interface OpenRequest {
   /** dry runs only: the session to run against, instead of the cookie's */
   sessionId?: string;
   /** dry runs only: run against this state (e.g. a copy of a past state from the journal) */
-  snapshot?: SessionInput;
+  snapshot?: SessionInput & { previews?: Record<string, Preview> };
 }
 
 export type FinishOutcome =
@@ -156,8 +156,13 @@ export class SessionManager {
     }
     if (req.snapshot) {
       const ns = new Map<string, StoredNamespace>();
-      for (const [name, pickle] of req.snapshot.ns)
-        ns.set(name, { pickle, preview: { t: 'cut' }, version: 0 });
+      for (const [name, pickle] of req.snapshot.ns) {
+        ns.set(name, {
+          pickle,
+          preview: req.snapshot.previews?.[name] ?? { t: 'cut' },
+          version: 0,
+        });
+      }
       return new Ticket(
         this,
         { id: req.snapshot.id, version: 0, accessed: this.now(), ns },

@@ -36,7 +36,7 @@ class Writer {
   readonly cols: number[] = [];
 
   /** A generated line; `at` is the template position of the generated column `col`. */
-  line(text: string, at: Loc, col = firstNonSpace(text)): void {
+  line(text: string, at: Loc, col: number): void {
     this.out.push(text);
     this.map.push([this.out.length, at.line, at.col]);
     this.cols.push(col);
@@ -46,11 +46,6 @@ class Writer {
   plain(text: string): void {
     this.out.push(text);
   }
-}
-
-function firstNonSpace(text: string): number {
-  const m = /\S/.exec(text);
-  return m ? m.index + 1 : 1;
 }
 
 export function generate(tree: TemplateNode): Generated {
@@ -67,7 +62,7 @@ function body(w: Writer, nodes: readonly Node[], indent: string): void {
   for (const n of nodes) {
     switch (n.type) {
       case 'text':
-        w.line(`${indent}__pse_out__(${pyStr(n.text)})`, n);
+        w.line(`${indent}__pse_out__(${pyStr(n.text)})`, n, indent.length + 1);
         break;
       case 'code':
         statements(w, n.lines, indent);
@@ -113,7 +108,7 @@ function suite(w: Writer, at: Loc, extra: number, nodes: readonly Node[], indent
   const before = w.out.length;
   const inner = indent + ' '.repeat(extra);
   body(w, nodes, inner);
-  if (w.out.length === before) w.line(`${inner}pass`, at);
+  if (w.out.length === before) w.line(`${inner}pass`, at, inner.length + 1);
 }
 
 /**
@@ -136,7 +131,7 @@ function wrapped(
     else if (l.kind === 'string') w.line(l.text + end, l, 1);
     else w.line(indent + STEP + l.text + end, l, indent.length + STEP.length + 1);
   });
-  if (hasComment) w.line(indent + suffix, lines[last]!);
+  if (hasComment) w.line(indent + suffix, lines[last]!, indent.length + 1);
 }
 
 function expr(w: Writer, n: ExprNode, indent: string): void {
@@ -155,20 +150,20 @@ function tag(w: Writer, n: TagNode, indent: string): void {
     const dict = n.attrs
       .map((a) => `${pyStr(a.name)}: ${pyStr(a.kind === 'literal' ? a.value : '')}`)
       .join(', ');
-    w.line(`${indent}__pse_tag_open__(${name}, {${dict}}, ${empty})`, n);
+    w.line(`${indent}__pse_tag_open__(${name}, {${dict}}, ${empty})`, n, indent.length + 1);
   } else {
     // One attribute per line, so that an error in an expression names its own line.
-    w.line(`${indent}__pse_tag_open__(${name}, {`, n);
+    w.line(`${indent}__pse_tag_open__(${name}, {`, n, indent.length + 1);
     const inner = indent + STEP;
     for (const a of n.attrs) {
       const key = pyStr(a.name);
-      if (a.kind === 'literal') w.line(`${inner}${key}: ${pyStr(a.value)},`, a);
+      if (a.kind === 'literal') w.line(`${inner}${key}: ${pyStr(a.value)},`, a, inner.length + 1);
       else if (a.kind === 'expr') wrapped(w, inner, `${key}: (`, a.lines, '),', a.hasComment);
       else wrapped(w, inner, `**({${key}: ${key}} if (`, a.lines, ') else {}),', a.hasComment);
     }
-    w.line(`${indent}}, ${empty})`, n);
+    w.line(`${indent}}, ${empty})`, n, indent.length + 1);
   }
   if (n.empty) return;
   body(w, n.body, indent);
-  w.line(`${indent}__pse_tag_close__(${name})`, n.close ?? n);
+  w.line(`${indent}__pse_tag_close__(${name})`, n.close ?? n, indent.length + 1);
 }

@@ -40,9 +40,22 @@ export class LineIndex {
     return this.starts.length;
   }
 
-  /** 1-based line of an offset (binary search). */
+  /** The line found last: lexing asks in increasing order, so most lookups take a step or two. */
+  private cursor = 0;
+
+  /** 1-based line of an offset. */
   lineOf(offset: number): number {
     const s = this.starts;
+    let c = this.cursor;
+    if (s[c]! <= offset) {
+      for (let k = 0; k < 4; k++) {
+        if (c + 1 >= s.length || s[c + 1]! > offset) {
+          this.cursor = c;
+          return c + 1;
+        }
+        c++;
+      }
+    }
     let lo = 0;
     let hi = s.length - 1;
     while (lo < hi) {
@@ -50,6 +63,7 @@ export class LineIndex {
       if (s[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
+    this.cursor = lo;
     return lo + 1;
   }
 

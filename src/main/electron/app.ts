@@ -20,7 +20,9 @@ const PRELOAD = path.join(here, '../preload/index.cjs');
 const rendererUrl = pathToFileURL(RENDERER_HTML).href;
 
 function isTrustedUrl(url: string): boolean {
-  return url === rendererUrl || url.startsWith(rendererUrl + '?') || url.startsWith(rendererUrl + '#');
+  return (
+    url === rendererUrl || url.startsWith(rendererUrl + '?') || url.startsWith(rendererUrl + '#')
+  );
 }
 
 function appFolder(): string {
@@ -59,7 +61,9 @@ async function createWindow(service: StudioService): Promise<BrowserWindow> {
   const hello = onValidated(Channel.hello, contents, isTrustedUrl, () => {
     // A reload of the renderer says hello again: serve it afresh.
     api?.dispose();
-    api = serveApi(service, ipcTransport(contents, isTrustedUrl), { onRejected: (why) => console.error(`studio: ${why}`) });
+    api = serveApi(service, ipcTransport(contents, isTrustedUrl), {
+      onRejected: (why) => console.error(`studio: ${why}`),
+    });
   });
   let dirty = false;
   const dirtySub = onValidated(Channel.dirty, contents, isTrustedUrl, (m) => (dirty = m === '1'));
@@ -97,7 +101,10 @@ export async function startDesktop(): Promise<void> {
   try {
     engine = await openStudioEngine(root);
   } catch (err) {
-    dialog.showErrorBox('PSE Studio', `Cannot open ${root}:\n${err instanceof Error ? err.message : String(err)}`);
+    dialog.showErrorBox(
+      'PSE Studio',
+      `Cannot open ${root}:\n${err instanceof Error ? err.message : String(err)}`,
+    );
     app.exit(1);
     return;
   }

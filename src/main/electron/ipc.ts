@@ -27,7 +27,9 @@ export function onValidated(
   if (!isChannel(channel)) throw new Error(`unknown IPC channel ${String(channel)}`);
   const handler = (event: IpcMainEvent, message: unknown): void => {
     if (!trusted(event, contents, isTrustedUrl)) {
-      console.error(`studio: ignored IPC on ${channel} from an untrusted frame (${event.senderFrame?.url ?? 'gone'})`);
+      console.error(
+        `studio: ignored IPC on ${channel} from an untrusted frame (${event.senderFrame?.url ?? 'gone'})`,
+      );
       return;
     }
     if (typeof message !== 'string') return;

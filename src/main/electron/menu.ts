@@ -23,7 +23,11 @@ export function installMenu(window: BrowserWindow): void {
     {
       label: 'View',
       submenu: [
-        { label: 'Reload Preview', accelerator: 'CmdOrCtrl+Shift+R', click: send('reload-preview') },
+        {
+          label: 'Reload Preview',
+          accelerator: 'CmdOrCtrl+Shift+R',
+          click: send('reload-preview'),
+        },
         { type: 'separator' },
         { role: 'toggleDevTools', accelerator: isMac ? 'Alt+Cmd+I' : 'Ctrl+Shift+I' },
         { role: 'resetZoom' },

@@ -1,10 +1,15 @@
 /**
  * Fits the real Engine (src/engine/engine.ts) to StudioEngine: the one file of src/main that
  * knows the engine's own types. Preview requests become dry runs; the session choice becomes
- * the session cookie of the request (an existing id) or its absence (none / fresh).
+ * the session cookie of the request (an existing id) or its absence (none / fresh). What a dry
+ * run would have changed is read back from the request journal, where the engine records it.
  */
+
+/** Marks a preview request so that its journal entry can be found again. */
+const PREVIEW_HEADER = 'x-pse-studio-preview';
+import { randomBytes } from 'node:crypto';
 import { Engine, type EngineOptions } from '../../engine/engine.js';
-import type { Disposable } from '../../common/api.js';
+import type { Disposable, NamespaceChange, SessionSummary } from '../../common/api.js';
 import type { EngineLogLine, EngineRequest, EngineResult, StudioEngine } from './engine-port.js';
 
 export interface OpenOptions {
@@ -33,10 +38,13 @@ export class EngineAdapter implements StudioEngine {
 
   async handle(req: EngineRequest): Promise<EngineResult> {
     const headers = { ...req.headers };
-    if (req.preview) {
+    const mark = req.preview ? randomBytes(9).toString('base64url') : undefined;
+    if (req.preview && mark) {
+      headers[PREVIEW_HEADER] = mark;
       const name = this.engine.config.session.cookieName;
       const cookies = withoutCookie(headers.cookie, name);
-      if (req.preview.session.kind === 'existing') cookies.push(`${name}=${req.preview.session.id}`);
+      if (req.preview.session.kind === 'existing')
+        cookies.push(`${name}=${req.preview.session.id}`);
       if (cookies.length) headers.cookie = cookies.join('; ');
       else delete headers.cookie;
     }
@@ -54,6 +62,11 @@ export class EngineAdapter implements StudioEngine {
       problems: res.problems,
       pending: [],
     };
+    if (mark) {
+      const run = this.previewRun(req.url, mark);
+      out.pending = run.changes;
+      if (run.sessionId) out.sessionId = run.sessionId;
+    }
     if (res.error) {
       out.error = {
         type: res.error.type,
@@ -77,8 +90,27 @@ export class EngineAdapter implements StudioEngine {
     return this.engine.unlisten();
   }
 
-  async listSessions() {
-    return [];
+  /** The journal entry of a dry run: the session it ran against and what it would have changed. */
+  private previewRun(
+    url: string,
+    mark: string,
+  ): { changes: NamespaceChange[]; sessionId?: string } {
+    const admin = this.engine.sessionService?.admin;
+    if (!admin) return { changes: [] };
+    const path = decodeURIComponent(url.replace(/\?.*$/, ''));
+    const entry = admin
+      .journal({ outcome: 'preview', path, limit: 20 })
+      .find((e) =>
+        e.request?.headers.some(([k, v]) => k.toLowerCase() === PREVIEW_HEADER && v === mark),
+      );
+    if (!entry) return { changes: [] };
+    return { changes: entry.changes, ...(entry.sessionId ? { sessionId: entry.sessionId } : {}) };
+  }
+
+  async listSessions(): Promise<SessionSummary[]> {
+    const admin = this.engine.sessionService?.admin;
+    if (!admin) return [];
+    return (await admin.listSessions({ limit: 200 })).items;
   }
 
   onLog(listener: (line: EngineLogLine) => void): Disposable {
@@ -92,7 +124,10 @@ export class EngineAdapter implements StudioEngine {
   }
 }
 
-export async function openStudioEngine(appRoot: string, options: OpenOptions = {}): Promise<EngineAdapter> {
+export async function openStudioEngine(
+  appRoot: string,
+  options: OpenOptions = {},
+): Promise<EngineAdapter> {
   const opts: EngineOptions = { watch: true };
   if (options.production !== undefined) opts.production = options.production;
   if (options.workers !== undefined) opts.workers = options.workers;

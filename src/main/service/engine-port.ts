@@ -3,9 +3,18 @@
  * `Engine` (src/engine/engine.ts) to it; nothing else in src/main touches the engine's types, so
  * a change there is absorbed in one file.
  */
-import type { Disposable, LocatedProblem, NamespaceChange, SessionSummary, TraceFrameDto } from '../../common/api.js';
+import type {
+  Disposable,
+  LocatedProblem,
+  NamespaceChange,
+  SessionSummary,
+  TraceFrameDto,
+} from '../../common/api.js';
 
-export type EngineSessionChoice = { kind: 'none' } | { kind: 'fresh' } | { kind: 'existing'; id: string };
+export type EngineSessionChoice =
+  | { kind: 'none' }
+  | { kind: 'fresh' }
+  | { kind: 'existing'; id: string };
 
 export interface EngineRequest {
   method: string;

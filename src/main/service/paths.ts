@@ -30,9 +30,15 @@ export function resolveInside(root: string, rel: string): string {
   if (rel.startsWith('/') || /^[A-Za-z]:/.test(rel))
     throw new WorkspacePathError(`'${rel}': expected a path relative to the application`, rel);
   const parts = rel.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.length === 0) throw new WorkspacePathError(`'${rel}': names the application folder itself`, rel);
-  if (parts.includes('..')) throw new WorkspacePathError(`'${rel}': '..' leaves the application folder`, rel);
-  if (parts.some(isHiddenName)) throw new WorkspacePathError(`'${rel}': ${parts.find(isHiddenName)} is not part of the workspace`, rel);
+  if (parts.length === 0)
+    throw new WorkspacePathError(`'${rel}': names the application folder itself`, rel);
+  if (parts.includes('..'))
+    throw new WorkspacePathError(`'${rel}': '..' leaves the application folder`, rel);
+  if (parts.some(isHiddenName))
+    throw new WorkspacePathError(
+      `'${rel}': ${parts.find(isHiddenName)} is not part of the workspace`,
+      rel,
+    );
   return path.join(root, ...parts);
 }
 

@@ -63,7 +63,8 @@ export class PreviewHost {
       const headers: Record<string, string> = {};
       for (const [k, v] of doc.headers) {
         const key = k.toLowerCase();
-        if (key === 'set-cookie' || key === 'content-length' || key === 'transfer-encoding') continue;
+        if (key === 'set-cookie' || key === 'content-length' || key === 'transfer-encoding')
+          continue;
         headers[key] = v;
       }
       headers['cache-control'] = 'no-store';

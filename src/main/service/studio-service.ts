@@ -68,7 +68,11 @@ export class StudioService implements StudioApi {
   }
 
   async getWorkspace(): Promise<WorkspaceInfo> {
-    return { root: this.engine.appRoot, name: path.basename(this.engine.appRoot), production: this.engine.production };
+    return {
+      root: this.engine.appRoot,
+      name: path.basename(this.engine.appRoot),
+      production: this.engine.production,
+    };
   }
 
   listTree(): Promise<TreeEntry[]> {
@@ -106,10 +110,14 @@ export class StudioService implements StudioApi {
     const started = performance.now();
     const servletRel = req.path.replace(/\.py$/, '.pt');
     if (!servletRel.endsWith('.pt'))
-      throw new WorkspacePathError(`'${req.path}': only a servlet (.pt) or its code module (.py) can be previewed`, req.path);
+      throw new WorkspacePathError(
+        `'${req.path}': only a servlet (.pt) or its code module (.py) can be previewed`,
+        req.path,
+      );
     await resolveReal(this.engine.appRoot, servletRel);
     const overrides: Record<string, string> = {};
-    for (const [rel, text] of Object.entries(req.overrides)) overrides[await resolveReal(this.engine.appRoot, rel)] = text;
+    for (const [rel, text] of Object.entries(req.overrides))
+      overrides[await resolveReal(this.engine.appRoot, rel)] = text;
 
     const headers: Record<string, string> = { host: 'studio.preview' };
     const cookies = Object.entries(req.cookies).map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
@@ -129,7 +137,11 @@ export class StudioService implements StudioApi {
       preview: { overrides, session: req.session },
     });
     await this.previewHost.start();
-    const documentUrl = this.previewHost.store(urlPath, { status: result.status, headers: result.headers, body: result.body });
+    const documentUrl = this.previewHost.store(urlPath, {
+      status: result.status,
+      headers: result.headers,
+      body: result.body,
+    });
     const out: PreviewResult = {
       status: result.status,
       headers: result.headers,
@@ -140,7 +152,10 @@ export class StudioService implements StudioApi {
       ms: Math.round(performance.now() - started),
     };
     if (result.error) {
-      out.error = { ...result.error, frames: result.error.frames.map((f) => ({ ...f, file: this.rel(f.file) })) };
+      out.error = {
+        ...result.error,
+        frames: result.error.frames.map((f) => ({ ...f, file: this.rel(f.file) })),
+      };
     }
     if (result.sessionId) out.sessionId = result.sessionId;
     return out;

@@ -43,7 +43,8 @@ export class Workspace {
       throw new WorkspacePathError(`'${rel}': no such file`, rel);
     });
     if (!info.isFile()) throw new WorkspacePathError(`'${rel}': not a file`, rel);
-    if (info.size > MAX_FILE) throw new WorkspacePathError(`'${rel}': larger than ${MAX_FILE} bytes, not opened`, rel);
+    if (info.size > MAX_FILE)
+      throw new WorkspacePathError(`'${rel}': larger than ${MAX_FILE} bytes, not opened`, rel);
     const buf = await readFile(abs);
     if (buf.includes(0)) throw new WorkspacePathError(`'${rel}': a binary file, not opened`, rel);
     return { path: rel, text: buf.toString('utf8'), mtimeMs: info.mtimeMs };
@@ -70,7 +71,8 @@ export class Workspace {
 
   async create(rel: string, kind: 'file' | 'dir'): Promise<void> {
     const abs = await resolveReal(this.root, rel);
-    if (await stat(abs).catch(() => undefined)) throw new WorkspacePathError(`'${rel}': already exists`, rel);
+    if (await stat(abs).catch(() => undefined))
+      throw new WorkspacePathError(`'${rel}': already exists`, rel);
     if (kind === 'dir') {
       await mkdir(abs, { recursive: true });
       return;
@@ -82,16 +84,19 @@ export class Workspace {
   async rename(from: string, to: string): Promise<void> {
     const src = await resolveReal(this.root, from);
     const dst = await resolveReal(this.root, to);
-    if (!(await stat(src).catch(() => undefined))) throw new WorkspacePathError(`'${from}': no such file`, from);
+    if (!(await stat(src).catch(() => undefined)))
+      throw new WorkspacePathError(`'${from}': no such file`, from);
     // Never overwrite: a rename onto an existing file would lose it.
-    if (await stat(dst).catch(() => undefined)) throw new WorkspacePathError(`'${to}': already exists`, to);
+    if (await stat(dst).catch(() => undefined))
+      throw new WorkspacePathError(`'${to}': already exists`, to);
     await mkdir(path.dirname(dst), { recursive: true });
     await rename(src, dst);
   }
 
   async remove(rel: string): Promise<void> {
     const abs = await resolveReal(this.root, rel);
-    if (!(await stat(abs).catch(() => undefined))) throw new WorkspacePathError(`'${rel}': no such file`, rel);
+    if (!(await stat(abs).catch(() => undefined)))
+      throw new WorkspacePathError(`'${rel}': no such file`, rel);
     await rm(abs, { recursive: true });
   }
 
@@ -112,7 +117,14 @@ export class Workspace {
       awaitWriteFinish: false,
     });
     this.watcher.on('all', (event, abs) => {
-      if (event !== 'add' && event !== 'change' && event !== 'unlink' && event !== 'addDir' && event !== 'unlinkDir') return;
+      if (
+        event !== 'add' &&
+        event !== 'change' &&
+        event !== 'unlink' &&
+        event !== 'addDir' &&
+        event !== 'unlinkDir'
+      )
+        return;
       const rel = toRelative(this.root, abs);
       if (!rel || rel.startsWith('..')) return;
       for (const l of this.listeners) l({ kind: event, path: rel });

@@ -8,7 +8,9 @@ import { StudioService } from '../service/studio-service.js';
 import { startWebStudio, type WebStudio } from './web-server.js';
 
 /** out/renderer of this package (src/main/web and dist/main/web are both three levels down). */
-export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../../out/renderer/', import.meta.url));
+export const DEFAULT_RENDERER_DIR = fileURLToPath(
+  new URL('../../../out/renderer/', import.meta.url),
+);
 
 export interface WebLaunchOptions {
   appRoot: string;

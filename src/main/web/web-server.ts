@@ -83,16 +83,22 @@ export async function startWebStudio(options: WebStudioOptions): Promise<WebStud
     const url = new URL(req.url ?? '/', 'http://studio.invalid');
     const refuse = (status: number, why: string): void => {
       log(`studio: refused a WebSocket from ${req.socket.remoteAddress}: ${why}`);
-      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+      );
     };
     if (url.pathname !== '/api') return refuse(404, `unknown path ${url.pathname}`);
-    if (!sameToken(url.searchParams.get('token'), token)) return refuse(401, 'missing or wrong token');
+    if (!sameToken(url.searchParams.get('token'), token))
+      return refuse(401, 'missing or wrong token');
     const origin = req.headers.origin;
     // Browsers always send Origin; a page on another origin has no business here even with a token.
-    if (origin !== undefined && origin !== `http://${req.headers.host}`) return refuse(403, `foreign origin ${origin}`);
+    if (origin !== undefined && origin !== `http://${req.headers.host}`)
+      return refuse(403, `foreign origin ${origin}`);
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => ws.terminate());
-      serveApi(options.service, wsTransport(ws), { onRejected: (why) => log(`studio: rejected a message: ${why}`) });
+      serveApi(options.service, wsTransport(ws), {
+        onRejected: (why) => log(`studio: rejected a message: ${why}`),
+      });
     });
   });
 
@@ -133,7 +139,10 @@ async function serveStatic(
     rel = '\0';
   }
   const file = path.resolve(root, '.' + (rel === '/' ? '/index.html' : rel));
-  const info = file.startsWith(root + path.sep) && !rel.includes('\0') ? await stat(file).catch(() => undefined) : undefined;
+  const info =
+    file.startsWith(root + path.sep) && !rel.includes('\0')
+      ? await stat(file).catch(() => undefined)
+      : undefined;
   if (!info?.isFile()) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...headers });
     res.end(

@@ -4,7 +4,11 @@ import { monaco } from './monaco-setup.js';
 
 export type MarkerOwner = 'pse-compile' | 'pse-runtime';
 
-export function setProblems(model: monaco.editor.ITextModel, owner: MarkerOwner, problems: LocatedProblem[]): void {
+export function setProblems(
+  model: monaco.editor.ITextModel,
+  owner: MarkerOwner,
+  problems: LocatedProblem[],
+): void {
   const lines = model.getLineCount();
   monaco.editor.setModelMarkers(
     model,
@@ -14,7 +18,8 @@ export function setProblems(model: monaco.editor.ITextModel, owner: MarkerOwner,
       const maxCol = model.getLineMaxColumn(line);
       const col = Math.min(Math.max(1, p.col), maxCol);
       const word = model.getWordAtPosition({ lineNumber: line, column: col });
-      const endColumn = word && word.endColumn > col ? word.endColumn : col < maxCol ? maxCol : col + 1;
+      const endColumn =
+        word && word.endColumn > col ? word.endColumn : col < maxCol ? maxCol : col + 1;
       return {
         severity: monaco.MarkerSeverity.Error,
         message: p.message,

@@ -38,7 +38,13 @@ export { monaco };
 export function languageFor(path: string): string {
   if (path.endsWith('.pt')) return PSE_TEMPLATE;
   if (path.endsWith('.py') || path.endsWith('.pty')) return 'python';
-  if (path === 'pse.conf' || path.endsWith('/pse.conf') || path.endsWith('.ini') || path.endsWith('.conf')) return 'ini';
+  if (
+    path === 'pse.conf' ||
+    path.endsWith('/pse.conf') ||
+    path.endsWith('.ini') ||
+    path.endsWith('.conf')
+  )
+    return 'ini';
   if (/\.html?$/.test(path)) return 'html';
   if (path.endsWith('.css')) return 'css';
   if (/\.m?js$/.test(path)) return 'javascript';

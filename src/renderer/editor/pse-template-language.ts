@@ -33,7 +33,10 @@ const tokenizer: monaco.languages.IMonarchLanguage = {
     tag: [
       [/\/?>/, 'delimiter.html', '@pop'],
       [/<\?=?/, { token: 'metatag.pse', next: '@pi', nextEmbedded: 'python' }],
-      [/(\?=)(")/, ['delimiter.html', { token: 'metatag.pse', next: '@attrExpr', nextEmbedded: 'python' }]],
+      [
+        /(\?=)(")/,
+        ['delimiter.html', { token: 'metatag.pse', next: '@attrExpr', nextEmbedded: 'python' }],
+      ],
       [/"(?:==|\?\?)/, 'attribute.value.html', '@dstring'],
       [/"[=?]/, { token: 'metatag.pse', next: '@attrExpr', nextEmbedded: 'python' }],
       [/"/, 'attribute.value.html', '@dstring'],
@@ -75,7 +78,11 @@ export function registerPseTemplate(): void {
   });
   monaco.languages.registerFoldingRangeProvider(PSE_TEMPLATE, {
     provideFoldingRanges: (model) =>
-      foldRanges(model.getValue()).map((r) => ({ start: r.start, end: r.end, kind: monaco.languages.FoldingRangeKind.Region })),
+      foldRanges(model.getValue()).map((r) => ({
+        start: r.start,
+        end: r.end,
+        kind: monaco.languages.FoldingRangeKind.Region,
+      })),
   });
   monaco.languages.registerDocumentHighlightProvider(PSE_TEMPLATE, {
     provideDocumentHighlights: (model, position) => {

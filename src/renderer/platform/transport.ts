@@ -24,24 +24,40 @@ export function bridgeTransport(bridge: PseBridge): Transport {
 /** Opens the Studio WebSocket; the token comes from the page URL (`?token=`). */
 export function webSocketTransport(location: Location): Promise<Transport> {
   const token = new URLSearchParams(location.search).get('token');
-  if (!token) return Promise.reject(new Error('This page needs the ?token= of the URL that `pse studio --web` printed.'));
+  if (!token)
+    return Promise.reject(
+      new Error('This page needs the ?token= of the URL that `pse studio --web` printed.'),
+    );
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api?token=${encodeURIComponent(token)}`;
   const socket = new WebSocket(url);
   return new Promise((resolve, reject) => {
-    socket.addEventListener('error', () => reject(new Error(`Cannot connect to the Studio at ${location.host}: is \`pse studio --web\` still running, and is the token right?`)), { once: true });
-    socket.addEventListener('open', () => {
-      resolve({
-        send: (message) => socket.send(message),
-        onMessage(listener): Disposable {
-          const handler = (e: MessageEvent): void => listener(String(e.data));
-          socket.addEventListener('message', handler);
-          return { dispose: () => socket.removeEventListener('message', handler) };
-        },
-        onClose(listener): Disposable {
-          socket.addEventListener('close', listener);
-          return { dispose: () => socket.removeEventListener('close', listener) };
-        },
-      });
-    }, { once: true });
+    socket.addEventListener(
+      'error',
+      () =>
+        reject(
+          new Error(
+            `Cannot connect to the Studio at ${location.host}: is \`pse studio --web\` still running, and is the token right?`,
+          ),
+        ),
+      { once: true },
+    );
+    socket.addEventListener(
+      'open',
+      () => {
+        resolve({
+          send: (message) => socket.send(message),
+          onMessage(listener): Disposable {
+            const handler = (e: MessageEvent): void => listener(String(e.data));
+            socket.addEventListener('message', handler);
+            return { dispose: () => socket.removeEventListener('message', handler) };
+          },
+          onClose(listener): Disposable {
+            socket.addEventListener('close', listener);
+            return { dispose: () => socket.removeEventListener('close', listener) };
+          },
+        });
+      },
+      { once: true },
+    );
   });
 }

@@ -4,7 +4,13 @@
  * same handlers.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { LocatedProblem, LogLine, ServerStatus, TreeEntry, WorkspaceInfo } from '../../common/api.js';
+import type {
+  LocatedProblem,
+  LogLine,
+  ServerStatus,
+  TreeEntry,
+  WorkspaceInfo,
+} from '../../common/api.js';
 import { Channel, DESKTOP_COMMANDS, type DesktopCommand } from '../../common/desktop.js';
 import type { ApiClient } from '../../common/rpc.js';
 import { debounce } from '../base/debounce.js';
@@ -21,7 +27,8 @@ import { PreviewPane } from './PreviewPane.js';
 import { QuickOpen } from './QuickOpen.js';
 import { ServerBar } from './ServerBar.js';
 
-const COMPILE_DEBOUNCE_MS = 150;
+// Later than the preview: both use the worker pool, and the preview is what the user watches.
+const COMPILE_DEBOUNCE_MS = 250;
 const MAX_LOG_LINES = 2000;
 
 export function App({ api }: { api: ApiClient }) {
@@ -42,12 +49,17 @@ export function App({ api }: { api: ApiClient }) {
   const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | undefined>(undefined);
 
   const ask = useCallback(
-    (title: string, initial: string) => new Promise<string | null>((resolve) => setDialog({ kind: 'prompt', title, initial, resolve })),
+    (title: string, initial: string) =>
+      new Promise<string | null>((resolve) =>
+        setDialog({ kind: 'prompt', title, initial, resolve }),
+      ),
     [],
   );
   const choose = useCallback(
     (title: string, message: string, buttons: string[]) =>
-      new Promise<number>((resolve) => setDialog({ kind: 'confirm', title, message, buttons, resolve })),
+      new Promise<number>((resolve) =>
+        setDialog({ kind: 'confirm', title, message, buttons, resolve }),
+      ),
     [],
   );
   const fail = useCallback((message: string) => setNotice(message), []);
@@ -65,10 +77,15 @@ export function App({ api }: { api: ApiClient }) {
     const subs = [
       api.onFileChange((change) => {
         refreshTree.call();
-        if (change.kind === 'change' || change.kind === 'add') void docs.reloadFromDisk(change.path);
+        if (change.kind === 'change' || change.kind === 'add')
+          void docs.reloadFromDisk(change.path);
         if (change.kind === 'unlink') docs.markDeleted(change.path);
       }),
-      api.onLog((line) => setLogs((l) => (l.length >= MAX_LOG_LINES ? [...l.slice(-MAX_LOG_LINES / 2), line] : [...l, line]))),
+      api.onLog((line) =>
+        setLogs((l) =>
+          l.length >= MAX_LOG_LINES ? [...l.slice(-MAX_LOG_LINES / 2), line] : [...l, line],
+        ),
+      ),
       api.onServerStatus(setServer),
     ];
     return () => subs.forEach((s) => s.dispose());
@@ -84,7 +101,11 @@ export function App({ api }: { api: ApiClient }) {
         api.compileCheck(path, doc.model.getValue()).then(
           (problems) => {
             if (doc.model.isDisposed() || doc.model.getVersionId() !== version) return;
-            setProblems(doc.model, 'pse-compile', problems.filter((p) => p.file === path));
+            setProblems(
+              doc.model,
+              'pse-compile',
+              problems.filter((p) => p.file === path),
+            );
             setCompileProblems((all) => ({ ...all, [path]: problems }));
           },
           (e: Error) => fail(e.message),
@@ -106,7 +127,12 @@ export function App({ api }: { api: ApiClient }) {
   const onRuntimeProblems = useCallback(
     (problems: LocatedProblem[]) => {
       setRuntimeProblems(problems);
-      for (const doc of docs.all()) setProblems(doc.model, 'pse-runtime', problems.filter((p) => p.file === doc.path));
+      for (const doc of docs.all())
+        setProblems(
+          doc.model,
+          'pse-runtime',
+          problems.filter((p) => p.file === doc.path),
+        );
     },
     [docs],
   );
@@ -142,7 +168,11 @@ export function App({ api }: { api: ApiClient }) {
     async (path = active) => {
       if (!path) return;
       if (docs.isDirty(path)) {
-        const choice = await choose('Unsaved changes', `Save the changes to ${basename(path)} before closing?`, ['Save', "Don't save", 'Cancel']);
+        const choice = await choose(
+          'Unsaved changes',
+          `Save the changes to ${basename(path)} before closing?`,
+          ['Save', "Don't save", 'Cancel'],
+        );
         if (choice === 2) return;
         if (choice === 0) {
           await save(path);
@@ -161,7 +191,10 @@ export function App({ api }: { api: ApiClient }) {
 
   const create = useCallback(
     async (kind: 'file' | 'dir', inDir: string) => {
-      const name = await ask(kind === 'file' ? 'New file name' : 'New folder name', inDir ? `${inDir}/` : '');
+      const name = await ask(
+        kind === 'file' ? 'New file name' : 'New folder name',
+        inDir ? `${inDir}/` : '',
+      );
       if (!name) return;
       const path = name.includes('/') ? name : join(inDir, name);
       try {
@@ -182,8 +215,12 @@ export function App({ api }: { api: ApiClient }) {
       try {
         await api.renamePath(path, to);
         docs.rename(path, to);
-        setTabs((t) => t.map((p) => (p === path || p.startsWith(path + '/') ? to + p.slice(path.length) : p)));
-        setActive((a) => (a && (a === path || a.startsWith(path + '/')) ? to + a.slice(path.length) : a));
+        setTabs((t) =>
+          t.map((p) => (p === path || p.startsWith(path + '/') ? to + p.slice(path.length) : p)),
+        );
+        setActive((a) =>
+          a && (a === path || a.startsWith(path + '/')) ? to + a.slice(path.length) : a,
+        );
         refreshTree.call();
       } catch (e) {
         fail((e as Error).message);
@@ -194,7 +231,10 @@ export function App({ api }: { api: ApiClient }) {
 
   const remove = useCallback(
     async (path: string) => {
-      const choice = await choose('Delete', `Delete ${path}? This cannot be undone.`, ['Delete', 'Cancel']);
+      const choice = await choose('Delete', `Delete ${path}? This cannot be undone.`, [
+        'Delete',
+        'Cancel',
+      ]);
       if (choice !== 0) return;
       try {
         await api.deletePath(path);
@@ -258,8 +298,14 @@ export function App({ api }: { api: ApiClient }) {
     return () => window.removeEventListener('beforeunload', onBeforeUnload);
   }, [docs]);
 
-  const problems = useMemo(() => [...Object.values(compileProblems).flat(), ...runtimeProblems], [compileProblems, runtimeProblems]);
-  const files = useMemo(() => new Set(tree.filter((e) => e.kind === 'file').map((e) => e.path)), [tree]);
+  const problems = useMemo(
+    () => [...Object.values(compileProblems).flat(), ...runtimeProblems],
+    [compileProblems, runtimeProblems],
+  );
+  const files = useMemo(
+    () => new Set(tree.filter((e) => e.kind === 'file').map((e) => e.path)),
+    [tree],
+  );
   // Recomputed on every render: editVersion changes re-render on each edit.
   const dirty = new Set(tabs.filter((p) => docs.isDirty(p)));
   const activeDoc = active ? docs.get(active) : undefined;
@@ -297,15 +343,33 @@ export function App({ api }: { api: ApiClient }) {
         </div>
       ) : null}
       <div className="main">
-        <FileTree entries={tree} active={active} dirty={dirty} onOpen={(p) => void open(p)} onCreate={(k, d) => void create(k, d)} onRename={(p) => void rename(p)} onDelete={(p) => void remove(p)} />
+        <FileTree
+          entries={tree}
+          active={active}
+          dirty={dirty}
+          onOpen={(p) => void open(p)}
+          onCreate={(k, d) => void create(k, d)}
+          onRename={(p) => void rename(p)}
+          onDelete={(p) => void remove(p)}
+        />
         <div className="center">
           <div className="tabs" role="tablist">
             {tabs.map((p) => {
               const doc = docs.get(p);
               return (
-                <div key={p} role="tab" data-path={p} aria-selected={p === active} className={`tab ${p === active ? 'active' : ''} ${dirty.has(p) ? 'dirty' : ''}`} onClick={() => setActive(p)} title={p}>
+                <div
+                  key={p}
+                  role="tab"
+                  data-path={p}
+                  aria-selected={p === active}
+                  className={`tab ${p === active ? 'active' : ''} ${dirty.has(p) ? 'dirty' : ''}`}
+                  onClick={() => setActive(p)}
+                  title={p}
+                >
                   {basename(p)}
-                  {doc?.conflict ? <span className="conflict"> ({doc.conflict} on disk)</span> : null}
+                  {doc?.conflict ? (
+                    <span className="conflict"> ({doc.conflict} on disk)</span>
+                  ) : null}
                   <span className="dirty-marker">{dirty.has(p) ? ' ●' : ''}</span>
                   <button
                     className="tab-close"
@@ -321,11 +385,29 @@ export function App({ api }: { api: ApiClient }) {
               );
             })}
           </div>
-          <EditorPane doc={activeDoc} onSave={() => void save()} onQuickOpen={() => setQuickOpen(true)} onEditorReady={onEditorReady} />
+          <EditorPane
+            doc={activeDoc}
+            onSave={() => void save()}
+            onQuickOpen={() => setQuickOpen(true)}
+            onEditorReady={onEditorReady}
+          />
         </div>
-        <PreviewPane api={api} docs={docs} active={active} files={files} editVersion={editVersion} reloadTick={reloadTick} onRuntimeProblems={onRuntimeProblems} />
+        <PreviewPane
+          api={api}
+          docs={docs}
+          active={active}
+          files={files}
+          editVersion={editVersion}
+          reloadTick={reloadTick}
+          onRuntimeProblems={onRuntimeProblems}
+        />
       </div>
-      <BottomPanel problems={problems} logs={logs} onGoto={(p) => void gotoProblem(p)} onClearLogs={() => setLogs([])} />
+      <BottomPanel
+        problems={problems}
+        logs={logs}
+        onGoto={(p) => void gotoProblem(p)}
+        onClearLogs={() => setLogs([])}
+      />
       {quickOpen ? (
         <QuickOpen
           files={[...files]}

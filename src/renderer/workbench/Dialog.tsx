@@ -3,7 +3,13 @@ import { useEffect, useRef, useState } from 'react';
 
 export type DialogRequest =
   | { kind: 'prompt'; title: string; initial: string; resolve(value: string | null): void }
-  | { kind: 'confirm'; title: string; message: string; buttons: string[]; resolve(choice: number): void };
+  | {
+      kind: 'confirm';
+      title: string;
+      message: string;
+      buttons: string[];
+      resolve(choice: number): void;
+    };
 
 export function Dialog({ request, done }: { request: DialogRequest; done(): void }) {
   const [value, setValue] = useState(request.kind === 'prompt' ? request.initial : '');

@@ -30,7 +30,9 @@ export function EditorPane({ doc, onSave, onQuickOpen, onEditorReady }: Props) {
       scrollBeyondLastLine: false,
     });
     ed.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => handlers.current.onSave());
-    ed.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyP, () => handlers.current.onQuickOpen());
+    ed.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyP, () =>
+      handlers.current.onQuickOpen(),
+    );
     editor.current = ed;
     onEditorReady(ed);
     return () => ed.dispose();
@@ -45,7 +47,9 @@ export function EditorPane({ doc, onSave, onQuickOpen, onEditorReady }: Props) {
 
   return (
     <div className="editor-host-wrap">
-      {!doc ? <div className="empty editor-empty">Open a file from the Explorer, or press Ctrl+P.</div> : null}
+      {!doc ? (
+        <div className="empty editor-empty">Open a file from the Explorer, or press Ctrl+P.</div>
+      ) : null}
       <div className="editor-host" ref={host} data-file={doc?.path ?? ''} />
     </div>
   );

@@ -22,22 +22,44 @@ export function FileTree({ entries, active, dirty, onOpen, onCreate, onRename, o
   });
   const sel = selected ?? active;
   const selEntry = entries.find((e) => e.path === sel);
-  const targetDir = selEntry ? (selEntry.kind === 'dir' ? selEntry.path : dirname(selEntry.path)) : '';
+  const targetDir = selEntry
+    ? selEntry.kind === 'dir'
+      ? selEntry.path
+      : dirname(selEntry.path)
+    : '';
   return (
     <div className="explorer">
       <div className="pane-header">
         <span>Explorer</span>
         <span className="pane-actions">
-          <button title="New file" aria-label="New file" onClick={() => onCreate('file', targetDir)}>
+          <button
+            title="New file"
+            aria-label="New file"
+            onClick={() => onCreate('file', targetDir)}
+          >
             +
           </button>
-          <button title="New folder" aria-label="New folder" onClick={() => onCreate('dir', targetDir)}>
+          <button
+            title="New folder"
+            aria-label="New folder"
+            onClick={() => onCreate('dir', targetDir)}
+          >
             ▣
           </button>
-          <button title="Rename" aria-label="Rename" disabled={!sel} onClick={() => sel && onRename(sel)}>
+          <button
+            title="Rename"
+            aria-label="Rename"
+            disabled={!sel}
+            onClick={() => sel && onRename(sel)}
+          >
             ✎
           </button>
-          <button title="Delete" aria-label="Delete" disabled={!sel} onClick={() => sel && onDelete(sel)}>
+          <button
+            title="Delete"
+            aria-label="Delete"
+            disabled={!sel}
+            onClick={() => sel && onDelete(sel)}
+          >
             ✕
           </button>
         </span>
@@ -64,7 +86,9 @@ export function FileTree({ entries, active, dirty, onOpen, onCreate, onRename, o
                 } else onOpen(e.path);
               }}
             >
-              <span className="tree-icon">{e.kind === 'dir' ? (isCollapsed ? '▸' : '▾') : ' '}</span>
+              <span className="tree-icon">
+                {e.kind === 'dir' ? (isCollapsed ? '▸' : '▾') : ' '}
+              </span>
               {basename(e.path)}
               {dirty.has(e.path) ? <span className="dirty-dot"> ●</span> : null}
             </li>

@@ -4,14 +4,20 @@
  * changed in the session. The page runs in a sandboxed iframe on the preview origin.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { LocatedProblem, PreviewRequest, PreviewResult, PreviewSessionChoice, SessionSummary } from '../../common/api.js';
+import type {
+  LocatedProblem,
+  PreviewRequest,
+  PreviewResult,
+  PreviewSessionChoice,
+  SessionSummary,
+} from '../../common/api.js';
 import type { ApiClient } from '../../common/rpc.js';
 import { debounce } from '../base/debounce.js';
 import { codeModuleOf, servletOf } from '../base/paths.js';
 import { formatValue } from '../base/preview-format.js';
 import type { Documents } from './documents.js';
 
-export const PREVIEW_DEBOUNCE_MS = 120;
+export const PREVIEW_DEBOUNCE_MS = 50;
 
 interface Props {
   api: ApiClient;
@@ -42,10 +48,26 @@ function runtimeProblems(result: PreviewResult): LocatedProblem[] {
   const own = result.error.frames.filter((f) => f.kind !== 'other' && !f.file.startsWith('/'));
   const frame = own.at(-1);
   if (!frame) return [];
-  return [{ stage: 'runtime', file: frame.file, line: frame.line, col: frame.col ?? 1, message: `${result.error.type}: ${result.error.message}` }];
+  return [
+    {
+      stage: 'runtime',
+      file: frame.file,
+      line: frame.line,
+      col: frame.col ?? 1,
+      message: `${result.error.type}: ${result.error.message}`,
+    },
+  ];
 }
 
-export function PreviewPane({ api, docs, active, files, editVersion, reloadTick, onRuntimeProblems }: Props) {
+export function PreviewPane({
+  api,
+  docs,
+  active,
+  files,
+  editVersion,
+  reloadTick,
+  onRuntimeProblems,
+}: Props) {
   const [method, setMethod] = useState<'GET' | 'POST'>('GET');
   const [query, setQuery] = useState('');
   const [form, setForm] = useState('');
@@ -90,10 +112,34 @@ export function PreviewPane({ api, docs, active, files, editVersion, reloadTick,
       if (doc) overrides[p] = doc.model.getValue();
     }
     const choice: PreviewSessionChoice =
-      session === 'none' ? { kind: 'none' } : session === 'fresh' ? { kind: 'fresh' } : { kind: 'existing', id: session };
+      session === 'none'
+        ? { kind: 'none' }
+        : session === 'fresh'
+          ? { kind: 'fresh' }
+          : { kind: 'existing', id: session };
     const cookieMap = Object.fromEntries(parsePairs(cookies));
-    run.call({ path: servlet, overrides, method, query: query.replace(/^\?/, ''), form: method === 'POST' ? parsePairs(form) : [], cookies: cookieMap, session: choice });
-  }, [servlet, runnable, editVersion, reloadTick, method, query, form, cookies, session, docs, run]);
+    run.call({
+      path: servlet,
+      overrides,
+      method,
+      query: query.replace(/^\?/, ''),
+      form: method === 'POST' ? parsePairs(form) : [],
+      cookies: cookieMap,
+      session: choice,
+    });
+  }, [
+    servlet,
+    runnable,
+    editVersion,
+    reloadTick,
+    method,
+    query,
+    form,
+    cookies,
+    session,
+    docs,
+    run,
+  ]);
 
   useEffect(() => () => run.cancel(), [run]);
 
@@ -121,12 +167,26 @@ export function PreviewPane({ api, docs, active, files, editVersion, reloadTick,
         </span>
       </div>
       <div className="request-context">
-        <select aria-label="Method" value={method} onChange={(e) => setMethod(e.target.value as 'GET' | 'POST')}>
+        <select
+          aria-label="Method"
+          value={method}
+          onChange={(e) => setMethod(e.target.value as 'GET' | 'POST')}
+        >
           <option>GET</option>
           <option>POST</option>
         </select>
-        <input aria-label="Query" placeholder="?name=value" value={query} onChange={(e) => setQuery(e.target.value)} />
-        <select aria-label="Session" value={session} onFocus={refreshSessions} onChange={(e) => setSession(e.target.value)}>
+        <input
+          aria-label="Query"
+          placeholder="?name=value"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+        />
+        <select
+          aria-label="Session"
+          value={session}
+          onFocus={refreshSessions}
+          onChange={(e) => setSession(e.target.value)}
+        >
           <option value="none">no session</option>
           <option value="fresh">fresh session</option>
           {sessions.map((s) => (
@@ -138,9 +198,19 @@ export function PreviewPane({ api, docs, active, files, editVersion, reloadTick,
         <details>
           <summary>form & cookies</summary>
           {method === 'POST' ? (
-            <textarea aria-label="Form fields" placeholder="name=value per line" value={form} onChange={(e) => setForm(e.target.value)} />
+            <textarea
+              aria-label="Form fields"
+              placeholder="name=value per line"
+              value={form}
+              onChange={(e) => setForm(e.target.value)}
+            />
           ) : null}
-          <textarea aria-label="Cookies" placeholder="cookie=value per line" value={cookies} onChange={(e) => setCookies(e.target.value)} />
+          <textarea
+            aria-label="Cookies"
+            placeholder="cookie=value per line"
+            value={cookies}
+            onChange={(e) => setCookies(e.target.value)}
+          />
         </details>
       </div>
       {failure ? <div className="preview-failure">{failure}</div> : null}
@@ -152,59 +222,6 @@ export function PreviewPane({ api, docs, active, files, editVersion, reloadTick,
             // No allow-same-origin: the page gets an opaque origin and cannot reach the Studio.
             sandbox="allow-scripts allow-forms allow-popups"
             src={result.documentUrl}
-          />
-          {result.problems.length ? (
-            <div className="preview-error" role="alert">
-              {result.problems.map((p, i) => (
-                <div key={i}>
-                  {p.file}:{p.line}:{p.col}: {p.message}
-                </div>
-              ))}
-            </div>
-          ) : null}
-          {result.error ? (
-            <div className="preview-error" role="alert">
-              <div className="error-title">
-                {result.error.type}: {result.error.message}
-              </div>
-              <pre className="traceback">{result.error.text}</pre>
-            </div>
-          ) : null}
-          <div className="pending">
-            <div className="pending-title">Pending session changes (dry run — nothing was saved)</div>
-            {result.pending.length === 0 ? (
-              <div className="empty">none</div>
-            ) : (
-              <ul>
-                {result.pending.map((c) => (
-                  <li key={c.name} className="pending-ns">
-                    <span className="ns-name">{c.name === '' ? 'session' : `session '${c.name}'`}</span>
-                    {c.before === null ? ' (new)' : c.after === null ? ' (deleted)' : ''}
-                    <div className="pending-diff">
-                      {c.diff.added.map((k) => (
-                        <div key={'a' + k} className="diff-added">
-                          + {k}
-                        </div>
-                      ))}
-                      {c.diff.changed.map((k) => (
-                        <div key={'c' + k} className="diff-changed">
-                          ~ {k}
-                        </div>
-                      ))}
-                      {c.diff.removed.map((k) => (
-                        <div key={'r' + k} className="diff-removed">
-                          − {k}
-                        </div>
-                      ))}
-                    </div>
-                    <div className="pending-values">
-                      <div>before: {formatValue(c.before)}</div>
-                      <div>after: {formatValue(c.after)}</div>
-                    </div>
-                  </li>
-                ))}
-              </ul>
-            )}
           </div>
         </>
       ) : (

@@ -15,7 +15,15 @@ function score(path: string, query: string): number {
   return 1;
 }
 
-export function QuickOpen({ files, onPick, onClose }: { files: string[]; onPick(path: string): void; onClose(): void }) {
+export function QuickOpen({
+  files,
+  onPick,
+  onClose,
+}: {
+  files: string[];
+  onPick(path: string): void;
+  onClose(): void;
+}) {
   const [query, setQuery] = useState('');
   const [index, setIndex] = useState(0);
   const matches = useMemo(
@@ -30,7 +38,12 @@ export function QuickOpen({ files, onPick, onClose }: { files: string[]; onPick(
   );
   return (
     <div className="dialog-backdrop" onClick={onClose} role="presentation">
-      <div className="quick-open" role="dialog" aria-label="Quick open" onClick={(e) => e.stopPropagation()}>
+      <div
+        className="quick-open"
+        role="dialog"
+        aria-label="Quick open"
+        onClick={(e) => e.stopPropagation()}
+      >
         <input
           autoFocus
           placeholder="Go to file…"

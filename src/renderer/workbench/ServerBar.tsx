@@ -3,7 +3,15 @@ import { useState } from 'react';
 import type { ServerStatus } from '../../common/api.js';
 import type { ApiClient } from '../../common/rpc.js';
 
-export function ServerBar({ api, status, onError }: { api: ApiClient; status: ServerStatus; onError(message: string): void }) {
+export function ServerBar({
+  api,
+  status,
+  onError,
+}: {
+  api: ApiClient;
+  status: ServerStatus;
+  onError(message: string): void;
+}) {
   const [port, setPort] = useState('8080');
   const [busy, setBusy] = useState(false);
   const act = (p: Promise<unknown>): void => {
@@ -38,7 +46,8 @@ export function ServerBar({ api, status, onError }: { api: ApiClient; status: Se
             disabled={busy}
             onClick={() => {
               const n = Number(port || '0');
-              if (!Number.isInteger(n) || n > 65535) return onError(`port ${port}: expected 0–65535`);
+              if (!Number.isInteger(n) || n > 65535)
+                return onError(`port ${port}: expected 0–65535`);
               act(api.startServer(n));
             }}
           >

@@ -39,7 +39,10 @@ export class Documents {
 
   isDirty(path: string): boolean {
     const doc = this.docs.get(path);
-    return !!doc && (doc.model.getAlternativeVersionId() !== doc.savedVersion || doc.conflict === 'deleted');
+    return (
+      !!doc &&
+      (doc.model.getAlternativeVersionId() !== doc.savedVersion || doc.conflict === 'deleted')
+    );
   }
 
   anyDirty(): boolean {
@@ -50,7 +53,9 @@ export class Documents {
     const existing = this.docs.get(path);
     if (existing) return existing;
     const file = await this.api.readFile(path);
-    const model = monaco.editor.getModel(uriFor(path)) ?? monaco.editor.createModel(file.text, languageFor(path), uriFor(path));
+    const model =
+      monaco.editor.getModel(uriFor(path)) ??
+      monaco.editor.createModel(file.text, languageFor(path), uriFor(path));
     const doc: Doc = { path, model, savedVersion: model.getAlternativeVersionId() };
     model.onDidChangeContent(() => this.changed());
     this.docs.set(path, doc);
@@ -112,11 +117,19 @@ export class Documents {
       if (doc.path !== from && !doc.path.startsWith(from + '/')) continue;
       const path = to + doc.path.slice(from.length);
       const dirty = this.isDirty(doc.path);
-      const model = monaco.editor.createModel(doc.model.getValue(), languageFor(path), uriFor(path));
+      const model = monaco.editor.createModel(
+        doc.model.getValue(),
+        languageFor(path),
+        uriFor(path),
+      );
       model.onDidChangeContent(() => this.changed());
       this.docs.delete(doc.path);
       doc.model.dispose();
-      this.docs.set(path, { path, model, savedVersion: dirty ? -1 : model.getAlternativeVersionId() });
+      this.docs.set(path, {
+        path,
+        model,
+        savedVersion: dirty ? -1 : model.getAlternativeVersionId(),
+      });
     }
     this.changed();
   }

@@ -2,7 +2,13 @@ import json
 req = pse.plugins.request
 cli = pse.plugins.client
 srv = pse.plugins.server
+scratch = pse.plugins.application.new('scratch')
+scratch['x'] = 1
+pse.plugins.application.delete('scratch')
 data = json.dumps({
+    'app_deleted': pse.plugins.application.new('scratch').get('x') is None,
+    'server_address': list(srv.address),
+    'str_of_field': pse.form['b'].str if pse.form.has_key('b') else None,
     'method': req.method,
     'path': req.path,
     'url': req.url,

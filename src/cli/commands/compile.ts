@@ -1,0 +1,206 @@
+/**
+ * `pse compile SRC [DEST]`: compile every template of a tree, syntax-check the generated code
+ * and every code module with the real Python, write the `.pty` files (beside each template, or
+ * under DEST mirroring the tree) and print every error as `file:line:col: message` with an
+ * excerpt. Exit status 1 when anything failed. `--stage tokens|ast|py` dumps one stage of one
+ * template instead.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { resolvePython } from '../../engine/runtime/python.js';
+import { compileTemplate, lex, mapSyntaxErrors, parse, startSyntaxChecker, TemplateError } from '../../engine/template/index.js';
+import { excerpt, LineIndex } from '../../engine/template/source.js';
+
+export const STAGES = ['tokens', 'ast', 'py'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface CompileCommandOptions {
+  src: string;
+  dest?: string;
+  /** custom tag class names */
+  tags?: readonly string[];
+  stage?: Stage;
+  /** the Python interpreter (a name on PATH or a path) */
+  python?: string;
+}
+
+export interface Output {
+  write(text: string): unknown;
+}
+
+const EXIT_OK = 0;
+const EXIT_ERRORS = 1;
+const EXIT_USAGE = 2;
+
+/** Folders never searched for templates. */
+const SKIP_DIRS = new Set(['node_modules', '__pycache__']);
+
+export function register(program: Command): void {
+  program
+    .command('compile')
+    .description('check every template (.pt) and code module (.py) of a tree and write the generated .pty sources')
+    .argument('<src>', 'a template, a code module, or a folder (searched recursively)')
+    .argument('[dest]', 'folder for the .pty files, mirroring the tree (default: beside each template)')
+    .option('--tags <names>', 'custom tag class names, comma-separated (e.g. Box,Menu)')
+    .option('--stage <stage>', `print one stage of a single template instead: ${STAGES.join(', ')}`)
+    .option('--python <exe>', 'the Python interpreter that checks the generated code', process.env.PSE_PYTHON ?? 'python3')
+    .action(async (src: string, dest: string | undefined, o: { tags?: string; stage?: string; python: string }) => {
+      if (o.stage !== undefined && !(STAGES as readonly string[]).includes(o.stage)) {
+        process.stderr.write(`pse compile: --stage must be one of ${STAGES.join(', ')}, not '${o.stage}'\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const tags = (o.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+      process.exitCode = await runCompile(
+        { src, dest, tags, stage: o.stage as Stage | undefined, python: o.python },
+        { out: process.stdout, err: process.stderr },
+      );
+    });
+}
+
+interface Template {
+  /** the path as given on disk */
+  path: string;
+  /** the name used in messages: relative to the working folder */
+  file: string;
+  source: string;
+}
+
+function load(file: string): Template {
+  return { path: file, file: path.relative(process.cwd(), file) || file, source: readFileSync(file, 'utf8') };
+}
+
+/** Runs the command; returns the exit status. Output goes to `io` (tests pass buffers). */
+export async function runCompile(opts: CompileCommandOptions, io: { out: Output; err: Output }): Promise<number> {
+  const src = path.resolve(opts.src);
+  let isDir: boolean;
+  try {
+    isDir = statSync(src).isDirectory();
+  } catch {
+    io.err.write(`pse compile: no such file or folder: ${opts.src}\n`);
+    return EXIT_USAGE;
+  }
+  const tags = new Set(opts.tags ?? []);
+  if (opts.stage) {
+    if (isDir || !src.endsWith('.pt')) {
+      io.err.write(`pse compile: --stage needs a single .pt file, not ${opts.src}\n`);
+      return EXIT_USAGE;
+    }
+    return dumpStage(src, opts.stage, tags, io);
+  }
+  const root = isDir ? src : path.dirname(src);
+  const files = isDir ? walk(src) : [src];
+  const templates: Template[] = [];
+  const modules: Template[] = [];
+  for (const file of files) {
+    if (file.endsWith('.pt')) templates.push(load(file));
+    else if (file.endsWith('.py')) modules.push(load(file));
+  }
+  if (!isDir && templates.length + modules.length === 0) {
+    io.err.write(`pse compile: ${opts.src} is neither a template (.pt) nor a code module (.py)\n`);
+    return EXIT_USAGE;
+  }
+
+  const errors: TemplateError[] = [];
+  const toCheck: { name: string; code: string }[] = [];
+  const checked: { t: Template; result: Extract<ReturnType<typeof compileTemplate>, { ok: true }> }[] = [];
+  for (const t of templates) {
+    const r = compileTemplate(t.source, { file: t.file, tags });
+    if (!r.ok) {
+      errors.push(...r.errors);
+      continue;
+    }
+    toCheck.push({ name: String(toCheck.length), code: r.py });
+    checked.push({ t, result: r });
+  }
+  for (const m of modules) toCheck.push({ name: String(toCheck.length), code: m.source });
+
+  if (toCheck.length) {
+    let python: string;
+    try {
+      python = (await resolvePython(opts.python ?? 'python3')).executable;
+    } catch (e) {
+      io.err.write(`pse compile: ${e instanceof Error ? e.message : String(e)}\n`);
+      return EXIT_USAGE;
+    }
+    const checker = startSyntaxChecker(python);
+    try {
+      for (const e of await checker.check(toCheck)) {
+        const i = Number(e.name);
+        if (i < checked.length) {
+          const { t, result } = checked[i]!;
+          errors.push(...mapSyntaxErrors([e], result, t));
+        } else {
+          const m = modules[i - checked.length]!;
+          const lines = new LineIndex(m.source);
+          errors.push(new TemplateError('python', m.file, e.line, e.col, `Python syntax error: ${e.message}`, excerpt(lines, e.line, e.col)));
+        }
+      }
+    } finally {
+      await checker.close();
+    }
+  }
+
+  // Generated sources are written even when Python rejects them: they are what to read then.
+  for (const { t, result } of checked) {
+    const target = ptyPath(t.path, root, opts.dest);
+    writeAtomically(target, result.py);
+  }
+
+  errors.sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1));
+  for (const e of errors) io.err.write(e.format() + '\n');
+  const summary = `${templates.length} template${templates.length === 1 ? '' : 's'}, ${modules.length} code module${modules.length === 1 ? '' : 's'}`;
+  io.out.write(errors.length ? `pse compile: ${summary}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n` : `pse compile: ${summary}: ok\n`);
+  return errors.length ? EXIT_ERRORS : EXIT_OK;
+}
+
+function dumpStage(file: string, stage: Stage, tags: ReadonlySet<string>, io: { out: Output; err: Output }): number {
+  const source = readFileSync(file, 'utf8');
+  const lexed = lex(source, file, tags);
+  let errors: TemplateError[] = lexed.errors;
+  let text: string | undefined;
+  if (stage === 'tokens') text = JSON.stringify(lexed.tokens, null, 2);
+  else if (!errors.length) {
+    const parsed = parse(lexed.tokens, file, lexed.lines);
+    errors = parsed.errors;
+    if (stage === 'ast') text = JSON.stringify(parsed.tree, null, 2);
+    else if (!errors.length) {
+      const r = compileTemplate(source, { file, tags });
+      if (r.ok) text = r.py;
+      else errors = r.errors;
+    }
+  }
+  if (text !== undefined) io.out.write(text.endsWith('\n') ? text : text + '\n');
+  for (const e of errors) io.err.write(e.format() + '\n');
+  return errors.length ? EXIT_ERRORS : EXIT_OK;
+}
+
+/** Templates and code modules under `dir`, skipping dot-files, dot-folders and caches. */
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name)) out.push(...walk(full));
+    } else if (e.isFile() && (e.name.endsWith('.pt') || e.name.endsWith('.py'))) {
+      out.push(full);
+    }
+  }
+  return out;
+}
+
+function ptyPath(file: string, root: string, dest: string | undefined): string {
+  const pty = file.slice(0, -'.pt'.length) + '.pty';
+  return dest === undefined ? pty : path.join(path.resolve(dest), path.relative(root, pty));
+}
+
+/** Write to a temporary file, then rename: a reader never sees half a file. */
+function writeAtomically(target: string, text: string): void {
+  mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = `${target}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, target);
+}

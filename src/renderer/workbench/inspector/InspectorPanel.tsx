@@ -1,0 +1,196 @@
+/**
+ * The inspector (issue 6) as one panel: Sessions (list + one session with its pending changes),
+ * Requests (the live request log) and Timeline (time travel of the chosen session). Pending
+ * changes live here, so the timeline's "restore this state" lands among them.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import type { InspectorApi, PendingOp } from '../../../common/api-inspector.js';
+import { RequestLog } from '../requestlog/RequestLog.js';
+import { Timeline } from '../timeline/Timeline.js';
+import './inspector.css';
+import {
+  conflictViews,
+  drop,
+  put,
+  toEdits,
+  withOp,
+  type ConflictView,
+  type Pending,
+} from './pending.js';
+import { SessionDetail } from './SessionDetail.js';
+import { SessionList } from './SessionList.js';
+
+export type InspectorTab = 'sessions' | 'requests' | 'timeline';
+
+interface Props {
+  api: InspectorApi;
+  /** the embedded server's URL, for "copy as curl" */
+  serverUrl?: string;
+  onOpenLine(file: string, line: number, col: number): void;
+  onPreviewSession(id: string): void;
+  onError(message: string): void;
+  initialTab?: InspectorTab;
+}
+
+function problemText(p: { message: string; op: number }, ops: PendingOp[]): string {
+  return ops.length > 1 ? `${p.message} (in change ${p.op + 1} of ${ops.length})` : p.message;
+}
+
+export function InspectorPanel({
+  api,
+  serverUrl,
+  onOpenLine,
+  onPreviewSession,
+  onError,
+  initialTab = 'sessions',
+}: Props) {
+  const [tab, setTab] = useState<InspectorTab>(initialTab);
+  const [session, setSession] = useState<string | undefined>();
+  const [pending, setPending] = useState<Pending>([]);
+  const [conflicts, setConflicts] = useState<ConflictView[]>([]);
+
+  useEffect(() => {
+    setPending([]);
+    setConflicts([]);
+  }, [session]);
+
+  const stage = useCallback(
+    async (
+      namespace: string,
+      baseVersion: number,
+      op: PendingOp,
+      base: Pending = pending,
+    ): Promise<{ error: string | null; next: Pending }> => {
+      if (!session) return { error: 'no session chosen', next: base };
+      const edit = withOp(base, namespace, baseVersion, op);
+      const r = await api
+        .stageEdit(session, edit)
+        .catch((e: Error) => ({
+          ok: false as const,
+          problem: { namespace, op: 0, message: e.message },
+        }));
+      if (r.ok) return { error: null, next: put(base, edit, r.change) };
+      if ('conflict' in r) {
+        setConflicts(conflictViews(base, [r.conflict]));
+        return {
+          error: `namespace ${namespace === '' ? "''" : namespace} changed on the server since you opened it (now v${r.conflict.serverVersion})`,
+          next: base,
+        };
+      }
+      return { error: problemText(r.problem, edit.ops), next: base };
+    },
+    [api, session, pending],
+  );
+
+  const stageOne = useCallback(
+    async (namespace: string, baseVersion: number, op: PendingOp): Promise<string | null> => {
+      const { error, next } = await stage(namespace, baseVersion, op);
+      if (!error) setPending(next);
+      return error;
+    },
+    [stage],
+  );
+
+  const apply = useCallback(() => {
+    if (!session) return;
+    api.applyEdits(session, toEdits(pending)).then(
+      (r) => {
+        if (r.ok) {
+          setPending([]);
+          setConflicts([]);
+        } else if ('conflicts' in r) setConflicts(conflictViews(pending, r.conflicts));
+        else onError(`Nothing was applied: ${r.problem.message}`);
+      },
+      (e: Error) => onError(e.message),
+    );
+  }, [api, session, pending, onError]);
+
+  const rebase = useCallback(
+    (namespace: string) => {
+      if (!session) return;
+      const staged = pending.find((n) => n.namespace === namespace);
+      const conflict = conflicts.find((c) => c.namespace === namespace);
+      if (!staged || !conflict) return;
+      const edit = { namespace, baseVersion: conflict.serverVersion, ops: staged.ops };
+      void api.stageEdit(session, edit).then((r) => {
+        if (r.ok) {
+          setPending((p) => put(p, edit, r.change));
+          setConflicts((cs) => cs.filter((c) => c.namespace !== namespace));
+        } else
+          onError(
+            'conflict' in r ? 'the server changed it again; try once more' : r.problem.message,
+          );
+      });
+    },
+    [api, session, pending, conflicts, onError],
+  );
+
+  const restore = useCallback(
+    async (ops: { namespace: string; op: PendingOp }[]): Promise<string | null> => {
+      if (!session) return 'no session chosen';
+      const view = await api.inspectorSession(session);
+      let next = pending;
+      for (const { namespace, op } of ops) {
+        const version = view.namespaceViews.find((n) => n.name === namespace)?.version ?? 0;
+        const r = await stage(namespace, version, op, next);
+        if (r.error) return r.error;
+        next = r.next;
+      }
+      setPending(next);
+      setTab('sessions');
+      return null;
+    },
+    [api, session, pending, stage],
+  );
+
+  return (
+    <div className="inspector">
+      <div className="panel-tabs" role="tablist" aria-label="Inspector">
+        {(['sessions', 'requests', 'timeline'] as const).map((t) => (
+          <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
+            {t === 'sessions'
+              ? `Sessions${pending.length ? ` (${pending.length} pending)` : ''}`
+              : t === 'requests'
+                ? 'Requests'
+                : 'Timeline'}
+          </button>
+        ))}
+      </div>
+      <div className="inspector-body">
+        {tab === 'sessions' ? (
+          <div className="sessions-split">
+            <SessionList api={api} selected={session} onSelect={setSession} onError={onError} />
+            {session ? (
+              <SessionDetail
+                api={api}
+                id={session}
+                pending={pending}
+                conflicts={conflicts}
+                stage={stageOne}
+                onApply={apply}
+                onDiscard={(ns) => {
+                  setPending((p) => (ns === undefined ? [] : drop(p, ns)));
+                  setConflicts((cs) =>
+                    ns === undefined ? [] : cs.filter((c) => c.namespace !== ns),
+                  );
+                }}
+                onRebase={rebase}
+                onPreviewSession={onPreviewSession}
+                onGone={() => setSession(undefined)}
+                onError={onError}
+              />
+            ) : (
+              <div className="empty">Choose a session.</div>
+            )}
+          </div>
+        ) : null}
+        {tab === 'requests' ? (
+          <RequestLog api={api} serverUrl={serverUrl} onOpenLine={onOpenLine} onError={onError} />
+        ) : null}
+        {tab === 'timeline' ? (
+          <Timeline api={api} sessionId={session} onRestore={restore} onError={onError} />
+        ) : null}
+      </div>
+    </div>
+  );
+}

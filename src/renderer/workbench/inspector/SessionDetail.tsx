@@ -1,0 +1,259 @@
+/**
+ * One session: its namespaces as trees, an edit form (Python literals), the pending changes with
+ * their diffs, Apply / Discard, and the conflict view when the server moved on meanwhile.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import type { InspectorApi, PendingOp, SessionView } from '../../../common/api-inspector.js';
+import { formatValue } from '../../base/preview-format.js';
+import { DiffView } from '../requestlog/DiffView.js';
+import { keyLiteral, toLiteral } from './literal.js';
+import { describeOp, type ConflictView, type Pending } from './pending.js';
+import { formatBytes } from './SessionList.js';
+import { ValueTree } from './ValueTree.js';
+
+interface Props {
+  api: InspectorApi;
+  id: string;
+  pending: Pending;
+  conflicts: ConflictView[];
+  /** stages one op; resolves to an error message (nothing staged) or null */
+  stage(namespace: string, baseVersion: number, op: PendingOp): Promise<string | null>;
+  onApply(): void;
+  onDiscard(namespace?: string): void;
+  /** re-bases the staged ops of a conflicting namespace on the server's version */
+  onRebase(namespace: string): void;
+  onPreviewSession(id: string): void;
+  onGone(): void;
+  onError(message: string): void;
+}
+
+const nsLabel = (n: string): string => (n === '' ? "'' (session.new())" : n);
+
+export function SessionDetail(p: Props) {
+  const { api, id, onError } = p;
+  const [view, setView] = useState<SessionView | undefined>();
+  const [form, setForm] = useState({ namespace: '', key: '', value: '' });
+  const [problem, setProblem] = useState<string | undefined>();
+
+  const load = useCallback(() => {
+    api.inspectorSession(id).then(setView, (e: Error) => {
+      setView(undefined);
+      onError(e.message);
+    });
+  }, [api, id, onError]);
+
+  useEffect(() => {
+    load();
+    const sub = api.onSessionChanged((c) => {
+      if (c.id === id) load();
+    });
+    return () => sub.dispose();
+  }, [api, id, load]);
+  useEffect(load, [load, p.pending.length]);
+
+  if (!view) return <div className="empty">Loading session…</div>;
+  const versionOf = (ns: string): number =>
+    view.namespaceViews.find((n) => n.name === ns)?.version ?? 0;
+  const stage = async (namespace: string, op: PendingOp): Promise<void> => {
+    const err = await p.stage(namespace, versionOf(namespace), op);
+    setProblem(err ?? undefined);
+  };
+  const sessionAction = (what: 'expire' | 'delete'): void => {
+    const call =
+      what === 'expire' ? api.expireSession(id, view.version) : api.deleteSession(id, view.version);
+    call.then(p.onGone, (e: Error) => onError(e.message));
+  };
+
+  return (
+    <div className="session-detail" data-id={id}>
+      <div className="toolbar">
+        <span className="mono" title={id}>
+          {id.slice(0, 16)}…
+        </span>
+        <span className="muted">
+          version {view.version} ·{' '}
+          {formatBytes(view.namespaceViews.reduce((n, x) => n + x.size, 0))} · expires{' '}
+          {new Date(view.expires).toLocaleTimeString()}
+        </span>
+        <button onClick={() => p.onPreviewSession(id)}>Preview as this session</button>
+        <button onClick={() => sessionAction('expire')}>Expire</button>
+        <button onClick={() => sessionAction('delete')}>Delete session</button>
+      </div>
+
+      <form
+        className="edit-form"
+        aria-label="Edit a value"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void stage(form.namespace, { op: 'set', key: form.key, value: form.value });
+        }}
+      >
+        <input
+          aria-label="Namespace"
+          placeholder="namespace ('' = standard)"
+          value={form.namespace}
+          onChange={(e) => setForm({ ...form, namespace: e.target.value })}
+        />
+        <input
+          aria-label="Key literal"
+          placeholder="key, e.g. 'name'"
+          value={form.key}
+          onChange={(e) => setForm({ ...form, key: e.target.value })}
+        />
+        <textarea
+          aria-label="Value literal"
+          placeholder="value as a Python literal, e.g. {'a': [1, 2]}"
+          value={form.value}
+          onChange={(e) => setForm({ ...form, value: e.target.value })}
+        />
+        <button type="submit">Stage</button>
+      </form>
+      {problem ? (
+        <div className="edit-problem" role="alert">
+          {problem}
+        </div>
+      ) : null}
+
+      {view.namespaceViews.length === 0 ? (
+        <div className="empty">This session holds no data.</div>
+      ) : null}
+      {view.namespaceViews.map((ns) => (
+        <section key={ns.name} className="namespace" data-namespace={ns.name}>
+          <div className="namespace-head">
+            <span className="ns-name">{nsLabel(ns.name)}</span>
+            <span className="muted">
+              v{ns.version} · {formatBytes(ns.size)}
+            </span>
+            <button onClick={() => void stage(ns.name, { op: 'clear' })}>Clear</button>
+            {ns.name !== '' ? (
+              <button onClick={() => void stage(ns.name, { op: 'deleteNamespace' })}>
+                Delete namespace
+              </button>
+            ) : null}
+          </div>
+          <ValueTree
+            value={ns.preview}
+            actions={(key, value) => (
+              <>
+                <button
+                  className="small"
+                  aria-label={`Edit ${key}`}
+                  onClick={() =>
+                    setForm({
+                      namespace: ns.name,
+                      key: keyLiteral(key),
+                      value: toLiteral(value) ?? '',
+                    })
+                  }
+                >
+                  edit
+                </button>
+                <button
+                  className="small"
+                  aria-label={`Delete ${key}`}
+                  onClick={() => void stage(ns.name, { op: 'delete', key: keyLiteral(key) })}
+                >
+                  ×
+                </button>
+              </>
+            )}
+          />
+        </section>
+      ))}
+
+      {p.pending.length ? (
+        <section className="pending-changes" aria-label="Pending changes">
+          <div className="namespace-head">
+            <span className="ns-name">Pending changes</span>
+            <button className="primary" onClick={p.onApply}>
+              Apply
+            </button>
+            <button onClick={() => p.onDiscard()}>Discard all</button>
+          </div>
+          {p.pending.map((n) => (
+            <div key={n.namespace} className="pending-ns" data-namespace={n.namespace}>
+              <div>
+                <b>{nsLabel(n.namespace)}</b>{' '}
+                <span className="muted">based on v{n.baseVersion}</span>{' '}
+                <button className="small" onClick={() => p.onDiscard(n.namespace)}>
+                  discard
+                </button>
+              </div>
+              <ul className="ops">
+                {n.ops.map((op, i) => (
+                  <li key={i}>{describeOp(op)}</li>
+                ))}
+              </ul>
+              <KeyDiffLine change={n.change} />
+              <DiffView
+                before={n.change.before}
+                after={n.change.after}
+                label={`pending ${n.namespace}`}
+              />
+            </div>
+          ))}
+        </section>
+      ) : null}
+
+      {p.conflicts.length ? (
+        <section className="conflicts" role="alert" aria-label="Conflict">
+          <div className="ns-name">
+            The server changed this session since your edit began. Nothing was written.
+          </div>
+          {p.conflicts.map((c) => (
+            <div key={c.namespace} className="conflict-ns" data-namespace={c.namespace}>
+              <div>
+                <b>{nsLabel(c.namespace)}</b> is now at v{c.serverVersion}{' '}
+                <button onClick={() => p.onRebase(c.namespace)}>
+                  Re-apply my ops on the server's value
+                </button>{' '}
+                <button onClick={() => p.onDiscard(c.namespace)}>Keep the server's</button>
+              </div>
+              <div className="three-way">
+                <div>
+                  <div className="muted">based on</div>
+                  <pre className="conflict-base">{formatValue(c.base)}</pre>
+                </div>
+                <div>
+                  <div className="muted">server</div>
+                  <pre className="conflict-server">{formatValue(c.server)}</pre>
+                </div>
+                <div>
+                  <div className="muted">yours</div>
+                  <pre className="conflict-yours">{formatValue(c.yours)}</pre>
+                </div>
+              </div>
+            </div>
+          ))}
+        </section>
+      ) : null}
+    </div>
+  );
+}
+
+export function KeyDiffLine({
+  change,
+}: {
+  change: { diff: { added: string[]; removed: string[]; changed: string[] } };
+}) {
+  const d = change.diff;
+  return (
+    <div className="key-diff">
+      {d.added.map((k) => (
+        <span key={`+${k}`} className="diff-added">
+          +{k}{' '}
+        </span>
+      ))}
+      {d.changed.map((k) => (
+        <span key={`~${k}`} className="diff-changed">
+          ~{k}{' '}
+        </span>
+      ))}
+      {d.removed.map((k) => (
+        <span key={`-${k}`} className="diff-removed">
+          −{k}{' '}
+        </span>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,248 @@
+/**
+ * One request: what was asked and answered, per namespace the diff before → after, the discarded
+ * changes of a rollback (struck through) with the line that raised, the save points in order,
+ * replay (as it was, or as a dry run against the state before it) and "copy as curl".
+ */
+import { useState } from 'react';
+import type {
+  InspectorApi,
+  JournalEntry,
+  ReplayMode,
+  ReplayResult,
+} from '../../../common/api-inspector.js';
+import type { NamespaceChange } from '../../../common/types/journal.js';
+import { KeyDiffLine } from '../inspector/SessionDetail.js';
+import { curlCommand } from './curl.js';
+import { DiffView } from './DiffView.js';
+import { OUTCOME_LABELS } from './filters.js';
+
+interface Props {
+  api: InspectorApi;
+  entry: JournalEntry;
+  serverUrl: string | undefined;
+  onOpenLine(file: string, line: number, col: number): void;
+  onError(message: string): void;
+}
+
+const nsName = (n: string): string => (n === '' ? "''" : n);
+
+function Changes({
+  changes,
+  label,
+  struck,
+}: {
+  changes: NamespaceChange[];
+  label: string;
+  struck?: boolean;
+}) {
+  return (
+    <>
+      {changes.map((c) => (
+        <div
+          key={c.name}
+          className={`ns-change ${struck ? 'discarded' : ''}`}
+          data-namespace={c.name}
+        >
+          <div>
+            <b>{nsName(c.name)}</b> <KeyDiffLine change={c} />
+          </div>
+          <DiffView before={c.before} after={c.after} label={`${label} ${c.name}`} />
+        </div>
+      ))}
+    </>
+  );
+}
+
+function Pairs({ rows }: { rows: [string, string][] }) {
+  if (rows.length === 0) return <div className="muted">none</div>;
+  return (
+    <table className="pairs">
+      <tbody>
+        {rows.map(([k, v], i) => (
+          <tr key={i}>
+            <th>{k}</th>
+            <td>{v}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }: Props) {
+  const [replay, setReplay] = useState<ReplayResult | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [copied, setCopied] = useState<string | undefined>();
+
+  const run = (mode: ReplayMode): void => {
+    setBusy(true);
+    api.replayRequest(e.serial, mode).then(
+      (r) => {
+        setReplay(r);
+        setBusy(false);
+      },
+      (err: Error) => {
+        setBusy(false);
+        onError(err.message);
+      },
+    );
+  };
+  const copy = (): void => {
+    const text = curlCommand(e, serverUrl ?? 'http://127.0.0.1:8080');
+    setCopied(text);
+    void navigator.clipboard?.writeText(text).catch(() => undefined);
+  };
+  const cause = e.cause;
+  const isRequest = e.outcome !== 'edited';
+
+  return (
+    <div className="log-detail" data-serial={e.serial}>
+      <div className="toolbar">
+        <b>
+          #{e.serial} {e.method} {e.path}
+        </b>
+        <span className={`badge outcome-${e.outcome}`}>{OUTCOME_LABELS[e.outcome]}</span>
+        {isRequest ? (
+          <>
+            <button disabled={busy} onClick={() => run('again')}>
+              Replay
+            </button>
+            <button disabled={busy} onClick={() => run('before')}>
+              Replay on the state before (dry run)
+            </button>
+            <button onClick={copy}>Copy as curl</button>
+          </>
+        ) : null}
+      </div>
+      {copied ? <pre className="curl">{copied}</pre> : null}
+      {e.edit ? <div className="edit-what">{e.edit}</div> : null}
+
+      {cause ? (
+        <section className="cause" aria-label="Cause">
+          <div className="error-text">
+            {cause.type ? `${cause.type}: ` : `${cause.kind}: `}
+            {cause.message}
+          </div>
+          {cause.file && cause.line ? (
+            <button
+              className="link"
+              onClick={() => onOpenLine(cause.file!, cause.line!, cause.col ?? 1)}
+            >
+              {cause.file}:{cause.line}
+              {cause.source ? ` — ${cause.source.trim()}` : ''}
+            </button>
+          ) : null}
+        </section>
+      ) : null}
+
+      {e.changes.length ? (
+        <section aria-label="Session changes">
+          <h4>Session {e.outcome === 'preview' ? 'changes it would have made' : 'changes'}</h4>
+          <Changes changes={e.changes} label="change" />
+        </section>
+      ) : null}
+      {e.discarded?.length ? (
+        <section aria-label="Discarded changes">
+          <h4>Discarded (rolled back)</h4>
+          <Changes changes={e.discarded} label="discarded" struck />
+        </section>
+      ) : null}
+      {e.saves.length ? (
+        <section aria-label="Save points">
+          <h4>Save points</h4>
+          <ol className="saves">
+            {e.saves.map((s, i) => (
+              <li key={i}>
+                at {s.at} ms: {s.changes.map((c) => nsName(c.name)).join(', ') || 'nothing changed'}
+                {s.changes.map((c) => (
+                  <KeyDiffLine key={c.name} change={c} />
+                ))}
+              </li>
+            ))}
+          </ol>
+        </section>
+      ) : null}
+
+      {replay ? <ReplayView r={replay} /> : null}
+
+      {e.request ? (
+        <details className="io" open={!e.changes.length && !cause}>
+          <summary>Request</summary>
+          <h5>query</h5>
+          <Pairs rows={[...new URLSearchParams(e.query)]} />
+          <h5>form</h5>
+          <Pairs rows={e.request.form} />
+          <h5>cookies</h5>
+          <Pairs rows={Object.entries(e.request.cookies)} />
+          <h5>headers</h5>
+          <Pairs rows={e.request.headers} />
+          {e.request.body !== undefined ? <pre className="body">{e.request.body}</pre> : null}
+        </details>
+      ) : null}
+      {e.response ? (
+        <details className="io">
+          <summary>Response {e.response.status}</summary>
+          <Pairs rows={e.response.headers} />
+          {e.response.body !== undefined ? (
+            <pre className="body">
+              {e.response.body}
+              {e.response.bodyTruncated ? '\n… (cut)' : ''}
+            </pre>
+          ) : null}
+        </details>
+      ) : null}
+    </div>
+  );
+}
+
+function ReplayView({ r }: { r: ReplayResult }) {
+  const same = r.differences.length === 0;
+  return (
+    <section className={`replay ${same ? 'same' : 'different'}`} aria-label="Replay result">
+      <h4>
+        {r.mode === 'before' ? 'Dry run on the state before' : 'Replayed'}
+        {r.serial ? ` (#${r.serial})` : ''}:{' '}
+        {same ? 'same outcome as the original' : 'different outcome'}
+      </h4>
+      <table className="pairs">
+        <tbody>
+          <tr>
+            <th></th>
+            <th>original</th>
+            <th>replay</th>
+          </tr>
+          <tr>
+            <th>status</th>
+            <td>{r.original.status}</td>
+            <td>{r.replay.status}</td>
+          </tr>
+          <tr>
+            <th>outcome</th>
+            <td>{OUTCOME_LABELS[r.original.outcome]}</td>
+            <td className="replay-outcome">{OUTCOME_LABELS[r.replay.outcome]}</td>
+          </tr>
+          <tr>
+            <th>cause</th>
+            <td>
+              {r.original.cause
+                ? `${r.original.cause.type ?? r.original.cause.kind} at ${r.original.cause.file}:${r.original.cause.line}`
+                : '—'}
+            </td>
+            <td>
+              {r.replay.cause
+                ? `${r.replay.cause.type ?? r.replay.cause.kind} at ${r.replay.cause.file}:${r.replay.cause.line}`
+                : '—'}
+            </td>
+          </tr>
+        </tbody>
+      </table>
+      {same ? null : (
+        <ul className="differences">
+          {r.differences.map((d, i) => (
+            <li key={i}>{d}</li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
