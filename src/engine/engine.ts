@@ -4,7 +4,7 @@
  * PSE Studio (in-process) both drive an app through this class only.
  */
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, toWorkerConfig, type PseConfig } from './config/index.js';
@@ -398,7 +398,13 @@ export class Engine {
     }
     const dry = preview !== undefined;
     const jr = this.journalStart(s);
-    const ticket = await this.openSession(s.req, dry);
+    const ticket = await this.openSession(s.req, dry).catch((err: unknown) => {
+      // the session stayed busy past LockTimeout (503): journaled, the page never ran
+      const lock = err instanceof HttpError && err.status === 503;
+      const message = err instanceof Error ? err.message : String(err);
+      this.journalEnd(jr, s, lock ? 503 : 500, null, null, { kind: lock ? 'lock_timeout' : 'error', message }, null);
+      throw err;
+    });
     if (jr && 'lockWaitMs' in ticket) jr.lockWaitMs = (ticket as { lockWaitMs: number }).lockWaitMs;
     const input: RunInput = {
       servlet: s.servlet,
@@ -625,7 +631,6 @@ function failureResponse(err: unknown): HttpResponse {
 async function collect(body: HttpResponse['body']): Promise<Buffer> {
   if (Buffer.isBuffer(body)) return body;
   if ('file' in body && typeof body.file === 'string') {
-    const { readFile } = await import('node:fs/promises');
     const all = await readFile(body.file);
     return all.subarray(body.start, body.end + 1);
   }

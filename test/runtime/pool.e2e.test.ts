@@ -2,7 +2,7 @@
  * The pool against real CPython workers (src/engine/python/pse_boot.py) and the real template
  * compiler. Small loads only; no timing assertions.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,8 +20,17 @@ import { resolvePython } from '../../src/engine/runtime/python.js';
 import { TemplateSources } from '../../src/engine/runtime/sources.js';
 import { compileTemplate } from '../../src/engine/template/index.js';
 
+const tmpDirs: string[] = [];
+function made(dir: string): string {
+  tmpDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 function makeApp(files: Record<string, string>): string {
-  const root = mkdtempSync(path.join(tmpdir(), 'pse-rt-'));
+  const root = made(mkdtempSync(path.join(tmpdir(), 'pse-rt-')));
   for (const [name, text] of Object.entries(files)) {
     const file = path.join(root, name);
     mkdirSync(path.dirname(file), { recursive: true });

@@ -1,12 +1,21 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PythonError, resolvePython } from '../../src/engine/runtime/python.js';
+
+const tmpDirs: string[] = [];
+function made(dir: string): string {
+  tmpDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 /** an executable that answers the probe as some other program would */
 function fakeInterpreter(script: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pse-py-'));
+  const dir = made(mkdtempSync(path.join(tmpdir(), 'pse-py-')));
   const file = path.join(dir, 'python');
   writeFileSync(file, `#!/bin/sh\n${script}\n`);
   chmodSync(file, 0o755);
@@ -63,7 +72,7 @@ describe('resolvePython', () => {
   });
 
   it('does not cache a failure: a fixed interpreter is found on the next try', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pse-py-'));
+    const dir = made(mkdtempSync(path.join(tmpdir(), 'pse-py-')));
     const file = path.join(dir, 'python');
     await expect(resolvePython(file)).rejects.toThrow(/not found/);
     writeFileSync(file, '#!/bin/sh\necho /usr/local/bin/python3.12; echo 3.12.1\n');
@@ -75,7 +84,7 @@ describe('resolvePython', () => {
   });
 
   it('reports a file that is not executable', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'pse-py-'));
+    const dir = made(mkdtempSync(path.join(tmpdir(), 'pse-py-')));
     const file = path.join(dir, 'python');
     writeFileSync(file, 'not a program');
     await expect(resolvePython(file)).rejects.toThrow(

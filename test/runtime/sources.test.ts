@@ -1,12 +1,21 @@
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { CompiledSource, LocatedError } from '../../src/engine/runtime/protocol.js';
 import { TemplateSources } from '../../src/engine/runtime/sources.js';
 
+const tmpDirs: string[] = [];
+function made(dir: string): string {
+  tmpDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
 function dir(): string {
-  return mkdtempSync(path.join(tmpdir(), 'pse-src-'));
+  return made(mkdtempSync(path.join(tmpdir(), 'pse-src-')));
 }
 
 const compiled = (r: CompiledSource | LocatedError): CompiledSource => {

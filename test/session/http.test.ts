@@ -420,6 +420,11 @@ describe('cookie options from pse.conf', () => {
       expect(waiting.status).toBe(503);
       expect(waiting.body.toString()).toMatch(/busy with another request/);
       expect((await holding).status).toBe(200);
+      const entry = e2
+        .sessionService!.journal.list({ path: 'session_example', limit: 5 })
+        .find((x) => x.status === 503);
+      expect(entry).toMatchObject({ outcome: 'rolled_back', cause: { kind: 'lock_timeout' } });
+      expect(entry!.cause!.message).toMatch(/busy with another request/);
     } finally {
       await e2.close();
     }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySessionStore } from '../../src/engine/session/memory-store.js';
-import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
+import { SCHEMA_VERSION, SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
 import {
   SessionConflictError,
   type SessionCommit,
@@ -212,6 +212,30 @@ describe('SqliteSessionStore file', () => {
     const b = new SqliteSessionStore({ file });
     expect((await b.load(ID, T0))!.ns.get('')!.pickle.toString()).toBe('{"a":1}');
     await b.close();
+  });
+
+  it('upgrades an older schema in place, keeping its sessions', async () => {
+    const file = path.join(tmp, 'v1.sqlite');
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE sessions (id TEXT PRIMARY KEY, created INTEGER NOT NULL, accessed INTEGER NOT NULL,
+               expires INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+             CREATE INDEX sessions_expires ON sessions (expires);
+             CREATE TABLE namespaces (session TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE ON UPDATE CASCADE,
+               name TEXT NOT NULL, pickle BLOB NOT NULL, preview TEXT NOT NULL, version INTEGER NOT NULL,
+               PRIMARY KEY (session, name)) WITHOUT ROWID;
+             PRAGMA user_version = 1;`);
+    db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, 3)').run(ID, T0, T0, T0 + HOUR);
+    db.close();
+    const store = new SqliteSessionStore({ file });
+    expect((await store.load(ID, T0))?.version).toBe(3);
+    await store.close();
+    const check = new Database(file);
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(
+      check.prepare("SELECT name FROM sqlite_master WHERE name = 'sessions_accessed'").get(),
+    ).toBeDefined();
+    check.close();
   });
 
   it('refuses a database from a newer PSE, naming the file', async () => {

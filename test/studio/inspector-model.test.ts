@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { NamespaceChange } from '../../src/common/types/journal.js';
 import type { PreviewValue } from '../../src/common/types/session.js';
 import {
@@ -38,30 +38,40 @@ const noChange: NamespaceChange = {
   diff: { added: [], removed: [], changed: [] },
 };
 
+const STRINGS = fc
+  .sample(fc.string({ unit: 'binary', maxLength: 20 }), 60)
+  .concat(["it's", 'back\\slash', 'line\nbreak', '\u0000\u007f']);
+const CONTAINER: PreviewValue = {
+  t: 'dict',
+  v: [
+    ['name', { t: 'str', v: 'Ann' }],
+    ['tags', { t: 'list', v: [{ t: 'int', v: '1' }, { t: 'none' }, { t: 'bool', v: true }] }],
+    ['pos', { t: 'tuple', v: [{ t: 'float', v: 1 }] }],
+    ['empty', { t: 'set', v: [] }],
+  ],
+};
+
 describe('literals from previews', () => {
+  // One CPython start for the whole file: ours quoted, JSON quoted (Python reads both), the dict.
+  let evaluated: string[] = [];
+  beforeAll(() => {
+    evaluated = literalEval([
+      ...STRINGS.map(pyString),
+      ...STRINGS.map((x) => JSON.stringify(x)),
+      toLiteral(CONTAINER)!,
+    ]);
+  });
+
   it('quotes any string so that Python reads it back unchanged', () => {
-    const strings = fc
-      .sample(fc.string({ unit: 'binary', maxLength: 20 }), 60)
-      .concat(["it's", 'back\\slash', 'line\nbreak', '\u0000\u007f']);
-    const back = literalEval(strings.map(pyString));
-    // repr() of a str round-trips through Python; compare via Python's own view of the original.
-    expect(back).toEqual(literalEval(strings.map((s) => JSON.stringify(s))));
+    expect(evaluated.slice(0, STRINGS.length)).toEqual(
+      evaluated.slice(STRINGS.length, 2 * STRINGS.length),
+    );
   });
 
   it('writes containers Python evaluates to the previewed value', () => {
-    const v: PreviewValue = {
-      t: 'dict',
-      v: [
-        ['name', { t: 'str', v: 'Ann' }],
-        ['tags', { t: 'list', v: [{ t: 'int', v: '1' }, { t: 'none' }, { t: 'bool', v: true }] }],
-        ['pos', { t: 'tuple', v: [{ t: 'float', v: 1 }] }],
-        ['empty', { t: 'set', v: [] }],
-      ],
-    };
-    const lit = toLiteral(v)!;
-    expect(literalEval([lit])).toEqual([
+    expect(evaluated.at(-1)).toBe(
       "{'name': 'Ann', 'tags': [1, None, True], 'pos': (1.0,), 'empty': set()}",
-    ]);
+    );
   });
 
   it('refuses to make a literal of a value the preview cut short', () => {

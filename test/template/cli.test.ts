@@ -41,25 +41,38 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('pse compile (a real process)', () => {
   it('exits 1 and prints every error located, with an excerpt', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, 'compile', dir, '--tags', 'Box'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', ENTRY, 'compile', dir, '--tags', 'Box'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
     expect(r.status).toBe(1);
     const rel = (p: string): string => path.relative(ROOT, path.join(dir, p));
     expect(r.stderr).toContain(`${rel('sub/broken.py')}:1:7: Python syntax error: invalid syntax`);
-    expect(r.stderr).toContain(`${rel('sub/deeper/syntax.pt')}:3:11: Python syntax error: invalid syntax\n       <? y = = 2 ?>\n              ^`);
-    expect(r.stderr).toContain(`${rel('sub/unclosed.pt')}:2:1: the block 'for i in x:' opened at 2:1 is never closed`);
+    expect(r.stderr).toContain(
+      `${rel('sub/deeper/syntax.pt')}:3:11: Python syntax error: invalid syntax\n       <? y = = 2 ?>\n              ^`,
+    );
+    expect(r.stderr).toContain(
+      `${rel('sub/unclosed.pt')}:2:1: the block 'for i in x:' opened at 2:1 is never closed`,
+    );
     expect(r.stderr).not.toContain('ignored.pt');
     expect(r.stdout).toContain('3 templates, 2 code modules: 3 errors');
     // .pty beside each template that compiled (even when Python rejects it: it is for reading)
-    expect(readFileSync(path.join(dir, 'good.pty'), 'utf8')).toContain("__pse_tag_open__('Box', {\n    'n': (1),\n}, True)");
+    expect(readFileSync(path.join(dir, 'good.pty'), 'utf8')).toContain(
+      "__pse_tag_open__('Box', {\n    'n': (1),\n}, True)",
+    );
     expect(existsSync(path.join(dir, 'sub/deeper/syntax.pty'))).toBe(true);
     expect(existsSync(path.join(dir, 'sub/unclosed.pty'))).toBe(false);
   });
 
   it('shows its help', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, 'compile', '--help'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', ENTRY, 'compile', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('--stage <stage>');
     expect(r.stdout).toContain('[dest]');
@@ -79,7 +92,9 @@ describe('runCompile', () => {
       expect(await runCompile({ src: clean, dest: out }, { out: o, err: e })).toBe(0);
       expect(e.text).toBe('');
       expect(o.text).toContain('2 templates, 0 code modules: ok');
-      expect(readFileSync(path.join(out, 'a/b/page.pty'), 'utf8')).toContain("if 1:\n    __pse_out__('x')");
+      expect(readFileSync(path.join(out, 'a/b/page.pty'), 'utf8')).toContain(
+        "if 1:\n    __pse_out__('x')",
+      );
       expect(existsSync(path.join(out, 'index.pty'))).toBe(true);
       expect(existsSync(path.join(clean, 'index.pty'))).toBe(false);
     } finally {
@@ -91,7 +106,12 @@ describe('runCompile', () => {
   it('dumps one stage of one template', async () => {
     const file = path.join(dir, 'good.pt');
     const tokens = buffer();
-    expect(await runCompile({ src: file, stage: 'tokens', tags: ['Box'] }, { out: tokens, err: buffer() })).toBe(0);
+    expect(
+      await runCompile(
+        { src: file, stage: 'tokens', tags: ['Box'] },
+        { out: tokens, err: buffer() },
+      ),
+    ).toBe(0);
     const parsed = JSON.parse(tokens.text) as { kind: string; line: number; col: number }[];
     expect(parsed.map((t) => [t.kind, t.line, t.col])).toEqual([
       ['text', 1, 1],

@@ -9,7 +9,14 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSy
 import path from 'node:path';
 import type { Command } from 'commander';
 import { resolvePython } from '../../engine/runtime/python.js';
-import { compileTemplate, lex, mapSyntaxErrors, parse, startSyntaxChecker, TemplateError } from '../../engine/template/index.js';
+import {
+  compileTemplate,
+  lex,
+  mapSyntaxErrors,
+  parse,
+  startSyntaxChecker,
+  TemplateError,
+} from '../../engine/template/index.js';
 import { excerpt, LineIndex } from '../../engine/template/source.js';
 
 export const STAGES = ['tokens', 'ast', 'py'] as const;
@@ -39,24 +46,44 @@ const SKIP_DIRS = new Set(['node_modules', '__pycache__']);
 export function register(program: Command): void {
   program
     .command('compile')
-    .description('check every template (.pt) and code module (.py) of a tree and write the generated .pty sources')
+    .description(
+      'check every template (.pt) and code module (.py) of a tree and write the generated .pty sources',
+    )
     .argument('<src>', 'a template, a code module, or a folder (searched recursively)')
-    .argument('[dest]', 'folder for the .pty files, mirroring the tree (default: beside each template)')
+    .argument(
+      '[dest]',
+      'folder for the .pty files, mirroring the tree (default: beside each template)',
+    )
     .option('--tags <names>', 'custom tag class names, comma-separated (e.g. Box,Menu)')
     .option('--stage <stage>', `print one stage of a single template instead: ${STAGES.join(', ')}`)
-    .option('--python <exe>', 'the Python interpreter that checks the generated code', process.env.PSE_PYTHON ?? 'python3')
-    .action(async (src: string, dest: string | undefined, o: { tags?: string; stage?: string; python: string }) => {
-      if (o.stage !== undefined && !(STAGES as readonly string[]).includes(o.stage)) {
-        process.stderr.write(`pse compile: --stage must be one of ${STAGES.join(', ')}, not '${o.stage}'\n`);
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
-      const tags = (o.tags ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-      process.exitCode = await runCompile(
-        { src, dest, tags, stage: o.stage as Stage | undefined, python: o.python },
-        { out: process.stdout, err: process.stderr },
-      );
-    });
+    .option(
+      '--python <exe>',
+      'the Python interpreter that checks the generated code',
+      process.env.PSE_PYTHON ?? 'python3',
+    )
+    .action(
+      async (
+        src: string,
+        dest: string | undefined,
+        o: { tags?: string; stage?: string; python: string },
+      ) => {
+        if (o.stage !== undefined && !(STAGES as readonly string[]).includes(o.stage)) {
+          process.stderr.write(
+            `pse compile: --stage must be one of ${STAGES.join(', ')}, not '${o.stage}'\n`,
+          );
+          process.exitCode = EXIT_USAGE;
+          return;
+        }
+        const tags = (o.tags ?? '')
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean);
+        process.exitCode = await runCompile(
+          { src, dest, tags, stage: o.stage as Stage | undefined, python: o.python },
+          { out: process.stdout, err: process.stderr },
+        );
+      },
+    );
 }
 
 interface Template {
@@ -68,11 +95,18 @@ interface Template {
 }
 
 function load(file: string): Template {
-  return { path: file, file: path.relative(process.cwd(), file) || file, source: readFileSync(file, 'utf8') };
+  return {
+    path: file,
+    file: path.relative(process.cwd(), file) || file,
+    source: readFileSync(file, 'utf8'),
+  };
 }
 
 /** Runs the command; returns the exit status. Output goes to `io` (tests pass buffers). */
-export async function runCompile(opts: CompileCommandOptions, io: { out: Output; err: Output }): Promise<number> {
+export async function runCompile(
+  opts: CompileCommandOptions,
+  io: { out: Output; err: Output },
+): Promise<number> {
   const src = path.resolve(opts.src);
   let isDir: boolean;
   try {
@@ -104,7 +138,10 @@ export async function runCompile(opts: CompileCommandOptions, io: { out: Output;
 
   const errors: TemplateError[] = [];
   const toCheck: { name: string; code: string }[] = [];
-  const checked: { t: Template; result: Extract<ReturnType<typeof compileTemplate>, { ok: true }> }[] = [];
+  const checked: {
+    t: Template;
+    result: Extract<ReturnType<typeof compileTemplate>, { ok: true }>;
+  }[] = [];
   for (const t of templates) {
     const r = compileTemplate(t.source, { file: t.file, tags });
     if (!r.ok) {
@@ -134,7 +171,16 @@ export async function runCompile(opts: CompileCommandOptions, io: { out: Output;
         } else {
           const m = modules[i - checked.length]!;
           const lines = new LineIndex(m.source);
-          errors.push(new TemplateError('python', m.file, e.line, e.col, `Python syntax error: ${e.message}`, excerpt(lines, e.line, e.col)));
+          errors.push(
+            new TemplateError(
+              'python',
+              m.file,
+              e.line,
+              e.col,
+              `Python syntax error: ${e.message}`,
+              excerpt(lines, e.line, e.col),
+            ),
+          );
         }
       }
     } finally {
@@ -148,14 +194,25 @@ export async function runCompile(opts: CompileCommandOptions, io: { out: Output;
     writeAtomically(target, result.py);
   }
 
-  errors.sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1));
+  errors.sort((a, b) =>
+    a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1,
+  );
   for (const e of errors) io.err.write(e.format() + '\n');
   const summary = `${templates.length} template${templates.length === 1 ? '' : 's'}, ${modules.length} code module${modules.length === 1 ? '' : 's'}`;
-  io.out.write(errors.length ? `pse compile: ${summary}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n` : `pse compile: ${summary}: ok\n`);
+  io.out.write(
+    errors.length
+      ? `pse compile: ${summary}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n`
+      : `pse compile: ${summary}: ok\n`,
+  );
   return errors.length ? EXIT_ERRORS : EXIT_OK;
 }
 
-function dumpStage(file: string, stage: Stage, tags: ReadonlySet<string>, io: { out: Output; err: Output }): number {
+function dumpStage(
+  file: string,
+  stage: Stage,
+  tags: ReadonlySet<string>,
+  io: { out: Output; err: Output },
+): number {
   const source = readFileSync(file, 'utf8');
   const lexed = lex(source, file, tags);
   let errors: TemplateError[] = lexed.errors;
@@ -179,7 +236,9 @@ function dumpStage(file: string, stage: Stage, tags: ReadonlySet<string>, io: { 
 /** Templates and code modules under `dir`, skipping dot-files, dot-folders and caches. */
 function walk(dir: string): string[] {
   const out: string[] = [];
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name < b.name ? -1 : 1,
+  );
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const full = path.join(dir, e.name);

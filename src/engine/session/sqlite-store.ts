@@ -43,6 +43,8 @@ const MIGRATIONS: readonly string[] = [
      version INTEGER NOT NULL,
      PRIMARY KEY (session, name)
    ) WITHOUT ROWID;`,
+  // 2: Studio lists sessions most recently used first
+  `CREATE INDEX sessions_accessed ON sessions (accessed);`,
 ];
 
 interface SessionRow {
@@ -63,6 +65,9 @@ export interface SqliteStoreOptions {
   /** the database file; its folder is created. ':memory:' for a private in-memory store */
   file: string;
 }
+
+/** The schema version this build writes (`PRAGMA user_version`). */
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export class SqliteSessionStore implements SessionStore {
   readonly kind = 'sqlite';

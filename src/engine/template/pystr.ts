@@ -6,10 +6,18 @@
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
 const SPECIAL = /[\\'\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff]/g;
 
-const NAMED: Record<string, string> = { '\\': '\\\\', "'": "\\'", '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const NAMED: Record<string, string> = {
+  '\\': '\\\\',
+  "'": "\\'",
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
 
 function hex(code: number): string {
-  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  return code < 0x100
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
 /** Escapes one special character; a surrogate is kept when it is half of a valid pair. */

@@ -78,7 +78,13 @@ interface PastNamespace {
 }
 
 export class InspectorService implements InspectorApi {
-  constructor(private readonly engine: InspectorEngine) {}
+  /** `engine` is absent when Studio runs on an engine that has no session service to offer. */
+  constructor(private readonly target: InspectorEngine | undefined) {}
+
+  private get engine(): InspectorEngine {
+    if (!this.target) throw new InspectorError('this Studio engine offers no session inspector');
+    return this.target;
+  }
 
   private get sessions(): SessionService {
     const s = this.engine.sessionService;
@@ -336,7 +342,7 @@ export class InspectorService implements InspectorApi {
     name: K,
     listener: (e: SessionEventMap[K]) => void,
   ): { dispose(): void } {
-    const s = this.engine.sessionService;
+    const s = this.target?.sessionService;
     if (!s) return { dispose: () => undefined };
     const off = s.events.on(name, listener);
     return { dispose: off };

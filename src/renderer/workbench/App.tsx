@@ -306,8 +306,15 @@ export function App({ api }: { api: ApiClient }) {
     () => new Set(tree.filter((e) => e.kind === 'file').map((e) => e.path)),
     [tree],
   );
-  // Recomputed on every render: editVersion changes re-render on each edit.
-  const dirty = new Set(tabs.filter((p) => docs.isDirty(p)));
+  // The dirty set is recomputed on each edit, but keeps its identity while it is unchanged so
+  // that the memoized views do not re-render on every keystroke.
+  const dirtyKey = tabs.filter((p) => docs.isDirty(p)).join('\n');
+  const dirty = useMemo(() => new Set(dirtyKey ? dirtyKey.split('\n') : []), [dirtyKey]);
+  const onOpen = useCallback((p: string) => void open(p), [open]);
+  const onCreate = useCallback((k: 'file' | 'dir', d: string) => void create(k, d), [create]);
+  const onRename = useCallback((p: string) => void rename(p), [rename]);
+  const onRemove = useCallback((p: string) => void remove(p), [remove]);
+  const onClearLogs = useCallback(() => setLogs([]), []);
   const activeDoc = active ? docs.get(active) : undefined;
 
   const gotoProblem = useCallback(
@@ -321,6 +328,7 @@ export function App({ api }: { api: ApiClient }) {
     },
     [open],
   );
+  const onGoto = useCallback((p: LocatedProblem) => void gotoProblem(p), [gotoProblem]);
   const onEditorReady = useCallback((ed: monaco.editor.IStandaloneCodeEditor) => {
     editorRef.current = ed;
   }, []);
@@ -347,10 +355,10 @@ export function App({ api }: { api: ApiClient }) {
           entries={tree}
           active={active}
           dirty={dirty}
-          onOpen={(p) => void open(p)}
-          onCreate={(k, d) => void create(k, d)}
-          onRename={(p) => void rename(p)}
-          onDelete={(p) => void remove(p)}
+          onOpen={onOpen}
+          onCreate={onCreate}
+          onRename={onRename}
+          onDelete={onRemove}
         />
         <div className="center">
           <div className="tabs" role="tablist">
@@ -402,12 +410,7 @@ export function App({ api }: { api: ApiClient }) {
           onRuntimeProblems={onRuntimeProblems}
         />
       </div>
-      <BottomPanel
-        problems={problems}
-        logs={logs}
-        onGoto={(p) => void gotoProblem(p)}
-        onClearLogs={() => setLogs([])}
-      />
+      <BottomPanel problems={problems} logs={logs} onGoto={onGoto} onClearLogs={onClearLogs} />
       {quickOpen ? (
         <QuickOpen
           files={[...files]}

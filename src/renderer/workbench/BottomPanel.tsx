@@ -1,5 +1,5 @@
 /** Problems (compile + runtime markers) and the server's log console. */
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import type { LocatedProblem, LogLine } from '../../common/api.js';
 
 interface Props {
@@ -9,7 +9,12 @@ interface Props {
   onClearLogs(): void;
 }
 
-export function BottomPanel({ problems, logs, onGoto, onClearLogs }: Props) {
+export const BottomPanel = memo(function BottomPanel({
+  problems,
+  logs,
+  onGoto,
+  onClearLogs,
+}: Props) {
   const [tab, setTab] = useState<'problems' | 'console'>('problems');
   const end = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -54,4 +59,4 @@ export function BottomPanel({ problems, logs, onGoto, onClearLogs }: Props) {
       )}
     </div>
   );
-}
+});

@@ -1,5 +1,5 @@
 /** The Explorer: the app's files as a tree, with create, rename and delete. */
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import type { TreeEntry } from '../../common/api.js';
 import { basename, dirname } from '../base/paths.js';
 
@@ -13,7 +13,15 @@ interface Props {
   onDelete(path: string): void;
 }
 
-export function FileTree({ entries, active, dirty, onOpen, onCreate, onRename, onDelete }: Props) {
+export const FileTree = memo(function FileTree({
+  entries,
+  active,
+  dirty,
+  onOpen,
+  onCreate,
+  onRename,
+  onDelete,
+}: Props) {
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
   const [selected, setSelected] = useState<string | undefined>();
   const visible = entries.filter((e) => {
@@ -97,4 +105,4 @@ export function FileTree({ entries, active, dirty, onOpen, onCreate, onRename, o
       </ul>
     </div>
   );
-}
+});

@@ -222,6 +222,63 @@ export function PreviewPane({
             // No allow-same-origin: the page gets an opaque origin and cannot reach the Studio.
             sandbox="allow-scripts allow-forms allow-popups"
             src={result.documentUrl}
+          />
+          {result.problems.length ? (
+            <div className="preview-error" role="alert">
+              {result.problems.map((p, i) => (
+                <div key={i}>
+                  {p.file}:{p.line}:{p.col}: {p.message}
+                </div>
+              ))}
+            </div>
+          ) : null}
+          {result.error ? (
+            <div className="preview-error" role="alert">
+              <div className="error-title">
+                {result.error.type}: {result.error.message}
+              </div>
+              <pre className="traceback">{result.error.text}</pre>
+            </div>
+          ) : null}
+          <div className="pending">
+            <div className="pending-title">
+              Pending session changes (dry run — nothing was saved)
+            </div>
+            {result.pending.length === 0 ? (
+              <div className="empty">none</div>
+            ) : (
+              <ul>
+                {result.pending.map((c) => (
+                  <li key={c.name} className="pending-ns">
+                    <span className="ns-name">
+                      {c.name === '' ? 'session' : `session '${c.name}'`}
+                    </span>
+                    {c.before === null ? ' (new)' : c.after === null ? ' (deleted)' : ''}
+                    <div className="pending-diff">
+                      {c.diff.added.map((k) => (
+                        <div key={'a' + k} className="diff-added">
+                          + {k}
+                        </div>
+                      ))}
+                      {c.diff.changed.map((k) => (
+                        <div key={'c' + k} className="diff-changed">
+                          ~ {k}
+                        </div>
+                      ))}
+                      {c.diff.removed.map((k) => (
+                        <div key={'r' + k} className="diff-removed">
+                          − {k}
+                        </div>
+                      ))}
+                    </div>
+                    <div className="pending-values">
+                      <div>before: {formatValue(c.before)}</div>
+                      <div>after: {formatValue(c.after)}</div>
+                    </div>
+                  </li>
+                ))}
+              </ul>
+            )}
           </div>
         </>
       ) : (
