@@ -15,7 +15,16 @@ describe('pse studio --web (the command)', () => {
     app = await copyExamples();
     child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'studio', app.dir, '--web', '--port', '0'],
+      [
+        '--import',
+        'tsx',
+        path.join(REPO, 'src/cli/main.ts'),
+        'studio',
+        app.dir,
+        '--web',
+        '--port',
+        '0',
+      ],
       { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -51,10 +60,23 @@ describe('pse studio --web (the command)', () => {
   });
 
   it('says what is wrong with a bad port', async () => {
-    const bad = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'studio', app.dir, '--web', '--port', 'x'], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const bad = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(REPO, 'src/cli/main.ts'),
+        'studio',
+        app.dir,
+        '--web',
+        '--port',
+        'x',
+      ],
+      {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let text = '';
     bad.stderr!.on('data', (d: Buffer) => (text += d.toString()));
     const code = await new Promise<number | null>((r) => bad.once('exit', (c) => r(c)));

@@ -97,7 +97,7 @@ export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseCon
       collectionProbability: 1,
       lockTimeout: 30,
     },
-    studio: { journalSize: 1000 },
+    studio: { journalSize: 5000 },
     plugins: {},
   };
 }
