@@ -18,7 +18,7 @@ import { LogFiles } from './http/log-files.js';
 import { listen, type RunningServer } from './http/node-adapter.js';
 import { OutputCache } from './http/output-cache.js';
 import type { HeaderList, HttpRequest, HttpResponse, RequestRecord } from './http/types.js';
-import type { CompiledSource, LocatedError, ServletError } from './runtime/protocol.js';
+import type { CompiledSource, LocatedError, LogMsg, ServletError } from './runtime/protocol.js';
 import { WorkerFailure, WorkerPool, type RunHooks, type RunInput, type RunResult, type SessionResult } from './runtime/pool.js';
 import { resolvePython } from './runtime/python.js';
 import { SessionService } from './api/session-service.js';
@@ -30,7 +30,36 @@ import { compileTemplate, mapSyntaxErrors } from './template/index.js';
 export interface LogLine {
   kind: 'access' | 'error' | 'info';
   text: string;
+  /** lines from the worker pool: their level */
+  level?: LogLevel;
 }
+
+export type LogLevel = LogMsg['level'];
+
+const LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERROR'];
+
+/**
+ * The console's threshold for worker-pool lines: `[plugins.server] LogLevel` (the level servlets'
+ * `server.log` honours), NOTICE by default. `.pse/error.log` gets every line whatever it says.
+ */
+export function consoleLogLevel(config: PseConfig): LogLevel {
+  const server = Object.entries(config.plugins).find(([name]) => name.toLowerCase() === 'server')?.[1] ?? {};
+  const opt = Object.entries(server).find(([name]) => name.toLowerCase() === 'loglevel')?.[1];
+  const level = opt?.value.trim().toUpperCase();
+  return LEVELS.find((l) => l === level) ?? 'NOTICE';
+}
+
+/**
+ * Which session a Studio dry run runs against: the request's cookie (default), a stored session
+ * by id, a copy of the state before / after a journaled request, or none ('fresh' and 'none'
+ * both start without a stored session: whatever the page stores is shown, never committed).
+ */
+export type PreviewSession =
+  | 'cookie'
+  | 'fresh'
+  | 'none'
+  | { id: string }
+  | { snapshot: { serial: number; phase: 'before' | 'after' } };
 
 /** Receives every log line (besides the files under `.pse/` and the 'log' event). */
 export type LogSink = (line: LogLine) => void;
@@ -56,8 +85,11 @@ export interface EngineRequest {
   headers?: Record<string, string | string[] | undefined>;
   body?: Buffer | string;
   remote?: [string, number];
-  /** Studio: run with unsaved text (absolute path → text) and commit nothing */
-  preview?: { overrides?: Record<string, string>; dry: true };
+  /**
+   * Studio: run with unsaved text (path → text, absolute or app-relative; used for the servlet
+   * and for every template or code module it includes or calls) and commit nothing.
+   */
+  preview?: { overrides?: Record<string, string>; dry: true; session?: PreviewSession };
 }
 
 export interface EngineResponse {
@@ -145,6 +177,7 @@ function plainError(e: LocatedError): LocatedError {
 
 interface Preview {
   overrides: Record<string, string>;
+  session: PreviewSession;
 }
 
 export class Engine {
@@ -226,7 +259,7 @@ export class Engine {
   }
 
   private async startPool(pool: WorkerPool): Promise<void> {
-    pool.on('log', (level, msg, worker) => this.log(level === 'ERROR' || level === 'WARNING' ? 'error' : 'info', `${worker === undefined ? '' : `w${worker} `}${level} ${msg}`));
+    pool.on('log', (level, msg, worker) => this.poolLog(level, `${worker === undefined ? '' : `w${worker} `}${level} ${msg}`));
     pool.on('tags', (tags) => {
       this.tags = tags;
       this.sources.setTags(tags);
@@ -268,7 +301,7 @@ export class Engine {
       local: ['127.0.0.1', this.server?.port ?? 0],
     };
     const problems: LocatedError[] = [];
-    if (req.preview) this.previews.set(httpReq, { overrides: req.preview.overrides ?? {} });
+    if (req.preview) this.previews.set(httpReq, { overrides: req.preview.overrides ?? {}, session: req.preview.session ?? 'cookie' });
     const res = await this.app.handle(httpReq);
     const out = await collect(res.body);
     if (res.problems) problems.push(...res.problems);
@@ -363,12 +396,25 @@ export class Engine {
       return;
     }
     const old = this.pool;
+    const before = this.config;
     this.pool = pool;
     this.python = python.executable;
     this.config = config;
+    this.applySessionConfig(before.session, config.session);
     this.cache = new OutputCache(config.main.outputCacheDir);
     await old.stop();
     this.events.emit('reload', { reason, scope: 'config' } satisfies ReloadEvent);
+  }
+
+  /** Session options apply at once; the store and the journal stay (they hold the sessions). */
+  private applySessionConfig(prev: PseConfig['session'], next: PseConfig['session']): void {
+    if (prev.enabled !== next.enabled || prev.file !== next.file) {
+      this.log(
+        'error',
+        `pse.conf: [plugins.session] ${prev.enabled !== next.enabled ? 'Enabled' : 'File'} changed: it applies at the next start (the running store keeps its sessions); the other session options apply now`,
+      );
+    }
+    this.sessions?.reconfigure(next);
   }
 
   private onChange(action: WatchAction): void {
@@ -388,7 +434,7 @@ export class Engine {
     }
     let override: RunInput['override'];
     if (preview) {
-      const built = this.buildOverride(s.servlet, preview.overrides);
+      const built = this.buildOverride(preview.overrides);
       if ('problems' in built) {
         const res = errorPage(500, built.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).join('\n'));
         res.problems = built.problems;
@@ -398,7 +444,7 @@ export class Engine {
     }
     const dry = preview !== undefined;
     const jr = this.journalStart(s);
-    const ticket = await this.openSession(s.req, dry).catch((err: unknown) => {
+    const ticket = await this.openSession(s.req, preview).catch((err: unknown) => {
       // the session stayed busy past LockTimeout (503): journaled, the page never ran
       const lock = err instanceof HttpError && err.status === 503;
       const message = err instanceof Error ? err.message : String(err);
@@ -492,11 +538,35 @@ export class Engine {
     return res;
   }
 
-  private async openSession(req: HttpRequest, dry: boolean): Promise<SessionTicketLike> {
-    if (!this.sessions) return NO_SESSION;
+  private async openSession(req: HttpRequest, preview: Preview | undefined): Promise<SessionTicketLike> {
+    const choice = preview?.session ?? 'cookie';
+    if (!this.sessions) {
+      if (typeof choice === 'object') {
+        throw new HttpError(400, 'preview: sessions are disabled in this app ([plugins.session] Enabled = no), so there is no session to run against');
+      }
+      return NO_SESSION;
+    }
+    const sessions = this.sessions;
+    const dry = preview !== undefined;
     try {
+      if (choice === 'fresh' || choice === 'none') return await sessions.open({ dry: true });
+      if (typeof choice === 'object' && 'id' in choice) {
+        const ticket = await sessions.open({ dry: true, sessionId: choice.id });
+        if (!ticket.session) {
+          await ticket.finish({ ok: false });
+          throw new HttpError(400, `preview: no session ${choice.id} (unknown, expired or malformed id)`);
+        }
+        return ticket;
+      }
+      if (typeof choice === 'object') {
+        const { serial, phase } = choice.snapshot;
+        const snapshot = await sessions.admin.snapshot(serial, phase).catch((err: unknown) => {
+          throw new HttpError(400, `preview: cannot run against the state ${phase} request #${serial}: ${err instanceof Error ? err.message : String(err)}`);
+        });
+        return await sessions.open({ dry: true, snapshot });
+      }
       const cookie = req.headers['cookie'];
-      return await this.sessions.open({ cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie, dry });
+      return await sessions.open({ cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie, dry });
     } catch (err) {
       if ((err as { code?: string }).code === 'session_lock_timeout') throw new HttpError(503, (err as Error).message);
       throw err;
@@ -551,17 +621,26 @@ export class Engine {
     }
   }
 
-  private buildOverride(servlet: string, overrides: Record<string, string>): { override: RunInput['override'] } | { problems: LocatedError[] } {
-    const pyFile = servlet.replace(/\.pt$/, '.py');
-    const override: NonNullable<RunInput['override']> = {};
-    const ptText = overrides[servlet];
-    if (ptText !== undefined) {
-      const compiled = compileText(servlet, ptText, this.sources.tags);
-      if ('message' in compiled) return { problems: [compiled] };
-      override.pt = { py: compiled.py, map: compiled.map, file: compiled.file };
+  /**
+   * Unsaved text for any template (compiled here) or code module of the request: the worker
+   * uses it for the servlet and for whatever it includes or calls. Other files are not overridable
+   * (static files are served from disk). Every template must compile, or nothing runs.
+   */
+  private buildOverride(overrides: Record<string, string>): { override: RunInput['override'] } | { problems: LocatedError[] } {
+    const templates: Record<string, CompiledSource> = {};
+    const modules: Record<string, string> = {};
+    const problems: LocatedError[] = [];
+    for (const [file, text] of Object.entries(overrides)) {
+      const abs = path.resolve(this.appRoot, file);
+      if (abs.endsWith('.py')) modules[abs] = text;
+      if (!abs.endsWith('.pt')) continue;
+      const compiled = compileText(abs, text, this.sources.tags);
+      if ('message' in compiled) problems.push(compiled);
+      else templates[abs] = { py: compiled.py, map: compiled.map, file: compiled.file };
     }
-    if (overrides[pyFile] !== undefined) override.py = overrides[pyFile];
-    return { override: override.pt || override.py !== undefined ? override : undefined };
+    if (problems.length > 0) return { problems };
+    const any = Object.keys(templates).length > 0 || Object.keys(modules).length > 0;
+    return { override: any ? { templates, modules } : undefined };
   }
 
   // --------------------------------------------------------------------------------------- logs
@@ -573,6 +652,14 @@ export class Engine {
     this.events.emit('request', r);
     this.events.emit('log', { kind: 'access', text: line } satisfies LogLine);
     if (r.error) this.log('error', formatError(r));
+  }
+
+  /** A worker-pool line: all go to `.pse/error.log` and the 'log' event; the console gets those at its level and up. */
+  private poolLog(level: LogLevel, text: string): void {
+    const line: LogLine = { kind: level === 'ERROR' || level === 'WARNING' ? 'error' : 'info', text: `${new Date().toISOString()} ${text}`, level };
+    this.logFiles?.writeError(line.text);
+    if (LEVELS.indexOf(level) >= LEVELS.indexOf(consoleLogLevel(this.config))) this.opts.log?.(line);
+    this.events.emit('log', line);
   }
 
   private log(kind: 'error' | 'info', text: string): void {

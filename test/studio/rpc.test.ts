@@ -1,5 +1,6 @@
 /** The StudioApi contract over an in-memory transport pair, on a real engine and service. */
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Channel, isChannel } from '../../src/common/desktop.js';
 import {
   createTransportPair,
   serveApi,
@@ -34,6 +35,52 @@ describe('StudioApi over an in-memory pair', () => {
     await service?.close();
     await engine?.close();
     await app?.remove();
+  });
+
+  it('rejects pending calls when the connection closes, and calls after it', async () => {
+    const [a, b] = createTransportPair();
+    serveApi(service, a);
+    const c = toService(b);
+    const pending = c.listTree();
+    b.close();
+    await expect(pending).rejects.toThrow(/connection closed/);
+    await expect(c.getWorkspace()).rejects.toThrow(/connection closed/);
+  });
+
+  it('drops the answer of a cancelled call', async () => {
+    const [a, b] = createTransportPair();
+    serveApi(service, a);
+    const replies: string[] = [];
+    b.onMessage((m) => replies.push(m));
+    b.send(JSON.stringify({ k: 'req', id: 1, m: 'listTree', a: [] }));
+    b.send(JSON.stringify({ k: 'cancel', id: 1 }));
+    b.send(JSON.stringify({ k: 'req', id: 2, m: 'getWorkspace', a: [] }));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(replies.map((r) => (JSON.parse(r) as { id: number }).id)).toEqual([2]);
+    b.close();
+  });
+
+  it('stops events after unsubscribe', async () => {
+    const [a, b] = createTransportPair();
+    serveApi(service, a);
+    const c = toService(b);
+    const seen: string[] = [];
+    const sub = c.onServerStatus((s) => seen.push(s.running ? 'up' : 'down'));
+    await new Promise((r) => setTimeout(r, 20));
+    await c.stopServer();
+    await new Promise((r) => setTimeout(r, 20));
+    sub.dispose();
+    await new Promise((r) => setTimeout(r, 20));
+    await c.stopServer();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual(['down']);
+    b.close();
+  });
+
+  it('whitelists the desktop bridge channels', () => {
+    for (const ch of Object.values(Channel)) expect(isChannel(ch)).toBe(true);
+    for (const bad of ['pse:other', 'rpc', 'electron:x', 42, null])
+      expect(isChannel(bad)).toBe(false);
   });
 
   apiContract({

@@ -79,10 +79,10 @@ describe('PSE Studio workspace views', () => {
 
   it('takes a change on disk into an open, unmodified file', async () => {
     await openFile(page, 'from_outside.pt');
-    await writeFile(path.join(app.dir, 'from_outside.pt'), '<p>changed outside</p>\n');
+    await writeFile(path.join(app.dir, 'from_outside.pt'), '<p>changed_outside</p>\n');
     await until(
       async () =>
-        (await page.locator('.editor-host .view-lines').innerText()).includes('changed outside'),
+        (await page.locator('.editor-host .view-lines').innerText()).includes('changed_outside'),
       'the new text in the editor',
     );
   });
@@ -107,14 +107,34 @@ describe('PSE Studio workspace views', () => {
     await ask.getByRole('button', { name: 'Cancel' }).click();
     expect(await page.locator('.tab[data-path="hello.pt"]').count()).toBe(1);
 
-    const dialogs: string[] = [];
-    page.once('dialog', (d) => {
-      dialogs.push(d.type());
-      void d.dismiss();
+    // Leaving the page is refused while text is unsaved (the browser then asks the user).
+    const refused = await page.evaluate(() => {
+      const e = new Event('beforeunload', { cancelable: true });
+      window.dispatchEvent(e);
+      return e.defaultPrevented;
     });
-    await page.close({ runBeforeUnload: true });
-    await until(() => dialogs.length > 0, 'the beforeunload prompt');
-    expect(dialogs).toEqual(['beforeunload']);
-    expect(await readFile(path.join(app.dir, 'hello.pt'), 'utf8')).not.toContain('unsaved');
+    expect(refused).toBe(true);
+    await page.keyboard.press('ControlOrMeta+S');
+    // The deleted file's tab still holds its text: closing it asks too; discard it.
+    await page.getByRole('button', { name: 'Close notes.md' }).click();
+    await page
+      .getByRole('dialog', { name: 'Unsaved changes' })
+      .getByRole('button', { name: "Don't save" })
+      .click();
+    await until(
+      async () => (await page.locator('.tab[data-path="docs/notes.md"]').count()) === 0,
+      'the closed tab',
+    );
+    await until(
+      async () => (await page.locator('.tab.dirty[data-path="hello.pt"]').count()) === 0,
+      'the save',
+    );
+    const allowed = await page.evaluate(() => {
+      const e = new Event('beforeunload', { cancelable: true });
+      window.dispatchEvent(e);
+      return !e.defaultPrevented;
+    });
+    expect(allowed).toBe(true);
+    expect(await readFile(path.join(app.dir, 'hello.pt'), 'utf8')).toContain('<!-- unsaved -->');
   });
 });

@@ -61,7 +61,8 @@ describe('PSE Studio in the browser', () => {
     await until(async () => (await previewText()).includes('PSE examples'), 'the index page');
     // static/style.css sets the body's max-width: the link resolved through the preview origin.
     await until(
-      async () => (await preview.locator('body').evaluate((b) => getComputedStyle(b).maxWidth)) !== 'none',
+      async () =>
+        (await preview.locator('body').evaluate((b) => getComputedStyle(b).maxWidth)) !== 'none',
       'the stylesheet to apply',
     );
     const sandbox = await page.locator('iframe.preview-frame').getAttribute('sandbox');

@@ -76,6 +76,11 @@ export class SessionService {
     return new SessionService({ store, journal, events, session: config.session, editor });
   }
 
+  /** pse.conf reloaded: new cookie, timeout and lock options; sessions, locks and journal stay. */
+  reconfigure(session: PseConfig['session']): void {
+    this.manager.reconfigure(session);
+  }
+
   open(req: OpenRequest): Promise<SessionTicket> {
     return this.manager.open(req);
   }

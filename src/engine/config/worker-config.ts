@@ -17,7 +17,11 @@ export function toWorkerConfig(config: PseConfig, version: string = PSE_VERSION)
     exceptionHook: m.exceptionHook,
     plugins: config.plugins,
     confFile: config.confFile,
-    session: { cookieName: config.session.cookieName, cookieSecure: config.session.cookieSecure },
+    session: {
+      cookieName: config.session.cookieName,
+      cookieSecure: config.session.cookieSecure,
+      cookieExpires: config.session.cookieExpires,
+    },
     version,
   };
 }

@@ -30,11 +30,37 @@ export function isHiddenName(name: string): boolean {
   );
 }
 
+/**
+ * A servlet found for a URL path is remembered this long: the stat + realpath (a syscall per path
+ * component) then runs once per second per page instead of on every request. Only servlets are
+ * kept: the worker stats the .pt itself on each request, so a page deleted meanwhile still
+ * answers 404 at once; a new file is never hidden, since misses are not kept.
+ */
+const SERVLET_TTL_MS = 1000;
+const SERVLET_CACHE_MAX = 1000;
+
 export class Resolver {
   private realRoot: string | null = null;
-  constructor(readonly root: string) {}
+  private readonly servlets = new Map<string, { file: string; until: number }>();
+  constructor(
+    readonly root: string,
+    private readonly now: () => number = performance.now.bind(performance),
+  ) {}
 
   async resolve(url: SafeUrl): Promise<Resolved> {
+    const key = url.path;
+    const hit = this.servlets.get(key);
+    const now = this.now();
+    if (hit && hit.until > now) return { kind: 'servlet', file: hit.file };
+    const found = this.lookup(url);
+    if (found.kind === 'servlet') {
+      if (this.servlets.size >= SERVLET_CACHE_MAX) this.servlets.clear();
+      this.servlets.set(key, { file: found.file, until: now + SERVLET_TTL_MS });
+    } else if (hit) this.servlets.delete(key);
+    return found;
+  }
+
+  private lookup(url: SafeUrl): Resolved {
     // built only when thrown: an Error captures a stack trace, which is not free
     const notFound = (): HttpError => new HttpError(404, 'Not Found');
     if (url.segments.some(isHiddenName)) throw notFound();

@@ -2,7 +2,7 @@
  * The request journal: one entry per request (and per admin edit), with its session changes,
  * save points, rollback cause, and the pickles needed to restore a recorded state. Kept in its
  * own SQLite file, capped to the newest `size` entries. Writes are batched: entries are queued
- * and written in one transaction after the current I/O turn, off the request's critical path;
+ * and written in one transaction every FLUSH_MS, off the request's critical path;
  * every read flushes the queue first, so readers always see every finished request.
  */
 import fs from 'node:fs';
@@ -32,6 +32,15 @@ const MIGRATIONS: readonly string[] = [
 
 export type PicklePhase = 'before' | 'after';
 
+/**
+ * Entries wait up to FLUSH_MS (or until FLUSH_BATCH are queued) and go to SQLite in one
+ * transaction: under load one commit per few hundred requests instead of one per event-loop
+ * turn. Readers flush first, so they never miss a finished request; a crash can lose only the
+ * last FLUSH_MS of a debugging aid, never session data (that is the session store's job).
+ */
+const FLUSH_MS = 100;
+const FLUSH_BATCH = 512;
+
 /** An entry to record; the journal gives it its serial. */
 export type JournalDraft = Omit<JournalEntry, 'serial' | 'restorable'> & {
   /** namespace → pickles of its state before / after (null: did not exist) */
@@ -53,7 +62,7 @@ export class Journal {
   private readonly events: SessionEvents | undefined;
   private nextSerial = 1;
   private pending: { entry: JournalEntry; pickles: JournalDraft['pickles'] }[] = [];
-  private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | null = null;
   private readonly q;
 
   constructor(opts: JournalOptions) {
@@ -116,9 +125,11 @@ export class Journal {
     const entry: JournalEntry = { serial, ...rest, restorable };
     if (this.enabled) {
       this.pending.push({ entry, pickles });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
+      if (this.pending.length >= FLUSH_BATCH) this.flush();
+      else if (!this.flushTimer) {
+        this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
+        // a pending batch never keeps the process alive; close() writes it
+        this.flushTimer.unref();
       }
     }
     this.events?.emit('requestFinished', entry);
@@ -127,7 +138,10 @@ export class Journal {
 
   /** Writes queued entries now (reads call it; so do tests and close()). */
   flush(): void {
-    this.flushScheduled = false;
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
     if (!this.db || !this.q || this.pending.length === 0 || !this.db.open) return;
     const batch = this.pending;
     this.pending = [];

@@ -67,6 +67,11 @@ export const spawnChild: Spawner = (spec) => {
     if (drained) report();
     else setTimeout(report, DRAIN_GRACE_MS).unref();
   });
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    toWorker.uncork();
+  };
   let outputListener: ((stream: 'stdout' | 'stderr', line: string) => void) | null = null;
   proc.once('error', (err) => {
     // spawn failure (the interpreter was removed since it was resolved): no 'exit' will come
@@ -81,7 +86,15 @@ export const spawnChild: Spawner = (spec) => {
   return {
     pid: proc.pid ?? 0,
     write(frame) {
-      if (toWorker.writable) toWorker.write(frame);
+      if (!toWorker.writable) return;
+      // Frames written in one event-loop turn (a burst of requests, replies to calls) leave in
+      // one writev after the I/O phase: one syscall and one wake-up of the worker, not one each.
+      if (!corked) {
+        corked = true;
+        toWorker.cork();
+        setImmediate(uncork);
+      }
+      toWorker.write(frame);
     },
     end() {
       if (toWorker.writable) toWorker.end();

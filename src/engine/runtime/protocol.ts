@@ -45,7 +45,8 @@ export interface WorkerConfig {
   plugins: Record<string, Record<string, { value: string; line: number }>>;
   /** the pse.conf path, for messages about plugin options */
   confFile: string;
-  session: { cookieName: string; cookieSecure: boolean };
+  /** cookieExpires: minutes (0 = browser session); the worker writes the cookie of a streamed page */
+  session: { cookieName: string; cookieSecure: boolean; cookieExpires?: number };
   version: string;
 }
 
@@ -64,8 +65,17 @@ export interface ReqMsg {
   id: number;
   /** absolute path of the servlet's .pt */
   servlet: string;
-  /** Studio preview: unsaved text, used instead of the files and never cached */
-  override?: { pt?: CompiledSource; py?: string };
+  /**
+   * Studio preview: unsaved text, used instead of the files and never cached. `templates` and
+   * `modules` (absolute path → compiled template / code) count for every file the request loads,
+   * includes and calls too; `pt` / `py` are the servlet's own (older form).
+   */
+  override?: {
+    pt?: CompiledSource;
+    py?: string;
+    templates?: Record<string, CompiledSource>;
+    modules?: Record<string, string>;
+  };
   method: string;
   url: string; // path + query as received
   path: string; // decoded URL path

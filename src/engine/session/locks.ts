@@ -28,7 +28,15 @@ export class SessionLocks {
   /** id → queue; the head holds the lock. An id is absent when nobody holds or waits. */
   private readonly queues = new Map<string, Waiter[]>();
 
-  constructor(private readonly timeoutMs: number) {}
+  constructor(private timeoutMs: number) {}
+
+  /**
+   * A new LockTimeout (pse.conf reload) for waiters that arrive from now on; holders and waiters
+   * already queued keep theirs, so a reload disturbs no request in flight.
+   */
+  setTimeout(ms: number): void {
+    this.timeoutMs = ms;
+  }
 
   /** Resolves with a release function once every earlier holder of `id` has released. */
   acquire(id: string, timeoutMs = this.timeoutMs): Promise<Release> {

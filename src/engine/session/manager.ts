@@ -122,8 +122,11 @@ const TOUCH_EVERY_MS = 60_000;
 export class SessionManager {
   readonly store: SessionStore;
   readonly locks: SessionLocks;
+  /** the current cookie options; updated in place by reconfigure() */
   readonly cookie: CookieOptions;
-  private readonly opts: SessionManagerOptions['options'];
+  private opts: SessionManagerOptions['options'];
+  /** cookie names used before a reload renamed the cookie: still read, then replaced */
+  private formerCookieNames: string[] = [];
   private readonly events: SessionEvents | undefined;
   readonly now: () => number;
   private readonly random: () => number;
@@ -141,6 +144,37 @@ export class SessionManager {
       secure: o.options.cookieSecure,
       expiresMinutes: o.options.cookieExpires,
     };
+  }
+
+  /**
+   * New session options (pse.conf reloaded): the store, the locks held or awaited and the
+   * journal stay as they are. A renamed cookie is still read under its former names, and a
+   * request that arrives with one gets the cookie under the new name (and the old one cleared),
+   * so no session is lost to the rename.
+   */
+  reconfigure(options: SessionManagerOptions['options']): void {
+    if (options.cookieName !== this.cookie.name) {
+      this.formerCookieNames = [
+        this.cookie.name,
+        ...this.formerCookieNames.filter((n) => n !== options.cookieName && n !== this.cookie.name),
+      ];
+    }
+    this.opts = options;
+    this.locks.setTimeout(options.lockTimeout * 1000);
+    this.cookie.name = options.cookieName;
+    this.cookie.secure = options.cookieSecure;
+    this.cookie.expiresMinutes = options.cookieExpires;
+  }
+
+  /** The session id a request's cookies carry, and the former cookie name it came under. */
+  private cookieId(header: string | undefined): { id: string | null; former: string | null } {
+    const id = sessionIdFromCookieHeader(header, this.cookie.name);
+    if (id !== null) return { id, former: null };
+    for (const name of this.formerCookieNames) {
+      const old = sessionIdFromCookieHeader(header, name);
+      if (old !== null) return { id: old, former: name };
+    }
+    return { id: null, former: null };
   }
 
   /** Expiry for a session accessed at `now`. */
@@ -171,7 +205,8 @@ export class SessionManager {
         null,
       );
     }
-    const id = req.sessionId ?? sessionIdFromCookieHeader(req.cookieHeader, this.cookie.name);
+    const fromCookie = req.sessionId === undefined ? this.cookieId(req.cookieHeader) : null;
+    const id = req.sessionId ?? fromCookie?.id ?? null;
     if (id === null || !isWellFormedSessionId(id)) return new Ticket(this, null, 0, dry, null);
     const t0 = performance.now();
     const release = await this.locks.acquire(id);
@@ -186,7 +221,7 @@ export class SessionManager {
     // Unknown or expired: ignored, never adopted. A dry run only needs a consistent snapshot.
     if (!loaded || dry) release();
     if (!loaded) return new Ticket(this, null, lockWaitMs, dry, null);
-    return new Ticket(this, loaded, lockWaitMs, dry, dry ? null : release);
+    return new Ticket(this, loaded, lockWaitMs, dry, dry ? null : release, fromCookie?.former);
   }
 
   /** Removes expired sessions now (also run at random off the request path). */
@@ -249,6 +284,8 @@ class Ticket implements SessionTicket {
     readonly lockWaitMs: number,
     readonly dry: boolean,
     private release: Release | null,
+    /** the cookie came under a name pse.conf no longer uses: it is re-sent under the new one */
+    private readonly formerCookie: string | null = null,
   ) {
     this.state = loaded;
     this.session = loaded
@@ -280,10 +317,15 @@ class Ticket implements SessionTicket {
         this.state &&
         !this.idRetired &&
         !this.setCookie &&
-        this.m.cookie.expiresMinutes > 0
+        (this.m.cookie.expiresMinutes > 0 || this.formerCookie !== null)
       ) {
-        // A cookie with a lifetime slides with each access.
+        // A cookie with a lifetime slides with each access; a renamed one moves to its new name.
         this.setCookie = [sessionSetCookie(this.state.id, this.m.cookie)];
+      }
+      if (!this.dry && this.formerCookie !== null && this.formerCookie !== this.m.cookie.name) {
+        (this.setCookie ??= []).push(
+          sessionClearCookie({ ...this.m.cookie, name: this.formerCookie }),
+        );
       }
       const saved = this.saves.some((s) => s.changes.length > 0);
       const outcomeName: SessionOutcome = this.dry

@@ -20,6 +20,7 @@ from ._signals import HttpError, Redirect
 from ._traceback import Template
 from .plugins import client as _client
 from .plugins import response as _response
+from .plugins import session as _session
 
 if TYPE_CHECKING:  # _worker imports this module
     from ._worker import WorkerState
@@ -35,6 +36,27 @@ def error_page(status: int, message: str) -> str:
             % (title, title, html.escape(message)))
 
 
+_NO_OVERRIDES: Dict[str, Any] = {}
+
+
+def _override_maps(job: Header) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    """Preview overrides by normalised absolute path: (templates, code modules).
+
+    ``override.templates`` / ``override.modules`` cover any file of the request (includes,
+    calls); ``override.pt`` / ``override.py`` are the servlet's own, kept for older callers."""
+    ov = job.get('override')
+    if not ov:
+        return _NO_OVERRIDES, _NO_OVERRIDES
+    tpls = {os.path.normpath(k): v for k, v in (ov.get('templates') or {}).items()}
+    mods = {os.path.normpath(k): v for k, v in (ov.get('modules') or {}).items()}
+    servlet = os.path.normpath(str(job['servlet']))
+    if ov.get('pt') is not None:
+        tpls[servlet] = ov['pt']
+    if ov.get('py') is not None:
+        mods[os.path.splitext(servlet)[0] + '.py'] = ov['py']
+    return tpls, mods
+
+
 class RequestRun:
     """Runs one ``req`` job. ``pse.include``/``call``/``flush`` reach it through ``_context``."""
 
@@ -46,14 +68,18 @@ class RequestRun:
         self.root = Output(state.max_buffer, self.flush)
         self.scopes: List[Scope] = []
         self.streamed = False
+        self.tpl_over, self.mod_over = _override_maps(job)
 
     # ------------------------------------------------------------ servlet files
 
-    def _load(self, pt: Optional[str], py: Optional[str], override: Optional[Dict[str, Any]] = None
-              ) -> Tuple[Optional[Template], Optional[CodeType]]:
-        override = override or {}
-        tpl = self.w.loader.template(pt, override.get('pt')) if pt is not None else None
-        code = self.w.loader.module(py, override.get('py')) if py is not None else None
+    def _load(self, pt: Optional[str], py: Optional[str]) -> Tuple[Optional[Template], Optional[CodeType]]:
+        # Studio preview's unsaved text counts for every file the request loads (never cached)
+        tpl_over, mod_over = self.tpl_over, self.mod_over
+        tpl = code = None
+        if pt is not None:
+            tpl = self.w.loader.template(pt, tpl_over.get(os.path.normpath(pt)) if tpl_over else None)
+        if py is not None:
+            code = self.w.loader.module(py, mod_over.get(os.path.normpath(py)) if mod_over else None)
         return tpl, code
 
     def _exec(self, tpl: Optional[Template], code: Optional[CodeType], ns: Dict[str, Any]) -> None:
@@ -73,7 +99,8 @@ class RequestRun:
         for folder in dirs:
             pt = os.path.join(folder, stem + '.pt')
             py = os.path.join(folder, stem + '.py')
-            has_pt, has_py = os.path.isfile(pt), os.path.isfile(py)
+            has_pt = os.path.isfile(pt) or os.path.normpath(pt) in self.tpl_over
+            has_py = os.path.isfile(py) or os.path.normpath(py) in self.mod_over
             if has_pt or has_py:
                 return (pt if has_pt else None), (py if has_py else None)
         raise FileNotFoundError('no servlet %r in [Main] IncludePath (%s)'
@@ -113,6 +140,9 @@ class RequestRun:
         header: Header = {'t': 'chunk', 'job': self.id, 'data': 0}
         if not self.streamed:
             status, headers = self.head()
+            if 'session' in self.w.active:
+                # Node's cookie comes too late for a streamed page: the worker sends it here
+                headers.extend(('Set-Cookie', line) for line in _session.flush_cookies())
             header['head'] = {'status': status, 'headers': headers}
             self.streamed = True
         data = self.root.take().encode('utf-8', 'replace')
@@ -158,7 +188,6 @@ class RequestRun:
         w = self.w
         job = self.job
         servlet = str(job['servlet'])
-        override = job.get('override') or None
         sys.path[:] = w.sys_path + [os.path.dirname(servlet)]
         pse.cache = None
         status: Optional[int] = None
@@ -178,7 +207,7 @@ class RequestRun:
             self.scopes.append(scope)
             py = os.path.splitext(servlet)[0] + '.py'
             try:
-                tpl, code = self._load(servlet, py, override)
+                tpl, code = self._load(servlet, py)
             except FileNotFoundError as exc:
                 if exc.filename != servlet:
                     raise

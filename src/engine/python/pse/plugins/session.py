@@ -16,10 +16,19 @@ one transaction, or nothing if the request failed.
 Values must be picklable. Form values (`pse.form`'s PSEstr) are stored as plain str.
 A new session is created only when something is stored in it. After `invalidate()` the rest of
 the request's session changes are dropped.
+
+Streaming (`pse.flush()`): the headers leave with the first chunk, so the session cookie must be
+in them. At the first flush a session the page has used (`new()`, `id`) but that is not stored
+yet gets its id now and its Set-Cookie goes out with that head; Node creates the session under
+that id at commit and sends no second cookie. A session first used after the first flush cannot
+send a cookie: it is still committed (nothing is lost, Studio shows it) but the browser will not
+come back to it, and the worker logs a WARNING naming the page. `regenerate()` after the cookie
+went out raises SessionError (the browser would keep the retired id).
 """
 
 import pickle
 import secrets
+from urllib.parse import quote
 
 from pse._preview import preview_namespace
 
@@ -77,6 +86,10 @@ class _Session:
         self.deleted = set()
         self.regenerated = None
         self.invalidated = False
+        #: the page's head went out (pse.flush()); cookie_sent: with this session's cookie in it
+        self.flushed = False
+        self.cookie_sent = False
+        self.warned = False
 
     # ------------------------------------------------------------------ servlet API
 
@@ -117,6 +130,10 @@ class _Session:
 
     def regenerate(self):
         """A new id for the same data (e.g. after a login); the old id stops working."""
+        if self.flushed:
+            raise SessionError('session.regenerate() after pse.flush(): the headers are already '
+                               'sent, so the new id\'s cookie cannot reach the browser; '
+                               'regenerate before the first flush')
         if not self.exists:
             # Nothing was committed under the old id yet: just use a fresh one.
             self._id = secrets.token_urlsafe(32)
@@ -139,6 +156,35 @@ class _Session:
             err = reply.get('error') or {}
             raise SessionError('session.save() failed: %s' % err.get('message', 'no reason given'))
         self.committed(header, blobs)
+
+    # ------------------------------------------------------------------ streaming
+
+    def head_cookies(self):
+        """Set-Cookie values for the head of the first flushed chunk (see the module docstring)."""
+        if self.flushed:
+            return []
+        self.flushed = True
+        conf = (getattr(self.req, 'config', None) or {}).get('session') or {}
+        if self.exists:
+            # the browser has the cookie; one with a lifetime slides with each access (as Node's)
+            wanted = (conf.get('cookieExpires') or 0) > 0
+        else:
+            wanted = bool(self.loaded) or self._id is not None
+        if self.invalidated or not wanted:
+            return []
+        self.cookie_sent = True
+        return [set_cookie(self.id, conf)]
+
+    def _warn_unreachable(self):
+        if self.warned or not self.flushed or self.cookie_sent:
+            return
+        self.warned = True
+        log = getattr(self.req, 'log', None)
+        page = self.req.job.get('path') or self.req.job.get('servlet') or '?'
+        if log is not None:
+            log('WARNING', 'page %s stored a new session after pse.flush(): its cookie could not be '
+                'sent, so the browser will not come back to session %s; use the session '
+                '(session.new()) before the first flush' % (page, self.id))
 
     # ------------------------------------------------------------------ end of request
 
@@ -171,6 +217,8 @@ class _Session:
                 return None  # nothing stored: a new session is not created
         header = {'id': self._id if self.exists else self.id, 'created': not self.exists and bool(changed),
                   'changed': changed, 'previews': previews, 'deleted': deleted}
+        if header['created']:
+            self._warn_unreachable()
         if self.regenerated:
             header['regenerated'] = self.regenerated
         return header, blobs
@@ -195,6 +243,24 @@ class _Session:
         previews = {name: preview_namespace(_plain(d, set())) for name, d in self.loaded.items()}
         return ({'id': self.id, 'created': False, 'changed': {}, 'previews': previews,
                  'deleted': sorted(self.deleted)}, [])
+
+
+def set_cookie(sid, conf):
+    """The session's Set-Cookie value, as Node writes it (session/cookie.ts)."""
+    parts = ['%s=%s' % (conf.get('cookieName') or 'PSESESSID', quote(sid, safe=''))]
+    minutes = conf.get('cookieExpires') or 0
+    if minutes > 0:
+        parts.append('Max-Age=%d' % round(minutes * 60))
+    parts += ['Path=/', 'HttpOnly']
+    if conf.get('cookieSecure'):
+        parts.append('Secure')
+    parts.append('SameSite=Lax')
+    return '; '.join(parts)
+
+
+def flush_cookies():
+    """For the worker's first pse.flush(): the session cookie to put in the streamed head."""
+    return _current.head_cookies() if _current is not None else []
 
 
 def _from_pse(t):
