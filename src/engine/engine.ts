@@ -19,7 +19,14 @@ import { listen, type RunningServer } from './http/node-adapter.js';
 import { OutputCache } from './http/output-cache.js';
 import type { HeaderList, HttpRequest, HttpResponse, RequestRecord } from './http/types.js';
 import type { CompiledSource, LocatedError, LogMsg, ServletError } from './runtime/protocol.js';
-import { WorkerFailure, WorkerPool, type RunHooks, type RunInput, type RunResult, type SessionResult } from './runtime/pool.js';
+import {
+  WorkerFailure,
+  WorkerPool,
+  type RunHooks,
+  type RunInput,
+  type RunResult,
+  type SessionResult,
+} from './runtime/pool.js';
 import { resolvePython } from './runtime/python.js';
 import { SessionService } from './api/session-service.js';
 import { recordRequest, recordResponse, type Failure } from './journal/record.js';
@@ -43,7 +50,8 @@ const LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'NOTICE', 'WARNING', 'ERRO
  * `server.log` honours), NOTICE by default. `.pse/error.log` gets every line whatever it says.
  */
 export function consoleLogLevel(config: PseConfig): LogLevel {
-  const server = Object.entries(config.plugins).find(([name]) => name.toLowerCase() === 'server')?.[1] ?? {};
+  const server =
+    Object.entries(config.plugins).find(([name]) => name.toLowerCase() === 'server')?.[1] ?? {};
   const opt = Object.entries(server).find(([name]) => name.toLowerCase() === 'loglevel')?.[1];
   const level = opt?.value.trim().toUpperCase();
   return LEVELS.find((l) => l === level) ?? 'NOTICE';
@@ -161,16 +169,33 @@ interface CompiledText extends CompiledSource {
   source: string;
 }
 
-function compileText(file: string, source: string, tags: ReadonlySet<string>): CompiledText | LocatedError {
+function compileText(
+  file: string,
+  source: string,
+  tags: ReadonlySet<string>,
+): CompiledText | LocatedError {
   const out = compileTemplate(source, { file, tags });
   if (out.ok) return { py: out.py, map: out.map, cols: out.cols, file, source };
   const e = out.errors[0];
-  if (!e) return { stage: 'parse', file, line: 1, col: 1, message: 'the template does not compile (no reason given)' };
+  if (!e)
+    return {
+      stage: 'parse',
+      file,
+      line: 1,
+      col: 1,
+      message: 'the template does not compile (no reason given)',
+    };
   return plainError(e);
 }
 
 function plainError(e: LocatedError): LocatedError {
-  const out: LocatedError = { stage: e.stage, file: e.file, line: e.line, col: e.col, message: e.message };
+  const out: LocatedError = {
+    stage: e.stage,
+    file: e.file,
+    line: e.line,
+    col: e.col,
+    message: e.message,
+  };
   if (e.excerpt !== undefined) out.excerpt = e.excerpt;
   return out;
 }
@@ -218,10 +243,15 @@ export class Engine {
     this.sources = sources;
     this.cache = new OutputCache(config.main.outputCacheDir);
     this.sessions = openSessions(config, () => this.pool);
-    this.logFiles = opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse'));
+    this.logFiles =
+      opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse'));
     this.app = new HttpApp({
       root: config.appRoot,
-      body: () => ({ maxBody: this.config.main.maxBody, spoolThreshold: 256 * 1024, tmpDir: this.tmpDir }),
+      body: () => ({
+        maxBody: this.config.main.maxBody,
+        spoolThreshold: 256 * 1024,
+        tmpDir: this.tmpDir,
+      }),
       runServlet: (s) => this.runServlet(s),
       onRecord: (r) => this.record(r),
     });
@@ -230,9 +260,15 @@ export class Engine {
   /** Reads pse.conf (defaults when absent), resolves Python, boots the workers. */
   static async open(appRoot: string, opts: EngineOptions = {}): Promise<Engine> {
     const st = await stat(appRoot).catch(() => null);
-    if (!st?.isDirectory()) throw new Error(`${path.resolve(appRoot)} is not a folder: an application is a folder of .pt pages`);
+    if (!st?.isDirectory())
+      throw new Error(
+        `${path.resolve(appRoot)} is not a folder: an application is a folder of .pt pages`,
+      );
     const config = await loadConfig(appRoot, { production: opts.production });
-    const python = await resolvePython(opts.python ?? config.main.pythonExecutable, pythonPlace(config));
+    const python = await resolvePython(
+      opts.python ?? config.main.pythonExecutable,
+      pythonPlace(config),
+    );
     const sources = new TemplateSources(compileTemplate);
     const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'pse-uploads-'));
     const pool = Engine.makePool(config, python.executable, sources, opts);
@@ -243,11 +279,21 @@ export class Engine {
       await engine.close();
       throw err;
     }
-    if (opts.watch !== false) engine.watcher = new AppWatcher(engine.appRoot, () => engine.config, (a) => engine.onChange(a));
+    if (opts.watch !== false)
+      engine.watcher = new AppWatcher(
+        engine.appRoot,
+        () => engine.config,
+        (a) => engine.onChange(a),
+      );
     return engine;
   }
 
-  private static makePool(config: PseConfig, python: string, sources: TemplateSources, opts: EngineOptions): WorkerPool {
+  private static makePool(
+    config: PseConfig,
+    python: string,
+    sources: TemplateSources,
+    opts: EngineOptions,
+  ): WorkerPool {
     return new WorkerPool({
       python,
       workers: opts.workers ?? config.main.workers,
@@ -259,7 +305,9 @@ export class Engine {
   }
 
   private async startPool(pool: WorkerPool): Promise<void> {
-    pool.on('log', (level, msg, worker) => this.poolLog(level, `${worker === undefined ? '' : `w${worker} `}${level} ${msg}`));
+    pool.on('log', (level, msg, worker) =>
+      this.poolLog(level, `${worker === undefined ? '' : `w${worker} `}${level} ${msg}`),
+    );
     pool.on('tags', (tags) => {
       this.tags = tags;
       this.sources.setTags(tags);
@@ -291,7 +339,8 @@ export class Engine {
     const headers: Record<string, string | string[] | undefined> = {};
     for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
     const body = typeof req.body === 'string' ? Buffer.from(req.body) : req.body;
-    if (body && headers['content-length'] === undefined) headers['content-length'] = String(body.length);
+    if (body && headers['content-length'] === undefined)
+      headers['content-length'] = String(body.length);
     const httpReq: HttpRequest = {
       method: req.method.toUpperCase(),
       url: req.url,
@@ -301,7 +350,11 @@ export class Engine {
       local: ['127.0.0.1', this.server?.port ?? 0],
     };
     const problems: LocatedError[] = [];
-    if (req.preview) this.previews.set(httpReq, { overrides: req.preview.overrides ?? {}, session: req.preview.session ?? 'cookie' });
+    if (req.preview)
+      this.previews.set(httpReq, {
+        overrides: req.preview.overrides ?? {},
+        session: req.preview.session ?? 'cookie',
+      });
     const res = await this.app.handle(httpReq);
     const out = await collect(res.body);
     if (res.problems) problems.push(...res.problems);
@@ -353,7 +406,13 @@ export class Engine {
     }
     if (abs.endsWith('.py')) {
       const errors = await this.pool.check([{ name: abs, code: text }]);
-      return errors.map((e) => ({ stage: 'python', file: abs, line: e.line, col: e.col, message: e.message }));
+      return errors.map((e) => ({
+        stage: 'python',
+        file: abs,
+        line: e.line,
+        col: e.col,
+        message: e.message,
+      }));
     }
     return [];
   }
@@ -367,9 +426,11 @@ export class Engine {
 
   /** Re-read pse.conf. A broken file keeps the running configuration and reports where it is wrong. */
   reloadConfig(reason = 'pse.conf changed'): Promise<void> {
-    this.reloading = this.reloading.then(() => this.doReload(reason)).catch((err: unknown) => {
-      this.log('error', `reload failed: ${err instanceof Error ? err.message : String(err)}`);
-    });
+    this.reloading = this.reloading
+      .then(() => this.doReload(reason))
+      .catch((err: unknown) => {
+        this.log('error', `reload failed: ${err instanceof Error ? err.message : String(err)}`);
+      });
     return this.reloading;
   }
 
@@ -380,18 +441,27 @@ export class Engine {
       config = await loadConfig(this.appRoot, { production: this.production });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      this.log('error', `pse.conf not applied, the previous configuration keeps running:\n${err.message}`);
+      this.log(
+        'error',
+        `pse.conf not applied, the previous configuration keeps running:\n${err.message}`,
+      );
       this.events.emit('config-error', err.issues);
       return;
     }
-    const python = await resolvePython(this.opts.python ?? config.main.pythonExecutable, pythonPlace(config));
+    const python = await resolvePython(
+      this.opts.python ?? config.main.pythonExecutable,
+      pythonPlace(config),
+    );
     const pool = Engine.makePool(config, python.executable, this.sources, this.opts);
     // The new workers boot before the old ones go: a config that cannot boot keeps the old pool.
     try {
       await this.startPool(pool);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      this.log('error', `pse.conf not applied, the previous configuration keeps running:\n${err.message}`);
+      this.log(
+        'error',
+        `pse.conf not applied, the previous configuration keeps running:\n${err.message}`,
+      );
       this.events.emit('config-error', err.issues);
       return;
     }
@@ -420,7 +490,10 @@ export class Engine {
   private onChange(action: WatchAction): void {
     if (this.closed) return;
     if (action.kind === 'config') void this.reloadConfig();
-    else if (action.kind === 'restart') void this.restartWorkers(action.reason).catch((err: unknown) => this.log('error', `worker restart failed: ${String(err)}`));
+    else if (action.kind === 'restart')
+      void this.restartWorkers(action.reason).catch((err: unknown) =>
+        this.log('error', `worker restart failed: ${String(err)}`),
+      );
   }
 
   // --------------------------------------------------------------------------- the request path
@@ -436,7 +509,10 @@ export class Engine {
     if (preview) {
       const built = this.buildOverride(preview.overrides);
       if ('problems' in built) {
-        const res = errorPage(500, built.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).join('\n'));
+        const res = errorPage(
+          500,
+          built.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).join('\n'),
+        );
         res.problems = built.problems;
         return res;
       }
@@ -448,7 +524,15 @@ export class Engine {
       // the session stayed busy past LockTimeout (503): journaled, the page never ran
       const lock = err instanceof HttpError && err.status === 503;
       const message = err instanceof Error ? err.message : String(err);
-      this.journalEnd(jr, s, lock ? 503 : 500, null, null, { kind: lock ? 'lock_timeout' : 'error', message }, null);
+      this.journalEnd(
+        jr,
+        s,
+        lock ? 503 : 500,
+        null,
+        null,
+        { kind: lock ? 'lock_timeout' : 'error', message },
+        null,
+      );
       throw err;
     });
     if (jr && 'lockWaitMs' in ticket) jr.lockWaitMs = (ticket as { lockWaitMs: number }).lockWaitMs;
@@ -477,7 +561,15 @@ export class Engine {
       onSave: (session) => ticket.save(session),
       onChunk: (head, data) => {
         if (head && !streaming) {
-          streaming = { status: head.status, headers: head.headers, body: queue, finished: running.then(() => undefined, () => undefined) };
+          streaming = {
+            status: head.status,
+            headers: head.headers,
+            body: queue,
+            finished: running.then(
+              () => undefined,
+              () => undefined,
+            ),
+          };
           startStream!(streaming);
         }
         queue.push(data);
@@ -487,13 +579,23 @@ export class Engine {
       async (result) => {
         const fin = await ticket.finish({ ok: !result.error, session: result.session });
         // journal (sessions engineer): the request, its session trace and its cause if it failed
-        const failure: Failure | null = result.error ? { kind: 'exception', error: result.error } : null;
+        const failure: Failure | null = result.error
+          ? { kind: 'exception', error: result.error }
+          : null;
         this.journalEnd(jr, s, result.status, result.worker, traceOf(fin), failure, result);
         return { result, setCookie: fin.setCookie ?? [] };
       },
       async (err: unknown) => {
         const fin = await ticket.finish({ ok: false }).catch(() => ({}));
-        this.journalEnd(jr, s, failureStatus(err), err instanceof WorkerFailure ? (err.worker ?? null) : null, traceOf(fin), failureOf(err), null);
+        this.journalEnd(
+          jr,
+          s,
+          failureStatus(err),
+          err instanceof WorkerFailure ? (err.worker ?? null) : null,
+          traceOf(fin),
+          failureOf(err),
+          null,
+        );
         throw err;
       },
     );
@@ -503,46 +605,81 @@ export class Engine {
         queue.end();
         if (streaming) {
           streaming.worker = result.worker;
-          if (result.error) streaming.error = `after flush(): ${result.error.type}: ${result.error.message}\n${result.error.text}`;
+          if (result.error)
+            streaming.error = `after flush(): ${result.error.type}: ${result.error.message}\n${result.error.text}`;
         }
       },
       (err: unknown) => {
         queue.fail(err instanceof Error ? err : new Error(String(err)));
-        if (streaming) streaming.error = `after flush(): ${err instanceof Error ? err.message : String(err)}`;
+        if (streaming)
+          streaming.error = `after flush(): ${err instanceof Error ? err.message : String(err)}`;
       },
     );
-    const first = await Promise.race([streamStarted, running.then((r) => r, (err: unknown) => ({ failed: err }))]);
+    const first = await Promise.race([
+      streamStarted,
+      running.then(
+        (r) => r,
+        (err: unknown) => ({ failed: err }),
+      ),
+    ]);
     if ('status' in first) return first;
     if ('failed' in first) return failureResponse(first.failed);
     const { result, setCookie } = first;
     return this.finalResponse(result, setCookie, cacheKey);
   }
 
-  private async finalResponse(result: RunResult, setCookie: string[], cacheKey: string | null): Promise<HttpResponse> {
+  private async finalResponse(
+    result: RunResult,
+    setCookie: string[],
+    cacheKey: string | null,
+  ): Promise<HttpResponse> {
     if (result.error) {
-      const res = servletErrorPage(result.status >= 400 ? result.status : 500, result.error, this.config.main.showTracebacks);
+      const res = servletErrorPage(
+        result.status >= 400 ? result.status : 500,
+        result.error,
+        this.config.main.showTracebacks,
+      );
       for (const c of setCookie) res.headers.push(['Set-Cookie', c]);
       res.worker = result.worker;
       res.servletError = result.error;
       return res;
     }
-    const headers: HeaderList = [...result.headers, ...setCookie.map((c): [string, string] => ['Set-Cookie', c])];
-    const res: HttpResponse = { status: result.status, headers, body: result.body, worker: result.worker };
+    const headers: HeaderList = [
+      ...result.headers,
+      ...setCookie.map((c): [string, string] => ['Set-Cookie', c]),
+    ];
+    const res: HttpResponse = {
+      status: result.status,
+      headers,
+      body: result.body,
+      worker: result.worker,
+    };
     const setsCookies = headers.some(([k]) => k.toLowerCase() === 'set-cookie');
     // A page that sets cookies is someone's own page: never served to others from the cache.
     if (cacheKey && result.cacheUntil !== undefined && result.status === 200 && !setsCookies) {
       await this.cache
-        .set(cacheKey, { status: result.status, headers: result.headers, body: result.body, until: result.cacheUntil * 1000 })
+        .set(cacheKey, {
+          status: result.status,
+          headers: result.headers,
+          body: result.body,
+          until: result.cacheUntil * 1000,
+        })
         .catch((err: unknown) => this.log('error', `output cache: ${String(err)}`));
     }
     return res;
   }
 
-  private async openSession(req: HttpRequest, preview: Preview | undefined): Promise<SessionTicketLike> {
+  private async openSession(
+    req: HttpRequest,
+    preview: Preview | undefined,
+  ): Promise<SessionTicketLike> {
     const choice = preview?.session ?? 'cookie';
     if (!this.sessions) {
       if (typeof choice === 'object') {
-        throw new HttpError(400, 'preview: sessions are disabled in this app ([plugins.session] Enabled = no), so there is no session to run against');
+        throw new HttpError(
+          400,
+          'preview: sessions are disabled in this app ([plugins.session] Enabled = no), so there is no session to run against',
+        );
       }
       return NO_SESSION;
     }
@@ -554,21 +691,31 @@ export class Engine {
         const ticket = await sessions.open({ dry: true, sessionId: choice.id });
         if (!ticket.session) {
           await ticket.finish({ ok: false });
-          throw new HttpError(400, `preview: no session ${choice.id} (unknown, expired or malformed id)`);
+          throw new HttpError(
+            400,
+            `preview: no session ${choice.id} (unknown, expired or malformed id)`,
+          );
         }
         return ticket;
       }
       if (typeof choice === 'object') {
         const { serial, phase } = choice.snapshot;
         const snapshot = await sessions.admin.snapshot(serial, phase).catch((err: unknown) => {
-          throw new HttpError(400, `preview: cannot run against the state ${phase} request #${serial}: ${err instanceof Error ? err.message : String(err)}`);
+          throw new HttpError(
+            400,
+            `preview: cannot run against the state ${phase} request #${serial}: ${err instanceof Error ? err.message : String(err)}`,
+          );
         });
         return await sessions.open({ dry: true, snapshot });
       }
       const cookie = req.headers['cookie'];
-      return await sessions.open({ cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie, dry });
+      return await sessions.open({
+        cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie,
+        dry,
+      });
     } catch (err) {
-      if ((err as { code?: string }).code === 'session_lock_timeout') throw new HttpError(503, (err as Error).message);
+      if ((err as { code?: string }).code === 'session_lock_timeout')
+        throw new HttpError(503, (err as Error).message);
       throw err;
     }
   }
@@ -581,7 +728,12 @@ export class Engine {
   private journalStart(s: ServletRequest): JournalRun | null {
     if (!this.sessions) return null;
     const time = Date.now();
-    const serial = this.sessions.started({ time, method: s.req.method, path: s.path, query: s.query });
+    const serial = this.sessions.started({
+      time,
+      method: s.req.method,
+      path: s.path,
+      query: s.query,
+    });
     return { serial, time, started: performance.now(), lockWaitMs: 0 };
   }
 
@@ -613,7 +765,15 @@ export class Engine {
         failure,
         {
           request: recordRequest(headerList(s.req.headers), s.form, body),
-          ...(result ? { response: recordResponse(result.status, result.headers, result.streamed ? undefined : result.body) } : {}),
+          ...(result
+            ? {
+                response: recordResponse(
+                  result.status,
+                  result.headers,
+                  result.streamed ? undefined : result.body,
+                ),
+              }
+            : {}),
         },
       );
     } catch (err) {
@@ -626,7 +786,9 @@ export class Engine {
    * uses it for the servlet and for whatever it includes or calls. Other files are not overridable
    * (static files are served from disk). Every template must compile, or nothing runs.
    */
-  private buildOverride(overrides: Record<string, string>): { override: RunInput['override'] } | { problems: LocatedError[] } {
+  private buildOverride(
+    overrides: Record<string, string>,
+  ): { override: RunInput['override'] } | { problems: LocatedError[] } {
     const templates: Record<string, CompiledSource> = {};
     const modules: Record<string, string> = {};
     const problems: LocatedError[] = [];
@@ -656,9 +818,14 @@ export class Engine {
 
   /** A worker-pool line: all go to `.pse/error.log` and the 'log' event; the console gets those at its level and up. */
   private poolLog(level: LogLevel, text: string): void {
-    const line: LogLine = { kind: level === 'ERROR' || level === 'WARNING' ? 'error' : 'info', text: `${new Date().toISOString()} ${text}`, level };
+    const line: LogLine = {
+      kind: level === 'ERROR' || level === 'WARNING' ? 'error' : 'info',
+      text: `${new Date().toISOString()} ${text}`,
+      level,
+    };
     this.logFiles?.writeError(line.text);
-    if (LEVELS.indexOf(level) >= LEVELS.indexOf(consoleLogLevel(this.config))) this.opts.log?.(line);
+    if (LEVELS.indexOf(level) >= LEVELS.indexOf(consoleLogLevel(this.config)))
+      this.opts.log?.(line);
     this.events.emit('log', line);
   }
 
@@ -672,7 +839,10 @@ export class Engine {
 
 function failureOf(err: unknown): Failure {
   if (err instanceof WorkerFailure) {
-    return { kind: err.kind === 'timeout' ? 'timeout' : err.kind === 'crash' ? 'crash' : 'error', message: err.message };
+    return {
+      kind: err.kind === 'timeout' ? 'timeout' : err.kind === 'crash' ? 'crash' : 'error',
+      message: err.message,
+    };
   }
   return { kind: 'error', message: err instanceof Error ? err.message : String(err) };
 }
@@ -704,7 +874,12 @@ function headerList(headers: HttpRequest['headers']): [string, string][] {
 function failureResponse(err: unknown): HttpResponse {
   if (err instanceof WorkerFailure) {
     const status = err.kind === 'timeout' ? 504 : err.kind === 'crash' ? 502 : 503;
-    const res = errorPage(status, err.kind === 'timeout' ? 'The page took too long (RequestTimeout).' : 'The page could not be produced.');
+    const res = errorPage(
+      status,
+      err.kind === 'timeout'
+        ? 'The page took too long (RequestTimeout).'
+        : 'The page could not be produced.',
+    );
     res.worker = err.worker;
     res.error = err.message;
     return res;

@@ -84,7 +84,7 @@ describe('pse.conf', () => {
     expect(c.studio.journalSize).toBe(50);
     const w = toWorkerConfig(c, '9.9');
     expect(w.plugins).toEqual(c.plugins);
-    expect(w.session).toEqual({ cookieName: 'sid', cookieSecure: true });
+    expect(w.session).toEqual({ cookieName: 'sid', cookieSecure: true, cookieExpires: 0 });
     expect(w.confFile).toBe(path.join(ROOT, 'pse.conf'));
     expect(w.version).toBe('9.9');
   });

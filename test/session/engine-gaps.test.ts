@@ -160,7 +160,10 @@ describe('Studio preview against a chosen session state (dry runs)', () => {
     return { cookie, id: cookie.split('=')[1]! };
   }
 
-  function preview(url: string, session: NonNullable<Parameters<Engine['handle']>[0]['preview']>['session']) {
+  function preview(
+    url: string,
+    session: NonNullable<Parameters<Engine['handle']>[0]['preview']>['session'],
+  ) {
     return engine.handle({ method: 'GET', url, preview: { dry: true, session } });
   }
 
@@ -176,12 +179,22 @@ describe('Studio preview against a chosen session state (dry runs)', () => {
   it("'fresh' and 'none' ignore the request's cookie and start with no stored session", async () => {
     const { cookie } = await newSession();
     for (const choice of ['fresh', 'none'] as const) {
-      const r = await engine.handle({ method: 'GET', url: '/counter.pt', headers: { cookie }, preview: { dry: true, session: choice } });
+      const r = await engine.handle({
+        method: 'GET',
+        url: '/counter.pt',
+        headers: { cookie },
+        preview: { dry: true, session: choice },
+      });
       expect(r.body.toString()).toBe('1');
     }
     expect((await get('/show.pt', cookie)).text).toBe('n=1');
     // the default still follows the cookie
-    const r = await engine.handle({ method: 'GET', url: '/counter.pt', headers: { cookie }, preview: { dry: true } });
+    const r = await engine.handle({
+      method: 'GET',
+      url: '/counter.pt',
+      headers: { cookie },
+      preview: { dry: true },
+    });
     expect(r.body.toString()).toBe('2');
   });
 
@@ -191,11 +204,17 @@ describe('Studio preview against a chosen session state (dry runs)', () => {
     await get('/counter.pt', cookie); // n = 3
     sessions.journal.flush();
     const entries = sessions.admin.journal({ sessionId: id, outcome: 'committed', limit: 10 });
-    const second = entries.find((e) => e.changes.some((c) => JSON.stringify(c.after).includes('"2"')));
+    const second = entries.find((e) =>
+      e.changes.some((c) => JSON.stringify(c.after).includes('"2"')),
+    );
     expect(second).toBeDefined();
-    const before = await preview('/show.pt', { snapshot: { serial: second!.serial, phase: 'before' } });
+    const before = await preview('/show.pt', {
+      snapshot: { serial: second!.serial, phase: 'before' },
+    });
     expect(before.body.toString()).toBe('n=1');
-    const after = await preview('/counter.pt', { snapshot: { serial: second!.serial, phase: 'after' } });
+    const after = await preview('/counter.pt', {
+      snapshot: { serial: second!.serial, phase: 'after' },
+    });
     expect(after.body.toString()).toBe('3');
     // nothing committed: the live session is still at 3
     expect((await get('/show.pt', cookie)).text).toBe('n=3');
@@ -232,7 +251,11 @@ describe('preview overrides reach every file the request loads', () => {
 
   it("an included template's unsaved text that does not compile is reported at its line", async () => {
     const part = path.join(app, 'parts', 'part.pt');
-    const r = await engine.handle({ method: 'GET', url: '/uses_part.pt', preview: { dry: true, overrides: { [part]: 'ok\n<?= ' } } });
+    const r = await engine.handle({
+      method: 'GET',
+      url: '/uses_part.pt',
+      preview: { dry: true, overrides: { [part]: 'ok\n<?= ' } },
+    });
     expect(r.status).toBe(500);
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]!.file).toBe(part);

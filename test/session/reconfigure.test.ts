@@ -53,7 +53,11 @@ describe('SessionManager.reconfigure', () => {
   it('a second rename keeps every former name readable; the current name wins', async () => {
     m.reconfigure({ ...OPTIONS, cookieName: 'b' });
     m.reconfigure({ ...OPTIONS, cookieName: 'c' });
-    for (const header of [`pse_session=${ID}`, `b=${ID}`, `c=${ID}; pse_session=${'X'.repeat(43)}`]) {
+    for (const header of [
+      `pse_session=${ID}`,
+      `b=${ID}`,
+      `c=${ID}; pse_session=${'X'.repeat(43)}`,
+    ]) {
       const t = await m.open({ cookieHeader: header });
       expect(t.session?.id, header).toBe(ID);
       await t.finish({ ok: true });

@@ -105,6 +105,12 @@ class StreamedSessionCookieTests(unittest.TestCase):
         self.assertEqual(set_cookies(chunks), ['sid=%s; Max-Age=1800; Path=/; HttpOnly; Secure; SameSite=Lax'
                                                % ('S' * 43)])
 
+    def test_a_dry_run_sends_no_cookie(self):
+        chunks = []
+        head, _ = self.w.request('flush_first.pt', chunks, dry=True)
+        self.assertEqual(set_cookies(chunks), [])
+        self.assertIn('session', head)
+
     def test_a_page_that_never_touches_the_session_sends_no_cookie(self):
         chunks = []
         head, _ = self.w.request('flush_none.pt', chunks)

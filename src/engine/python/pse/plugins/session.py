@@ -170,8 +170,8 @@ class _Session:
             wanted = (conf.get('cookieExpires') or 0) > 0
         else:
             wanted = bool(self.loaded) or self._id is not None
-        if self.invalidated or not wanted:
-            return []
+        if self.invalidated or not wanted or getattr(self.req, 'dry', False):
+            return []  # a dry run (Studio preview) creates nothing, so it names nothing
         self.cookie_sent = True
         return [set_cookie(self.id, conf)]
 
