@@ -3,6 +3,7 @@
  * names, so the compiler refuses a call or event that has no entry here.
  */
 import type { CommandName, EventName } from './api.js';
+import { INSPECTOR_ARGS, INSPECTOR_EVENTS } from './api-inspector.js';
 import type { Schema } from './schema.js';
 
 const MAX_TEXT = 16 * 1024 * 1024;
@@ -52,12 +53,14 @@ export const API_ARGS: { readonly [K in CommandName]: readonly Schema[] } = {
   serverStatus: [],
   startServer: [{ t: 'int', min: 0, max: 65535 }],
   stopServer: [],
+  ...INSPECTOR_ARGS,
 };
 
 const EVENTS: { readonly [K in EventName]: true } = {
   onFileChange: true,
   onLog: true,
   onServerStatus: true,
+  ...INSPECTOR_EVENTS,
 };
 
 export const COMMAND_NAMES = Object.keys(API_ARGS) as CommandName[];

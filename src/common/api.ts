@@ -4,6 +4,7 @@
  * tell the two apart. Methods return promises; events are `on<Name>` properties.
  * Everything here is plain data (JSON-safe): it crosses a process boundary.
  */
+import type { InspectorApi } from './api-inspector.js';
 import type { NamespaceChange } from './types/journal.js';
 import type { SessionSummary } from './types/session.js';
 
@@ -115,7 +116,7 @@ export interface LogLine {
   text: string;
 }
 
-export interface StudioApi {
+export interface StudioApi extends InspectorApi {
   getWorkspace(): Promise<WorkspaceInfo>;
   listTree(): Promise<TreeEntry[]>;
   readFile(path: string): Promise<FileContent>;

@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../sqlite.js';
 import type { JournalEntry, JournalQuery } from '../../common/types/journal.js';
 import type { SessionEvents } from '../session/events.js';
 
@@ -75,7 +76,7 @@ export class Journal {
       return;
     }
     if (opts.file !== ':memory:') fs.mkdirSync(path.dirname(opts.file), { recursive: true });
-    const db = new Database(opts.file);
+    const db = openDatabase(opts.file);
     this.db = db;
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../sqlite.js';
 import type {
   Page,
   SessionListQuery,
@@ -79,7 +80,7 @@ export class SqliteSessionStore implements SessionStore {
     this.file = opts.file;
     if (opts.file !== ':memory:') fs.mkdirSync(path.dirname(opts.file), { recursive: true });
     try {
-      this.db = new Database(opts.file);
+      this.db = openDatabase(opts.file);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = ON');

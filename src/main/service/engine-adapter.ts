@@ -32,6 +32,11 @@ export class EngineAdapter implements StudioEngine {
     return this.engine.appRoot;
   }
 
+  /** the inspector works on the engine itself (sessions, journal, in-process replays) */
+  get inspectorEngine(): Engine {
+    return this.engine;
+  }
+
   get production(): boolean {
     return this.engine.production;
   }

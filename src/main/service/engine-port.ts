@@ -3,6 +3,7 @@
  * `Engine` (src/engine/engine.ts) to it; nothing else in src/main touches the engine's types, so
  * a change there is absorbed in one file.
  */
+import type { InspectorEngine } from './inspector-service.js';
 import type {
   Disposable,
   LocatedProblem,
@@ -45,6 +46,8 @@ export interface EngineLogLine {
 }
 
 export interface StudioEngine {
+  /** the engine's session service, journal and in-process requests (issue 6's inspector) */
+  readonly inspectorEngine?: InspectorEngine;
   readonly appRoot: string;
   readonly production: boolean;
   handle(req: EngineRequest): Promise<EngineResult>;

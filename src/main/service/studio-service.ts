@@ -21,6 +21,7 @@ import type {
 } from '../../common/api.js';
 import type { StudioEngine } from './engine-port.js';
 import { resolveReal, toRelative, WorkspacePathError } from './paths.js';
+import { InspectorService } from './inspector-service.js';
 import { PreviewHost } from './preview-host.js';
 import { Workspace } from './workspace.js';
 
@@ -47,6 +48,7 @@ function emitter<T>(): { event: Event<T>; fire(value: T): void; clear(): void } 
 export class StudioService implements StudioApi {
   readonly workspace: Workspace;
   private readonly previewHost: PreviewHost;
+  readonly inspector: InspectorService;
   private status: ServerStatus = { running: false };
   private readonly logs = emitter<LogLine>();
   private readonly statuses = emitter<ServerStatus>();
@@ -55,6 +57,7 @@ export class StudioService implements StudioApi {
   constructor(private readonly engine: StudioEngine) {
     this.workspace = new Workspace(engine.appRoot);
     this.previewHost = new PreviewHost(engine);
+    this.inspector = new InspectorService(engine.inspectorEngine);
     this.engineLog = engine.onLog((line) => this.logs.fire({ time: Date.now(), ...line }));
   }
 
@@ -189,6 +192,29 @@ export class StudioService implements StudioApi {
   onFileChange: Event<FileChange> = (listener) => this.workspace.onChange(listener);
   onLog: Event<LogLine> = (listener) => this.logs.event(listener);
   onServerStatus: Event<ServerStatus> = (listener) => this.statuses.event(listener);
+
+  // Issue 6 — session inspector, request log, time travel: see inspector-service.ts.
+  inspectorSessions: StudioApi['inspectorSessions'] = (q) => this.inspector.inspectorSessions(q);
+  inspectorSession: StudioApi['inspectorSession'] = (id) => this.inspector.inspectorSession(id);
+  stageEdit: StudioApi['stageEdit'] = (id, edit) => this.inspector.stageEdit(id, edit);
+  applyEdits: StudioApi['applyEdits'] = (id, edits) => this.inspector.applyEdits(id, edits);
+  createSession: StudioApi['createSession'] = () => this.inspector.createSession();
+  expireSession: StudioApi['expireSession'] = (id, v) => this.inspector.expireSession(id, v);
+  deleteSession: StudioApi['deleteSession'] = (id, v) => this.inspector.deleteSession(id, v);
+  requestLog: StudioApi['requestLog'] = (q) => this.inspector.requestLog(q);
+  requestEntry: StudioApi['requestEntry'] = (serial) => this.inspector.requestEntry(serial);
+  clearRequestLog: StudioApi['clearRequestLog'] = () => this.inspector.clearRequestLog();
+  replayRequest: StudioApi['replayRequest'] = (serial, mode) =>
+    this.inspector.replayRequest(serial, mode);
+  sessionTimeline: StudioApi['sessionTimeline'] = (id) => this.inspector.sessionTimeline(id);
+  sessionStateAt: StudioApi['sessionStateAt'] = (id, serial) =>
+    this.inspector.sessionStateAt(id, serial);
+  onRequestStarted: StudioApi['onRequestStarted'] = (listener) =>
+    this.inspector.onRequestStarted(listener);
+  onRequestFinished: StudioApi['onRequestFinished'] = (listener) =>
+    this.inspector.onRequestFinished(listener);
+  onSessionChanged: StudioApi['onSessionChanged'] = (listener) =>
+    this.inspector.onSessionChanged(listener);
 
   /** Stops watching and serving previews. The engine belongs to the caller. */
   async close(): Promise<void> {

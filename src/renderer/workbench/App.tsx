@@ -23,6 +23,7 @@ import { Dialog, type DialogRequest } from './Dialog.js';
 import { Documents } from './documents.js';
 import { EditorPane } from './EditorPane.js';
 import { FileTree } from './FileTree.js';
+import { InspectorPanel } from './inspector/InspectorPanel.js';
 import { PreviewPane } from './PreviewPane.js';
 import { QuickOpen } from './QuickOpen.js';
 import { ServerBar } from './ServerBar.js';
@@ -46,6 +47,9 @@ export function App({ api }: { api: ApiClient }) {
   const [dialog, setDialog] = useState<DialogRequest | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
   const [reloadTick, setReloadTick] = useState(0);
+  // Issue 6: the inspector replaces the editor area while shown (both stay mounted).
+  const [view, setView] = useState<'editor' | 'inspector'>('editor');
+  const [previewSession, setPreviewSession] = useState<{ id: string; nonce: number } | undefined>();
   const editorRef = useRef<monaco.editor.IStandaloneCodeEditor | undefined>(undefined);
 
   const ask = useCallback(
@@ -340,6 +344,13 @@ export function App({ api }: { api: ApiClient }) {
         <span className="workspace-name" title={workspace?.root}>
           {workspace?.name ?? '…'}
         </span>
+        <button
+          className="view-toggle"
+          aria-pressed={view === 'inspector'}
+          onClick={() => setView((v) => (v === 'editor' ? 'inspector' : 'editor'))}
+        >
+          Inspector
+        </button>
         <ServerBar api={api} status={server} onError={fail} />
       </header>
       {notice ? (
@@ -350,7 +361,7 @@ export function App({ api }: { api: ApiClient }) {
           </button>
         </div>
       ) : null}
-      <div className="main">
+      <div className="main" style={view === 'inspector' ? { display: 'none' } : undefined}>
         <FileTree
           entries={tree}
           active={active}
@@ -401,6 +412,7 @@ export function App({ api }: { api: ApiClient }) {
           />
         </div>
         <PreviewPane
+          sessionRequest={previewSession}
           api={api}
           docs={docs}
           active={active}
@@ -408,6 +420,24 @@ export function App({ api }: { api: ApiClient }) {
           editVersion={editVersion}
           reloadTick={reloadTick}
           onRuntimeProblems={onRuntimeProblems}
+        />
+      </div>
+      <div
+        className="inspector-host"
+        style={view === 'inspector' ? undefined : { display: 'none' }}
+      >
+        <InspectorPanel
+          api={api}
+          serverUrl={server.url}
+          onError={fail}
+          onOpenLine={(file, line, col) => {
+            setView('editor');
+            void gotoProblem({ stage: 'runtime', file, line, col, message: '' });
+          }}
+          onPreviewSession={(id) => {
+            setView('editor');
+            setPreviewSession({ id, nonce: Date.now() });
+          }}
         />
       </div>
       <BottomPanel problems={problems} logs={logs} onGoto={onGoto} onClearLogs={onClearLogs} />

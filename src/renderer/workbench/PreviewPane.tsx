@@ -29,6 +29,8 @@ interface Props {
   /** bumped by "reload preview" */
   reloadTick: number;
   onRuntimeProblems(problems: LocatedProblem[]): void;
+  /** "Preview as this session" from the inspector: choose this existing session */
+  sessionRequest?: { id: string; nonce: number } | undefined;
 }
 
 function parsePairs(text: string): [string, string][] {
@@ -67,6 +69,7 @@ export function PreviewPane({
   editVersion,
   reloadTick,
   onRuntimeProblems,
+  sessionRequest,
 }: Props) {
   const [method, setMethod] = useState<'GET' | 'POST'>('GET');
   const [query, setQuery] = useState('');
@@ -74,6 +77,9 @@ export function PreviewPane({
   const [cookies, setCookies] = useState('');
   const [session, setSession] = useState<string>('none');
   const [sessions, setSessions] = useState<SessionSummary[]>([]);
+  useEffect(() => {
+    if (sessionRequest) setSession(sessionRequest.id);
+  }, [sessionRequest]);
   const [result, setResult] = useState<PreviewResult | undefined>();
   const [failure, setFailure] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);

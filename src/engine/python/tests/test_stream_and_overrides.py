@@ -107,9 +107,11 @@ class StreamedSessionCookieTests(unittest.TestCase):
 
     def test_a_dry_run_sends_no_cookie(self):
         chunks = []
+        self.w.logs.clear()
         head, _ = self.w.request('flush_first.pt', chunks, dry=True)
         self.assertEqual(set_cookies(chunks), [])
         self.assertIn('session', head)
+        self.assertEqual([m for m in self.w.logs if m['level'] == 'WARNING'], [])
 
     def test_a_page_that_never_touches_the_session_sends_no_cookie(self):
         chunks = []

@@ -170,9 +170,11 @@ class _Session:
             wanted = (conf.get('cookieExpires') or 0) > 0
         else:
             wanted = bool(self.loaded) or self._id is not None
-        if self.invalidated or not wanted or getattr(self.req, 'dry', False):
+        if self.invalidated or not wanted:
+            return []
+        self.cookie_sent = True  # (in a dry run: would have been)
+        if getattr(self.req, 'dry', False):
             return []  # a dry run (Studio preview) creates nothing, so it names nothing
-        self.cookie_sent = True
         return [set_cookie(self.id, conf)]
 
     def _warn_unreachable(self):
