@@ -148,9 +148,19 @@ async function write(
   }
   // A body we did not read to its end (413) must not leave its rest on a reused connection.
   if (headers['connection'] === 'close') res.shouldKeepAlive = false;
-  res.writeHead(out.status, headers);
   const head = req.method === 'HEAD';
   const body = out.body;
+  // A whole page in hand goes out with its length: no chunked framing for the client to undo.
+  if (
+    Buffer.isBuffer(body) &&
+    headers['content-length'] === undefined &&
+    headers['transfer-encoding'] === undefined &&
+    out.status >= 200 &&
+    out.status !== 204 &&
+    out.status !== 304
+  )
+    headers['content-length'] = String(body.length);
+  res.writeHead(out.status, headers);
   if (Buffer.isBuffer(body)) {
     res.end(head ? undefined : body);
   } else if (isFileBody(body)) {

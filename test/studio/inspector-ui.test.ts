@@ -1,0 +1,207 @@
+/**
+ * The session inspector, request log and time travel in a real browser, against a real
+ * `pse studio --web` on a copy of examples/ whose embedded server gets real HTTP requests.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseSetCookie } from 'cookie';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
+import { launchChromium, screenshot } from './browser.js';
+import { copyExamples, RENDERER_DIR, until } from './helpers.js';
+
+/** Servlets that fail after changing the session: plain, and after a save() (lines 3 and 5). */
+const EXTRA: Record<string, string> = {
+  'fail.pt': 'never shown',
+  'fail.py':
+    "from pse.plugins import session\ndata = session.new()\ndata['doomed'] = True\nraise ValueError('no stock')\n",
+  'partial.pt': 'never shown',
+  'partial.py':
+    "from pse.plugins import session\ndata = session.new()\ndata['paid'] = True\nsession.save()\nraise RuntimeError('courier down')\n",
+};
+
+describe('PSE Studio inspector in the browser', () => {
+  let app: Awaited<ReturnType<typeof copyExamples>>;
+  let studio: RunningWebStudio;
+  let browser: Browser;
+  let page: Page;
+  let server: string;
+  let cookie = '';
+  const pageErrors: string[] = [];
+
+  async function get(url: string): Promise<string> {
+    const res = await fetch(new URL(url, server), { headers: cookie ? { cookie } : {} });
+    const sc = res.headers.getSetCookie()[0];
+    if (sc) {
+      const c = parseSetCookie(sc);
+      cookie = `${c.name}=${c.value}`;
+    }
+    return res.text();
+  }
+  const sessionId = (): string => cookie.split('=')[1]!;
+  const tab = (name: string) => page.getByRole('tab', { name: new RegExp(`^${name}`) });
+  const row = (pathText: string) =>
+    page.locator('.log-rows tr[data-serial]', { hasText: pathText }).first();
+
+  beforeAll(async () => {
+    app = await copyExamples();
+    for (const [f, text] of Object.entries(EXTRA)) await writeFile(path.join(app.dir, f), text);
+    studio = await launchWebStudio({ appRoot: app.dir, workers: 1, rendererDir: RENDERER_DIR });
+    server = (await studio.service.startServer(0)).url!;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(studio.url);
+    await page.getByRole('button', { name: 'Inspector' }).click();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await studio?.close();
+    await app?.remove();
+  });
+
+  it('shows requests to the embedded server live, with their session diff', async () => {
+    await tab('Requests').click();
+    expect(await get('session_example.pt?name=Ann')).toContain('Hello, Ann!');
+    const r = row('/session_example.pt');
+    await r.waitFor();
+    expect(await r.getAttribute('data-outcome')).toBe('committed');
+    await r.click();
+    const diff = page.locator('.log-detail [aria-label="change "]');
+    await diff.waitFor();
+    expect(await diff.getAttribute('data-before')).toBe('');
+    expect(await diff.getAttribute('data-after')).toBe("name: 'Ann'\n");
+    await page.locator('.log-detail .monaco-diff-editor').first().waitFor();
+    await screenshot(page, 'inspector-requestlog');
+  });
+
+  it('shows a rollback struck through with its cause, and opens the raising line in the editor', async () => {
+    await get('fail.pt');
+    const r = row('/fail.pt');
+    await r.waitFor();
+    expect(await r.getAttribute('data-outcome')).toBe('rolled_back');
+    await r.click();
+    const discarded = page.locator('.ns-change.discarded');
+    await discarded.waitFor();
+    expect(await discarded.locator('.diff-added').innerText()).toContain('doomed');
+    const cause = page.locator('.cause');
+    expect(await cause.innerText()).toContain('ValueError: no stock');
+    await screenshot(page, 'inspector-rollback');
+    await cause.getByRole('button', { name: /fail\.py:4/ }).click();
+    await page.locator('.editor-host[data-file="fail.py"]').waitFor();
+    await until(
+      async () => (await page.locator('.editor-host .current-line').count()) > 0,
+      'the cursor on the line',
+    );
+    await page.getByRole('button', { name: 'Inspector' }).click();
+  });
+
+  it('shows save() then raise as partially committed, with its save point', async () => {
+    await tab('Requests').click();
+    await get('partial.pt');
+    const r = row('/partial.pt');
+    await r.waitFor();
+    expect(await r.getAttribute('data-outcome')).toBe('partially_committed');
+    await r.click();
+    expect(await page.locator('.saves').innerText()).toContain('+paid');
+    expect(await page.locator('.cause').innerText()).toContain('partial.py:5');
+    await screenshot(page, 'inspector-partial');
+  });
+
+  it('lets an edit made in the inspector be seen by the next request; refuses a bad literal', async () => {
+    await tab('Sessions').click();
+    await page.locator(`.session-list tr[data-id="${sessionId()}"]`).click();
+    await page.locator('.session-detail [data-namespace=""]').waitFor();
+    await page.locator('button[aria-label="Edit name"]').click();
+    expect(await page.getByLabel('Value literal').inputValue()).toBe("'Ann'");
+    await page.getByLabel('Value literal').fill("'Bob");
+    await page.getByRole('button', { name: 'Stage' }).click();
+    await until(
+      async () => (await page.locator('.edit-problem').innerText()).includes('line 1'),
+      'the literal error',
+    );
+    expect(await page.locator('.pending-changes').count()).toBe(0);
+    await page.getByLabel('Value literal').fill("'Bob'");
+    await page.getByRole('button', { name: 'Stage' }).click();
+    await page.locator('.pending-changes .diff-changed', { hasText: 'name' }).waitFor();
+    await screenshot(page, 'inspector-pending');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await until(
+      async () => (await page.locator('.pending-changes').count()) === 0,
+      'the pending list to empty',
+    );
+    expect(await get('session_example.pt')).toContain('Hello, Bob!');
+  });
+
+  it('refuses an edit the server overtook, showing base, server and yours', async () => {
+    await page.locator('button[aria-label="Edit name"]').click();
+    await page.getByLabel('Value literal').fill("'Carl'");
+    await page.getByRole('button', { name: 'Stage' }).click();
+    await page.locator('.pending-changes').waitFor();
+    expect(await get('session_example.pt?name=Dan')).toContain('Hello, Dan!');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    const conflict = page.locator('.conflicts');
+    await conflict.waitFor();
+    expect(await conflict.locator('.conflict-base').innerText()).toContain("'Bob'");
+    expect(await conflict.locator('.conflict-server').innerText()).toContain("'Dan'");
+    expect(await conflict.locator('.conflict-yours').innerText()).toContain("'Carl'");
+    await screenshot(page, 'inspector-conflict');
+    expect(await get('session_example.pt')).toContain('Hello, Dan!');
+    await page.getByRole('button', { name: 'Discard all' }).click();
+  });
+
+  it('restores an earlier state from the timeline', async () => {
+    await tab('Timeline').click();
+    const ticks = page.locator('.tick');
+    await until(async () => (await ticks.count()) >= 5, 'the ticks of the session');
+    // the first tick is the request that stored name='Ann'
+    await ticks.first().click();
+    await page.locator('[aria-label="State after tick"]').waitFor();
+    expect(await page.locator('[aria-label="State after tick"]').innerText()).toContain("'Ann'");
+    await ticks.nth(3).click({ modifiers: ['Shift'] });
+    await page.locator('[aria-label="Diff between ticks"] .diff-view').first().waitFor();
+    await screenshot(page, 'inspector-timeline-diff');
+    await ticks.first().click();
+    await page.getByRole('button', { name: 'Restore this state' }).click();
+    await page.locator('.pending-changes').waitFor();
+    await screenshot(page, 'inspector-timeline-restore');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await until(
+      async () => (await page.locator('.pending-changes').count()) === 0,
+      'the restore to apply',
+    );
+    expect(await get('session_example.pt')).toContain('Hello, Ann!');
+  });
+
+  it('previews pages as the chosen session', async () => {
+    await tab('Sessions').click();
+    await page.locator(`.session-list tr[data-id="${sessionId()}"]`).click();
+    await page.getByRole('button', { name: 'Preview as this session' }).click();
+    await page.locator('.tree-item[data-path="session_example.pt"]').click();
+    expect(await page.getByLabel('Session').inputValue()).toBe(sessionId());
+    const preview = page.frameLocator('iframe.preview-frame');
+    await until(
+      async () =>
+        (await preview.locator('body').innerText({ timeout: 5000 })).includes('Hello, Ann!'),
+      'the preview in the session',
+    );
+    await screenshot(page, 'inspector-preview-as-session');
+    await page.getByRole('button', { name: 'Inspector' }).click();
+  });
+
+  it('replays a request against the state before it and reproduces its outcome', async () => {
+    await tab('Requests').click();
+    await row('/fail.pt').click();
+    await page.getByRole('button', { name: 'Replay on the state before (dry run)' }).click();
+    const result = page.locator('.replay');
+    await result.waitFor();
+    expect(await result.innerText()).toContain('same outcome as the original');
+    expect(await result.locator('.replay-outcome').innerText()).toBe('rolled back');
+    await screenshot(page, 'inspector-replay');
+    // nothing of the dry run stayed
+    expect(await get('session_example.pt')).toContain('Hello, Ann!');
+    expect(pageErrors).toEqual([]);
+  });
+});
