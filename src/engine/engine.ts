@@ -17,7 +17,13 @@ import { HttpError } from './http/http-error.js';
 import { LogFiles } from './http/log-files.js';
 import { listen, type RunningServer } from './http/node-adapter.js';
 import { OutputCache } from './http/output-cache.js';
-import type { HeaderList, HttpRequest, HttpResponse, RequestRecord } from './http/types.js';
+import type {
+  HeaderList,
+  HttpRequest,
+  HttpResponse,
+  RequestRecord,
+  SessionOutcomeView,
+} from './http/types.js';
 import type { CompiledSource, LocatedError, LogMsg, ServletError } from './runtime/protocol.js';
 import {
   WorkerFailure,
@@ -109,6 +115,8 @@ export interface EngineResponse {
   error?: ServletError;
   /** the preview's unsaved text did not compile */
   problems: LocatedError[];
+  /** the session the request ran with and what it changed (for a dry run: would have changed) */
+  session?: SessionOutcomeView;
   cached: boolean;
   durationMs: number;
 }
@@ -364,6 +372,7 @@ export class Engine {
       body: httpReq.method === 'HEAD' ? Buffer.alloc(0) : out,
       worker: res.worker,
       error: res.servletError,
+      ...(res.session ? { session: res.session } : {}),
       problems,
       cached: res.cached ?? false,
       durationMs: performance.now() - started,
@@ -583,7 +592,7 @@ export class Engine {
           ? { kind: 'exception', error: result.error }
           : null;
         this.journalEnd(jr, s, result.status, result.worker, traceOf(fin), failure, result);
-        return { result, setCookie: fin.setCookie ?? [] };
+        return { result, setCookie: fin.setCookie ?? [], trace: traceOf(fin) };
       },
       async (err: unknown) => {
         const fin = await ticket.finish({ ok: false }).catch(() => ({}));
@@ -624,8 +633,10 @@ export class Engine {
     ]);
     if ('status' in first) return first;
     if ('failed' in first) return failureResponse(first.failed);
-    const { result, setCookie } = first;
-    return this.finalResponse(result, setCookie, cacheKey);
+    const { result, setCookie, trace } = first;
+    const res = await this.finalResponse(result, setCookie, cacheKey);
+    if (trace) res.session = sessionOutcome(trace);
+    return res;
   }
 
   private async finalResponse(
@@ -850,6 +861,11 @@ function failureOf(err: unknown): Failure {
 function failureStatus(err: unknown): number {
   if (!(err instanceof WorkerFailure)) return 500;
   return err.kind === 'timeout' ? 504 : err.kind === 'crash' ? 502 : 503;
+}
+
+/** The part of a session trace that in-process callers (Studio's preview) show. */
+function sessionOutcome(trace: SessionTrace): SessionOutcomeView {
+  return { id: trace.sessionId, outcome: trace.outcome, changes: trace.changes };
 }
 
 function traceOf(fin: { setCookie?: string[] } | { trace?: SessionTrace }): SessionTrace | null {

@@ -353,3 +353,39 @@ describe('inspector argument schemas', () => {
     expect(wouldBeOutcome({ outcome: 'preview', saves: [], changes: [] })).toBe('read_only');
   });
 });
+
+describe('the request log across restarts', () => {
+  it('is read back from the journal after the engine restarts, and stays cleared', async () => {
+    const app = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-inspector-restart-'));
+    try {
+      for (const [f, text] of Object.entries(APP)) fs.writeFileSync(path.join(app, f), text);
+      const first = await Engine.open(app, { workers: 1, watch: false, logFiles: false });
+      await first.handle({ method: 'GET', url: '/cart.pt?item=pen' });
+      await first.handle({ method: 'GET', url: '/fail.pt' });
+      await first.close();
+      const second = await Engine.open(app, { workers: 1, watch: false, logFiles: false });
+      try {
+        const again = new InspectorService(second);
+        const q = {
+          before: 0,
+          limit: 10,
+          path: '',
+          status: '',
+          outcome: '',
+          sessionId: '',
+        } as const;
+        expect((await again.requestLog(q)).map((e) => [e.path, e.outcome])).toEqual([
+          ['/fail.pt', 'rolled_back'],
+          ['/cart.pt', 'committed'],
+        ]);
+        await again.clearRequestLog();
+        await second.handle({ method: 'GET', url: '/cart.pt' });
+        expect((await again.requestLog(q)).map((e) => e.serial)).toEqual([3]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      fs.rmSync(app, { recursive: true, force: true });
+    }
+  });
+});

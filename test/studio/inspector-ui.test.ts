@@ -180,7 +180,7 @@ describe('PSE Studio inspector in the browser', () => {
     await page.locator(`.session-list tr[data-id="${sessionId()}"]`).click();
     await page.getByRole('button', { name: 'Preview as this session' }).click();
     await page.locator('.tree-item[data-path="session_example.pt"]').click();
-    expect(await page.getByLabel('Session').inputValue()).toBe(sessionId());
+    expect(await page.getByLabel('Session', { exact: true }).inputValue()).toBe(sessionId());
     const preview = page.frameLocator('iframe.preview-frame');
     await until(
       async () =>

@@ -1,3 +1,4 @@
+import type { JournalOutcome, NamespaceChange } from '../../common/types/journal.js';
 import type { LocatedError, ServletError } from '../runtime/protocol.js';
 
 /**
@@ -43,6 +44,8 @@ export interface HttpResponse {
   servletError?: ServletError;
   /** the request's unsaved preview text did not compile */
   problems?: LocatedError[];
+  /** the session the servlet ran with and what it changed (in-process callers only) */
+  session?: SessionOutcomeView;
   /** what went wrong, for the error log (never sent as such) */
   error?: string;
 }
@@ -81,4 +84,11 @@ export function isFileBody(body: ResponseBody): body is FileBody {
 export function headerValue(headers: RequestHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** A request's session as in-process callers see it: its id, outcome and namespace changes. */
+export interface SessionOutcomeView {
+  id: string | null;
+  outcome: JournalOutcome;
+  changes: NamespaceChange[];
 }

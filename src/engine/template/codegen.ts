@@ -3,8 +3,8 @@
  * in the template it comes from, so the map is exact by construction. Consecutive text is one
  * `__pse_out__` call; a block that ends up with no statement gets `pass`.
  *
- * Speed: a line is pushed as its pieces (indent, constant prefix, a slice of the template,
- * suffix) into one array joined once at the end, so no per-line string is built and copied.
+ * Speed: a line is written as its pieces (indent, constant prefix, a slice of the template,
+ * suffix) into one buffer, so no per-line string is built, kept and joined.
  *
  * Names the runtime provides in the servlet namespace: __pse_out__, __pse_str__, __pse_attr__,
  * __pse_battr__, __pse_tag_open__, __pse_tag_close__ (see index.ts for their contract).
@@ -40,12 +40,29 @@ function spaces(n: number): string {
   return SPACES[n]!;
 }
 
+/**
+ * The generated text goes into one growing UTF-16 buffer, decoded once at the end: writing a
+ * piece copies its code units and allocates nothing, where an array of pieces (or a rope) would
+ * keep every piece alive until the final join.
+ */
 class Writer {
-  private readonly parts: string[] = [];
+  private buf = new Uint16Array(1 << 16);
+  private n = 0;
+  /** every code unit written so far is below 256 (the result can be a one-byte string) */
+  private narrow = true;
   readonly map: LineMapEntry[] = [];
   readonly cols: number[] = [];
   /** generated lines so far */
   count = 0;
+
+  private room(extra: number): Uint16Array {
+    if (this.n + extra > this.buf.length) {
+      const bigger = new Uint16Array(Math.max(this.buf.length * 2, this.n + extra));
+      bigger.set(this.buf.subarray(0, this.n));
+      this.buf = bigger;
+    }
+    return this.buf;
+  }
 
   /**
    * Starts a generated line indented by `indent` spaces; `at` is the template position of the
@@ -55,31 +72,50 @@ class Writer {
     this.count++;
     this.map.push([this.count, at.line, at.col]);
     this.cols.push(col);
-    if (indent > 0) this.parts.push(spaces(indent));
+    const buf = this.room(indent);
+    for (let i = 0; i < indent; i++) buf[this.n++] = 32;
   }
 
-  put(text: string): void {
-    this.parts.push(text);
+  /** Writes `text[from, to)`. */
+  put(text: string, from = 0, to = text.length): void {
+    const buf = this.room(to - from);
+    let n = this.n;
+    let or = 0;
+    for (let i = from; i < to; i++) {
+      const c = text.charCodeAt(i);
+      or |= c;
+      buf[n++] = c;
+    }
+    this.n = n;
+    if (or > 0xff) this.narrow = false;
   }
 
   end(): void {
-    this.parts.push('\n');
+    this.room(1)[this.n++] = 10;
   }
 
   /** A whole line of `text` at `indent`, mapped to `at` at its first character. */
   line(at: Loc, indent: number, text: string): void {
     this.start(at, indent + 1, indent);
-    this.parts.push(text, '\n');
+    this.put(text);
+    this.end();
   }
 
   /** A line that belongs to no template position (the header comment, the map constant). */
   plain(text: string): void {
     this.count++;
-    this.parts.push(text, '\n');
+    this.put(text);
+    this.end();
   }
 
   text(): string {
-    return this.parts.join('');
+    const bytes = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.n * 2);
+    if (!this.narrow) return bytes.toString('utf16le');
+    // All code units fit in one byte: a one-byte string takes half the memory.
+    const latin1 = Buffer.allocUnsafe(this.n);
+    const buf = this.buf;
+    for (let i = 0; i < this.n; i++) latin1[i] = buf[i]!;
+    return latin1.toString('latin1');
   }
 }
 
@@ -101,7 +137,8 @@ function body(w: Writer, nodes: readonly Node[], indent: number): void {
         w.start(n, indent + 1, indent);
         w.put("__pse_out__('");
         w.put(pyStrBody(n.text));
-        w.put("')\n");
+        w.put("')");
+        w.end();
         break;
       case 'code':
         statements(w, n.lines, indent);

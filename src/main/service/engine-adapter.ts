@@ -1,28 +1,25 @@
 /**
  * Fits the real Engine (src/engine/engine.ts) to StudioEngine: the one file of src/main that
- * knows the engine's own types. Preview requests become dry runs; the session choice becomes
- * the session cookie of the request (an existing id) or its absence (none / fresh). What a dry
- * run would have changed is read back from the request journal, where the engine records it.
+ * knows the engine's own types. Preview requests become dry runs against the chosen session;
+ * the engine answers with what the run would have changed.
  */
+import { Engine, type EngineOptions, type PreviewSession } from '../../engine/engine.js';
+import type { Disposable, SessionSummary } from '../../common/api.js';
+import type {
+  EngineLogLine,
+  EngineRequest,
+  EngineResult,
+  EngineSessionChoice,
+  StudioEngine,
+} from './engine-port.js';
 
-/** Marks a preview request so that its journal entry can be found again. */
-const PREVIEW_HEADER = 'x-pse-studio-preview';
-import { randomBytes } from 'node:crypto';
-import { Engine, type EngineOptions } from '../../engine/engine.js';
-import type { Disposable, NamespaceChange, SessionSummary } from '../../common/api.js';
-import type { EngineLogLine, EngineRequest, EngineResult, StudioEngine } from './engine-port.js';
+function previewSession(choice: EngineSessionChoice): PreviewSession {
+  return choice.kind === 'existing' ? { id: choice.id } : choice.kind;
+}
 
 export interface OpenOptions {
   production?: boolean;
   workers?: number;
-}
-
-function withoutCookie(header: string | undefined, name: string): string[] {
-  if (!header) return [];
-  return header
-    .split(';')
-    .map((c) => c.trim())
-    .filter((c) => c && c.split('=')[0]!.trim() !== name);
 }
 
 export class EngineAdapter implements StudioEngine {
@@ -42,36 +39,29 @@ export class EngineAdapter implements StudioEngine {
   }
 
   async handle(req: EngineRequest): Promise<EngineResult> {
-    const headers = { ...req.headers };
-    const mark = req.preview ? randomBytes(9).toString('base64url') : undefined;
-    if (req.preview && mark) {
-      headers[PREVIEW_HEADER] = mark;
-      const name = this.engine.config.session.cookieName;
-      const cookies = withoutCookie(headers.cookie, name);
-      if (req.preview.session.kind === 'existing')
-        cookies.push(`${name}=${req.preview.session.id}`);
-      if (cookies.length) headers.cookie = cookies.join('; ');
-      else delete headers.cookie;
-    }
     const res = await this.engine.handle({
       method: req.method,
       url: req.url,
-      headers,
+      headers: req.headers,
       ...(req.body ? { body: req.body } : {}),
-      ...(req.preview ? { preview: { overrides: req.preview.overrides, dry: true as const } } : {}),
+      ...(req.preview
+        ? {
+            preview: {
+              overrides: req.preview.overrides,
+              dry: true as const,
+              session: previewSession(req.preview.session),
+            },
+          }
+        : {}),
     });
     const out: EngineResult = {
       status: res.status,
       headers: res.headers,
       body: res.body,
       problems: res.problems,
-      pending: [],
+      pending: req.preview ? (res.session?.changes ?? []) : [],
     };
-    if (mark) {
-      const run = this.previewRun(req.url, mark);
-      out.pending = run.changes;
-      if (run.sessionId) out.sessionId = run.sessionId;
-    }
+    if (res.session?.id) out.sessionId = res.session.id;
     if (res.error) {
       out.error = {
         type: res.error.type,
@@ -93,23 +83,6 @@ export class EngineAdapter implements StudioEngine {
 
   unlisten(): Promise<void> {
     return this.engine.unlisten();
-  }
-
-  /** The journal entry of a dry run: the session it ran against and what it would have changed. */
-  private previewRun(
-    url: string,
-    mark: string,
-  ): { changes: NamespaceChange[]; sessionId?: string } {
-    const admin = this.engine.sessionService?.admin;
-    if (!admin) return { changes: [] };
-    const path = decodeURIComponent(url.replace(/\?.*$/, ''));
-    const entry = admin
-      .journal({ outcome: 'preview', path, limit: 20 })
-      .find((e) =>
-        e.request?.headers.some(([k, v]) => k.toLowerCase() === PREVIEW_HEADER && v === mark),
-      );
-    if (!entry) return { changes: [] };
-    return { changes: entry.changes, ...(entry.sessionId ? { sessionId: entry.sessionId } : {}) };
   }
 
   async listSessions(): Promise<SessionSummary[]> {

@@ -78,8 +78,11 @@ export function PreviewPane({
   const [session, setSession] = useState<string>('none');
   const [sessions, setSessions] = useState<SessionSummary[]>([]);
   useEffect(() => {
-    if (sessionRequest) setSession(sessionRequest.id);
-  }, [sessionRequest]);
+    if (!sessionRequest) return;
+    setSession(sessionRequest.id);
+    // The chosen session must be among the options for the select to show it.
+    api.listSessions().then(setSessions, () => setSessions([]));
+  }, [api, sessionRequest]);
   const [result, setResult] = useState<PreviewResult | undefined>();
   const [failure, setFailure] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
