@@ -90,6 +90,12 @@ export interface EngineOptions {
   watch?: boolean;
   /** write access.log and error.log under APP/.pse/ (default true) */
   logFiles?: boolean;
+  /**
+   * keep the request journal (`.pse/journal.sqlite`, Studio's history; default true).
+   * `pse serve --production` passes false: a public server then writes no copies of its
+   * visitors' requests (cookies, form data) to disk, and each request costs less.
+   */
+  journal?: boolean;
 }
 
 export interface EngineRequest {
@@ -158,8 +164,16 @@ const NO_SESSION: SessionTicketLike = {
 };
 
 /** The app's session store, journal and admin API (null when `[plugins.session] Enabled = no`). */
-function openSessions(config: PseConfig, pool: () => WorkerPool): SessionService | null {
-  return config.session.enabled ? SessionService.open(config, pool) : null;
+function openSessions(
+  config: PseConfig,
+  pool: () => WorkerPool,
+  journal = true,
+): SessionService | null {
+  if (!config.session.enabled) return null;
+  return SessionService.open(
+    journal ? config : { ...config, studio: { ...config.studio, journalSize: 0 } },
+    pool,
+  );
 }
 
 /** What the journal keeps of one request. */
@@ -250,7 +264,7 @@ export class Engine {
     this.pool = pool;
     this.sources = sources;
     this.cache = new OutputCache(config.main.outputCacheDir);
-    this.sessions = openSessions(config, () => this.pool);
+    this.sessions = openSessions(config, () => this.pool, opts.journal);
     this.logFiles =
       opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse'));
     this.app = new HttpApp({
@@ -758,6 +772,8 @@ export class Engine {
     result: RunResult | null,
   ): void {
     if (!jr || !this.sessions) return;
+    // No journal and nobody watching live: building the entry would be thrown away.
+    if (!this.sessions.journal.enabled && !this.sessions.events.has('requestFinished')) return;
     try {
       const body = Buffer.isBuffer(s.body) ? s.body : undefined;
       this.sessions.finished(

@@ -43,6 +43,8 @@ async function serve(appRoot: string, opts: ServeOptions): Promise<number> {
   try {
     engine = await Engine.open(appRoot, {
       production: opts.production,
+      // a production server keeps no request journal (Studio's history): see EngineOptions.journal
+      journal: !opts.production,
       workers: opts.workers,
       log: (line) => {
         if (line.kind === 'access') {

@@ -17,9 +17,9 @@
 import type { LineMapEntry } from '../runtime/protocol.js';
 import { generate } from './codegen.js';
 import { TemplateError } from './errors.js';
-import { lex } from './lexer.js';
+import { lexInto, withoutBom } from './lexer.js';
 import { entryIndex, templateLineFor } from './linemap.js';
-import { parse } from './parser.js';
+import { Parser } from './parser.js';
 import { LineIndex, excerpt } from './source.js';
 import type { PySyntaxError } from './checker.js';
 
@@ -39,6 +39,8 @@ export interface CompileOptions {
   tags?: ReadonlySet<string>;
 }
 
+const NO_TAGS: ReadonlySet<string> = new Set();
+
 export type CompileResult =
   /** cols[i]: the generated column where map[i]'s template column applies (for exact error columns) */
   | { ok: true; py: string; map: LineMapEntry[]; cols: number[] }
@@ -46,9 +48,14 @@ export type CompileResult =
 
 export function compileTemplate(source: string, opts: CompileOptions): CompileResult {
   try {
-    const lexed = lex(source, opts.file, opts.tags);
-    if (lexed.errors.length) return { ok: false, errors: lexed.errors };
-    const parsed = parse(lexed.tokens, opts.file, lexed.lines);
+    // The parser takes each token as the lexer finds it: no token list is kept. Lex errors
+    // win, as when the stages run one after the other (the parser may have stopped earlier).
+    const src = withoutBom(source);
+    const lines = new LineIndex(src);
+    const parser = new Parser(opts.file, lines);
+    const lexErrors = lexInto(src, opts.file, opts.tags ?? NO_TAGS, lines, parser);
+    if (lexErrors.length) return { ok: false, errors: lexErrors };
+    const parsed = parser.finish();
     if (parsed.errors.length) return { ok: false, errors: parsed.errors };
     const gen = generate(parsed.tree);
     return { ok: true, py: gen.py, map: gen.map, cols: gen.cols };
@@ -74,9 +81,7 @@ export function mapSyntaxErrors(
   compiled: { py?: string; map: readonly LineMapEntry[]; cols?: readonly number[] },
   template: { file: string; source: string },
 ): TemplateError[] {
-  const text =
-    template.source.charCodeAt(0) === 0xfeff ? template.source.slice(1) : template.source;
-  const lines = new LineIndex(text);
+  const lines = new LineIndex(withoutBom(template.source));
   const pyLines = compiled.py?.split('\n');
   return errors.map((e) => {
     const i = entryIndex(compiled.map, e.line);

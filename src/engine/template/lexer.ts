@@ -50,14 +50,41 @@ function isLetter(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
+/** Where tokens go as they are found: an array, or the parser itself (see `lexInto`). */
+export interface TokenSink {
+  push(token: Token): unknown;
+}
+
+/** The text the offsets of a template refer to: its source without a byte-order mark. */
+export function withoutBom(input: string): string {
+  return input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+}
+
 export function lex(input: string, file: string, tags: ReadonlySet<string> = new Set()): LexResult {
-  return new Lexer(input.charCodeAt(0) === 0xfeff ? input.slice(1) : input, file, tags).run();
+  const src = withoutBom(input);
+  const tokens: Token[] = [];
+  const lines = new LineIndex(src);
+  const errors = new Lexer(src, file, tags, lines, tokens).run();
+  return { tokens, errors, lines, source: src };
+}
+
+/**
+ * Lexes `src` (already without its BOM) handing each token to `sink` as soon as it is final,
+ * so that a consumer such as the parser never needs the whole token list in memory (the
+ * compiler's fast path). Returns the lex errors.
+ */
+export function lexInto(
+  src: string,
+  file: string,
+  tags: ReadonlySet<string>,
+  lines: LineIndex,
+  sink: TokenSink,
+): TemplateError[] {
+  return new Lexer(src, file, tags, lines, sink).run();
 }
 
 class Lexer {
-  private readonly tokens: Token[] = [];
   private readonly errors: TemplateError[] = [];
-  private readonly lines: LineIndex;
   private readonly n: number;
   private textStart = 0;
   private readonly piFinder: Finder;
@@ -67,20 +94,21 @@ class Lexer {
     private readonly src: string,
     private readonly file: string,
     private readonly tags: ReadonlySet<string>,
+    private readonly lines: LineIndex,
+    private readonly tokens: TokenSink,
   ) {
-    this.lines = new LineIndex(src);
     this.n = src.length;
     this.piFinder = new Finder(src, '<?');
     this.quoteFinders = { '"': new Finder(src, '"'), "'": new Finder(src, "'") };
   }
 
-  run(): LexResult {
+  run(): TemplateError[] {
     try {
       this.text(0);
     } catch (e) {
       if (!(e instanceof Fatal)) throw e;
     }
-    return { tokens: this.tokens, errors: this.errors, lines: this.lines, source: this.src };
+    return this.errors;
   }
 
   private error(offset: number, message: string): TemplateError {
@@ -90,7 +118,7 @@ class Lexer {
     return err;
   }
 
-  private flush(upTo: number, into: Token[] = this.tokens): void {
+  private flush(upTo: number, into: TokenSink = this.tokens): void {
     if (upTo > this.textStart) {
       const p = this.lines.pos(this.textStart);
       into.push({
@@ -186,7 +214,7 @@ class Lexer {
   }
 
   /** A PI at `lt`; pushes its token and returns the offset after `?>`. */
-  private pi(lt: number, into: Token[]): number {
+  private pi(lt: number, into: TokenSink): number {
     const src = this.src;
     const expr = src.charCodeAt(lt + 2) === 61; /* = */
     const start = lt + (expr ? 3 : 2);

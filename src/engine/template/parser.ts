@@ -56,7 +56,9 @@ const MAX_UNCLOSED = 10;
 class Stop extends Error {}
 
 export function parse(tokens: readonly Token[], file: string, lines: LineIndex): ParseResult {
-  return new Parser(file, lines).run(tokens);
+  const p = new Parser(file, lines);
+  for (const t of tokens) p.push(t);
+  return p.finish();
 }
 
 /** Expression code: no re-indenting (it is written inside parentheses), blank lines dropped. */
@@ -78,7 +80,13 @@ function describe(c: Container): string {
   return `the block '${head}' opened at ${c.line}:${c.col}`;
 }
 
-class Parser {
+/**
+ * Takes tokens one at a time (`push`, so that the lexer can hand them over as it finds them) and
+ * builds the tree; `finish` reports blocks left open. After a structural error further tokens
+ * are ignored.
+ */
+export class Parser {
+  private stopped = false;
   private readonly errors: TemplateError[] = [];
   private readonly stack: Container[] = [];
   private readonly root: Node[] = [];
@@ -89,26 +97,35 @@ class Parser {
     private readonly lines: LineIndex,
   ) {}
 
-  run(tokens: readonly Token[]): ParseResult {
+  push(t: Token): void {
+    if (this.stopped) return;
     try {
-      for (const t of tokens) this.token(t);
-      // Outermost first: the order in which they appear in the file.
-      for (const c of this.stack.slice(0, MAX_UNCLOSED)) {
-        const expect = c.type === 'tag' ? `</${c.name}>` : "'<? : ?>'";
-        const more =
-          this.stack.length > MAX_UNCLOSED && c === this.stack[MAX_UNCLOSED - 1]
-            ? ` (and ${this.stack.length - MAX_UNCLOSED} more inside it)`
-            : '';
-        this.fail(
-          c,
-          `${describe(c)} is never closed: expected ${expect} before the end of the file${more}`,
-          false,
-        );
-      }
+      this.token(t);
     } catch (e) {
       if (!(e instanceof Stop)) throw e;
+      this.stopped = true;
     }
+  }
+
+  finish(): ParseResult {
+    if (!this.stopped) this.unclosed();
     return { tree: { type: 'template', file: this.file, body: this.root }, errors: this.errors };
+  }
+
+  private unclosed(): void {
+    // Outermost first: the order in which they appear in the file.
+    for (const c of this.stack.slice(0, MAX_UNCLOSED)) {
+      const expect = c.type === 'tag' ? `</${c.name}>` : "'<? : ?>'";
+      const more =
+        this.stack.length > MAX_UNCLOSED && c === this.stack[MAX_UNCLOSED - 1]
+          ? ` (and ${this.stack.length - MAX_UNCLOSED} more inside it)`
+          : '';
+      this.fail(
+        c,
+        `${describe(c)} is never closed: expected ${expect} before the end of the file${more}`,
+        false,
+      );
+    }
   }
 
   private fail(at: Loc, message: string, stop = true): void {
@@ -161,7 +178,7 @@ class Parser {
           col: t.col,
         };
         this.body.push(node);
-        if (!t.empty) this.push(node);
+        if (!t.empty) this.enter(node);
         return;
       }
       case 'tagClose':
@@ -170,7 +187,7 @@ class Parser {
     }
   }
 
-  private push(c: Container): void {
+  private enter(c: Container): void {
     if (this.stack.length >= MAX_DEPTH) {
       this.fail(
         c,
@@ -228,7 +245,7 @@ class Parser {
         col: t.col,
       };
       this.body.push(block);
-      this.push(block);
+      this.enter(block);
       return;
     }
     const top = this.stack[this.stack.length - 1];

@@ -25,7 +25,7 @@ function hex(code: number): string {
 }
 
 /** The escape of the code unit at `i`, or '' when it stands for itself. */
-function escapeAt(text: string, i: number, c: number): string {
+export function escapeAt(text: string, i: number, c: number): string {
   if (c < 0x80) return ASCII[c]!;
   if (c === 0x85 || c === 0x2028 || c === 0x2029) return hex(c);
   if (c >= 0xd800 && c <= 0xdbff) {
@@ -39,6 +39,11 @@ function escapeAt(text: string, i: number, c: number): string {
   return '';
 }
 
+/** True when the code unit `c` certainly stands for itself (the common case, tested inline). */
+export function plainUnit(c: number): boolean {
+  return c >= 0x20 && c < 0x7f ? c !== 0x27 && c !== 0x5c : c > 0x2029 && c < 0xd800;
+}
+
 /** The body of the literal for `text[start, end)`, without the quotes. */
 export function pyStrBody(text: string, start = 0, end = text.length): string {
   let out = '';
@@ -46,7 +51,7 @@ export function pyStrBody(text: string, start = 0, end = text.length): string {
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
     // Fast reject: printable ASCII other than quote and backslash, and most of the BMP.
-    if (c >= 0x20 && c < 0x7f ? c !== 0x27 && c !== 0x5c : c > 0x2029 && c < 0xd800) continue;
+    if (plainUnit(c)) continue;
     const esc = escapeAt(text, i, c);
     if (esc === '') continue;
     out += text.slice(from, i) + esc;

@@ -63,12 +63,10 @@ export function InspectorPanel({
     ): Promise<{ error: string | null; next: Pending }> => {
       if (!session) return { error: 'no session chosen', next: base };
       const edit = withOp(base, namespace, baseVersion, op);
-      const r = await api
-        .stageEdit(session, edit)
-        .catch((e: Error) => ({
-          ok: false as const,
-          problem: { namespace, op: 0, message: e.message },
-        }));
+      const r = await api.stageEdit(session, edit).catch((e: Error) => ({
+        ok: false as const,
+        problem: { namespace, op: 0, message: e.message },
+      }));
       if (r.ok) return { error: null, next: put(base, edit, r.change) };
       if ('conflict' in r) {
         setConflicts(conflictViews(base, [r.conflict]));
