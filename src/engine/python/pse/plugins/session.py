@@ -200,7 +200,6 @@ class _Session:
         changed, previews, blobs = {}, {}, []
         for name, d in self.loaded.items():
             plain = _plain(d, set())
-            previews[name] = preview_namespace(plain)
             try:
                 raw = pickle.dumps(dict(plain), protocol=PROTOCOL)
             except Exception as e:
@@ -208,7 +207,9 @@ class _Session:
                                    % (name, _unpicklable(plain, e))) from e
             old = self.baseline.get(name) if name not in self.deleted else None
             if raw == old:
+                previews[name] = _unchanged_preview(raw, plain)
                 continue
+            previews[name] = preview_namespace(plain)
             if old is None and not plain:
                 continue  # a namespace that never held anything is not stored
             changed[name] = len(blobs)
@@ -263,6 +264,24 @@ def set_cookie(sid, conf):
 def flush_cookies():
     """For the worker's first pse.flush(): the session cookie to put in the streamed head."""
     return _current.head_cookies() if _current is not None else []
+
+
+# Previews of namespaces a request read but did not change, by their pickled bytes: the read
+# path of a session then skips walking the values again. Small pickles only, a bounded number.
+_PREVIEW_MEMO = {}
+_PREVIEW_MEMO_BYTES = 8192
+_PREVIEW_MEMO_SIZE = 512
+
+
+def _unchanged_preview(raw, plain):
+    p = _PREVIEW_MEMO.get(raw)
+    if p is None:
+        p = preview_namespace(plain)
+        if len(raw) <= _PREVIEW_MEMO_BYTES:
+            if len(_PREVIEW_MEMO) >= _PREVIEW_MEMO_SIZE:
+                _PREVIEW_MEMO.clear()
+            _PREVIEW_MEMO[raw] = p
+    return p
 
 
 def _from_pse(t):
