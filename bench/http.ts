@@ -78,8 +78,10 @@ const fmt = (l: Load): string =>
   (l.non2xx || l.errors ? `   (non-2xx ${l.non2xx}, errors ${l.errors})` : '');
 
 export async function run(): Promise<string[]> {
+  // as `pse serve --production` runs it: no request journal (Studio's history)
   const engine = await Engine.open(path.join(ROOT, 'examples'), {
     production: true,
+    journal: false,
     watch: false,
     logFiles: false,
   });

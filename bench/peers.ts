@@ -117,7 +117,8 @@ async function newCookie(base: string): Promise<string> {
   const res = await fetch(`${base}/session_example?name=Nick`);
   await res.text();
   const set = res.headers.getSetCookie()[0];
-  if (!set) throw new Error(`${base}/session_example?name=Nick set no cookie (status ${res.status})`);
+  if (!set)
+    throw new Error(`${base}/session_example?name=Nick set no cookie (status ${res.status})`);
   return set.split(';')[0]!;
 }
 
@@ -150,7 +151,10 @@ export async function run(): Promise<string[]> {
   });
   const lines = [
     `wrk -t${THREADS} -c${CONNS} -d${SECONDS}s --timeout 5s --latency -s ${path.join(wrkDir, 'bench.lua')} (run.sh's arguments)`,
-    `load before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `load before: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
   ];
   const server = await startPse(app);
   try {
@@ -170,6 +174,11 @@ export async function run(): Promise<string[]> {
     await stopPse(server);
     rmSync(tmp, { recursive: true, force: true });
   }
-  lines.push(`load after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  lines.push(
+    `load after: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   return lines;
 }

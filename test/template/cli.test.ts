@@ -137,3 +137,71 @@ describe('runCompile', () => {
     expect(f.text).toContain('--stage needs a single .pt file');
   });
 });
+
+describe('custom tags from the tag modules (spec §5)', () => {
+  const EXAMPLES = path.join(ROOT, 'examples');
+
+  it('`pse compile examples` compiles <Box> as a custom tag without --tags', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'pse-tags-'));
+    try {
+      const e = buffer();
+      expect(await runCompile({ src: EXAMPLES, dest: out }, { out: buffer(), err: e })).toBe(0);
+      expect(e.text).toBe('');
+      const pty = readFileSync(path.join(out, 'tags_demo.pty'), 'utf8');
+      expect(pty).toContain("__pse_tag_open__('Box', {'title': 'A custom tag'}, False)");
+      expect(pty).toContain("__pse_tag_close__('Box')");
+      expect(pty).toContain("__pse_tag_open__('Shout', {}, False)");
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('finds pse.conf above a single template, and --tags adds to the discovered names', async () => {
+    const app = mkdtempSync(path.join(tmpdir(), 'pse-tagapp-'));
+    try {
+      mkdirSync(path.join(app, 'lib'));
+      mkdirSync(path.join(app, 'pages'));
+      writeFileSync(path.join(app, 'pse.conf'), '[Main]\nPath = lib\nTagModules = kit\n');
+      writeFileSync(
+        path.join(app, 'lib/kit.py'),
+        'from pse.tags import CustomTag\n\nclass Card(CustomTag):\n    pass\n',
+      );
+      writeFileSync(path.join(app, 'pages/p.pt'), '<Card/><Extra/><plain/>\n');
+      const e = buffer();
+      expect(
+        await runCompile(
+          { src: path.join(app, 'pages/p.pt'), tags: ['Extra'] },
+          { out: buffer(), err: e },
+        ),
+      ).toBe(0);
+      expect(e.text).toBe('');
+      const pty = readFileSync(path.join(app, 'pages/p.pty'), 'utf8');
+      expect(pty).toContain("__pse_tag_open__('Card', {}, True)");
+      expect(pty).toContain("__pse_tag_open__('Extra', {}, True)");
+      expect(pty).toContain("__pse_out__('<plain/>\\n')");
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a broken tag module where it breaks, and exits 1 without writing', async () => {
+    const app = mkdtempSync(path.join(tmpdir(), 'pse-badtags-'));
+    try {
+      mkdirSync(path.join(app, 'lib'));
+      writeFileSync(path.join(app, 'pse.conf'), '[Main]\nPath = lib\nTagModules = kit\n');
+      writeFileSync(
+        path.join(app, 'lib/kit.py'),
+        'from pse.tags import CustomTag\n\nclass Card(CustomTag):\n    pass\n\ndef f(:\n    pass\n',
+      );
+      writeFileSync(path.join(app, 'p.pt'), '<Card/>\n');
+      const e = buffer();
+      expect(await runCompile({ src: app }, { out: buffer(), err: e })).toBe(1);
+      const rel = path.relative(process.cwd(), path.join(app, 'lib/kit.py'));
+      expect(e.text).toContain(`${rel}:6:7: SyntaxError: invalid syntax\n    def f(:\n          ^`);
+      expect(e.text).toContain("tag module 'kit' failed to load");
+      expect(existsSync(path.join(app, 'p.pty'))).toBe(false);
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+});

@@ -4,10 +4,32 @@
  * under DEST mirroring the tree) and print every error as `file:line:col: message` with an
  * excerpt. Exit status 1 when anything failed. `--stage tokens|ast|py` dumps one stage of one
  * template instead.
+ *
+ * Custom tag names come from the application's tag modules (spec §5): when SRC or a folder
+ * above it holds a `pse.conf` with `[Main] TagModules`, one worker boots with that
+ * configuration and reports the names it registered; `--tags` adds to them.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import {
+  CONF_NAME,
+  ConfigError,
+  formatLocated,
+  loadConfig,
+  toWorkerConfig,
+  type PseConfig,
+} from '../../engine/config/index.js';
+import { BootError, WorkerPool } from '../../engine/runtime/pool.js';
+import type { LocatedError } from '../../engine/runtime/protocol.js';
 import { resolvePython } from '../../engine/runtime/python.js';
 import {
   compileTemplate,
@@ -28,7 +50,7 @@ export interface CompileCommandOptions {
   /** custom tag class names */
   tags?: readonly string[];
   stage?: Stage;
-  /** the Python interpreter (a name on PATH or a path) */
+  /** the Python interpreter (a name on PATH or a path); default: pse.conf's, else python3 */
   python?: string;
 }
 
@@ -58,14 +80,14 @@ export function register(program: Command): void {
     .option('--stage <stage>', `print one stage of a single template instead: ${STAGES.join(', ')}`)
     .option(
       '--python <exe>',
-      'the Python interpreter that checks the generated code',
-      process.env.PSE_PYTHON ?? 'python3',
+      "the Python interpreter that checks the generated code (default: pse.conf's PythonExecutable, else python3)",
+      process.env.PSE_PYTHON,
     )
     .action(
       async (
         src: string,
         dest: string | undefined,
-        o: { tags?: string; stage?: string; python: string },
+        o: { tags?: string; stage?: string; python?: string },
       ) => {
         if (o.stage !== undefined && !(STAGES as readonly string[]).includes(o.stage)) {
           process.stderr.write(
@@ -115,7 +137,15 @@ export async function runCompile(
     io.err.write(`pse compile: no such file or folder: ${opts.src}\n`);
     return EXIT_USAGE;
   }
+  const app = await appConfig(isDir ? src : path.dirname(src), io);
+  if (typeof app === 'number') return app;
+  const pythonName = opts.python ?? app?.main.pythonExecutable ?? 'python3';
   const tags = new Set(opts.tags ?? []);
+  if (app && app.main.tagModules.length > 0) {
+    const found = await tagsOfApp(app, pythonName, io);
+    if (typeof found === 'number') return found;
+    for (const t of found) tags.add(t);
+  }
   if (opts.stage) {
     if (isDir || !src.endsWith('.pt')) {
       io.err.write(`pse compile: --stage needs a single .pt file, not ${opts.src}\n`);
@@ -156,7 +186,7 @@ export async function runCompile(
   if (toCheck.length) {
     let python: string;
     try {
-      python = (await resolvePython(opts.python ?? 'python3')).executable;
+      python = (await resolvePython(pythonName)).executable;
     } catch (e) {
       io.err.write(`pse compile: ${e instanceof Error ? e.message : String(e)}\n`);
       return EXIT_USAGE;
@@ -205,6 +235,106 @@ export async function runCompile(
       : `pse compile: ${summary}: ok\n`,
   );
   return errors.length ? EXIT_ERRORS : EXIT_OK;
+}
+
+/**
+ * The configuration of the application SRC belongs to: the nearest `pse.conf` in `dir` or a
+ * folder above it; undefined when there is none; an exit status when it is broken.
+ */
+async function appConfig(
+  dir: string,
+  io: { out: Output; err: Output },
+): Promise<PseConfig | undefined | number> {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, CONF_NAME))) {
+      try {
+        return await loadConfig(d);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        for (const issue of e.issues) io.err.write(formatLocated(issue) + '\n');
+        return EXIT_ERRORS;
+      }
+    }
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+/**
+ * The custom tag names the application's tag modules register, asked of one worker booted with
+ * its configuration (the workers are what imports tag modules; Node never guesses from source).
+ * A module that fails to import is reported where it fails; the exit status is returned then.
+ */
+async function tagsOfApp(
+  config: PseConfig,
+  pythonName: string,
+  io: { out: Output; err: Output },
+): Promise<string[] | number> {
+  let python: string;
+  try {
+    python = (await resolvePython(pythonName)).executable;
+  } catch (e) {
+    io.err.write(`pse compile: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_USAGE;
+  }
+  const pool = new WorkerPool({
+    python,
+    workers: 1,
+    appRoot: config.appRoot,
+    config: toWorkerConfig(config),
+    requestTimeoutMs: 0,
+    // This worker only reports its tags: it is never asked to run a page.
+    sources: (file) =>
+      Promise.resolve<LocatedError>({
+        stage: 'config',
+        file,
+        line: 1,
+        col: 1,
+        message: 'pse compile runs no pages',
+      }),
+  });
+  try {
+    const info = await pool.start();
+    if (info.issues.length > 0) {
+      for (const issue of info.issues) io.err.write(locatedText(issue) + '\n');
+      return EXIT_ERRORS;
+    }
+    return info.tags;
+  } catch (e) {
+    if (!(e instanceof BootError)) throw e;
+    const where = e.issues.length
+      ? e.issues.map(locatedText)
+      : [`${relative(config.confFile)}: ${e.message}`];
+    for (const line of where) io.err.write(`${line}\n`);
+    io.err.write(
+      `pse compile: the custom tags of ${relative(config.confFile)} are unknown: the worker did not boot (${firstLine(e.message)})\n`,
+    );
+    return EXIT_ERRORS;
+  } finally {
+    await pool.stop();
+  }
+}
+
+function relative(file: string): string {
+  return path.relative(process.cwd(), file) || file;
+}
+
+/** A worker's located error as the compiler prints its own: relative path, then an excerpt. */
+function locatedText(issue: LocatedError): string {
+  let shown = issue.excerpt;
+  if (shown === undefined) {
+    try {
+      shown = excerpt(new LineIndex(readFileSync(issue.file, 'utf8')), issue.line, issue.col);
+    } catch {
+      shown = ''; // not a readable file (e.g. a module inside a zip): the location still says where
+    }
+  }
+  const head = formatLocated({ ...issue, file: relative(issue.file) });
+  return shown ? `${head}\n${shown.replace(/^/gm, '    ')}` : head;
+}
+
+function firstLine(text: string): string {
+  const nl = text.indexOf('\n');
+  return nl < 0 ? text : text.slice(0, nl);
 }
 
 function dumpStage(

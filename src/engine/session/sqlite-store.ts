@@ -55,11 +55,12 @@ interface SessionRow {
   expires: number;
   version: number;
 }
-interface NamespaceRow {
-  name: string;
-  pickle: Buffer;
-  preview: string;
-  version: number;
+/** A session joined with one of its namespaces (all null when it has none). */
+interface LoadRow extends SessionRow {
+  name: string | null;
+  pickle: Buffer | null;
+  preview: string | null;
+  nsVersion: number | null;
 }
 
 export interface SqliteStoreOptions {
@@ -99,8 +100,10 @@ export class SqliteSessionStore implements SessionStore {
       session: db.prepare<[string], SessionRow>(
         'SELECT id, created, accessed, expires, version FROM sessions WHERE id = ?',
       ),
-      namespaces: db.prepare<[string], NamespaceRow>(
-        'SELECT name, pickle, preview, version FROM namespaces WHERE session = ?',
+      load: db.prepare<[string], LoadRow>(
+        `SELECT s.id, s.created, s.accessed, s.expires, s.version,
+                n.name, n.pickle, n.preview, n.version AS nsVersion
+         FROM sessions s LEFT JOIN namespaces n ON n.session = s.id WHERE s.id = ?`,
       ),
       nsMeta: db.prepare<
         [string],
@@ -132,18 +135,28 @@ export class SqliteSessionStore implements SessionStore {
     };
   }
 
+  /** One statement (a join) for the session and its namespaces: the read path of every request. */
   async load(id: string, now: number): Promise<StoredSession | null> {
-    const row = this.q.session.get(id);
+    const rows = this.q.load.all(id);
+    const row = rows[0];
     if (!row || row.expires <= now) return null;
     const ns = new Map<string, StoredNamespace>();
-    for (const n of this.q.namespaces.all(id)) {
+    for (const n of rows) {
+      if (n.name === null) continue; // a session without namespaces: one row, no namespace
       ns.set(n.name, {
-        pickle: n.pickle,
-        preview: JSON.parse(n.preview) as Preview,
-        version: n.version,
+        pickle: n.pickle!,
+        preview: JSON.parse(n.preview!) as Preview,
+        version: n.nsVersion!,
       });
     }
-    return { ...row, ns };
+    return {
+      id: row.id,
+      created: row.created,
+      accessed: row.accessed,
+      expires: row.expires,
+      version: row.version,
+      ns,
+    };
   }
 
   async commit(c: SessionCommit): Promise<CommitResult> {

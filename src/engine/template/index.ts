@@ -15,7 +15,7 @@
  * - `__pse_tag_close__(name)`: the closing tag of a non-empty custom tag.
  */
 import type { LineMapEntry } from '../runtime/protocol.js';
-import { generate } from './codegen.js';
+import { Generator } from './codegen.js';
 import { TemplateError } from './errors.js';
 import { lexInto, withoutBom } from './lexer.js';
 import { entryIndex, templateLineFor } from './linemap.js';
@@ -48,16 +48,20 @@ export type CompileResult =
 
 export function compileTemplate(source: string, opts: CompileOptions): CompileResult {
   try {
-    // The parser takes each token as the lexer finds it: no token list is kept. Lex errors
-    // win, as when the stages run one after the other (the parser may have stopped earlier).
+    // The stages run as a pipeline: the parser takes each token as the lexer finds it, and
+    // codegen each completed top-level node as the parser finishes it, so no token list and
+    // no whole tree is ever kept (a large template then costs little more than its output).
+    // Lex errors win, as when the stages run one after the other.
     const src = withoutBom(source);
     const lines = new LineIndex(src);
-    const parser = new Parser(opts.file, lines);
+    const generator = new Generator(opts.file, src.length);
+    const parser = new Parser(opts.file, lines, (nodes) => generator.add(nodes));
     const lexErrors = lexInto(src, opts.file, opts.tags ?? NO_TAGS, lines, parser);
     if (lexErrors.length) return { ok: false, errors: lexErrors };
     const parsed = parser.finish();
     if (parsed.errors.length) return { ok: false, errors: parsed.errors };
-    const gen = generate(parsed.tree);
+    generator.add(parsed.tree.body);
+    const gen = generator.finish();
     return { ok: true, py: gen.py, map: gen.map, cols: gen.cols };
   } catch (e) {
     // A bug of ours must still come out as a located error, not as a crash of the server.

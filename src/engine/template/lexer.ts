@@ -20,7 +20,28 @@ export interface LexResult {
 /** Elements whose content HTML does not parse as markup; only PIs are recognised inside. */
 const RAW_TEXT = new Set(['script', 'style', 'textarea', 'title']);
 
-const NAME = /[A-Za-z][A-Za-z0-9_:.-]*/y;
+/** End of a tag name starting at `i` (a letter): letters, digits and `_:.-`. */
+function nameEnd(src: string, i: number): number {
+  const n = src.length;
+  let k = i + 1;
+  while (k < n) {
+    const c = src.charCodeAt(k);
+    if (
+      (c >= 97 && c <= 122) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 48 && c <= 58) /* digits and : */ ||
+      c === 95 ||
+      c === 46 ||
+      c === 45
+    )
+      k++;
+    else break;
+  }
+  return k;
+}
+
+/** The attributes of a plain tag are not kept. */
+const NO_ATTRS: TagAttr[] = [];
 
 /** Stops a tag attempt: the error is fatal for the whole template. */
 class Fatal extends Error {}
@@ -87,6 +108,7 @@ class Lexer {
   private readonly errors: TemplateError[] = [];
   private readonly n: number;
   private textStart = 0;
+  private readonly pending: Token[] = [];
   private readonly piFinder: Finder;
   private readonly quoteFinders: Record<string, Finder>;
 
@@ -120,12 +142,12 @@ class Lexer {
 
   private flush(upTo: number, into: TokenSink = this.tokens): void {
     if (upTo > this.textStart) {
-      const p = this.lines.pos(this.textStart);
+      const line = this.lines.lineOf(this.textStart);
       into.push({
         kind: 'text',
         text: this.src.slice(this.textStart, upTo),
-        line: p.line,
-        col: p.col,
+        line,
+        col: this.lines.colOf(this.textStart, line),
       });
     }
   }
@@ -200,15 +222,16 @@ class Lexer {
 
   /** `</Name>` of a custom tag; any other closing tag is text. */
   private closeTag(lt: number): number {
-    NAME.lastIndex = lt + 2;
-    const m = NAME.exec(this.src);
-    if (!m || !this.tags.has(m[0])) return lt + 2;
-    let k = lt + 2 + m[0].length;
+    if (this.tags.size === 0 || !isLetter(this.src.charCodeAt(lt + 2))) return lt + 2;
+    const end = nameEnd(this.src, lt + 2);
+    const name = this.src.slice(lt + 2, end);
+    if (!this.tags.has(name)) return lt + 2;
+    let k = end;
     while (k < this.n && isWs(this.src.charCodeAt(k))) k++;
     if (this.src.charCodeAt(k) !== 62) return lt + 2;
     this.flush(lt);
     const p = this.lines.pos(lt);
-    this.tokens.push({ kind: 'tagClose', name: m[0], line: p.line, col: p.col });
+    this.tokens.push({ kind: 'tagClose', name, line: p.line, col: p.col });
     this.textStart = k + 1;
     return k + 1;
   }
@@ -232,7 +255,8 @@ class Lexer {
       throw new Fatal();
     }
     if (scan.nul >= 0) this.error(scan.nul, 'NUL character in Python code');
-    const at = this.lines.pos(lt);
+    const line = this.lines.lineOf(lt);
+    const col = this.lines.colOf(lt, line);
     const first = this.lines.lineOf(start);
     const token: PiToken = {
       kind: 'pi',
@@ -243,8 +267,8 @@ class Lexer {
       endsWithColon: scan.last > scan.first && src.charCodeAt(scan.last) === 58,
       lastLogicalLine: scan.lastLogical >= 0 ? this.lines.lineOf(scan.lastLogical) : 0,
       hasComment: scan.hasComment,
-      line: at.line,
-      col: at.col,
+      line,
+      col,
     };
     into.push(token);
     return scan.end + 2;
@@ -256,26 +280,24 @@ class Lexer {
    */
   private tag(lt: number): number {
     const src = this.src;
-    NAME.lastIndex = lt + 1;
-    const name = NAME.exec(src)![0];
+    const end = nameEnd(src, lt + 1);
+    const name = src.slice(lt + 1, end);
     const custom = this.tags.has(name);
-    const out: Token[] = [];
-    const attrs: TagAttr[] = [];
+    // Tokens of a plain tag wait here until the tag is known to be well formed (tag() does not
+    // nest, so one array serves every tag).
+    const out = this.pending;
+    out.length = 0;
+    const attrs: TagAttr[] = custom ? [] : NO_ATTRS;
     // Text before the tag stays pending (flushed only if the tag yields tokens), so that a
     // failed attempt costs nothing but its own length.
     const savedTextStart = this.textStart;
     const errorsBefore = this.errors.length;
-    const fail = (): number => {
-      this.textStart = savedTextStart;
-      this.errors.length = errorsBefore;
-      return lt + 1;
-    };
-    let k = lt + 1 + name.length;
+    let k = end;
     let empty = false;
     for (;;) {
       const wsStart = k;
       while (k < this.n && isWs(src.charCodeAt(k))) k++;
-      if (k >= this.n) return fail();
+      if (k >= this.n) return this.giveUp(lt, savedTextStart, errorsBefore);
       const c = src.charCodeAt(k);
       if (c === 62 /* > */) {
         k++;
@@ -287,7 +309,7 @@ class Lexer {
         break;
       }
       if (c === 60 /* < */) {
-        if (src.charCodeAt(k + 1) !== 63) return fail();
+        if (src.charCodeAt(k + 1) !== 63) return this.giveUp(lt, savedTextStart, errorsBefore);
         if (custom) {
           this.error(
             k,
@@ -336,7 +358,7 @@ class Lexer {
         const sigil = prefix === 61 || prefix === 63; // = or ?
         if (sigil && src.charCodeAt(j + 2) !== prefix) {
           const close = this.quoteFinders[q]!.next(j + 1);
-          if (close < 0) return fail();
+          if (close < 0) return this.giveUp(lt, savedTextStart, errorsBefore);
           const attr = this.attrCode(
             prefix === 61 ? 'expr' : 'bool',
             attrName,
@@ -366,7 +388,7 @@ class Lexer {
         let close: number;
         for (;;) {
           close = this.quoteFinders[q]!.next(p);
-          if (close < 0) return fail();
+          if (close < 0) return this.giveUp(lt, savedTextStart, errorsBefore);
           const pi = this.piFinder.next(p);
           if (pi < 0 || pi > close) break;
           if (custom) {
@@ -397,7 +419,7 @@ class Lexer {
         const d = src.charCodeAt(j);
         if (isWs(d) || d === 62) break;
         if (d === 60) {
-          if (src.charCodeAt(j + 1) !== 63) return fail();
+          if (src.charCodeAt(j + 1) !== 63) return this.giveUp(lt, savedTextStart, errorsBefore);
           break;
         }
         j++;
@@ -419,11 +441,20 @@ class Lexer {
       this.textStart = k;
       return k;
     }
-    for (const t of out) this.tokens.push(t);
+    for (let i = 0; i < out.length; i++) this.tokens.push(out[i]!);
+    out.length = 0;
     if (!empty && RAW_TEXT.has(name.toLowerCase())) {
       return this.raw(k, new RegExp(`</${name}`, 'gi'));
     }
     return k;
+  }
+
+  /** Gives up a tag attempt at `lt`: what it found is dropped, the `<` is text. */
+  private giveUp(lt: number, savedTextStart: number, errorsBefore: number): number {
+    this.textStart = savedTextStart;
+    this.errors.length = errorsBefore;
+    this.pending.length = 0;
+    return lt + 1;
   }
 
   /** The expression of `attr="=expr"` / `attr="?cond"`, from `start` to the closing quote. */

@@ -63,14 +63,27 @@ export function parse(tokens: readonly Token[], file: string, lines: LineIndex):
 
 /** Expression code: no re-indenting (it is written inside parentheses), blank lines dropped. */
 function exprLines(raw: readonly RawLine[]): CodeLine[] {
-  return raw
-    .filter((l) => l.kind === 'string' || l.text !== '')
-    .map((l) => ({ text: l.text, kind: l.kind, indent: 0, line: l.line, col: l.col }));
+  const out: CodeLine[] = [];
+  for (let k = 0; k < raw.length; k++) {
+    const l = raw[k]!;
+    if (l.kind === 'string' || l.text !== '')
+      out.push({ text: l.text, kind: l.kind, indent: 0, line: l.line, col: l.col });
+  }
+  return out;
 }
 
+const WORD = /^[A-Za-z_]\w*/;
+
 function keywordOf(lines: readonly CodeLine[], line: number): { keyword: string; indent: number } {
-  const l = lines.find((c) => c.line === line && c.kind === 'logical') ?? lines[lines.length - 1]!;
-  return { keyword: /^[A-Za-z_]\w*/.exec(l.text)?.[0] ?? '', indent: l.indent };
+  let l = lines[lines.length - 1]!;
+  for (let k = 0; k < lines.length; k++) {
+    const c = lines[k]!;
+    if (c.line === line && c.kind === 'logical') {
+      l = c;
+      break;
+    }
+  }
+  return { keyword: WORD.exec(l.text)?.[0] ?? '', indent: l.indent };
 }
 
 function describe(c: Container): string {
@@ -80,10 +93,18 @@ function describe(c: Container): string {
   return `the block '${head}' opened at ${c.line}:${c.col}`;
 }
 
+/** Completed top-level nodes are handed on in batches of about this many. */
+const HAND_ON = 64;
+
 /**
  * Takes tokens one at a time (`push`, so that the lexer can hand them over as it finds them) and
  * builds the tree; `finish` reports blocks left open. After a structural error further tokens
  * are ignored.
+ *
+ * With `complete`, top-level nodes that nothing can change any more (all but the last one,
+ * which may be an open block or text that the next token extends) are handed to it as they
+ * accumulate and leave the tree: the compiler generates code from them at once, so that a
+ * large template's tree never exists whole. Nothing is handed on after an error.
  */
 export class Parser {
   private stopped = false;
@@ -95,6 +116,7 @@ export class Parser {
   constructor(
     private readonly file: string,
     private readonly lines: LineIndex,
+    private readonly complete?: (nodes: readonly Node[]) => void,
   ) {}
 
   push(t: Token): void {
@@ -104,6 +126,10 @@ export class Parser {
     } catch (e) {
       if (!(e instanceof Stop)) throw e;
       this.stopped = true;
+    }
+    if (this.complete && this.root.length > HAND_ON && this.errors.length === 0) {
+      // splice keeps the array itself, which `body` may point to
+      this.complete(this.root.splice(0, this.root.length - 1));
     }
   }
 

@@ -314,16 +314,25 @@ export interface CodeLine {
 }
 
 /**
+ * Blank and comment-only lines carry nothing; dropping them keeps `<? # note ?>` from counting
+ * as a statement (a block holding only that gets `pass`).
+ */
+function keep(l: RawLine): boolean {
+  return l.kind === 'string' || (l.text !== '' && l.text.charCodeAt(0) !== 35); /* # */
+}
+
+/**
  * Removes the PI's own common indentation. The first line counts at the column where it stands
  * in the template, so `<? if x:` followed by a line indented further nests as it looks; a later
  * line to the left of the first one sets the base instead (`<? a = 1` then `b = 2` at column 1).
  */
 export function dedent(raw: readonly RawLine[]): CodeLine[] {
-  // Blank and comment-only lines carry nothing; dropping them keeps `<? # note ?>` from
-  // counting as a statement (a block holding only that gets `pass`).
-  const lines = raw.filter(
-    (l) => l.kind === 'string' || (l.text !== '' && !l.text.startsWith('#')),
-  );
+  if (raw.length === 1) {
+    // The common case, a one-line PI: its first line is never re-indented.
+    const l = raw[0]!;
+    return keep(l) ? [{ text: l.text, kind: l.kind, indent: 0, line: l.line, col: l.col }] : [];
+  }
+  const lines = raw.filter(keep);
   if (lines.length === 0) return [];
   const firstIsCode = lines[0] === raw[0];
   let base = Infinity;

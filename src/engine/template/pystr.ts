@@ -44,6 +44,34 @@ export function plainUnit(c: number): boolean {
   return c >= 0x20 && c < 0x7f ? c !== 0x27 && c !== 0x5c : c > 0x2029 && c < 0xd800;
 }
 
+/**
+ * Writes the body of the literal of `text` into `buf` from `n` (room for 6 units per code unit
+ * is the caller's job) and returns where it ended; the codegen's buffer path.
+ * `wide` receives the OR of the units written, to tell whether any is above 0xff.
+ */
+export function writePyStrBody(
+  text: string,
+  buf: Uint16Array,
+  n: number,
+  wide: { or: number },
+): number {
+  let or = 0;
+  for (let i = 0, len = text.length; i < len; i++) {
+    const c = text.charCodeAt(i);
+    if (!(c >= 0x20 && c < 0x7f ? c !== 0x27 && c !== 0x5c : c > 0x2029 && c < 0xd800)) {
+      const esc = escapeAt(text, i, c);
+      if (esc !== '') {
+        for (let k = 0; k < esc.length; k++) buf[n++] = esc.charCodeAt(k);
+        continue;
+      }
+    }
+    or |= c;
+    buf[n++] = c;
+  }
+  wide.or |= or;
+  return n;
+}
+
 /** The body of the literal for `text[start, end)`, without the quotes. */
 export function pyStrBody(text: string, start = 0, end = text.length): string {
   let out = '';

@@ -72,6 +72,11 @@ export class LineIndex {
     return { offset, line, col: offset - this.starts[line - 1]! + 1 };
   }
 
+  /** 1-based column of `offset`, which stands on `line` (from `lineOf`): no object made. */
+  colOf(offset: number, line: number): number {
+    return offset - this.starts[line - 1]! + 1;
+  }
+
   lineStart(line: number): number {
     return this.starts[Math.min(Math.max(line, 1), this.starts.length) - 1]!;
   }
