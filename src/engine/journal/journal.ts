@@ -35,12 +35,13 @@ export type PicklePhase = 'before' | 'after';
 
 /**
  * Entries wait up to FLUSH_MS (or until FLUSH_BATCH are queued) and go to SQLite in one
- * transaction: under load one commit per few hundred requests instead of one per event-loop
- * turn. Readers flush first, so they never miss a finished request; a crash can lose only the
- * last FLUSH_MS of a debugging aid, never session data (that is the session store's job).
+ * transaction: under load one commit per few dozen requests instead of one per event-loop
+ * turn. Batches stay small because a flush blocks the event loop, and with it the feeding of
+ * the workers. Readers flush first, so they never miss a finished request; a crash can lose
+ * only the last FLUSH_MS of a debugging aid, never session data (the session store's job).
  */
-const FLUSH_MS = 100;
-const FLUSH_BATCH = 512;
+const FLUSH_MS = 20;
+const FLUSH_BATCH = 64;
 
 /** An entry to record; the journal gives it its serial. */
 export type JournalDraft = Omit<JournalEntry, 'serial' | 'restorable'> & {

@@ -52,7 +52,7 @@ class Writer {
 
   /** `sizeHint`: the template's length; the output is typically 3–4 times as long. */
   constructor(sizeHint: number) {
-    this.buf = new Uint16Array(Math.max(1 << 12, Math.min(sizeHint * 4, 1 << 28)));
+    this.buf = new Uint16Array(Math.max(1 << 12, Math.min(sizeHint * 4, 1 << 24)));
   }
 
   private room(extra: number): Uint16Array {
