@@ -29,6 +29,7 @@ await page.addInitScript(() => {
   const w = window as unknown as { pseT: [string, number][] };
   w.pseT = [];
   const ids = new Set<number>();
+  const subs = new Map<number, string>();
   const orig = WebSocket.prototype.send;
   const hooked = new WeakSet<WebSocket>();
   WebSocket.prototype.send = function (this: WebSocket, data: string) {
@@ -37,10 +38,11 @@ await page.addInitScript(() => {
       this.addEventListener('message', (e) => {
         const env = JSON.parse(e.data as string) as { k: string; id: number; v?: { outcome?: string } };
         if ((env.k === 'res' || env.k === 'err') && ids.has(env.id)) w.pseT.push(['ws-res', Date.now()]);
-        if (env.k === 'evt') w.pseT.push(['evt', Date.now()]);
+        if (env.k === 'evt') w.pseT.push(['evt:' + (subs.get(env.id) ?? env.id), Date.now()]);
       });
     }
-    const env = JSON.parse(data) as { k: string; id: number; m?: string };
+    const env = JSON.parse(data) as { k: string; id: number; m?: string; e?: string };
+    if (env.k === 'sub') subs.set(env.id, env.e!);
     if (env.m === 'preview') { ids.add(env.id); w.pseT.push(['ws-send', Date.now()]); }
     else if (env.k === 'req') w.pseT.push(['req:' + env.m, Date.now()]);
     return orig.call(this, data);
@@ -48,6 +50,9 @@ await page.addInitScript(() => {
   new PerformanceObserver((l) => {
     for (const e of l.getEntries()) w.pseT.push(['longtask' + Math.round(e.duration), Math.round(performance.timeOrigin + e.startTime)]);
   }).observe({ type: 'longtask', buffered: false });
+  new PerformanceObserver((l) => {
+    for (const e of l.getEntries() as PerformanceResourceTiming[]) if (e.initiatorType === 'iframe') { w.pseT.push(['res-start', Math.round(performance.timeOrigin + e.startTime)]); w.pseT.push(['res-end', Math.round(performance.timeOrigin + e.responseEnd)]); }
+  }).observe({ type: 'resource', buffered: false });
   new MutationObserver((ms) => {
     for (const m of ms) if (m.type === 'attributes' && (m.target as Element).classList.contains('preview-frame')) w.pseT.push(['src-set', Date.now()]);
   });
