@@ -3,6 +3,7 @@
  * of a node:http server whose every request runs a servlet in the pool, against a bare node:http
  * server answering the same bytes. Target: ≥ 35 % of bare with pipelining (maxInFlight 4).
  */
+import { defaultConfig, toWorkerConfig } from '../src/engine/config/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,21 +62,8 @@ export async function run(): Promise<string[]> {
   writeFileSync(path.join(root, 'hello.py'), "name = 'world'\n");
   writeFileSync(path.join(root, 'hello.pt'), 'Hello <?= name ?>!');
   const python = (await resolvePython()).executable;
-  const config: WorkerConfig = {
-    path: [],
-    includePath: [root],
-    pluginPath: path.join(root, 'plugins'),
-    tagModules: [],
-    autoEscape: true,
-    memoryCacheSize: 100,
-    maxBuffer: 0,
-    showTracebacks: false,
-    exceptionHook: null,
-    plugins: {},
-    confFile: path.join(root, 'pse.conf'),
-    session: { cookieName: 'pse_session', cookieSecure: false },
-    version: 'bench',
-  };
+  const config: WorkerConfig = toWorkerConfig(defaultConfig(root, { production: true }));
+
   const workers = Math.max(1, cpus().length);
   const servlet = path.join(root, 'hello.pt');
   const bare: http.RequestListener = (_req, res) => {

@@ -4,6 +4,7 @@
  * tell the two apart. Methods return promises; events are `on<Name>` properties.
  * Everything here is plain data (JSON-safe): it crosses a process boundary.
  */
+import type { LocatedError } from './types/located.js';
 import type { InspectorApi } from './api-inspector.js';
 import type { NamespaceChange } from './types/journal.js';
 import type { SessionSummary } from './types/session.js';
@@ -19,14 +20,7 @@ export interface Disposable {
 export type Event<T> = (listener: (e: T) => void) => Disposable;
 
 /** An error with its place in a file (template, code module, pse.conf). Paths are app-relative. */
-export interface LocatedProblem {
-  stage: 'config' | 'lex' | 'parse' | 'codegen' | 'python' | 'runtime';
-  file: string;
-  line: number;
-  col: number;
-  message: string;
-  excerpt?: string;
-}
+export type LocatedProblem = LocatedError;
 
 export interface WorkspaceInfo {
   /** absolute path of the application folder (shown, never sent back as a path) */

@@ -232,7 +232,26 @@ describe('inspector service', () => {
     await get('/cart.pt?item=b', cookie);
     const second = (await log({ path: '/cart.pt', limit: 1 }))[0]!;
     await get('/cart.pt?item=c', cookie);
-    const dry = await svc.replayRequest(second.serial, 'before');
+    // The state "before" is rebuilt in memory: nothing is written to the store, during or after.
+    const store = engine.sessionService!.manager.store;
+    const total = async () => (await store.list({ limit: 1 }, Date.now())).total;
+    const sessionsBefore = await total();
+    const written: string[] = [];
+    const { commit, rename } = store;
+    store.commit = (c) => (written.push(`commit ${c.id}`), commit.call(store, c));
+    store.rename = (from, to, now, exp) => (
+      written.push(`rename ${from}`),
+      rename.call(store, from, to, now, exp)
+    );
+    let dry: Awaited<ReturnType<typeof svc.replayRequest>>;
+    try {
+      dry = await svc.replayRequest(second.serial, 'before');
+    } finally {
+      store.commit = commit;
+      store.rename = rename;
+    }
+    expect(written).toEqual([]);
+    expect(await total()).toBe(sessionsBefore);
     expect(dry.differences).toEqual([]);
     expect(dry.replay.outcome).toBe('committed');
     expect(dry.replay.body).toBe('n=2');

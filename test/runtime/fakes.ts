@@ -3,6 +3,7 @@
  * a clock whose time only moves when told, and a spawner whose "processes" are scripted by the
  * test. The supervisor and pool under test are the real ones.
  */
+import { defaultConfig, toWorkerConfig } from '../../src/engine/config/index.js';
 import type {
   ChildHandle,
   ExitListener,
@@ -171,18 +172,4 @@ export class FakeSpawner {
   }
 }
 
-export const workerConfig: WorkerConfig = {
-  path: [],
-  includePath: [],
-  pluginPath: '/app/plugins',
-  tagModules: [],
-  autoEscape: true,
-  memoryCacheSize: 100,
-  maxBuffer: 0,
-  showTracebacks: true,
-  exceptionHook: null,
-  plugins: {},
-  confFile: '/app/pse.conf',
-  session: { cookieName: 'pse_session', cookieSecure: false },
-  version: '0.1.0',
-};
+export const workerConfig: WorkerConfig = toWorkerConfig(defaultConfig('/app'));

@@ -17,6 +17,7 @@ import {
 } from '../../src/engine/runtime/pool.js';
 import type { WorkerConfig } from '../../src/engine/runtime/protocol.js';
 import { resolvePython } from '../../src/engine/runtime/python.js';
+import { defaultConfig, toWorkerConfig } from '../../src/engine/config/index.js';
 import { TemplateSources } from '../../src/engine/runtime/sources.js';
 import { compileTemplate } from '../../src/engine/template/index.js';
 
@@ -40,21 +41,7 @@ function makeApp(files: Record<string, string>): string {
 }
 
 function config(root: string): WorkerConfig {
-  return {
-    path: [],
-    includePath: [root],
-    pluginPath: path.join(root, 'plugins'),
-    tagModules: [],
-    autoEscape: true,
-    memoryCacheSize: 100,
-    maxBuffer: 0,
-    showTracebacks: true,
-    exceptionHook: null,
-    plugins: {},
-    confFile: path.join(root, 'pse.conf'),
-    session: { cookieName: 'pse_session', cookieSecure: false },
-    version: '0.1.0',
-  };
+  return toWorkerConfig(defaultConfig(root));
 }
 
 const APP = {

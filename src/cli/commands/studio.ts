@@ -5,8 +5,6 @@
 import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { findElectron, runDesktop } from '../../main/desktop-launch.js';
-import { launchWebStudio } from '../../main/web/launch.js';
 
 function parsePort(value: string): number {
   const n = Number(value);
@@ -15,7 +13,10 @@ function parsePort(value: string): number {
   return n;
 }
 
+// Studio's launchers (engine, web server, Electron lookup) load only when `pse studio` runs:
+// main.ts registers every command, and the other commands must not pay for them.
 async function web(appRoot: string, port: number, production: boolean): Promise<void> {
+  const { launchWebStudio } = await import('../../main/web/launch.js');
   const studio = await launchWebStudio({ appRoot, port, production, log: (l) => console.error(l) });
   console.log(`PSE Studio for ${appRoot}: ${studio.url}`);
   console.log('Open that URL in a browser (the token in it is required). Ctrl+C stops.');
@@ -43,6 +44,7 @@ export function register(program: Command): void {
         program.error(`pse studio: ${appRoot} is not a folder`, { exitCode: 2 });
       }
       if (!opts.web) {
+        const { findElectron, runDesktop } = await import('../../main/desktop-launch.js');
         const electron = findElectron();
         const why = 'path' in electron ? await runDesktop(appRoot, electron.path) : electron.error;
         if (why === null) return;

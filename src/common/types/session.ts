@@ -4,8 +4,7 @@
 
 /**
  * A typed JSON picture of a Python value, capped in depth and size (made by pse/_preview.py).
- * Structurally identical to `Preview` in src/engine/runtime/protocol.ts, which the engine may
- * not share with the renderer; keep the two in step.
+ * The worker protocol's `Preview` is this type.
  */
 export type PreviewValue =
   | { t: 'str'; v: string; more?: number }

@@ -124,7 +124,44 @@ export class SessionAdmin {
         ns.delete(r.name);
       }
     }
+    // The namespaces this entry did not record stood then as the first later request that
+    // changed them found them (today's value when none did, or its pickle is no longer kept).
+    const settled = new Set(entry.restorable.map((r) => r.name));
+    for (const later of this.laterEntries(entry.sessionId, serial)) {
+      for (const c of later.changes) {
+        if (settled.has(c.name)) continue;
+        settled.add(c.name);
+        const kept = later.restorable.some((r) => r.name === c.name);
+        const pickle = kept ? this.d.journal.pickle(later.serial, c.name, 'before') : null;
+        if (pickle) {
+          ns.set(c.name, pickle);
+          delete previews[c.name];
+          if (c.before) previews[c.name] = c.before;
+        } else if (c.before === null) {
+          ns.delete(c.name);
+          delete previews[c.name];
+        }
+      }
+    }
     return { id: entry.sessionId, ns, previews };
+  }
+
+  /** Session `id`'s journal entries after `serial`, oldest first (dry runs changed nothing). */
+  private laterEntries(id: string, serial: number): JournalEntry[] {
+    const out: JournalEntry[] = [];
+    let before: number | undefined;
+    for (let round = 0; round < 50; round++) {
+      const batch = this.d.journal.list({
+        sessionId: id,
+        limit: 1000,
+        ...(before !== undefined ? { before } : {}),
+      });
+      const newer = batch.filter((e) => e.serial > serial && e.outcome !== 'preview');
+      out.push(...newer);
+      if (batch.length < 1000 || batch.at(-1)!.serial <= serial) break;
+      before = batch.at(-1)!.serial;
+    }
+    return out.reverse();
   }
 
   // ---------------------------------------------------------------- changes

@@ -6,20 +6,16 @@
  * A field typed `Blob` holds an index into the frame's blobs; binary data never goes through JSON.
  */
 
+import type { LocatedError } from '../../common/types/located.js';
+import type { PreviewValue } from '../../common/types/session.js';
+
 /** Index of a blob in the frame that carries the header. */
 export type Blob = number;
 
 /** One entry of a template line map: generated Python line → template line and column (1-based). */
 export type LineMapEntry = [pyLine: number, tplLine: number, tplCol: number];
 
-export interface LocatedError {
-  stage: 'config' | 'lex' | 'parse' | 'codegen' | 'python' | 'runtime';
-  file: string;
-  line: number;
-  col: number;
-  message: string;
-  excerpt?: string;
-}
+export type { LocatedError };
 
 // ---------------------------------------------------------------- Node → Python
 
@@ -151,19 +147,8 @@ export interface BeatMsg {
   t: 'beat';
 }
 
-/** A typed JSON picture of a Python value, capped in depth and size. */
-export type Preview =
-  | { t: 'str'; v: string; more?: number }
-  | { t: 'int'; v: string }
-  | { t: 'float'; v: number | string }
-  | { t: 'bool'; v: boolean }
-  | { t: 'none' }
-  | { t: 'bytes'; v: string; len: number }
-  | { t: 'list' | 'tuple' | 'set' | 'frozenset'; v: Preview[]; more?: number }
-  | { t: 'dict'; v: [string, Preview][]; more?: number }
-  | { t: 'datetime' | 'date' | 'time'; v: string }
-  | { t: 'object'; type: string; repr: string }
-  | { t: 'cut' };
+/** A typed JSON picture of a Python value, capped in depth and size (pse/_preview.py). */
+export type Preview = PreviewValue;
 
 export interface SessionOut {
   id: string;

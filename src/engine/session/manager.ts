@@ -9,6 +9,7 @@
  * a session is created only when something is stored; on success every change is committed in
  * one transaction; on failure nothing after the last save() is; a dry run commits nothing.
  */
+import type { SessionResult } from '../runtime/pool.js';
 import type { NamespaceChange, SavePoint } from '../../common/types/journal.js';
 import type { Preview } from '../runtime/protocol.js';
 import {
@@ -30,15 +31,7 @@ import {
 } from './store.js';
 
 /** What the pool reports of a request's session (SessionOut with its blobs resolved). */
-export interface SessionResult {
-  id: string;
-  created: boolean;
-  changed: Map<string, Buffer>;
-  previews: Record<string, Preview>;
-  deleted: string[];
-  regenerated?: string;
-  invalidated?: boolean;
-}
+export type { SessionResult };
 
 /** What a worker receives: the session's namespaces as pickles ('' = the standard dictionary). */
 export interface SessionInput {

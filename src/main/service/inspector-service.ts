@@ -39,7 +39,7 @@ import type {
 } from '../../common/types/session.js';
 import { BatchEditor, EditConflictError, EditProblemError } from '../../engine/api/batch-edit.js';
 import type { SessionService } from '../../engine/api/session-service.js';
-import type { EngineRequest, EngineResponse } from '../../engine/engine.js';
+import type { EngineRequest, EngineResponse, PreviewSession } from '../../engine/engine.js';
 import type { SessionEventMap } from '../../engine/session/events.js';
 
 /** What the inspector needs of the engine; the real `Engine` fits. */
@@ -238,17 +238,12 @@ export class InspectorService implements InspectorApi {
       headers[key] = headers[key] !== undefined ? `${headers[key]}, ${v}` : v;
     }
     const cookies = { ...rec.cookies };
-    const cookieName = this.engine.config.session.cookieName;
-    let scratch: string | null = null;
+    // "before": a dry run against the journal's copy of the session as it stood before this
+    // request (the engine builds it in memory: no session is written to the store, none shows up)
+    let session: PreviewSession | undefined;
     if (mode === 'before') {
-      delete cookies[cookieName];
-      if (entry.sessionId) {
-        scratch = await this.scratchSession(
-          entry.sessionId,
-          this.pastState(entry.sessionId, serial - 1),
-        );
-        cookies[cookieName] = scratch;
-      }
+      delete cookies[this.engine.config.session.cookieName];
+      session = entry.sessionId ? { snapshot: { serial, phase: 'before' } } : 'none';
     }
     const cookieHeader = Object.entries(cookies)
       .map(([k, v]) => `${k}=${v}`)
@@ -273,11 +268,10 @@ export class InspectorService implements InspectorApi {
         url: entry.query ? `${entry.path}?${entry.query}` : entry.path,
         headers,
         ...(body ? { body } : {}),
-        ...(mode === 'before' ? { preview: { dry: true as const } } : {}),
+        ...(session ? { preview: { dry: true as const, session } } : {}),
       });
     } finally {
       stop();
-      if (scratch) await s.manager.store.delete(scratch).catch(() => false);
     }
     const replayed = made as JournalEntry | null;
     const original = outcomeOf(this.relEntry(entry), entry.response?.body ?? '');
@@ -413,37 +407,6 @@ export class InspectorService implements InspectorApi {
       if (found) out.set(name, found);
     }
     return out;
-  }
-
-  /**
-   * A throwaway session holding session `id` as `past` describes it (today's value where the
-   * journal says nothing), for a dry run. The caller deletes it.
-   */
-  private async scratchSession(id: string, past: Map<string, PastNamespace>): Promise<string> {
-    const s = this.sessions;
-    const now = s.manager.now();
-    const current = await s.manager.store.load(id, now);
-    const upsert = new Map<string, { pickle: Buffer; preview: NonNullable<PreviewValue> }>();
-    for (const [name, n] of current?.ns ?? [])
-      upsert.set(name, { pickle: n.pickle, preview: n.preview });
-    for (const [name, p] of past) {
-      if (p.preview === null) {
-        upsert.delete(name);
-        continue;
-      }
-      const pickle = p.from ? s.journal.pickle(p.from.serial, name, p.from.phase) : null;
-      if (pickle) upsert.set(name, { pickle, preview: p.preview as never });
-    }
-    const scratch = randomBytes(32).toString('base64url');
-    await s.manager.store.commit({
-      id: scratch,
-      now,
-      expires: s.manager.expiresAt(now),
-      create: true,
-      upsert: upsert as never,
-      delete: [],
-    });
-    return scratch;
   }
 }
 
