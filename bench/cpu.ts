@@ -3,10 +3,20 @@
  * hello and sess-per-conn scenarios: `pse serve --production --quiet` on a copy of examples/,
  * loaded with wrk and the peers' `bench.lua`, utime+stime read from /proc before and after.
  * CPU per request is robust when the 2 cores are shared with other work, unlike req/s.
- * Env: PSE_BENCH_SECONDS (5), PSE_BENCH_WORKERS (2), PSE_PEERS_DIR.
+ * Env: PSE_BENCH_SECONDS (5), PSE_BENCH_WORKERS (2), PSE_PEERS_DIR; PSE_BENCH_BASE: another
+ * checkout (e.g. `git archive HEAD | tar -x`) measured in turn with this one, for before/after
+ * figures taken under the same load.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,10 +53,10 @@ function exec(cmd: string, args: string[], cwd?: string): Promise<string> {
   });
 }
 
-function startPse(app: string): Promise<{ url: string; child: ChildProcess }> {
-  const args = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', app];
+function startPse(root: string, app: string): Promise<{ url: string; child: ChildProcess }> {
+  const args = ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve', app];
   args.push('--port', '0', '--production', '--quiet', '--workers', WORKERS);
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -68,23 +78,25 @@ async function newCookie(base: string): Promise<string> {
   return res.headers.getSetCookie()[0]!.split(';')[0]!;
 }
 
-export async function run(): Promise<string[]> {
-  const peers = process.env.PSE_PEERS_DIR ?? '/work/shared/bench-peers';
-  const wrkDir = path.join(peers, 'wrk');
-  if (!existsSync(path.join(wrkDir, 'bench.lua'))) return ['cpu: no bench-peers/wrk/bench.lua'];
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-cpu-'));
-  const app = path.join(tmp, 'app');
+/** Both scenarios on one server of the checkout at `root`: one line each. */
+async function measure(
+  root: string,
+  label: string,
+  wrkDir: string,
+  tmp: string,
+): Promise<string[]> {
+  const app = path.join(tmp, `app-${label}`);
   cpSync(path.join(ROOT, 'examples'), app, {
     recursive: true,
     filter: (src) => path.basename(src) !== '.pse',
   });
-  const lines = [`load before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`];
-  const server = await startPse(app);
+  const server = await startPse(root, app);
   const pid = server.child.pid!;
+  const lines: string[] = [];
   try {
     const cookies: string[] = [];
     for (let i = 0; i < CONNS; i++) cookies.push(await newCookie(server.url));
-    const pool = path.join(tmp, 'cookies');
+    const pool = path.join(tmp, `cookies-${label}`);
     writeFileSync(pool, cookies.join('\n') + '\n');
     const scenarios = [
       { name: 'hello', url: '/hello', file: '-', expect: 'Hello, world!' },
@@ -107,16 +119,46 @@ export async function run(): Promise<string[]> {
         const rps = /rps=([\d.]+)/.exec(line)![1];
         const bad = /non2xx=(\d+) bad_body=(\d+)/.exec(line)!;
         lines.push(
-          `${s.name.padEnd(14)} node ${((node1 - node0) / n).toFixed(1)} us/req, python ${((py1 - py0) / n).toFixed(1)} us/req` +
-            ` (${workers.length} workers), ${rps} req/s, ${n} requests, non2xx=${bad[1]} bad=${bad[2]}`,
+          `${label.padEnd(5)} ${s.name.padEnd(14)} node ${((node1 - node0) / n).toFixed(1)} us/req, ` +
+            `python ${((py1 - py0) / n).toFixed(1)} us/req (all children), ${rps} req/s, ${n} requests, ` +
+            `non2xx=${bad[1]} bad=${bad[2]}`,
         );
       }
     }
   } finally {
     server.child.kill('SIGINT');
     await new Promise((r) => server.child.once('exit', r));
+  }
+  return lines;
+}
+
+export async function run(): Promise<string[]> {
+  const peers = process.env.PSE_PEERS_DIR ?? '/work/shared/bench-peers';
+  const wrkDir = path.join(peers, 'wrk');
+  if (!existsSync(path.join(wrkDir, 'bench.lua'))) return ['cpu: no bench-peers/wrk/bench.lua'];
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-cpu-'));
+  const base = process.env.PSE_BENCH_BASE;
+  const lines = [
+    `load before: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  ];
+  try {
+    // Alternated, twice, so that a change in the machine's load hits both alike.
+    for (let round = 0; round < (base ? 2 : 1); round++) {
+      if (base) lines.push(...(await measure(base, 'base', wrkDir, tmp)));
+      lines.push(...(await measure(ROOT, 'now', wrkDir, tmp)));
+    }
+  } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+  lines.push(
+    `load after: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   return lines;
 }
 

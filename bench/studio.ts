@@ -25,7 +25,12 @@ async function frameText(frame: Frame): Promise<string> {
   }
 }
 
-export async function run(): Promise<string[]> {
+/** One measurement; `rendererDir` (default out/renderer) lets a comparison run an older build. */
+export async function measure(rendererDir = path.join(REPO, 'out/renderer')): Promise<{
+  p50: number;
+  p95: number;
+  max: number;
+}> {
   const base = await mkdtemp(path.join(os.tmpdir(), 'pse-bench-studio-'));
   const app = path.join(base, 'app');
   await cp(path.join(REPO, 'examples'), app, {
@@ -35,7 +40,7 @@ export async function run(): Promise<string[]> {
   const studio = await launchWebStudio({
     appRoot: app,
     workers: 1,
-    rendererDir: path.join(REPO, 'out/renderer'),
+    rendererDir,
   });
   const browser = await chromium.launch({
     executablePath: process.env.PSE_CHROMIUM ?? '/usr/bin/chromium',
@@ -95,15 +100,18 @@ export async function run(): Promise<string[]> {
       if (i >= 3) samples.push(loaded - t0); // the first edits warm the worker up
     }
     samples.sort((a, b) => a - b);
-    const p50 = percentile(samples, 50);
-    const p95 = percentile(samples, 95);
-    return [
-      `keystroke → preview (browser, ${EDITS} edits, debounce included): p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, max ${samples.at(-1)!.toFixed(0)} ms`,
-      `target p95 ≤ 300 ms: ${p95 <= 300 ? 'met' : 'NOT met'}`,
-    ];
+    return { p50: percentile(samples, 50), p95: percentile(samples, 95), max: samples.at(-1)! };
   } finally {
     await browser.close();
     await studio.close();
     await rm(base, { recursive: true, force: true });
   }
+}
+
+export async function run(): Promise<string[]> {
+  const { p50, p95, max } = await measure();
+  return [
+    `keystroke → preview (browser, ${EDITS} edits, scheduling included): p50 ${p50.toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, max ${max.toFixed(0)} ms`,
+    `target p95 ≤ 300 ms: ${p95 <= 300 ? 'met' : 'NOT met'}`,
+  ];
 }

@@ -524,7 +524,7 @@ export class Engine {
   private async runServlet(s: ServletRequest): Promise<HttpResponse> {
     const preview = this.previews.get(s.req);
     const cacheKey = preview ? null : OutputCache.key(s.req.method, s.req.url);
-    if (cacheKey) {
+    if (cacheKey && this.cache.mayHave(cacheKey)) {
       const hit = await this.cache.get(cacheKey);
       if (hit) return { status: hit.status, headers: hit.headers, body: hit.body, cached: true };
     }

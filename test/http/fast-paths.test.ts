@@ -80,6 +80,40 @@ describe('responses', () => {
     expect(head.body).toBe('');
   });
 
+  it('keeps repeated headers and several cookies of a whole page, and HEAD gets no body', async () => {
+    const { port } = await app({
+      'many.pt': '<p>many</p>',
+      'many.py': `from pse.plugins import client, response
+response.headers.add('X-Twice', 'a')
+response.headers.add('X-Twice', 'b')
+client.cookies['one'] = client.CookieClass('one', '1')
+client.cookies['two'] = client.CookieClass('two', '2')
+`,
+    });
+    for (const method of ['GET', 'HEAD']) {
+      const res = await request(port, method, '/many');
+      expect(res.status).toBe(200);
+      expect(res.headers['x-twice']).toBe('a, b');
+      expect(res.headers['set-cookie']?.map((c) => c.split(';')[0])).toEqual(['one=1', 'two=2']);
+      expect(res.headers['content-length']).toBe(String('<p>many</p>'.length));
+      expect(res.body).toBe(method === 'HEAD' ? '' : '<p>many</p>');
+    }
+  });
+
+  it('serves a pse.cache page from the output cache after the first run', async () => {
+    const { port } = await app({
+      'cached.pt': '<p><?= n ?></p>',
+      'cached.py': `import itertools, time
+counter = pse.__dict__.setdefault('_test_counter', itertools.count(1))
+n = next(counter)
+pse.cache = time.time() + 60
+`,
+    });
+    expect((await request(port, 'GET', '/cached')).body).toBe('<p>1</p>');
+    expect((await request(port, 'GET', '/cached')).body).toBe('<p>1</p>');
+    expect((await request(port, 'GET', '/cached?x')).body).toBe('<p>2</p>');
+  });
+
   it('writes every access line to access.log by the time the engine is closed', async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), 'pse-fast-'));
     cleanup.push(() => rm(root, { recursive: true, force: true }));

@@ -53,4 +53,29 @@ describe('SessionLocks', () => {
     expect(locks.depth('s')).toBe(1);
     r2();
   });
+
+  it('tryAcquire takes a free lock at once and shares the FIFO with acquire', async () => {
+    const locks = new SessionLocks(5_000);
+    const first = locks.tryAcquire('s');
+    expect(first).not.toBeNull();
+    expect(locks.tryAcquire('s')).toBeNull(); // held
+    const order: string[] = [];
+    const queued = locks.acquire('s').then((release) => {
+      order.push('queued');
+      return release;
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(order).toEqual([]); // still behind the holder
+    first!();
+    expect(locks.tryAcquire('s')).toBeNull(); // the waiter is next, not a newcomer
+    const second = await queued;
+    expect(order).toEqual(['queued']);
+    second();
+    expect(locks.depth('s')).toBe(0);
+    const again = locks.tryAcquire('s');
+    expect(again).not.toBeNull();
+    again!();
+    expect(() => first!()).not.toThrow(); // a second release is a no-op
+    expect(locks.depth('s')).toBe(0);
+  });
 });

@@ -66,6 +66,43 @@ export function apiContract(ctx: ContractContext): void {
     expect(await readFile(path.join(ctx.appDir(), 'hello.py'), 'utf8')).toContain('Hello, world!');
   });
 
+  it("quotes a traceback's source lines from the unsaved text, not from the disk", async () => {
+    const api = ctx.client();
+    const base = {
+      path: 'hello.pt',
+      method: 'GET' as const,
+      query: '',
+      form: [],
+      cookies: {},
+      session: { kind: 'none' as const },
+    };
+    // code module: line 1 on disk is `greeting = 'Hello, world!'`
+    const py = await api.preview({ ...base, overrides: { 'hello.py': 'boom = 1 / 0\n' } });
+    expect(py.error?.type).toBe('ZeroDivisionError');
+    expect(py.error?.frames.at(-1)).toMatchObject({
+      file: 'hello.py',
+      line: 1,
+      source: 'boom = 1 / 0',
+    });
+    expect(py.error?.text).toMatch(/line 1\b.*\n {4}boom = 1 \/ 0\n/);
+    expect(py.error?.text).not.toContain('Hello, world!');
+    expect(py.body).toContain('boom = 1 / 0');
+    expect(py.body).not.toContain('Hello, world!');
+    // template: line 3 on disk is `<head><title>Hello</title></head>`
+    const pt = await api.preview({
+      ...base,
+      overrides: { 'hello.pt': '<p>one</p>\n\n<p><?= 1 / 0 ?></p>\n' },
+    });
+    expect(pt.error?.frames.find((f) => f.file === 'hello.pt')).toMatchObject({
+      line: 3,
+      source: '<p><?= 1 / 0 ?></p>',
+    });
+    expect(pt.error?.text).toContain('    <p><?= 1 / 0 ?></p>\n');
+    expect(pt.error?.text).not.toContain('<title>');
+    expect(pt.body).toContain('&#60;p&#62;&#60;?= 1 / 0 ?&#62;&#60;/p&#62;');
+    expect(pt.body).not.toMatch(/&#60;title&#62;Hello/);
+  });
+
   it('shows what a dry run would store, and stores nothing', async () => {
     const api = ctx.client();
     const res = await api.preview({

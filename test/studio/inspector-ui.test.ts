@@ -194,9 +194,24 @@ describe('PSE Studio inspector in the browser', () => {
   it('replays a request against the state before it and reproduces its outcome', async () => {
     await tab('Requests').click();
     await row('/fail.pt').click();
+    // The store's sessions, watched while the replay runs: the past state is built in memory.
+    const ids = async () => (await studio.service.listSessions()).map((s) => s.id).sort();
+    const known = await ids();
+    const seen = new Set<string>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        for (const id of await ids()) seen.add(id);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
     await page.getByRole('button', { name: 'Replay on the state before (dry run)' }).click();
     const result = page.locator('.replay');
     await result.waitFor();
+    watching = false;
+    await watcher;
+    expect([...seen].filter((id) => !known.includes(id))).toEqual([]);
+    expect(await ids()).toEqual(known);
     expect(await result.innerText()).toContain('same outcome as the original');
     expect(await result.locator('.replay-outcome').innerText()).toBe('rolled back');
     await screenshot(page, 'inspector-replay');

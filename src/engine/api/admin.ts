@@ -89,9 +89,10 @@ export class SessionAdmin {
 
   /**
    * A session state for a dry run (SessionManager.open({ dry: true, snapshot })): the entry's
-   * session as it is now, with the namespaces the entry recorded put back as they were `phase`
-   * the request (or removed, if they did not exist then). The journal keeps only the namespaces
-   * a request changed, so the others are today's.
+   * session with the namespaces the entry recorded put back as they were `phase` the request (or
+   * removed, if they did not exist then), and every other namespace as the first later request
+   * that changed it found it. The journal keeps only the namespaces a request changed, so a
+   * namespace no later request changed (or whose pickle is no longer kept) is today's.
    */
   async snapshot(
     serial: number,

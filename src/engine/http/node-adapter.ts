@@ -127,11 +127,43 @@ async function respond(
     };
   }
   try {
-    await write(req, res, out);
+    // A whole page in hand (the common case) is written without another await.
+    if (Buffer.isBuffer(out.body))
+      writeHead(res, out, out.body).end(req.method === 'HEAD' ? undefined : out.body);
+    else await write(req, res, out);
   } catch {
     // The client went away mid-response: nothing to answer.
     res.destroy();
   }
+}
+
+/** Status and headers out; a Buffer body also gets its Content-Length. Returns `res`. */
+function writeHead(
+  res: http.ServerResponse,
+  out: HttpResponse,
+  whole: Buffer | null,
+): http.ServerResponse {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of out.headers) {
+    const key = k.toLowerCase();
+    const prev = headers[key];
+    if (prev === undefined) headers[key] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else headers[key] = [prev, v];
+  }
+  // A body we did not read to its end (413) must not leave its rest on a reused connection.
+  if (headers['connection'] === 'close') res.shouldKeepAlive = false;
+  // A whole page in hand goes out with its length: no chunked framing for the client to undo.
+  if (
+    whole !== null &&
+    headers['content-length'] === undefined &&
+    headers['transfer-encoding'] === undefined &&
+    out.status >= 200 &&
+    out.status !== 204 &&
+    out.status !== 304
+  )
+    headers['content-length'] = String(whole.length);
+  return res.writeHead(out.status, headers);
 }
 
 async function write(
@@ -139,28 +171,9 @@ async function write(
   res: http.ServerResponse,
   out: HttpResponse,
 ): Promise<void> {
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of out.headers) {
-    const key = k.toLowerCase();
-    const prev = headers[key];
-    if (prev === undefined) headers[key] = v;
-    else headers[key] = Array.isArray(prev) ? [...prev, v] : [prev, v];
-  }
-  // A body we did not read to its end (413) must not leave its rest on a reused connection.
-  if (headers['connection'] === 'close') res.shouldKeepAlive = false;
   const head = req.method === 'HEAD';
   const body = out.body;
-  // A whole page in hand goes out with its length: no chunked framing for the client to undo.
-  if (
-    Buffer.isBuffer(body) &&
-    headers['content-length'] === undefined &&
-    headers['transfer-encoding'] === undefined &&
-    out.status >= 200 &&
-    out.status !== 204 &&
-    out.status !== 304
-  )
-    headers['content-length'] = String(body.length);
-  res.writeHead(out.status, headers);
+  writeHead(res, out, Buffer.isBuffer(body) ? body : null);
   if (Buffer.isBuffer(body)) {
     res.end(head ? undefined : body);
   } else if (isFileBody(body)) {

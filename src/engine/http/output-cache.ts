@@ -29,6 +29,12 @@ export class OutputCache {
     return method === 'GET' || method === 'HEAD' ? `GET ${url}` : null;
   }
 
+  /** False when `get(key)` is sure to miss: no page in memory and no OutputCacheDir to look in.
+   * Lets the request path skip an await for the common case of an uncached page. */
+  mayHave(key: string): boolean {
+    return this.dir !== null || this.mem.has(key);
+  }
+
   async get(key: string): Promise<CachedPage | null> {
     let page = this.mem.get(key) ?? null;
     if (!page && this.dir) page = await this.readDisk(key);

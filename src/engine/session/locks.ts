@@ -64,6 +64,17 @@ export class SessionLocks {
     });
   }
 
+  /**
+   * The lock at once when nobody holds or awaits `id` (the common case: no Promise, no timer);
+   * null when it is busy, and the caller queues with `acquire`.
+   */
+  tryAcquire(id: string): Release | null {
+    if (this.queues.has(id)) return null;
+    const waiter: Waiter = { grant: () => undefined };
+    this.queues.set(id, [waiter]);
+    return this.releaser(id, waiter);
+  }
+
   /** Number of requests holding or waiting for `id` (for tests and Studio). */
   depth(id: string): number {
     return this.queues.get(id)?.length ?? 0;

@@ -201,9 +201,13 @@ export class SessionManager {
     const fromCookie = req.sessionId === undefined ? this.cookieId(req.cookieHeader) : null;
     const id = req.sessionId ?? fromCookie?.id ?? null;
     if (id === null || !isWellFormedSessionId(id)) return new Ticket(this, null, 0, dry, null);
-    const t0 = performance.now();
-    const release = await this.locks.acquire(id);
-    const lockWaitMs = performance.now() - t0;
+    let release = this.locks.tryAcquire(id);
+    let lockWaitMs = 0;
+    if (release === null) {
+      const t0 = performance.now();
+      release = await this.locks.acquire(id);
+      lockWaitMs = performance.now() - t0;
+    }
     let loaded;
     try {
       loaded = await this.store.load(id, this.now());

@@ -4,6 +4,8 @@
  * the engine answers with what the run would have changed.
  */
 import { Engine, type EngineOptions, type PreviewSession } from '../../engine/engine.js';
+import { servletErrorPage } from '../../engine/http/error-pages.js';
+import { withUnsavedSource } from './unsaved-source.js';
 import type { Disposable, SessionSummary } from '../../common/api.js';
 import type {
   EngineLogLine,
@@ -54,20 +56,35 @@ export class EngineAdapter implements StudioEngine {
           }
         : {}),
     });
+    let { headers, body } = res;
+    let servletError = res.error;
+    if (servletError && req.preview) {
+      // the worker quoted source lines from disk; the preview ran the unsaved text
+      const fixed = withUnsavedSource(servletError, req.preview.overrides);
+      if (fixed !== servletError && !fixed.html) {
+        // the engine's own error page quotes them too: render it again from the fixed error
+        const page = servletErrorPage(res.status, fixed, this.engine.config.main.showTracebacks);
+        if (Buffer.isBuffer(page.body)) body = page.body;
+        headers = headers.map(([k, v]): [string, string] =>
+          k.toLowerCase() === 'content-length' ? [k, String(body.length)] : [k, v],
+        );
+      }
+      servletError = fixed;
+    }
     const out: EngineResult = {
       status: res.status,
-      headers: res.headers,
-      body: res.body,
+      headers,
+      body,
       problems: res.problems,
       pending: req.preview ? (res.session?.changes ?? []) : [],
     };
     if (res.session?.id) out.sessionId = res.session.id;
-    if (res.error) {
+    if (servletError) {
       out.error = {
-        type: res.error.type,
-        message: res.error.message,
-        text: res.error.text,
-        frames: res.error.frames.map((f) => ({ ...f })),
+        type: servletError.type,
+        message: servletError.message,
+        text: servletError.text,
+        frames: servletError.frames.map((f) => ({ ...f })),
       };
     }
     return out;

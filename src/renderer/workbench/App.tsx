@@ -3,10 +3,12 @@
  * lives here; the views are dumb. Keyboard shortcuts and desktop menu commands end up in the
  * same handlers.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { startTransition, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type {
   LocatedProblem,
   LogLine,
+  PreviewRequest,
+  PreviewResult,
   ServerStatus,
   TreeEntry,
   WorkspaceInfo,
@@ -14,6 +16,7 @@ import type {
 import { Channel, DESKTOP_COMMANDS, type DesktopCommand } from '../../common/desktop.js';
 import type { ApiClient } from '../../common/rpc.js';
 import { debounce } from '../base/debounce.js';
+import { LatestRunner } from '../base/latest.js';
 import { basename, join } from '../base/paths.js';
 import { setProblems } from '../editor/markers.js';
 import type { monaco } from '../editor/monaco-setup.js';
@@ -24,16 +27,21 @@ import { Documents } from './documents.js';
 import { EditorPane } from './EditorPane.js';
 import { FileTree } from './FileTree.js';
 import { InspectorPanel } from './inspector/InspectorPanel.js';
-import { PreviewPane } from './PreviewPane.js';
+import { PreviewPane, type PreviewQueue } from './PreviewPane.js';
 import { QuickOpen } from './QuickOpen.js';
 import { ServerBar } from './ServerBar.js';
 
-// Later than the preview: both use the worker pool, and the preview is what the user watches.
+// Later than the preview, and only once no preview runs or waits: both use the worker pool (and
+// this window's main thread), and the preview is what the user watches.
 const COMPILE_DEBOUNCE_MS = 250;
 const MAX_LOG_LINES = 2000;
 
 export function App({ api }: { api: ApiClient }) {
   const docs = useMemo(() => new Documents(api), [api]);
+  const previews: PreviewQueue = useMemo(
+    () => new LatestRunner<PreviewRequest, PreviewResult>((req) => api.preview(req)),
+    [api],
+  );
   const [workspace, setWorkspace] = useState<WorkspaceInfo | undefined>();
   const [tree, setTree] = useState<TreeEntry[]>([]);
   const [tabs, setTabs] = useState<string[]>([]);
@@ -41,6 +49,7 @@ export function App({ api }: { api: ApiClient }) {
   const [editVersion, setEditVersion] = useState(0);
   const [compileProblems, setCompileProblems] = useState<Record<string, LocatedProblem[]>>({});
   const [runtimeProblems, setRuntimeProblems] = useState<LocatedProblem[]>([]);
+  const runtimeRef = useRef<LocatedProblem[]>([]);
   const [logs, setLogs] = useState<LogLine[]>([]);
   const [server, setServer] = useState<ServerStatus>({ running: false });
   const [quickOpen, setQuickOpen] = useState(false);
@@ -85,9 +94,12 @@ export function App({ api }: { api: ApiClient }) {
           void docs.reloadFromDisk(change.path);
         if (change.kind === 'unlink') docs.markDeleted(change.path);
       }),
+      // A transition: every preview logs a line, and the console must not hold up the preview.
       api.onLog((line) =>
-        setLogs((l) =>
-          l.length >= MAX_LOG_LINES ? [...l.slice(-MAX_LOG_LINES / 2), line] : [...l, line],
+        startTransition(() =>
+          setLogs((l) =>
+            l.length >= MAX_LOG_LINES ? [...l.slice(-MAX_LOG_LINES / 2), line] : [...l, line],
+          ),
         ),
       ),
       api.onServerStatus(setServer),
@@ -102,20 +114,26 @@ export function App({ api }: { api: ApiClient }) {
         const doc = docs.get(path);
         if (!doc) return;
         const version = doc.model.getVersionId();
-        api.compileCheck(path, doc.model.getValue()).then(
-          (problems) => {
-            if (doc.model.isDisposed() || doc.model.getVersionId() !== version) return;
-            setProblems(
-              doc.model,
-              'pse-compile',
-              problems.filter((p) => p.file === path),
-            );
-            setCompileProblems((all) => ({ ...all, [path]: problems }));
-          },
-          (e: Error) => fail(e.message),
-        );
+        void previews.whenIdle().then(() => {
+          // typed on meanwhile: that edit scheduled its own check
+          if (doc.model.isDisposed() || doc.model.getVersionId() !== version) return;
+          api.compileCheck(path, doc.model.getValue()).then(
+            (problems) => {
+              if (doc.model.isDisposed() || doc.model.getVersionId() !== version) return;
+              setProblems(
+                doc.model,
+                'pse-compile',
+                problems.filter((p) => p.file === path),
+              );
+              setCompileProblems((all) =>
+                sameProblems(all[path], problems) ? all : { ...all, [path]: problems },
+              );
+            },
+            (e: Error) => fail(e.message),
+          );
+        });
       }, COMPILE_DEBOUNCE_MS),
-    [api, docs, fail],
+    [api, docs, previews, fail],
   );
 
   useEffect(() => {
@@ -130,6 +148,9 @@ export function App({ api }: { api: ApiClient }) {
 
   const onRuntimeProblems = useCallback(
     (problems: LocatedProblem[]) => {
+      // the same problems again (mostly none): no re-render of the workbench
+      if (sameProblems(runtimeRef.current, problems)) return;
+      runtimeRef.current = problems;
       setRuntimeProblems(problems);
       for (const doc of docs.all())
         setProblems(
@@ -333,6 +354,18 @@ export function App({ api }: { api: ApiClient }) {
     [open],
   );
   const onGoto = useCallback((p: LocatedProblem) => void gotoProblem(p), [gotoProblem]);
+  // Stable, so that the (hidden) inspector does not re-render on every keystroke.
+  const onOpenLine = useCallback(
+    (file: string, line: number, col: number) => {
+      setView('editor');
+      void gotoProblem({ stage: 'runtime', file, line, col, message: '' });
+    },
+    [gotoProblem],
+  );
+  const onPreviewSession = useCallback((id: string) => {
+    setView('editor');
+    setPreviewSession({ id, nonce: Date.now() });
+  }, []);
   const onEditorReady = useCallback((ed: monaco.editor.IStandaloneCodeEditor) => {
     editorRef.current = ed;
   }, []);
@@ -414,6 +447,7 @@ export function App({ api }: { api: ApiClient }) {
         <PreviewPane
           sessionRequest={previewSession}
           api={api}
+          queue={previews}
           docs={docs}
           active={active}
           files={files}
@@ -430,14 +464,8 @@ export function App({ api }: { api: ApiClient }) {
           api={api}
           serverUrl={server.url}
           onError={fail}
-          onOpenLine={(file, line, col) => {
-            setView('editor');
-            void gotoProblem({ stage: 'runtime', file, line, col, message: '' });
-          }}
-          onPreviewSession={(id) => {
-            setView('editor');
-            setPreviewSession({ id, nonce: Date.now() });
-          }}
+          onOpenLine={onOpenLine}
+          onPreviewSession={onPreviewSession}
         />
       </div>
       <BottomPanel problems={problems} logs={logs} onGoto={onGoto} onClearLogs={onClearLogs} />
@@ -454,4 +482,8 @@ export function App({ api }: { api: ApiClient }) {
       {dialog ? <Dialog request={dialog} done={() => setDialog(undefined)} /> : null}
     </div>
   );
+}
+
+function sameProblems(a: LocatedProblem[] | undefined, b: LocatedProblem[]): boolean {
+  return a !== undefined && a.length === b.length && JSON.stringify(a) === JSON.stringify(b);
 }

@@ -3,7 +3,7 @@
  * with the unsaved text of its template and code module, and shows what the page would have
  * changed in the session. The page runs in a sandboxed iframe on the preview origin.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import type {
   LocatedProblem,
   PreviewRequest,
@@ -12,15 +12,18 @@ import type {
   SessionSummary,
 } from '../../common/api.js';
 import type { ApiClient } from '../../common/rpc.js';
-import { debounce } from '../base/debounce.js';
+import type { LatestRunner } from '../base/latest.js';
 import { codeModuleOf, servletOf } from '../base/paths.js';
 import { formatValue } from '../base/preview-format.js';
 import type { Documents } from './documents.js';
 
-export const PREVIEW_DEBOUNCE_MS = 50;
+/** The preview queue: one dry run at a time, the newest edit wins (see base/latest.ts). */
+export type PreviewQueue = LatestRunner<PreviewRequest, PreviewResult>;
 
 interface Props {
   api: ApiClient;
+  /** shared with the compile check, which waits for it to be idle */
+  queue: PreviewQueue;
   docs: Documents;
   active: string | undefined;
   files: Set<string>;
@@ -61,8 +64,9 @@ function runtimeProblems(result: PreviewResult): LocatedProblem[] {
   ];
 }
 
-export function PreviewPane({
+export const PreviewPane = memo(function PreviewPane({
   api,
+  queue,
   docs,
   active,
   files,
@@ -86,31 +90,24 @@ export function PreviewPane({
   const [result, setResult] = useState<PreviewResult | undefined>();
   const [failure, setFailure] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
-  const seq = useRef(0);
   const servlet = active ? servletOf(active) : null;
   const runnable = !!servlet && files.has(servlet);
 
-  const run = useMemo(
+  useEffect(
     () =>
-      debounce((req: PreviewRequest) => {
-        const mine = ++seq.current;
-        setBusy(true);
-        api.preview(req).then(
-          (r) => {
-            if (mine !== seq.current) return;
-            setBusy(false);
-            setResult(r);
-            setFailure(undefined);
-            onRuntimeProblems(runtimeProblems(r));
-          },
-          (err: Error) => {
-            if (mine !== seq.current) return;
-            setBusy(false);
-            setFailure(err.message);
-          },
-        );
-      }, PREVIEW_DEBOUNCE_MS),
-    [api, onRuntimeProblems],
+      queue.onOutcome((outcome) => {
+        setBusy(false);
+        if (outcome.ok) {
+          setResult(outcome.value);
+          setFailure(undefined);
+          onRuntimeProblems(runtimeProblems(outcome.value));
+        } else {
+          setFailure(
+            outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
+          );
+        }
+      }),
+    [queue, onRuntimeProblems],
   );
 
   useEffect(() => {
@@ -127,7 +124,8 @@ export function PreviewPane({
           ? { kind: 'fresh' }
           : { kind: 'existing', id: session };
     const cookieMap = Object.fromEntries(parsePairs(cookies));
-    run.call({
+    setBusy(true);
+    queue.submit({
       path: servlet,
       overrides,
       method,
@@ -147,10 +145,11 @@ export function PreviewPane({
     cookies,
     session,
     docs,
-    run,
+    queue,
   ]);
 
-  useEffect(() => () => run.cancel(), [run]);
+  // Leaving the file (or the pane): whatever was still coming is for a page no longer shown.
+  useEffect(() => () => queue.cancel(), [queue, servlet]);
 
   const refreshSessions = (): void => {
     api.listSessions().then(setSessions, () => setSessions([]));
@@ -295,4 +294,4 @@ export function PreviewPane({
       )}
     </div>
   );
-}
+});

@@ -105,11 +105,15 @@ class ResMsg(TypedDict, total=False):
 
 # ------------------------------------------------------------------ framing
 
+# One encoder for every frame: json.dumps with options builds a new JSONEncoder on each call.
+_encode_json = json.JSONEncoder(separators=(',', ':'), ensure_ascii=False).encode
+
+
 def encode(header: Header, blobs: Sequence[bytes] = ()) -> bytes:
     """One frame as bytes, ready for a single write."""
     if blobs:
         header['b'] = [len(b) for b in blobs]
-    head = json.dumps(header, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
+    head = _encode_json(header).encode('utf-8')
     size = 4 + len(head) + sum(len(b) for b in blobs)
     return b''.join((_U32.pack(size), _U32.pack(len(head)), head, *blobs))
 

@@ -38,6 +38,19 @@ def error_page(status: int, message: str) -> str:
 
 _NO_OVERRIDES: Dict[str, Any] = {}
 
+# servlet path -> (its folder, its code module's path): string work done once per servlet
+_PATHS: Dict[str, Tuple[str, str]] = {}
+_PATHS_MAX = 1024
+
+
+def _servlet_paths(servlet: str) -> Tuple[str, str]:
+    paths = _PATHS.get(servlet)
+    if paths is None:
+        if len(_PATHS) >= _PATHS_MAX:
+            _PATHS.clear()
+        paths = _PATHS[servlet] = (os.path.dirname(servlet), os.path.splitext(servlet)[0] + '.py')
+    return paths
+
 
 def _override_maps(job: Header) -> Tuple[Dict[str, Any], Dict[str, str]]:
     """Preview overrides by normalised absolute path: (templates, code modules).
@@ -188,7 +201,8 @@ class RequestRun:
         w = self.w
         job = self.job
         servlet = str(job['servlet'])
-        sys.path[:] = w.sys_path + [os.path.dirname(servlet)]
+        folder, py = _servlet_paths(servlet)
+        sys.path[:] = w.sys_path + [folder]
         pse.cache = None
         status: Optional[int] = None
         extra: List[Tuple[str, str]] = []
@@ -205,7 +219,6 @@ class RequestRun:
             ns = self._namespace(servlet)
             scope = Scope(ns, self.root, w.auto_escape, w.tags)
             self.scopes.append(scope)
-            py = os.path.splitext(servlet)[0] + '.py'
             try:
                 tpl, code = self._load(servlet, py)
             except FileNotFoundError as exc:

@@ -5,9 +5,11 @@ the real fd 3 / fd 4 pipes with one request in flight and with four queued (pipe
 Not a test: figures depend on the machine; compare runs taken under the same load.
 """
 import os
+import pickle
 import sys
 import tempfile
 import time
+from typing import List
 
 from pse import _loader, _worker
 from pse._channel import Channel
@@ -16,25 +18,54 @@ from tests._client import Worker, compiled, config, write_app
 from tests.test_worker_servlets import APP
 
 
-def in_process(app: str, n: int) -> float:
+# The session example of the docs (examples/session_example.*): the session read path.
+SESSION_APP = {
+    'sess.py': "from pse.plugins import session\n"
+               "form = pse.form\n"
+               "data = session.new()\n"
+               "if form.has_key('name'):\n"
+               "    data['name'] = form['name']\n"
+               "name = data.get('name')\n",
+    'sess.pt': '<p><? if name: ?>Hello, <?= name ?>!<? :else: ?>Who?<? :if ?></p>\n',
+    'sess.pty': "__pse_out__('<p>')\n"
+                "if name:\n"
+                "    __pse_out__('Hello, ')\n"
+                "    __pse_out__(__pse_str__(name))\n"
+                "    __pse_out__('!')\n"
+                "else:\n"
+                "    __pse_out__('Who?')\n"
+                "__pse_out__('</p>\\n')\n"
+                "__pse_linemap__ = ((1, 1, 1),)\n",
+}
+
+
+def in_process(app: str, n: int, name: str = 'hello', session: bool = False) -> float:
     r1, w1 = os.pipe()
     r2, w2 = os.pipe()
-    state = _worker.boot(Channel(r1, w2), {'t': 'init', 'worker': 1, 'appRoot': app, 'config': config(app)})
-    pt = os.path.join(app, 'hello.pt')
+    conf = config(app, plugins={}) if session else config(app)
+    state = _worker.boot(Channel(r1, w2), {'t': 'init', 'worker': 1, 'appRoot': app, 'config': conf})
+    pt = os.path.join(app, name + '.pt')
     st = os.stat(pt)
     state.loader._cache.put(pt, (st.st_mtime_ns, st.st_size), _loader.compile_template(compiled(pt)))
     job = {'t': 'req', 'id': 1, 'servlet': pt, 'method': 'GET', 'url': '/hello.pt?a=1', 'path': '/hello.pt',
            'query': 'a=1', 'headers': [['Host', 'localhost'], ['Accept', '*/*'], ['Cookie', 'a=1; b=2']],
            'remote': ['127.0.0.1', 1], 'local': ['127.0.0.1', 2], 'form': [], 'session': None, 'dry': False}
+    blobs: List[bytes] = []
+    if session:
+        job['session'] = {'id': 'A' * 43, 'ns': {'': 0}}
+        blobs.append(pickle.dumps({'name': 'Nick'}, protocol=5))  # as the session plugin stores it
     state.job = 1
     for _ in range(200):
-        RequestRun(state, job, []).run()
+        RequestRun(state, job, blobs).run()
     t = time.perf_counter()
     for _ in range(n):
-        RequestRun(state, job, []).run()
-    for fd in (r1, w1, r2, w2):
+        header, _ = RequestRun(state, job, blobs).run()
+    assert 'error' not in header, header.get('error')
+    took = (time.perf_counter() - t) / n
+    state.channel._in.close()  # owns r1
+    for fd in (w1, r2, w2):
         os.close(fd)
-    return (time.perf_counter() - t) / n
+    return took
 
 
 def through_pipes(app: str, name: str, n: int, depth: int) -> float:
@@ -57,10 +88,12 @@ def through_pipes(app: str, name: str, n: int, depth: int) -> float:
 
 
 def main() -> None:
-    app = write_app(tempfile.mkdtemp(prefix='pse-bench-'), APP)
+    app = write_app(tempfile.mkdtemp(prefix='pse-bench-'), {**APP, **SESSION_APP})
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
     print('python %s' % sys.version.split()[0])
     print('in-process, hello.pt (code module + template, 5 plugins): %.1f us/request' % (in_process(app, n) * 1e6))
+    print('in-process, session read (the session example, 6 plugins): %.1f us/request'
+          % (in_process(app, n, 'sess', session=True) * 1e6))
     for depth in (1, 4):
         print('through fd 3/4, hello.pt, %d in flight: %.0f requests/s' % (depth, through_pipes(app, 'hello.pt', n,
                                                                                                  depth)))

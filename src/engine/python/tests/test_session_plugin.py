@@ -161,6 +161,22 @@ class ExistingSessionTest(unittest.TestCase):
         self.assertEqual(value['nested'], {'t': ('x',), 'k': {'s'}})
         self.assertIs(type(next(iter(value['nested']))), str)
 
+    def test_flat_namespace_of_plain_scalars_is_stored_as_is_and_form_str_still_converted(self):
+        # _plain skips the walk when every key and value is an exact str/int/float/bool/None:
+        # a PSEstr key or value (a str subclass) must still be stored as a plain str.
+        req = FakeReq({'id': ID, 'ns': {'': {'n': 1, 'f': 1.5, 'b': True, 'z': None, 's': 'x'}}})
+
+        def body():
+            d = session.new()
+            d[PSEstr('k')] = 'v'
+            d['name'] = PSEstr('Nick')
+        raw = run(req, body)[1][0]
+        self.assertNotIn(b'pse', raw)
+        value = pickle.loads(raw)
+        self.assertEqual(value, {'n': 1, 'f': 1.5, 'b': True, 'z': None, 's': 'x', 'k': 'v', 'name': 'Nick'})
+        self.assertEqual({type(k) for k in value} | {type(v) for v in value.values()},
+                         {str, int, float, bool, type(None)})
+
     def test_unpicklable_value_names_the_key(self):
         def body():
             session.new()['lock'] = threading.Lock()

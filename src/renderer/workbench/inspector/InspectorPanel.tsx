@@ -3,7 +3,7 @@
  * Requests (the live request log) and Timeline (time travel of the chosen session). Pending
  * changes live here, so the timeline's "restore this state" lands among them.
  */
-import { useCallback, useEffect, useState } from 'react';
+import { memo, useCallback, useEffect, useState } from 'react';
 import type { InspectorApi, PendingOp } from '../../../common/api-inspector.js';
 import { RequestLog } from '../requestlog/RequestLog.js';
 import { Timeline } from '../timeline/Timeline.js';
@@ -36,7 +36,8 @@ function problemText(p: { message: string; op: number }, ops: PendingOp[]): stri
   return ops.length > 1 ? `${p.message} (in change ${p.op + 1} of ${ops.length})` : p.message;
 }
 
-export function InspectorPanel({
+// memo: the panel stays mounted (hidden) while the user types in the editor
+export const InspectorPanel = memo(function InspectorPanel({
   api,
   serverUrl,
   onOpenLine,
@@ -191,4 +192,4 @@ export function InspectorPanel({
       </div>
     </div>
   );
-}
+});

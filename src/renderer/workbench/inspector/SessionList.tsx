@@ -38,7 +38,10 @@ export function SessionList({ api, selected, onSelect, onError }: Props) {
     load();
     const subs = [
       api.onSessionChanged(() => reload.call()),
-      api.onRequestFinished(() => reload.call()),
+      // a preview (a dry run) changed no stored session
+      api.onRequestFinished((e) => {
+        if (e.outcome !== 'preview') reload.call();
+      }),
     ];
     return () => subs.forEach((s) => s.dispose());
   }, [api, load, reload]);

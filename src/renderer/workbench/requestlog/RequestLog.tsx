@@ -2,7 +2,14 @@
  * Every request to the embedded server, live, newest first: filters, keyboard navigation
  * (↑/↓, Home/End), and the chosen request's detail beside the list.
  */
-import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import {
+  startTransition,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+  type KeyboardEvent,
+} from 'react';
 import type { InspectorApi, JournalEntry, RequestStarted } from '../../../common/api-inspector.js';
 import { matches, NO_FILTERS, OUTCOME_LABELS, type LogFilters } from './filters.js';
 import { RequestDetail } from './RequestDetail.js';
@@ -47,12 +54,18 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
   useEffect(() => {
     load();
     const subs = [
-      api.onRequestStarted((r) => setRunning((rs) => [r, ...rs].slice(0, 50))),
-      api.onRequestFinished((e) => {
-        setRunning((rs) => rs.filter((r) => r.serial !== e.serial));
-        if (matches(filtersRef.current, e))
-          setEntries((es) => [e, ...es.filter((x) => x.serial !== e.serial)].slice(0, LIMIT));
-      }),
+      // Transitions: a live row must not hold up what the user waits for (the preview in
+      // particular, which journals a request of its own on every edit).
+      api.onRequestStarted((r) =>
+        startTransition(() => setRunning((rs) => [r, ...rs].slice(0, 50))),
+      ),
+      api.onRequestFinished((e) =>
+        startTransition(() => {
+          setRunning((rs) => rs.filter((r) => r.serial !== e.serial));
+          if (matches(filtersRef.current, e))
+            setEntries((es) => [e, ...es.filter((x) => x.serial !== e.serial)].slice(0, LIMIT));
+        }),
+      ),
     ];
     return () => subs.forEach((s) => s.dispose());
   }, [api, load]);

@@ -40,7 +40,7 @@ export function Timeline({ api, sessionId, onRestore, onError }: Props) {
     setTicks([]);
     load();
     const sub = api.onRequestFinished((e) => {
-      if (e.sessionId === sessionId) load();
+      if (e.sessionId === sessionId && e.outcome !== 'preview') load(); // dry runs are not on it
     });
     return () => sub.dispose();
   }, [api, sessionId, load]);

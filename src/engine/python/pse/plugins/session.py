@@ -289,6 +289,10 @@ def _from_pse(t):
     return t.__module__.startswith('pse.') and t is not SessionDict
 
 
+#: exact types _plain leaves as they are (subclasses such as PSEstr are converted)
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def _plain(x, seen):
     """Replace pse's form types by plain str/list/dict, in place where the container allows.
 
@@ -307,6 +311,12 @@ def _plain(x, seen):
     if isinstance(x, dict):
         if _from_pse(t):
             x = dict(x)
+        else:
+            for k, v in x.items():
+                if type(k) not in _SCALARS or type(v) not in _SCALARS:
+                    break
+            else:
+                return x  # the common session: plain str/int/float/bool/None keys and values
         for k, v in list(x.items()):
             nv = _plain(v, seen)
             nk = _plain(k, seen)
