@@ -20,13 +20,26 @@ const layer = (files, patterns, extra = []) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'out', 'coverage', 'test-artifacts', 'src/engine/python', 'examples'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      'out',
+      'coverage',
+      'test-artifacts',
+      'src/engine/python',
+      'examples',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
@@ -34,8 +47,24 @@ export default tseslint.config(
     files: ['src/renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
   },
-  layer(['src/engine/**/*.ts'], ['**/main/**', '**/renderer/**', '**/preload/**', '**/cli/**'], ['electron']),
-  layer(['src/common/**/*.ts'], ['node:*', '**/engine/**', '**/main/**', '**/renderer/**', '**/preload/**'], ['electron']),
-  layer(['src/renderer/**/*.{ts,tsx}'], ['node:*', '**/engine/**', '**/main/**', '**/preload/**', '**/cli/**'], ['electron']),
-  layer(['src/main/service/**/*.ts', 'src/main/web/**/*.ts'], ['**/renderer/**', '**/electron/**', '**/preload/**'], ['electron']),
+  layer(
+    ['src/engine/**/*.ts'],
+    ['**/main/**', '**/renderer/**', '**/preload/**', '**/cli/**'],
+    ['electron'],
+  ),
+  layer(
+    ['src/common/**/*.ts'],
+    ['node:*', '**/engine/**', '**/main/**', '**/renderer/**', '**/preload/**'],
+    ['electron'],
+  ),
+  layer(
+    ['src/renderer/**/*.{ts,tsx}'],
+    ['node:*', '**/engine/**', '**/main/**', '**/preload/**', '**/cli/**'],
+    ['electron'],
+  ),
+  layer(
+    ['src/main/service/**/*.ts', 'src/main/web/**/*.ts'],
+    ['**/renderer/**', '**/electron/**', '**/preload/**'],
+    ['electron'],
+  ),
 );

@@ -7,7 +7,16 @@ interface BenchModule {
   run(): Promise<string[]>;
 }
 
-const ALL = ['compile', 'runtime', 'http', 'session', 'studio', 'inspector', 'cpu', 'peers'] as const;
+const ALL = [
+  'compile',
+  'runtime',
+  'http',
+  'session',
+  'studio',
+  'inspector',
+  'cpu',
+  'peers',
+] as const;
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
