@@ -37,6 +37,16 @@ const STEP = 4;
  * piece copies its code units and allocates nothing, where an array of pieces (or a rope) would
  * keep every piece alive until the final join.
  */
+/**
+ * The output buffer of the last finished compile, lent to the next one. A fresh multi-megabyte
+ * buffer per compile costs its zero-fill and a page fault per 4 KB on first write (the kernel
+ * time was a third of the compile). Compiles are synchronous, so one is normally enough; a
+ * writer that finds it lent out (two generators at once, or one that threw) makes its own.
+ */
+let spare: Uint16Array | undefined;
+/** A larger buffer is not kept between compiles (16 MB). */
+const SPARE_MAX = 1 << 23;
+
 class Writer {
   private buf: Uint16Array;
   private n = 0;
@@ -52,7 +62,11 @@ class Writer {
 
   /** `sizeHint`: the template's length; the output is typically 3–4 times as long. */
   constructor(sizeHint: number) {
-    this.buf = new Uint16Array(Math.max(1 << 12, Math.min(sizeHint * 4, 1 << 24)));
+    const want = Math.max(1 << 12, Math.min(sizeHint * 4, 1 << 24));
+    if (spare !== undefined && spare.length >= want) {
+      this.buf = spare;
+      spare = undefined;
+    } else this.buf = new Uint16Array(want);
   }
 
   private room(extra: number): Uint16Array {
@@ -65,10 +79,12 @@ class Writer {
   }
 
   /**
-   * Starts a generated line indented by `indent` spaces; `at` is the template position of the
-   * generated column `col`. The caller puts the rest of the line, then `end()`s it.
+   * Starts a generated line indented by `indent` spaces; template `line`:`atCol` is where the
+   * generated column `col` comes from. The caller puts the rest of the line, then `end()`s it.
    */
-  start(at: Loc, col: number, indent: number): void {
+  start(line: number, atCol: number, col: number, indent: number): void {
+    // Positions come as numbers: callers read them from their own node type (a monomorphic
+    // access), where `at.line` here would see every node shape.
     this.count++;
     let e = this.entries;
     const k = this.entryCount * 3;
@@ -78,8 +94,8 @@ class Writer {
       this.entries = e;
     }
     e[k] = this.count;
-    e[k + 1] = at.line;
-    e[k + 2] = at.col;
+    e[k + 1] = line;
+    e[k + 2] = atCol;
     this.entryCount++;
     this.cols.push(col);
     const buf = this.room(indent);
@@ -114,8 +130,8 @@ class Writer {
   }
 
   /** A whole line of `text` at `indent`, mapped to `at` at its first character. */
-  line(at: Loc, indent: number, text: string): void {
-    this.start(at, indent + 1, indent);
+  line(line: number, col: number, indent: number, text: string): void {
+    this.start(line, col, indent + 1, indent);
     this.put(text);
     this.end();
   }
@@ -127,47 +143,57 @@ class Writer {
     this.end();
   }
 
-  /** Writes a non-negative integer in decimal. */
-  private putInt(v: number): void {
-    const buf = this.room(10);
-    if (v < 10) {
-      buf[this.n++] = 48 + v;
-      return;
-    }
-    let digits = 0;
-    for (let x = v; x > 0; x = Math.floor(x / 10)) digits++;
-    let n = this.n + digits;
-    this.n = n;
-    for (let x = v; x > 0; x = Math.floor(x / 10)) buf[--n] = 48 + (x % 10);
-  }
-
   /**
    * The map as the Python constant ending the module, the same text as `linemapConstant`, written
-   * digit by digit from the flat entries instead of through a string per number.
+   * digit by digit from the flat entries into buffer space reserved once (at most 40 units per
+   * entry: three 10-digit numbers and 10 of punctuation), instead of through a string per number.
    */
   linemapLine(): void {
     this.count++;
     this.put('__pse_linemap__ = (');
     const e = this.entries;
-    for (let i = 0, k = 0; i < this.entryCount; i++, k += 3) {
-      this.put(i === 0 ? '(' : ', (');
-      this.putInt(e[k]!);
-      this.put(', ');
-      this.putInt(e[k + 1]!);
-      this.put(', ');
-      this.putInt(e[k + 2]!);
-      this.put(')');
+    const count = this.entryCount;
+    const buf = this.room(count * 40 + 3);
+    let n = this.n;
+    for (let k = 0; k < count * 3; k++) {
+      if (k % 3 === 0) {
+        if (k > 0) {
+          buf[n++] = 44; // ,
+          buf[n++] = 32;
+        }
+        buf[n++] = 40; // (
+      } else {
+        buf[n++] = 44;
+        buf[n++] = 32;
+      }
+      const v = e[k]!;
+      if (v < 10) buf[n++] = 48 + v;
+      else {
+        let digits = 1;
+        for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
+        let at = n + digits;
+        n = at;
+        for (let x = v; x > 0; x = (x / 10) | 0) buf[--at] = 48 + (x % 10);
+      }
+      if (k % 3 === 2) buf[n++] = 41; // )
     }
-    this.put(this.entryCount === 1 ? ',)' : ')');
+    if (count === 1) buf[n++] = 44;
+    buf[n++] = 41;
+    this.n = n;
     this.end();
   }
 
-  /** The map as the protocol's tuples, made in one go at the end (they live as long as the result). */
-  map(): LineMapEntry[] {
-    const e = this.entries;
-    const out: LineMapEntry[] = new Array<LineMapEntry>(this.entryCount);
-    for (let i = 0, k = 0; i < this.entryCount; i++, k += 3) out[i] = [e[k]!, e[k + 1]!, e[k + 2]!];
-    return out;
+  /** The flat map entries written so far (a copy: the writer's own array keeps growing). */
+  entryData(): { entries: Int32Array; count: number } {
+    return { entries: this.entries.slice(0, this.entryCount * 3), count: this.entryCount };
+  }
+
+  /** Hands the buffer on to the next writer; this one must not be written after. */
+  release(): void {
+    if (this.buf.length <= SPARE_MAX && (spare === undefined || spare.length < this.buf.length))
+      spare = this.buf;
+    this.buf = new Uint16Array(0);
+    this.n = 0;
   }
 
   text(): string {
@@ -209,7 +235,10 @@ export class Generator {
   finish(): Generated {
     const w = this.w;
     w.linemapLine();
-    return { py: w.text(), map: w.map(), cols: w.cols };
+    const { entries, count } = w.entryData();
+    const py = w.text();
+    w.release();
+    return withLazyMap({ py, cols: w.cols }, entries, count);
   }
 }
 
@@ -218,7 +247,7 @@ function body(w: Writer, nodes: readonly Node[], indent: number): void {
     const n = nodes[i]!;
     switch (n.type) {
       case 'text':
-        w.start(n, indent + 1, indent);
+        w.start(n.line, n.col, indent + 1, indent);
         w.put("__pse_out__('");
         w.putPyStr(n.text);
         w.put("')");
@@ -246,8 +275,8 @@ function body(w: Writer, nodes: readonly Node[], indent: number): void {
 function statements(w: Writer, lines: readonly CodeLine[], indent: number): void {
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
-    if (l.kind === 'string') w.line(l, 0, l.text);
-    else w.line(l, indent + l.indent, l.text);
+    if (l.kind === 'string') w.line(l.line, l.col, 0, l.text);
+    else w.line(l.line, l.col, indent + l.indent, l.text);
   }
 }
 
@@ -265,7 +294,7 @@ function clause(w: Writer, c: ClauseNode, indent: number): void {
 function suite(w: Writer, at: Loc, extra: number, nodes: readonly Node[], indent: number): void {
   const before = w.count;
   body(w, nodes, indent + extra);
-  if (w.count === before) w.line(at, indent + extra, 'pass');
+  if (w.count === before) w.line(at.line, at.col, indent + extra, 'pass');
 }
 
 /**
@@ -285,15 +314,18 @@ function wrapped(
   for (let k = 0; k <= last; k++) {
     const l = lines[k]!;
     if (k === 0) {
-      w.start(l, indent + prefix.length + 1, indent);
+      w.start(l.line, l.col, indent + prefix.length + 1, indent);
       w.put(prefix);
-    } else if (l.kind === 'string') w.start(l, 1, 0);
-    else w.start(l, indent + STEP + 1, indent + STEP);
+    } else if (l.kind === 'string') w.start(l.line, l.col, 1, 0);
+    else w.start(l.line, l.col, indent + STEP + 1, indent + STEP);
     w.put(l.text);
     if (k === last && !hasComment) w.put(suffix);
     w.end();
   }
-  if (hasComment) w.line(lines[last]!, indent, suffix);
+  if (hasComment) {
+    const l = lines[last]!;
+    w.line(l.line, l.col, indent, suffix);
+  }
 }
 
 function expr(w: Writer, n: ExprNode, indent: number): void {
@@ -312,20 +344,51 @@ function tag(w: Writer, n: TagNode, indent: number): void {
     const dict = n.attrs
       .map((a) => `${pyStr(a.name)}: ${pyStr(a.kind === 'literal' ? a.value : '')}`)
       .join(', ');
-    w.line(n, indent, `__pse_tag_open__(${name}, {${dict}}, ${empty})`);
+    w.line(n.line, n.col, indent, `__pse_tag_open__(${name}, {${dict}}, ${empty})`);
   } else {
     // One attribute per line, so that an error in an expression names its own line.
-    w.line(n, indent, `__pse_tag_open__(${name}, {`);
+    w.line(n.line, n.col, indent, `__pse_tag_open__(${name}, {`);
     const inner = indent + STEP;
     for (const a of n.attrs) {
       const key = pyStr(a.name);
-      if (a.kind === 'literal') w.line(a, inner, `${key}: ${pyStr(a.value)},`);
+      if (a.kind === 'literal') w.line(a.line, a.col, inner, `${key}: ${pyStr(a.value)},`);
       else if (a.kind === 'expr') wrapped(w, inner, `${key}: (`, a.lines, '),', a.hasComment);
       else wrapped(w, inner, `**({${key}: ${key}} if (`, a.lines, ') else {}),', a.hasComment);
     }
-    w.line(n, indent, `}, ${empty})`);
+    w.line(n.line, n.col, indent, `}, ${empty})`);
   }
   if (n.empty) return;
   body(w, n.body, indent);
-  w.line(n.close ?? n, indent, `__pse_tag_close__(${name})`);
+  const close = n.close ?? n;
+  w.line(close.line, close.col, indent, `__pse_tag_close__(${name})`);
+}
+
+/** The map as the protocol's tuples, one small array per entry. */
+function mapTuples(e: Int32Array, count: number): LineMapEntry[] {
+  const out: LineMapEntry[] = [];
+  for (let k = 0; k < count * 3; k += 3) out.push([e[k]!, e[k + 1]!, e[k + 2]!]);
+  return out;
+}
+
+/**
+ * `obj` with a `map` property made from the flat entries when first read, then kept. The tuples
+ * are tens of thousands of small arrays per MB of template that most callers (a compile whose
+ * code runs without error) never look at; building them eagerly was a tenth of the compile
+ * time. The property is an ordinary enumerable one to its readers (spread, JSON, structured
+ * clone and equality all see the array) and can be assigned.
+ */
+export function withLazyMap<T extends object>(
+  obj: T,
+  entries: Int32Array,
+  count: number,
+): T & { map: LineMapEntry[] } {
+  let map: LineMapEntry[] | undefined;
+  return Object.defineProperty(obj, 'map', {
+    enumerable: true,
+    configurable: true,
+    get: () => (map ??= mapTuples(entries, count)),
+    set: (v: LineMapEntry[]) => {
+      map = v;
+    },
+  }) as T & { map: LineMapEntry[] };
 }

@@ -62,7 +62,10 @@ export function compileTemplate(source: string, opts: CompileOptions): CompileRe
     if (parsed.errors.length) return { ok: false, errors: parsed.errors };
     generator.add(parsed.tree.body);
     const gen = generator.finish();
-    return { ok: true, py: gen.py, map: gen.map, cols: gen.cols };
+    // `map` is built when first read (see withLazyMap): pass its accessor on, not its value.
+    const result = { ok: true as const, py: gen.py };
+    Object.defineProperty(result, 'map', Object.getOwnPropertyDescriptor(gen, 'map')!);
+    return Object.assign(result as typeof result & { map: LineMapEntry[] }, { cols: gen.cols });
   } catch (e) {
     // A bug of ours must still come out as a located error, not as a crash of the server.
     const message = e instanceof Error ? e.message : String(e);
