@@ -7,7 +7,8 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Frame } from 'playwright-core';
+import type { Frame } from 'playwright-core';
+import { launchChromium } from '../test/studio/browser.js';
 import { launchWebStudio } from '../src/main/web/launch.js';
 
 const EDITS = 50;
@@ -42,19 +43,7 @@ export async function measure(rendererDir = path.join(REPO, 'out/renderer')): Pr
     workers: 1,
     rendererDir,
   });
-  const browser = await chromium.launch({
-    executablePath: process.env.PSE_CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
     await page.goto(studio.url);
