@@ -2,6 +2,7 @@
  * One session: its namespaces as trees, an edit form (Python literals), the pending changes with
  * their diffs, Apply / Discard, and the conflict view when the server moved on meanwhile.
  */
+import { namespaceLabel } from '../../base/namespace.js';
 import { useCallback, useEffect, useState } from 'react';
 import type { InspectorApi, PendingOp, SessionView } from '../../../common/api-inspector.js';
 import { formatValue } from '../../base/preview-format.js';
@@ -26,8 +27,6 @@ interface Props {
   onGone(): void;
   onError(message: string): void;
 }
-
-const nsLabel = (n: string): string => (n === '' ? "'' (session.new())" : n);
 
 export function SessionDetail(p: Props) {
   const { api, id, onError } = p;
@@ -120,7 +119,7 @@ export function SessionDetail(p: Props) {
       {view.namespaceViews.map((ns) => (
         <section key={ns.name} className="namespace" data-namespace={ns.name}>
           <div className="namespace-head">
-            <span className="ns-name">{nsLabel(ns.name)}</span>
+            <span className="ns-name">{namespaceLabel(ns.name)}</span>
             <span className="muted">
               v{ns.version} · {formatBytes(ns.size)}
             </span>
@@ -173,7 +172,7 @@ export function SessionDetail(p: Props) {
           {p.pending.map((n) => (
             <div key={n.namespace} className="pending-ns" data-namespace={n.namespace}>
               <div>
-                <b>{nsLabel(n.namespace)}</b>{' '}
+                <b>{namespaceLabel(n.namespace)}</b>{' '}
                 <span className="muted">based on v{n.baseVersion}</span>{' '}
                 <button className="small" onClick={() => p.onDiscard(n.namespace)}>
                   discard
@@ -203,7 +202,7 @@ export function SessionDetail(p: Props) {
           {p.conflicts.map((c) => (
             <div key={c.namespace} className="conflict-ns" data-namespace={c.namespace}>
               <div>
-                <b>{nsLabel(c.namespace)}</b> is now at v{c.serverVersion}{' '}
+                <b>{namespaceLabel(c.namespace)}</b> is now at v{c.serverVersion}{' '}
                 <button onClick={() => p.onRebase(c.namespace)}>
                   Re-apply my ops on the server's value
                 </button>{' '}

@@ -3,6 +3,7 @@
  * changes of a rollback (struck through) with the line that raised, the save points in order,
  * replay (as it was, or as a dry run against the state before it) and "copy as curl".
  */
+import { namespaceLabel } from '../../base/namespace.js';
 import { useState } from 'react';
 import type {
   InspectorApi,
@@ -24,8 +25,6 @@ interface Props {
   onError(message: string): void;
 }
 
-const nsName = (n: string): string => (n === '' ? "''" : n);
-
 function Changes({
   changes,
   label,
@@ -44,7 +43,7 @@ function Changes({
           data-namespace={c.name}
         >
           <div>
-            <b>{nsName(c.name)}</b> <KeyDiffLine change={c} />
+            <b>{namespaceLabel(c.name)}</b> <KeyDiffLine change={c} />
           </div>
           <DiffView before={c.before} after={c.after} label={`${label} ${c.name}`} />
         </div>
@@ -153,7 +152,8 @@ export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }:
           <ol className="saves">
             {e.saves.map((s, i) => (
               <li key={i}>
-                at {s.at} ms: {s.changes.map((c) => nsName(c.name)).join(', ') || 'nothing changed'}
+                at {s.at} ms:{' '}
+                {s.changes.map((c) => namespaceLabel(c.name)).join(', ') || 'nothing changed'}
                 {s.changes.map((c) => (
                   <KeyDiffLine key={c.name} change={c} />
                 ))}

@@ -3,6 +3,7 @@
  * chosen shows the namespaces as they stood after it; a second (Shift+click) shows the diff
  * between the two. "Restore this state" stages the restore as pending changes.
  */
+import { namespaceLabel } from '../../base/namespace.js';
 import { useCallback, useEffect, useState } from 'react';
 import type {
   InspectorApi,
@@ -21,8 +22,6 @@ interface Props {
   onRestore(ops: { namespace: string; op: PendingOp }[]): Promise<string | null>;
   onError(message: string): void;
 }
-
-const nsName = (n: string): string => (n === '' ? "''" : n);
 
 export function Timeline({ api, sessionId, onRestore, onError }: Props) {
   const [ticks, setTicks] = useState<TimelineTick[]>([]);
@@ -67,7 +66,7 @@ export function Timeline({ api, sessionId, onRestore, onError }: Props) {
       .map((n) => ({ namespace: n.name, op: n.restore! }));
     const missing = a.namespaces
       .filter((n) => !n.restore && !n.unchanged)
-      .map((n) => nsName(n.name));
+      .map((n) => namespaceLabel(n.name));
     if (ops.length === 0) {
       setMessage(
         missing.length
@@ -121,7 +120,8 @@ export function Timeline({ api, sessionId, onRestore, onError }: Props) {
           {a.namespaces.map((n) => (
             <div key={n.name} className="namespace" data-namespace={n.name}>
               <div className="ns-name">
-                {nsName(n.name)} {n.unchanged ? <span className="muted">(as now)</span> : null}
+                {namespaceLabel(n.name)}{' '}
+                {n.unchanged ? <span className="muted">(as now)</span> : null}
               </div>
               {n.preview ? (
                 <ValueTree value={n.preview} />
@@ -139,7 +139,7 @@ export function Timeline({ api, sessionId, onRestore, onError }: Props) {
           </b>
           {[...new Set([...a.namespaces, ...b.namespaces].map((n) => n.name))].map((name) => (
             <div key={name} className="ns-change">
-              <div className="ns-name">{nsName(name)}</div>
+              <div className="ns-name">{namespaceLabel(name)}</div>
               <DiffView
                 before={a.namespaces.find((n) => n.name === name)?.preview ?? null}
                 after={b.namespaces.find((n) => n.name === name)?.preview ?? null}
