@@ -71,7 +71,7 @@ name = pse.form.get('name', '')
 <head><title>Welcome to PSE</title><link rel="stylesheet" href="style.css"></head>
 <body>
 <h1><? if name: ?>Hello, <?= name ?>!<? :else: ?>Hello from PSE<? :if ?></h1>
-<p>It is <?= now ?>. This worker has served this page <?= visits['count'] ?> times.</p>
+<p>It is <?= now ?>. This worker has served this page <?= visits['count'] ?> time<? if visits['count'] != 1: ?>s<? :if ?>.</p>
 <form method="post">
   <input name="name" value="=name" placeholder="Your name">
   <button>Greet me</button>
