@@ -31,6 +31,8 @@ export interface Generated {
 }
 
 const STEP = 4;
+/** Int32 slots per line-map entry in the writer (see `Writer.entries`). */
+const STRIDE = 4;
 
 /**
  * The generated text goes into one growing UTF-16 buffer, decoded once at the end: writing a
@@ -50,13 +52,17 @@ const SPARE_MAX = 1 << 23;
 class Writer {
   private buf: Uint16Array;
   private n = 0;
-  /** every code unit written so far is below 256 (the result can be a one-byte string) */
-  private narrow = true;
+  /**
+   * OR of every code unit written so far: below 0x100, the result can be a one-byte string.
+   */
+  private units = 0;
   private readonly wide = { or: 0 };
-  /** per map entry: generated line, template line, template column (flat: one allocation) */
-  private entries = new Int32Array(3 << 12);
+  /**
+   * per map entry: generated line, template line, template column, and the generated column
+   * where that template column applies (flat: one allocation, not an array per line)
+   */
+  private entries = new Int32Array(STRIDE << 12);
   private entryCount = 0;
-  readonly cols: number[] = [];
   /** generated lines so far */
   count = 0;
 
@@ -69,13 +75,17 @@ class Writer {
     } else this.buf = new Uint16Array(want);
   }
 
+  /** The buffer, with room for `extra` more units (small, so that V8 inlines it everywhere). */
   private room(extra: number): Uint16Array {
-    if (this.n + extra > this.buf.length) {
-      const bigger = new Uint16Array(Math.max(this.buf.length * 2, this.n + extra));
-      bigger.set(this.buf.subarray(0, this.n));
-      this.buf = bigger;
-    }
-    return this.buf;
+    const buf = this.buf;
+    return this.n + extra <= buf.length ? buf : this.grow(extra);
+  }
+
+  private grow(extra: number): Uint16Array {
+    const bigger = new Uint16Array(Math.max(this.buf.length * 2, this.n + extra));
+    bigger.set(this.buf.subarray(0, this.n));
+    this.buf = bigger;
+    return bigger;
   }
 
   /**
@@ -87,8 +97,8 @@ class Writer {
     // access), where `at.line` here would see every node shape.
     this.count++;
     let e = this.entries;
-    const k = this.entryCount * 3;
-    if (k + 3 > e.length) {
+    const k = this.entryCount * STRIDE;
+    if (k + STRIDE > e.length) {
       e = new Int32Array(e.length * 2);
       e.set(this.entries);
       this.entries = e;
@@ -97,7 +107,7 @@ class Writer {
     e[k + 1] = line;
     e[k + 2] = atCol;
     this.entryCount++;
-    this.cols.push(col);
+    e[k + 3] = col;
     const buf = this.room(indent);
     for (let i = 0; i < indent; i++) buf[this.n++] = 32;
   }
@@ -113,7 +123,7 @@ class Writer {
       buf[n++] = c;
     }
     this.n = n;
-    if (or > 0xff) this.narrow = false;
+    this.units |= or;
   }
 
   /** Writes the body of the Python literal of `text` (see pystr.ts), escaping as it copies. */
@@ -122,7 +132,7 @@ class Writer {
     const buf = this.room(text.length * 6);
     this.wide.or = 0;
     this.n = writePyStrBody(text, buf, this.n, this.wide);
-    if (this.wide.or > 0xff) this.narrow = false;
+    this.units |= this.wide.or;
   }
 
   end(): void {
@@ -145,37 +155,43 @@ class Writer {
 
   /**
    * The map as the Python constant ending the module, the same text as `linemapConstant`, written
-   * digit by digit from the flat entries into buffer space reserved once (at most 40 units per
-   * entry: three 10-digit numbers and 10 of punctuation), instead of through a string per number.
+   * digit by digit from the flat entries into buffer space reserved once, instead of through a
+   * string per number.
    */
   linemapLine(): void {
     this.count++;
     this.put('__pse_linemap__ = (');
     const e = this.entries;
     const count = this.entryCount;
-    const buf = this.room(count * 40 + 3);
+    // Room for every entry at the widest number's width, not the widest possible (which would
+    // outgrow a buffer sized for the module and copy it).
+    let max = 0;
+    for (let k = 0; k < count * STRIDE; k++) if (k % STRIDE !== 3 && e[k]! > max) max = e[k]!;
+    // Per entry: `, (` `, ` `, ` `)` and three numbers; then `,)` at most.
+    const buf = this.room(count * (8 + 3 * String(max).length) + 2);
     let n = this.n;
-    for (let k = 0; k < count * 3; k++) {
-      if (k % 3 === 0) {
-        if (k > 0) {
-          buf[n++] = 44; // ,
-          buf[n++] = 32;
-        }
-        buf[n++] = 40; // (
-      } else {
-        buf[n++] = 44;
+    for (let i = 0; i < count; i++) {
+      if (i > 0) {
+        buf[n++] = 44; // ,
         buf[n++] = 32;
       }
-      const v = e[k]!;
-      if (v < 10) buf[n++] = 48 + v;
-      else {
-        let digits = 1;
-        for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
-        let at = n + digits;
-        n = at;
-        for (let x = v; x > 0; x = (x / 10) | 0) buf[--at] = 48 + (x % 10);
+      buf[n++] = 40; // (
+      for (let j = 0; j < 3; j++) {
+        if (j > 0) {
+          buf[n++] = 44;
+          buf[n++] = 32;
+        }
+        const v = e[i * STRIDE + j]!;
+        if (v < 10) buf[n++] = 48 + v;
+        else {
+          let digits = 1;
+          for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
+          let at = n + digits;
+          n = at;
+          for (let x = v; x > 0; x = (x / 10) | 0) buf[--at] = 48 + (x % 10);
+        }
       }
-      if (k % 3 === 2) buf[n++] = 41; // )
+      buf[n++] = 41; // )
     }
     if (count === 1) buf[n++] = 44;
     buf[n++] = 41;
@@ -183,9 +199,9 @@ class Writer {
     this.end();
   }
 
-  /** The flat map entries written so far (a copy: the writer's own array keeps growing). */
+  /** The flat map entries, handed over: the writer must not start a line after this. */
   entryData(): { entries: Int32Array; count: number } {
-    return { entries: this.entries.slice(0, this.entryCount * 3), count: this.entryCount };
+    return { entries: this.entries, count: this.entryCount };
   }
 
   /** Hands the buffer on to the next writer; this one must not be written after. */
@@ -198,7 +214,7 @@ class Writer {
 
   text(): string {
     const bytes = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.n * 2);
-    if (!this.narrow) return bytes.toString('utf16le');
+    if (this.units > 0xff) return bytes.toString('utf16le');
     // All code units fit in one byte: a one-byte string takes half the memory.
     const latin1 = Buffer.allocUnsafe(this.n);
     const buf = this.buf;
@@ -238,7 +254,7 @@ export class Generator {
     const { entries, count } = w.entryData();
     const py = w.text();
     w.release();
-    return withLazyMap({ py, cols: w.cols }, entries, count);
+    return withLazyMap({ py }, entries, count);
   }
 }
 
@@ -366,29 +382,46 @@ function tag(w: Writer, n: TagNode, indent: number): void {
 /** The map as the protocol's tuples, one small array per entry. */
 function mapTuples(e: Int32Array, count: number): LineMapEntry[] {
   const out: LineMapEntry[] = [];
-  for (let k = 0; k < count * 3; k += 3) out.push([e[k]!, e[k + 1]!, e[k + 2]!]);
+  for (let k = 0; k < count * STRIDE; k += STRIDE) out.push([e[k]!, e[k + 1]!, e[k + 2]!]);
+  return out;
+}
+
+/** Per map entry, the generated column where its template column applies. */
+function mapCols(e: Int32Array, count: number): number[] {
+  const out: number[] = [];
+  for (let k = 3; k < count * STRIDE; k += STRIDE) out.push(e[k]!);
   return out;
 }
 
 /**
- * `obj` with a `map` property made from the flat entries when first read, then kept. The tuples
- * are tens of thousands of small arrays per MB of template that most callers (a compile whose
- * code runs without error) never look at; building them eagerly was a tenth of the compile
- * time. The property is an ordinary enumerable one to its readers (spread, JSON, structured
- * clone and equality all see the array) and can be assigned.
+ * `obj` with `map` and `cols` properties made from the flat entries when first read, then kept.
+ * The tuples are tens of thousands of small arrays per MB of template that most callers (a
+ * compile whose code runs without error) never look at; building them eagerly was a tenth of
+ * the compile time. The properties are ordinary enumerable ones to their readers (spread, JSON,
+ * structured clone and equality all see the arrays) and can be assigned.
  */
 export function withLazyMap<T extends object>(
   obj: T,
   entries: Int32Array,
   count: number,
-): T & { map: LineMapEntry[] } {
+): T & { map: LineMapEntry[]; cols: number[] } {
   let map: LineMapEntry[] | undefined;
-  return Object.defineProperty(obj, 'map', {
+  let cols: number[] | undefined;
+  Object.defineProperty(obj, 'map', {
     enumerable: true,
     configurable: true,
     get: () => (map ??= mapTuples(entries, count)),
     set: (v: LineMapEntry[]) => {
       map = v;
     },
-  }) as T & { map: LineMapEntry[] };
+  });
+  Object.defineProperty(obj, 'cols', {
+    enumerable: true,
+    configurable: true,
+    get: () => (cols ??= mapCols(entries, count)),
+    set: (v: number[]) => {
+      cols = v;
+    },
+  });
+  return obj as T & { map: LineMapEntry[]; cols: number[] };
 }

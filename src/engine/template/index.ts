@@ -62,10 +62,12 @@ export function compileTemplate(source: string, opts: CompileOptions): CompileRe
     if (parsed.errors.length) return { ok: false, errors: parsed.errors };
     generator.add(parsed.tree.body);
     const gen = generator.finish();
-    // `map` is built when first read (see withLazyMap): pass its accessor on, not its value.
+    // `map` and `cols` are built when first read (see withLazyMap): pass their accessors on,
+    // not their values.
     const result = { ok: true as const, py: gen.py };
     Object.defineProperty(result, 'map', Object.getOwnPropertyDescriptor(gen, 'map')!);
-    return Object.assign(result as typeof result & { map: LineMapEntry[] }, { cols: gen.cols });
+    Object.defineProperty(result, 'cols', Object.getOwnPropertyDescriptor(gen, 'cols')!);
+    return result as typeof result & { map: LineMapEntry[]; cols: number[] };
   } catch (e) {
     // A bug of ours must still come out as a located error, not as a crash of the server.
     const message = e instanceof Error ? e.message : String(e);

@@ -6,7 +6,7 @@
  */
 import { TemplateError } from './errors.js';
 import { scanPython, splitLines, type PyScan, type RawLine } from './pyscan.js';
-import { LineIndex } from './source.js';
+import { LineIndex, type Pos } from './source.js';
 import type { AttrToken, PiToken, TagAttr, Token } from './tokens.js';
 
 export interface LexResult {
@@ -62,6 +62,9 @@ class Finder {
     return this.found;
   }
 }
+
+/** Stands for a position that is not used (see `tag`). */
+const NO_POS: Pos = { offset: 0, line: 0, col: 0 };
 
 function isWs(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 12;
@@ -335,8 +338,11 @@ class Lexer {
         k++; // `=` where a name belongs: HTML takes it as part of a name; so do we, as text
         continue;
       }
-      const attrName = src.slice(nameStart, k);
-      const attrAt = this.lines.pos(nameStart);
+      // The name and position matter only to a custom tag or a substitution: a plain tag's
+      // literal attributes (most of them) are text and cost neither a slice nor a Pos.
+      const nameEnd = k;
+      const attrName = custom ? src.slice(nameStart, k) : '';
+      const attrAt = custom ? this.lines.pos(nameStart) : NO_POS;
       let j = k;
       while (j < this.n && isWs(src.charCodeAt(j))) j++;
       if (src.charCodeAt(j) !== 61 /* = */) {
@@ -361,8 +367,8 @@ class Lexer {
           if (close < 0) return this.giveUp(lt, savedTextStart, errorsBefore);
           const attr = this.attrCode(
             prefix === 61 ? 'expr' : 'bool',
-            attrName,
-            attrAt,
+            custom ? attrName : src.slice(nameStart, nameEnd),
+            custom ? attrAt : this.lines.pos(nameStart),
             j + 2,
             close,
           );
