@@ -6,6 +6,7 @@
  * the session changed meanwhile, and is journaled with outcome `edited`. Values are edited in
  * Python (`pse/_admin.py`, literals only) through the worker pool.
  */
+import { recordEdit } from '../journal/record.js';
 import { randomBytes } from 'node:crypto';
 import type { JournalEntry, JournalQuery, NamespaceChange } from '../../common/types/journal.js';
 import type {
@@ -432,22 +433,13 @@ export class SessionAdmin {
     changes: NamespaceChange[],
     pickles: (readonly [string, Buffer | null, Buffer | null])[],
   ): void {
-    this.d.journal.record({
-      time: Date.now(),
-      method: 'ADMIN',
-      path: '',
-      query: '',
-      status: 200,
-      durationMs: 0,
-      worker: null,
-      sessionId: id,
-      lockWaitMs: 0,
-      outcome: 'edited',
+    recordEdit(
+      this.d.journal,
+      id,
+      what,
       changes,
-      saves: [],
-      edit: what,
-      pickles: new Map(pickles.map(([n, before, after]) => [n, { before, after }])),
-    });
+      new Map(pickles.map(([n, before, after]) => [n, { before, after }])),
+    );
   }
 }
 

@@ -5,6 +5,7 @@
  * its op and its line/column (nothing is written). Values are edited in Python through the pool
  * (pse/_admin.py, literals only), exactly like the single-change admin API.
  */
+import { recordEdit } from '../journal/record.js';
 import type { NamespaceChange } from '../../common/types/journal.js';
 import type { SessionView } from '../../common/types/session.js';
 import type { Journal } from '../journal/journal.js';
@@ -134,22 +135,7 @@ export class BatchEditor {
         const v = r.versions.get(c.name);
         if (v !== undefined) c.version = v;
       }
-      serial = this.d.journal.record({
-        time: Date.now(),
-        method: 'ADMIN',
-        path: '',
-        query: '',
-        status: 200,
-        durationMs: 0,
-        worker: null,
-        sessionId: id,
-        lockWaitMs: 0,
-        outcome: 'edited',
-        changes,
-        saves: [],
-        edit: describeEdits(edits),
-        pickles,
-      }).serial;
+      serial = recordEdit(this.d.journal, id, describeEdits(edits), changes, pickles).serial;
       this.d.events.emit('sessionChanged', {
         id,
         version: r.version,

@@ -4,14 +4,16 @@
  */
 import { parseCookie } from 'cookie';
 import type {
+  JournalEntry,
   JournalOutcome,
+  NamespaceChange,
   RecordedRequest,
   RecordedResponse,
   RollbackCause,
 } from '../../common/types/journal.js';
 import type { FormValue, ServletError } from '../runtime/protocol.js';
 import type { SessionTrace } from '../session/manager.js';
-import type { JournalDraft } from './journal.js';
+import type { Journal, JournalDraft } from './journal.js';
 
 /** Bodies are recorded up to this many bytes (request and response each). */
 export const BODY_CAP = 64 * 1024;
@@ -122,4 +124,30 @@ function capBody(
   if (!body || body.length === 0) return {};
   if (body.length <= cap) return { body: body.toString('utf8') };
   return { body: body.subarray(0, cap).toString('utf8'), bodyTruncated: true };
+}
+
+/** Journals a change made through the admin API or Studio's inspector (outcome `edited`). */
+export function recordEdit(
+  journal: Journal,
+  sessionId: string,
+  edit: string,
+  changes: NamespaceChange[],
+  pickles: NonNullable<JournalDraft['pickles']>,
+): JournalEntry {
+  return journal.record({
+    time: Date.now(),
+    method: 'ADMIN',
+    path: '',
+    query: '',
+    status: 200,
+    durationMs: 0,
+    worker: null,
+    sessionId,
+    lockWaitMs: 0,
+    outcome: 'edited',
+    changes,
+    saves: [],
+    edit,
+    pickles,
+  });
 }
