@@ -3,11 +3,13 @@
  * (`__pse_out__`, `__pse_str__`, `__pse_attr__`, `__pse_battr__`, `__pse_tag_open__/close__`):
  * real templates, compiled by src/engine/template, run by a real CPython worker through the pool.
  */
+import { defaultConfig, toWorkerConfig } from '../../src/engine/config/index.js';
+import { runInput as req } from '../runtime/inputs.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkerPool, type RunInput } from '../../src/engine/runtime/pool.js';
+import { WorkerPool } from '../../src/engine/runtime/pool.js';
 import type { WorkerConfig } from '../../src/engine/runtime/protocol.js';
 import { resolvePython } from '../../src/engine/runtime/python.js';
 import { TemplateSources } from '../../src/engine/runtime/sources.js';
@@ -64,37 +66,8 @@ const APP: Record<string, string> = {
 };
 
 function config(root: string, autoEscape: boolean): WorkerConfig {
-  return {
-    path: [],
-    includePath: [path.join(root, 'inc')],
-    pluginPath: path.join(root, 'plugins'),
-    tagModules: ['mytags.py'],
-    autoEscape,
-    memoryCacheSize: 100,
-    maxBuffer: 0,
-    showTracebacks: true,
-    exceptionHook: null,
-    plugins: {},
-    confFile: path.join(root, 'pse.conf'),
-    session: { cookieName: 'pse_session', cookieSecure: false },
-    version: '0.1.0',
-  };
-}
-
-function req(root: string, name: string): RunInput {
-  return {
-    servlet: path.join(root, name),
-    method: 'GET',
-    url: `/${name}`,
-    path: `/${name}`,
-    query: '',
-    headers: [['host', 'localhost']],
-    remote: ['127.0.0.1', 40000],
-    local: ['127.0.0.1', 8080],
-    form: [],
-    session: null,
-    dry: false,
-  };
+  const c = toWorkerConfig(defaultConfig(root));
+  return { ...c, includePath: [path.join(root, 'inc')], tagModules: ['mytags.py'], autoEscape };
 }
 
 async function startPool(root: string, autoEscape: boolean): Promise<WorkerPool> {

@@ -11,12 +11,12 @@ import {
   WorkerPool,
   type ExitInfo,
   type PoolOptions,
-  type RunInput,
   type RunResult,
   type SessionResult,
 } from '../../src/engine/runtime/pool.js';
 import type { WorkerConfig } from '../../src/engine/runtime/protocol.js';
 import { resolvePython } from '../../src/engine/runtime/python.js';
+import { runInput as req } from './inputs.js';
 import { defaultConfig, toWorkerConfig } from '../../src/engine/config/index.js';
 import { TemplateSources } from '../../src/engine/runtime/sources.js';
 import { compileTemplate } from '../../src/engine/template/index.js';
@@ -70,23 +70,6 @@ const APP = {
   'echo.pt': '<?= body ?>',
   'broken.pt': '<? if True: ?>\nnever closed\n',
 };
-
-function req(root: string, name: string, extra: Partial<RunInput> = {}): RunInput {
-  return {
-    servlet: path.join(root, name),
-    method: 'GET',
-    url: `/${name}`,
-    path: `/${name}`,
-    query: '',
-    headers: [['host', 'localhost']],
-    remote: ['127.0.0.1', 40000],
-    local: ['127.0.0.1', 8080],
-    form: [],
-    session: null,
-    dry: false,
-    ...extra,
-  };
-}
 
 let python = '';
 beforeAll(async () => {
