@@ -8,11 +8,12 @@
  *   write  — the same session, a new name per request: every request commits (FIFO per session)
  *   create — no cookie, a new name per request: every request creates a session
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { parseSetCookie } from 'cookie';
 import { Engine } from '../src/engine/engine.js';
 
@@ -27,11 +28,9 @@ interface Cannon {
   non2xx: number;
 }
 
-function cannon(url: string, extra: string[] = []): Promise<Cannon> {
+/** The JSON summary a load-generator process prints, once it has exited cleanly. */
+function summaryOf(p: ChildProcessByStdio<null, Readable, Readable>): Promise<Cannon> {
   return new Promise((resolve, reject) => {
-    const p = spawn(AUTOCANNON, ['-c', '32', '-d', DURATION, '-j', ...extra, url], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -42,6 +41,14 @@ function cannon(url: string, extra: string[] = []): Promise<Cannon> {
       resolve(summary(out));
     });
   });
+}
+
+function cannon(url: string, extra: string[] = []): Promise<Cannon> {
+  return summaryOf(
+    spawn(AUTOCANNON, ['-c', '32', '-d', DURATION, '-j', ...extra, url], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
 }
 
 /**
@@ -59,21 +66,12 @@ function cannonNames(url: string, cookie?: string): Promise<Cannon> {
       requests: [{ setupRequest: (req) => ({ ...req, path: req.path + '?name=n' + (n++) }) }],
     });
     process.stdout.write(JSON.stringify(r));`;
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--input-type=module', '-e', script], {
+  return summaryOf(
+    spawn(process.execPath, ['--input-type=module', '-e', script], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('error', reject);
-    p.on('exit', (code) => {
-      if (code !== 0 || !out.trim()) return reject(new Error(`autocannon exited ${code}: ${err}`));
-      resolve(summary(out));
-    });
-  });
+    }),
+  );
 }
 
 function summary(json: string): Cannon {
