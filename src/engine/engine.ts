@@ -96,6 +96,13 @@ export interface EngineOptions {
    * visitors' requests (cookies, form data) to disk, and each request costs less.
    */
   journal?: boolean;
+  /**
+   * keep the session store to this process (default false): its file is locked for the
+   * engine's lifetime, and sessions are served from memory, written through to the file.
+   * `pse serve --production` passes true; `pse studio`, `pse run` and a second server of the
+   * app then cannot open the store (they say so, naming the file).
+   */
+  exclusiveSessions?: boolean;
 }
 
 export interface EngineRequest {
@@ -167,13 +174,12 @@ const NO_SESSION: SessionTicketLike = {
 function openSessions(
   config: PseConfig,
   pool: () => WorkerPool,
-  journal = true,
+  opts: EngineOptions,
 ): SessionService | null {
   if (!config.session.enabled) return null;
-  return SessionService.open(
-    journal ? config : { ...config, studio: { ...config.studio, journalSize: 0 } },
-    pool,
-  );
+  const conf =
+    opts.journal === false ? { ...config, studio: { ...config.studio, journalSize: 0 } } : config;
+  return SessionService.open(conf, pool, { exclusive: opts.exclusiveSessions === true });
 }
 
 /** What the journal keeps of one request. */
@@ -264,7 +270,7 @@ export class Engine {
     this.pool = pool;
     this.sources = sources;
     this.cache = new OutputCache(config.main.outputCacheDir);
-    this.sessions = openSessions(config, () => this.pool, opts.journal);
+    this.sessions = openSessions(config, () => this.pool, opts);
     this.logFiles =
       opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse'));
     this.app = new HttpApp({
@@ -543,7 +549,10 @@ export class Engine {
     }
     const dry = preview !== undefined;
     const jr = this.journalStart(s);
-    const ticket = await this.openSession(s.req, preview).catch((err: unknown) => {
+    let ticket: SessionTicketLike;
+    try {
+      ticket = await this.openSession(s.req, preview);
+    } catch (err) {
       // the session stayed busy past LockTimeout (503): journaled, the page never ran
       const lock = err instanceof HttpError && err.status === 503;
       const message = err instanceof Error ? err.message : String(err);
@@ -557,7 +566,7 @@ export class Engine {
         null,
       );
       throw err;
-    });
+    }
     if (jr && 'lockWaitMs' in ticket) jr.lockWaitMs = (ticket as { lockWaitMs: number }).lockWaitMs;
     const input: RunInput = {
       servlet: s.servlet,
@@ -574,90 +583,64 @@ export class Engine {
       session: ticket.session,
       dry,
     };
-    // After pse.flush() the page streams: the response goes out at the first chunk and the rest
-    // follows through `queue`; the run's outcome is noted on it for the access and error logs.
-    const queue = new ChunkQueue();
-    let streaming: HttpResponse | null = null;
-    let startStream: ((res: HttpResponse) => void) | null = null;
-    const streamStarted = new Promise<HttpResponse>((resolve) => (startStream = resolve));
-    const hooks: RunHooks = {
-      onSave: (session) => ticket.save(session),
-      onChunk: (head, data) => {
-        if (head && !streaming) {
-          streaming = {
-            status: head.status,
-            headers: head.headers,
-            body: queue,
-            finished: running.then(
-              () => undefined,
-              () => undefined,
-            ),
-          };
-          startStream!(streaming);
-        }
-        queue.push(data);
-      },
-    };
-    const running = this.pool.run(input, hooks).then(
-      async (result) => {
-        const fin = await ticket.finish({ ok: !result.error, session: result.session });
-        // journal (sessions engineer): the request, its session trace and its cause if it failed
-        const failure: Failure | null = result.error
-          ? { kind: 'exception', error: result.error }
-          : null;
-        this.journalEnd(jr, s, result.status, result.worker, traceOf(fin), failure, result);
-        return { result, setCookie: fin.setCookie ?? [], trace: traceOf(fin) };
-      },
-      async (err: unknown) => {
-        const fin = await ticket.finish({ ok: false }).catch(() => ({}));
-        this.journalEnd(
-          jr,
-          s,
-          failureStatus(err),
-          err instanceof WorkerFailure ? (err.worker ?? null) : null,
-          traceOf(fin),
-          failureOf(err),
-          null,
-        );
-        throw err;
-      },
-    );
-    running.then(
-      ({ result }) => {
-        queue.push(result.body);
-        queue.end();
-        if (streaming) {
-          streaming.worker = result.worker;
-          if (result.error)
-            streaming.error = `after flush(): ${result.error.type}: ${result.error.message}\n${result.error.text}`;
-        }
-      },
-      (err: unknown) => {
-        queue.fail(err instanceof Error ? err : new Error(String(err)));
-        if (streaming)
-          streaming.error = `after flush(): ${err instanceof Error ? err.message : String(err)}`;
-      },
-    );
-    const first = await Promise.race([
-      streamStarted,
-      running.then(
-        (r) => r,
-        (err: unknown) => ({ failed: err }),
-      ),
-    ]);
-    if ('status' in first) return first;
+    const page = new PageRun(ticket);
+    this.pool
+      .run(input, page)
+      .then(
+        (result) => this.afterRun(ticket, jr, s, result),
+        (err: unknown) => this.afterFailure(ticket, jr, s, err),
+      )
+      .then(
+        (end) => page.settle(end),
+        (err: unknown) => page.settle({ failed: err }),
+      );
+    const first = await page.first;
+    if ('status' in first) return first; // streaming after pse.flush()
     if ('failed' in first) return failureResponse(first.failed);
     const { result, setCookie, trace } = first;
-    const res = await this.finalResponse(result, setCookie, cacheKey);
+    const res = this.finalResponse(result, setCookie);
+    if (cacheKey && isCacheable(result, res)) await this.cachePage(cacheKey, result);
     if (trace) res.session = sessionOutcome(trace);
     return res;
   }
 
-  private async finalResponse(
+  /** The run answered: the session commits (or rolls back) and the journal records it. */
+  private async afterRun(
+    ticket: SessionTicketLike,
+    jr: JournalRun | null,
+    s: ServletRequest,
     result: RunResult,
-    setCookie: string[],
-    cacheKey: string | null,
-  ): Promise<HttpResponse> {
+  ): Promise<RunEnd> {
+    const fin = await ticket.finish({ ok: !result.error, session: result.session });
+    // journal (sessions engineer): the request, its session trace and its cause if it failed
+    const failure: Failure | null = result.error
+      ? { kind: 'exception', error: result.error }
+      : null;
+    this.journalEnd(jr, s, result.status, result.worker, traceOf(fin), failure, result);
+    return { result, setCookie: fin.setCookie ?? [], trace: traceOf(fin) };
+  }
+
+  /** The run failed (crash, timeout, no worker): the session rolls back, the journal says why. */
+  private async afterFailure(
+    ticket: SessionTicketLike,
+    jr: JournalRun | null,
+    s: ServletRequest,
+    err: unknown,
+  ): Promise<RunEnd> {
+    const fin = await ticket.finish({ ok: false }).catch(() => ({}));
+    this.journalEnd(
+      jr,
+      s,
+      failureStatus(err),
+      err instanceof WorkerFailure ? (err.worker ?? null) : null,
+      traceOf(fin),
+      failureOf(err),
+      null,
+    );
+    return { failed: err };
+  }
+
+  private finalResponse(result: RunResult, setCookie: string[]): HttpResponse {
     if (result.error) {
       const res = servletErrorPage(
         result.status >= 400 ? result.status : 500,
@@ -669,29 +652,20 @@ export class Engine {
       res.servletError = result.error;
       return res;
     }
-    const headers: HeaderList = [
-      ...result.headers,
-      ...setCookie.map((c): [string, string] => ['Set-Cookie', c]),
-    ];
-    const res: HttpResponse = {
-      status: result.status,
-      headers,
-      body: result.body,
-      worker: result.worker,
-    };
-    const setsCookies = headers.some(([k]) => k.toLowerCase() === 'set-cookie');
-    // A page that sets cookies is someone's own page: never served to others from the cache.
-    if (cacheKey && result.cacheUntil !== undefined && result.status === 200 && !setsCookies) {
-      await this.cache
-        .set(cacheKey, {
-          status: result.status,
-          headers: result.headers,
-          body: result.body,
-          until: result.cacheUntil * 1000,
-        })
-        .catch((err: unknown) => this.log('error', `output cache: ${String(err)}`));
-    }
-    return res;
+    const headers: HeaderList = [...result.headers];
+    for (const c of setCookie) headers.push(['Set-Cookie', c]);
+    return { status: result.status, headers, body: result.body, worker: result.worker };
+  }
+
+  private async cachePage(key: string, result: RunResult): Promise<void> {
+    await this.cache
+      .set(key, {
+        status: result.status,
+        headers: result.headers,
+        body: result.body,
+        until: result.cacheUntil! * 1000,
+      })
+      .catch((err: unknown) => this.log('error', `output cache: ${String(err)}`));
   }
 
   private async openSession(
@@ -752,6 +726,10 @@ export class Engine {
 
   private journalStart(s: ServletRequest): JournalRun | null {
     if (!this.sessions) return null;
+    // No journal and nobody watching live (a production server): nothing to start.
+    const { journal, events } = this.sessions;
+    if (!journal.enabled && !events.has('requestStarted') && !events.has('requestFinished'))
+      return null;
     const time = Date.now();
     const serial = this.sessions.started({
       time,
@@ -837,9 +815,10 @@ export class Engine {
   private record(r: RequestRecord): void {
     const line = formatAccess(r);
     this.logFiles?.writeAccess(line);
-    this.opts.log?.({ kind: 'access', text: line });
+    const entry: LogLine = { kind: 'access', text: line };
+    this.opts.log?.(entry);
     this.events.emit('request', r);
-    this.events.emit('log', { kind: 'access', text: line } satisfies LogLine);
+    this.events.emit('log', entry);
     if (r.error) this.log('error', formatError(r));
   }
 
@@ -862,6 +841,81 @@ export class Engine {
     this.opts.log?.({ kind, text: line });
     this.events.emit('log', { kind, text: line } satisfies LogLine);
   }
+}
+
+/** How a servlet run ended, once its session is settled and it is journaled. */
+type RunEnd =
+  | { result: RunResult; setCookie: string[]; trace: SessionTrace | null }
+  | { failed: unknown };
+
+/**
+ * One servlet run's answer to the HTTP core (it is the run's hooks too): the whole page when the
+ * run has ended, or, after `pse.flush()`, a response streamed from the first chunk on, fed
+ * until the run ends. The stream's parts are made only when a page flushes.
+ */
+class PageRun implements RunHooks {
+  /** the streamed response, from the first chunk with a head on */
+  private stream: HttpResponse | null = null;
+  private queue: ChunkQueue | null = null;
+  private over: (() => void) | null = null;
+  private answer!: (first: HttpResponse | RunEnd) => void;
+  /** the streamed response, or how the run ended when it ended before streaming */
+  readonly first = new Promise<HttpResponse | RunEnd>((resolve) => (this.answer = resolve));
+
+  constructor(private readonly ticket: SessionTicketLike) {}
+
+  onSave(session: SessionResult): Promise<void> {
+    return this.ticket.save(session);
+  }
+
+  onChunk(head: { status: number; headers: [string, string][] } | undefined, data: Buffer): void {
+    const queue = (this.queue ??= new ChunkQueue());
+    if (head && !this.stream) {
+      this.stream = {
+        status: head.status,
+        headers: head.headers,
+        body: queue,
+        finished: new Promise<void>((resolve) => (this.over = resolve)),
+      };
+      this.answer(this.stream);
+    }
+    queue.push(data);
+  }
+
+  /** The run has ended (its session settled, its journal entry written). */
+  settle(end: RunEnd): void {
+    const stream = this.stream;
+    if (!stream) {
+      this.answer(end);
+      return;
+    }
+    // The rest of a streamed page follows its chunks; the outcome is noted for the logs.
+    const queue = this.queue!;
+    if ('failed' in end) {
+      const err = end.failed;
+      queue.fail(err instanceof Error ? err : new Error(String(err)));
+      stream.error = `after flush(): ${err instanceof Error ? err.message : String(err)}`;
+    } else {
+      const result = end.result;
+      queue.push(result.body);
+      queue.end();
+      stream.worker = result.worker;
+      if (result.error)
+        stream.error = `after flush(): ${result.error.type}: ${result.error.message}\n${result.error.text}`;
+    }
+    this.over!();
+  }
+}
+
+/** A page may be kept by the output cache: it asked to be, ran fine and sets no cookie. */
+function isCacheable(result: RunResult, res: HttpResponse): boolean {
+  return (
+    result.cacheUntil !== undefined &&
+    result.status === 200 &&
+    !result.error &&
+    // A page that sets cookies is someone's own page: never served to others from the cache.
+    !res.headers.some(([k]) => k.toLowerCase() === 'set-cookie')
+  );
 }
 
 function failureOf(err: unknown): Failure {
@@ -894,7 +948,9 @@ function pythonPlace(config: PseConfig): { file: string; line: number } | undefi
 
 function headerList(headers: HttpRequest['headers']): [string, string][] {
   const out: [string, string][] = [];
-  for (const [k, v] of Object.entries(headers)) {
+  // for…in, not Object.entries: no [key, value] array per header on every request
+  for (const k in headers) {
+    const v = headers[k];
     if (v === undefined) continue;
     if (Array.isArray(v)) for (const x of v) out.push([k, x]);
     else out.push([k, v]);

@@ -17,7 +17,7 @@ afterAll(() => {
 });
 
 /** Starts `pse serve` from source; resolves with its URL once it listens. */
-function serve(app: string): Promise<{ child: ChildProcess; url: string }> {
+function serve(app: string, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(
     process.execPath,
     [
@@ -31,6 +31,7 @@ function serve(app: string): Promise<{ child: ChildProcess; url: string }> {
       '--workers',
       '2',
       '--quiet',
+      ...extra,
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -51,67 +52,74 @@ function serve(app: string): Promise<{ child: ChildProcess; url: string }> {
 }
 
 describe('kill -9 during a load of session writes', () => {
-  // Two server boots under a loaded 2-core machine: allow more than the default minute.
-  it('keeps every acknowledged write', { timeout: 180_000 }, async () => {
-    const app = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-kill-'));
-    fs.writeFileSync(
-      path.join(app, 'append.py'),
-      `from pse.plugins import session
+  // --production: the session store is held exclusively and served from memory
+  for (const extra of [[], ['--production']]) {
+    // Two server boots under a loaded 2-core machine: allow more than the default minute.
+    it(
+      `keeps every acknowledged write (${extra.length ? 'pse serve --production: an exclusive store' : 'pse serve'})`,
+      { timeout: 180_000 },
+      async () => {
+        const app = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-kill-'));
+        fs.writeFileSync(
+          path.join(app, 'append.py'),
+          `from pse.plugins import session
 d = session.new()
 if pse.form.has_key('v'):
     d.setdefault('seen', []).append(int(pse.form['v']))
 out = len(d.get('seen', []))
 `,
-    );
-    fs.writeFileSync(path.join(app, 'append.pt'), '<?= out ?>');
-    fs.writeFileSync(
-      path.join(app, 'show.py'),
-      `from pse.plugins import session\nout = ','.join(map(str, session.new().get('seen', [])))\n`,
-    );
-    fs.writeFileSync(path.join(app, 'show.pt'), '<?= out ?>');
+        );
+        fs.writeFileSync(path.join(app, 'append.pt'), '<?= out ?>');
+        fs.writeFileSync(
+          path.join(app, 'show.py'),
+          `from pse.plugins import session\nout = ','.join(map(str, session.new().get('seen', [])))\n`,
+        );
+        fs.writeFileSync(path.join(app, 'show.pt'), '<?= out ?>');
 
-    const first = await serve(app);
-    const clients = 6;
-    const cookies: string[] = [];
-    for (let i = 0; i < clients; i++) {
-      const res = await fetch(`${first.url}/append.pt?v=0`);
-      const c = parseSetCookie(res.headers.getSetCookie()[0]!);
-      cookies.push(`${c.name}=${c.value}`);
-    }
-    const acked: number[][] = cookies.map(() => [0]);
-    let stop = false;
-    const loops = cookies.map(async (cookie, i) => {
-      for (let v = 1; !stop; v++) {
-        try {
-          const res = await fetch(`${first.url}/append.pt?v=${v}`, { headers: { cookie } });
-          await res.text();
-          if (res.status === 200) acked[i]!.push(v);
-        } catch {
-          return; // the server died: this request has no response
+        const first = await serve(app, extra);
+        const clients = 6;
+        const cookies: string[] = [];
+        for (let i = 0; i < clients; i++) {
+          const res = await fetch(`${first.url}/append.pt?v=0`);
+          const c = parseSetCookie(res.headers.getSetCookie()[0]!);
+          cookies.push(`${c.name}=${c.value}`);
         }
-      }
-    });
-    // Kill once a fair number of writes went through.
-    while (acked.reduce((n, a) => n + a.length, 0) < 60)
-      await new Promise((r) => setTimeout(r, 20));
-    first.child.kill('SIGKILL');
-    stop = true;
-    await Promise.all(loops);
-    if (first.child.exitCode === null && first.child.signalCode === null) {
-      await new Promise((r) => first.child.once('exit', r));
-    }
+        const acked: number[][] = cookies.map(() => [0]);
+        let stop = false;
+        const loops = cookies.map(async (cookie, i) => {
+          for (let v = 1; !stop; v++) {
+            try {
+              const res = await fetch(`${first.url}/append.pt?v=${v}`, { headers: { cookie } });
+              await res.text();
+              if (res.status === 200) acked[i]!.push(v);
+            } catch {
+              return; // the server died: this request has no response
+            }
+          }
+        });
+        // Kill once a fair number of writes went through.
+        while (acked.reduce((n, a) => n + a.length, 0) < 60)
+          await new Promise((r) => setTimeout(r, 20));
+        first.child.kill('SIGKILL');
+        stop = true;
+        await Promise.all(loops);
+        if (first.child.exitCode === null && first.child.signalCode === null) {
+          await new Promise((r) => first.child.once('exit', r));
+        }
 
-    const second = await serve(app);
-    try {
-      for (const [i, cookie] of cookies.entries()) {
-        const res = await fetch(`${second.url}/show.pt`, { headers: { cookie } });
-        const seen = (await res.text()).split(',').map(Number);
-        // every acknowledged value is there, in order; at most one unacknowledged write after them
-        expect(seen.slice(0, acked[i]!.length)).toEqual(acked[i]);
-        expect(seen.length - acked[i]!.length).toBeLessThanOrEqual(1);
-      }
-    } finally {
-      second.child.kill('SIGTERM');
-    }
-  });
+        const second = await serve(app, extra);
+        try {
+          for (const [i, cookie] of cookies.entries()) {
+            const res = await fetch(`${second.url}/show.pt`, { headers: { cookie } });
+            const seen = (await res.text()).split(',').map(Number);
+            // every acknowledged value is there, in order; at most one unacknowledged write after them
+            expect(seen.slice(0, acked[i]!.length)).toEqual(acked[i]);
+            expect(seen.length - acked[i]!.length).toBeLessThanOrEqual(1);
+          }
+        } finally {
+          second.child.kill('SIGTERM');
+        }
+      },
+    );
+  }
 });

@@ -78,4 +78,23 @@ describe('SessionLocks', () => {
     expect(() => first!()).not.toThrow(); // a second release is a no-op
     expect(locks.depth('s')).toBe(0);
   });
+
+  it('stays exact over many sessions, while it keeps and drops idle queues', async () => {
+    const locks = new SessionLocks(5_000);
+    const held = locks.tryAcquire('busy')!; // held throughout: never dropped as idle
+    for (let i = 0; i < 5000; i++) {
+      const id = `s${i % 3000}`;
+      const release = locks.tryAcquire(id);
+      expect(release).not.toBeNull();
+      expect(locks.tryAcquire(id)).toBeNull();
+      release!();
+      expect(locks.depth(id)).toBe(0);
+    }
+    expect(locks.tryAcquire('busy')).toBeNull();
+    const waiting = locks.acquire('busy');
+    expect(locks.depth('busy')).toBe(2);
+    held();
+    (await waiting)();
+    expect(locks.depth('busy')).toBe(0);
+  });
 });

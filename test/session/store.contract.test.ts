@@ -21,6 +21,14 @@ const STORES: { name: string; make: () => SessionStore }[] = [
     name: 'sqlite (file)',
     make: () => new SqliteSessionStore({ file: path.join(tmp, `s${n++}`, 'sessions.sqlite') }),
   },
+  {
+    name: 'sqlite (file, exclusive: sessions served from memory)',
+    make: () =>
+      new SqliteSessionStore({
+        file: path.join(tmp, `s${n++}`, 'sessions.sqlite'),
+        exclusive: true,
+      }),
+  },
   { name: 'sqlite (memory)', make: () => new SqliteSessionStore({ file: ':memory:' }) },
   { name: 'memory', make: () => new MemorySessionStore() },
 ];

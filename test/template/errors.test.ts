@@ -134,6 +134,16 @@ describe('parse errors', () => {
     expect([e.line, e.col]).toEqual([1, 10]);
   });
 
+  it('only Python clause words are clauses (not names every JavaScript object has)', () => {
+    // `constructor`, `toString`… are no clause: Python judges these headers, the parser does not.
+    for (const word of ['constructor', 'toString', '__proto__']) {
+      const opener = compileTemplate(`<? ${word}: ?>x<? : ?>`, { file: 'page.pt' });
+      expect(opener.ok).toBe(true);
+      const clause = compileTemplate(`<? if x: ?>a<? :${word}: ?>b<? : ?>`, { file: 'page.pt' });
+      expect(clause.ok).toBe(true);
+    }
+  });
+
   it('reports every local error, not only the first', () => {
     expect(errorsOf('<?= ?>\n<?= ?>').map((e) => e.line)).toEqual([1, 2]);
   });

@@ -4,7 +4,7 @@
  * map constant embedded in the module.
  */
 import { describe, expect, it } from 'vitest';
-import { compileTemplate } from '../../src/engine/template/index.js';
+import { compileTemplate, mapEntries } from '../../src/engine/template/index.js';
 import { linemapConstant } from '../../src/engine/template/linemap.js';
 import { bigTemplate, BIG_TAGS } from './helpers/big.js';
 
@@ -38,6 +38,18 @@ describe('the lazily built map and cols', () => {
     const clone = structuredClone(r);
     expect(clone.map).toEqual(r.map);
     expect(clone.cols).toEqual(r.cols);
+  });
+
+  it('travel to the workers as the text of the constant, which holds the same entries', () => {
+    const r = compiled(source);
+    const lastLine = r.py.trimEnd().split('\n').at(-1)!;
+    expect(`__pse_linemap__ = ${r.mapText}`).toBe(lastLine);
+    expect(mapEntries(r.mapText)).toEqual(r.map);
+    expect(Object.keys(r)).not.toContain('mapText');
+    const one = compiled('hi');
+    expect(one.mapText).toBe('((2,1,1),)');
+    expect(mapEntries(one.mapText)).toEqual([[2, 1, 1]]);
+    expect(mapEntries(compiled('').mapText)).toEqual([]);
   });
 
   it('can be replaced by assignment', () => {

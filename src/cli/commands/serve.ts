@@ -45,6 +45,8 @@ async function serve(appRoot: string, opts: ServeOptions): Promise<number> {
       production: opts.production,
       // a production server keeps no request journal (Studio's history): see EngineOptions.journal
       journal: !opts.production,
+      // ... and keeps its session store to itself, served from memory: EngineOptions.exclusiveSessions
+      exclusiveSessions: opts.production === true,
       workers: opts.workers,
       log: (line) => {
         if (line.kind === 'access') {

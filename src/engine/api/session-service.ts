@@ -59,9 +59,20 @@ export class SessionService {
   }
 
   /** The app's SQLite store and journal (`[Studio] JournalSize` entries; 0 = no journal). */
-  static open(config: PseConfig, editor: () => PickleEditor): SessionService {
+  /**
+   * `exclusive`: this process keeps the session file to itself (`pse serve --production`), so the
+   * store may serve loads from memory; a second opener gets an error naming the file.
+   */
+  static open(
+    config: PseConfig,
+    editor: () => PickleEditor,
+    opts: { exclusive?: boolean } = {},
+  ): SessionService {
     const events = new SessionEvents();
-    const store = new SqliteSessionStore({ file: config.session.file });
+    const store = new SqliteSessionStore({
+      file: config.session.file,
+      exclusive: opts.exclusive === true,
+    });
     let journal: Journal;
     try {
       journal = new Journal({

@@ -4,7 +4,7 @@
  * (Engine.handle, tests, Studio preview and replay).
  */
 import { performance } from 'node:perf_hooks';
-import { readBody, removeTemps, type BodyOptions } from './body.js';
+import { readBody, removeTemps, type BodyOptions, type ParsedBody } from './body.js';
 import { errorPage } from './error-pages.js';
 import { HttpError } from './http-error.js';
 import { Resolver } from './resolve.js';
@@ -49,14 +49,14 @@ export class HttpApp {
   async handle(req: HttpRequest): Promise<HttpResponse> {
     const started = performance.now();
     const id = this.nextId++;
-    const time = new Date().toISOString();
+    const time = isoNow();
     let kind: RequestRecord['kind'] = 'error';
     let servlet: string | undefined;
-    let temps: string[] = [];
+    let temps: string[] = NO_TEMPS;
     let res: HttpResponse;
     try {
       const url = parseUrl(req.url);
-      const target = await this.resolver.resolve(url);
+      const target = this.resolver.resolve(url);
       if (target.kind === 'redirect') {
         kind = 'redirect';
         res = {
@@ -73,7 +73,8 @@ export class HttpApp {
       } else {
         kind = 'servlet';
         servlet = target.file;
-        const parsed = await readBody(req, this.opts.body());
+        // most requests have no body: no options to build, no await
+        const parsed = req.body === undefined ? NO_BODY : await readBody(req, this.opts.body());
         temps = parsed.temps;
         res = await this.opts.runServlet({
           req,
@@ -90,32 +91,63 @@ export class HttpApp {
       if (res.status >= 500 || kind === 'servlet')
         res.error ??= err instanceof Error ? (err.stack ?? err.message) : String(err);
     }
-    const done = (res.finished ?? Promise.resolve()).catch(() => undefined);
-    const record = (): RequestRecord => ({
-      id,
-      time,
-      method: req.method,
-      url: req.url,
+    const facts: RecordFacts = { id, time, started, req, kind, servlet, temps };
+    // A whole page is over now; a streamed one is recorded when its run has finished.
+    if (res.finished === undefined) this.finish(facts, res);
+    else {
+      const streamed = res;
+      void res.finished.catch(noop).then(() => this.finish(facts, streamed));
+    }
+    return res;
+  }
+
+  /** The request is over: its temporary files go, and its record out. */
+  private finish(f: RecordFacts, res: HttpResponse): void {
+    if (f.temps.length) void removeTemps(f.temps);
+    this.opts.onRecord?.({
+      id: f.id,
+      time: f.time,
+      method: f.req.method,
+      url: f.req.url,
       status: res.status,
       bytes: Buffer.isBuffer(res.body)
         ? res.body.length
         : isFileBody(res.body)
           ? res.body.end - res.body.start + 1
           : undefined,
-      durationMs: performance.now() - started,
+      durationMs: performance.now() - f.started,
       worker: res.worker,
-      remote: req.remote[0],
-      kind,
-      servlet,
+      remote: f.req.remote[0],
+      kind: f.kind,
+      servlet: f.servlet,
       error: res.error,
     });
-    void done.then(() => {
-      if (temps.length) void removeTemps(temps);
-      this.opts.onRecord?.(record());
-    });
-    return res;
   }
 }
+
+/** What `HttpApp.handle` knows of a request when it is over, for its record. */
+interface RecordFacts {
+  id: number;
+  time: string;
+  /** performance.now() at arrival */
+  started: number;
+  req: HttpRequest;
+  kind: RequestRecord['kind'];
+  servlet: string | undefined;
+  temps: string[];
+}
+
+/** The current time as an ISO string; requests arriving in the same millisecond share one. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastIso.ms) lastIso = { ms, text: new Date(ms).toISOString() };
+  return lastIso.text;
+}
+let lastIso = { ms: 0, text: '' };
+
+const NO_TEMPS: string[] = [];
+const NO_BODY: ParsedBody = { form: [], temps: NO_TEMPS };
+const noop = (): void => undefined;
 
 export function toErrorResponse(err: unknown): HttpResponse {
   if (err instanceof HttpError) {

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { isFileBody, type HttpRequest, type HttpResponse } from './types.js';
+import { isFileBody, type HeaderList, type HttpRequest, type HttpResponse } from './types.js';
 
 export interface ServerLimits {
   /** ms to receive the request head */
@@ -137,33 +137,40 @@ async function respond(
   }
 }
 
-/** Status and headers out; a Buffer body also gets its Content-Length. Returns `res`. */
+/**
+ * Status and headers out; a Buffer body also gets its Content-Length. Returns `res`.
+ * node:http takes the [name, value] list as it is (a repeated name stays one line per value, in
+ * order), and sees `Connection: close` in it itself (the socket closes after this response).
+ */
 function writeHead(
   res: http.ServerResponse,
   out: HttpResponse,
   whole: Buffer | null,
 ): http.ServerResponse {
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of out.headers) {
-    const key = k.toLowerCase();
-    const prev = headers[key];
-    if (prev === undefined) headers[key] = v;
-    else if (Array.isArray(prev)) prev.push(v);
-    else headers[key] = [prev, v];
+  return res.writeHead(
+    out.status,
+    whole !== null && needsLength(out) ? withLength(out.headers, whole) : out.headers,
+  );
+}
+
+/** A whole page in hand goes out with its length: no chunked framing for the client to undo. */
+function needsLength(out: HttpResponse): boolean {
+  if (out.status < 200 || out.status === 204 || out.status === 304) return false;
+  for (const [name] of out.headers) {
+    // a length check first: this runs for every response, and most names are neither
+    if (name.length === 14 || name.length === 17) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-length' || lower === 'transfer-encoding') return false;
+    }
   }
-  // A body we did not read to its end (413) must not leave its rest on a reused connection.
-  if (headers['connection'] === 'close') res.shouldKeepAlive = false;
-  // A whole page in hand goes out with its length: no chunked framing for the client to undo.
-  if (
-    whole !== null &&
-    headers['content-length'] === undefined &&
-    headers['transfer-encoding'] === undefined &&
-    out.status >= 200 &&
-    out.status !== 204 &&
-    out.status !== 304
-  )
-    headers['content-length'] = String(whole.length);
-  return res.writeHead(out.status, headers);
+  return true;
+}
+
+/** `headers` plus Content-Length (a new list: the response's may be shared, e.g. a cached page's). */
+function withLength(headers: HeaderList, body: Buffer): HeaderList {
+  const out = headers.slice();
+  out.push(['Content-Length', String(body.length)]);
+  return out;
 }
 
 async function write(

@@ -41,21 +41,22 @@ const SERVLET_CACHE_MAX = 1000;
 
 export class Resolver {
   private realRoot: string | null = null;
-  private readonly servlets = new Map<string, { file: string; until: number }>();
+  private readonly servlets = new Map<string, { target: Resolved; until: number }>();
   constructor(
     readonly root: string,
     private readonly now: () => number = performance.now.bind(performance),
   ) {}
 
-  async resolve(url: SafeUrl): Promise<Resolved> {
+  /** Synchronous: see statInside. Throws HttpError 404 when there is nothing to serve. */
+  resolve(url: SafeUrl): Resolved {
     const key = url.path;
     const hit = this.servlets.get(key);
     const now = this.now();
-    if (hit && hit.until > now) return { kind: 'servlet', file: hit.file };
+    if (hit && hit.until > now) return hit.target;
     const found = this.lookup(url);
     if (found.kind === 'servlet') {
       if (this.servlets.size >= SERVLET_CACHE_MAX) this.servlets.clear();
-      this.servlets.set(key, { file: found.file, until: now + SERVLET_TTL_MS });
+      this.servlets.set(key, { target: found, until: now + SERVLET_TTL_MS });
     } else if (hit) this.servlets.delete(key);
     return found;
   }

@@ -53,7 +53,7 @@ export interface PoolOptions {
   requestTimeoutMs: number;
   /** recycle a worker after this many requests, plus up to 10 % jitter */
   maxRequests?: number;
-  /** jobs queued on one worker's pipe; default 4 */
+  /** jobs queued on one worker's pipe; default DEFAULT_MAX_IN_FLIGHT */
   maxInFlight?: number;
   sources: SourceProvider;
   log?: (level: LogMsg['level'], msg: string, worker?: number) => void;
@@ -149,6 +149,15 @@ export interface PoolStats {
   queued: number;
 }
 
+/**
+ * Jobs on one worker's pipe. More keeps a busy worker from running dry between turns of Node's
+ * event loop: it reads the next job from its pipe instead of sleeping until Node writes again,
+ * and each wake-up saved is CPU saved on both sides (wrk, 32 connections, 2 workers: 4 → 8 cut
+ * Node's CPU per request by ~10 % and Python's by ~10 %; 16 a little more). The price: a slow
+ * page delays the jobs already queued behind it on its pipe (new jobs go to less loaded
+ * workers), so this stays small.
+ */
+const DEFAULT_MAX_IN_FLIGHT = 8;
 const DEFAULT_BOOT_SCRIPT = bootScriptIn(PYTHON_DIR);
 const EMPTY = Buffer.alloc(0);
 
@@ -163,7 +172,7 @@ export class WorkerPool extends EventEmitter {
 
   constructor(private readonly opts: PoolOptions) {
     super();
-    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 4);
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
     this.clock = opts.clock ?? systemClock;
     const host: SupervisorHost = {
       capacity: (w) => {
@@ -501,8 +510,8 @@ class RunJob implements Job {
   }
 
   private save(w: Worker, cid: number, s: SessionResult): void {
-    const onSave = this.hooks?.onSave;
-    if (!onSave) {
+    const hooks = this.hooks;
+    if (!hooks?.onSave) {
       reply(w, {
         t: 'reply',
         to: cid,
@@ -513,7 +522,7 @@ class RunJob implements Job {
     }
     let p: Promise<void>;
     try {
-      p = onSave(s);
+      p = hooks.onSave(s); // a method call: hooks may be an object with methods
     } catch (err) {
       p = Promise.reject(err);
     }

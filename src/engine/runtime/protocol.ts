@@ -15,6 +15,14 @@ export type Blob = number;
 /** One entry of a template line map: generated Python line → template line and column (1-based). */
 export type LineMapEntry = [pyLine: number, tplLine: number, tplCol: number];
 
+/**
+ * A line map as the server sends it: the Python tuple literal that the generated module assigns
+ * to `__pse_linemap__`, `((pyLine,tplLine,tplCol),…)`. It is a slice of the module's text,
+ * so it costs the server nothing to make (an array form is tens of thousands of numbers per MB
+ * of template), and the worker parses it only when it first needs a position (an error).
+ */
+export type LineMapText = string;
+
 export type { LocatedError };
 
 // ---------------------------------------------------------------- Node → Python
@@ -90,7 +98,8 @@ export interface ReqMsg {
 
 export interface CompiledSource {
   py: string;
-  map: LineMapEntry[];
+  /** either form: the entries, or their text as the module writes them */
+  map: LineMapText | LineMapEntry[];
   file: string;
 }
 

@@ -260,7 +260,7 @@ interface Loaded {
   id: string;
   version: number;
   accessed: number;
-  ns: Map<string, StoredNamespace>;
+  ns: ReadonlyMap<string, StoredNamespace>;
 }
 
 class Ticket implements SessionTicket {
@@ -285,9 +285,7 @@ class Ticket implements SessionTicket {
     private readonly formerCookie: string | null = null,
   ) {
     this.state = loaded;
-    this.session = loaded
-      ? { id: loaded.id, ns: new Map([...loaded.ns].map(([name, n]) => [name, n.pickle])) }
-      : null;
+    this.session = loaded ? { id: loaded.id, ns: picklesOf(loaded.ns) } : null;
   }
 
   async save(s: SessionResult): Promise<void> {
@@ -489,6 +487,13 @@ class Ticket implements SessionTicket {
     if (now - state.accessed < TOUCH_EVERY_MS) return;
     await this.m.store.touch(state.id, now, this.m.expiresAt(now));
   }
+}
+
+/** What a worker receives of a session's namespaces: their pickles. */
+function picklesOf(ns: ReadonlyMap<string, StoredNamespace>): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const [name, n] of ns) out.set(name, n.pickle);
+  return out;
 }
 
 function nextState(

@@ -4,11 +4,19 @@
  * Durability: WAL with synchronous=NORMAL. A commit is in the WAL file (in the OS page cache)
  * before `commit()` resolves, so it survives the death of the process (kill -9); only a power
  * loss can take the last commits back. Every commit is one transaction.
+ *
+ * Shared or exclusive: by default other processes may open the file too (`pse studio` or
+ * `pse run --cookie` next to a development server). An exclusive store (`pse serve
+ * --production`) holds the file locked for its lifetime and keeps loaded sessions in memory,
+ * written through on every change: a request's load is then a Map lookup, not a read
+ * transaction with its file locks. Only a sole writer can trust such a cache; the lock makes
+ * sure it is one.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../sqlite.js';
+import { ownedNamespace, SessionCache } from './session-cache.js';
 import type {
   Page,
   SessionListQuery,
@@ -66,7 +74,16 @@ interface LoadRow extends SessionRow {
 export interface SqliteStoreOptions {
   /** the database file; its folder is created. ':memory:' for a private in-memory store */
   file: string;
+  /**
+   * This process alone uses the file (`locking_mode = EXCLUSIVE`, taken at open: a second
+   * process fails to open it, naming it) and loaded sessions are kept in memory. Default false.
+   */
+  exclusive?: boolean;
+  /** exclusive only: bytes of pickles and previews kept in memory; default 64 MiB */
+  cacheBytes?: number;
 }
+
+const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** The schema version this build writes (`PRAGMA user_version`). */
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -76,25 +93,34 @@ export class SqliteSessionStore implements SessionStore {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly q;
+  /** exclusive stores only: the sessions loaded or written, as the database has them */
+  private readonly cache: SessionCache | null;
 
   constructor(opts: SqliteStoreOptions) {
     this.file = opts.file;
+    const exclusive = opts.exclusive === true;
     if (opts.file !== ':memory:') fs.mkdirSync(path.dirname(opts.file), { recursive: true });
     try {
       this.db = openDatabase(opts.file);
+    } catch (err) {
+      throw openError(opts.file, err);
+    }
+    try {
+      // Set before the first access: an exclusive WAL database keeps its index in this
+      // process's memory and takes no file lock per transaction.
+      if (exclusive) this.db.pragma('locking_mode = EXCLUSIVE');
+      this.db.pragma('busy_timeout = 5000');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = ON');
-      this.db.pragma('busy_timeout = 5000');
+      // A write takes the exclusive lock for good: another process fails now, not mid-request.
+      if (exclusive) this.db.exec('BEGIN IMMEDIATE; COMMIT');
       migrate(this.db, opts.file);
     } catch (err) {
-      throw new SessionStoreError(
-        `session store ${opts.file}: cannot open: ${err instanceof Error ? err.message : String(err)}`,
-        undefined,
-        undefined,
-        { cause: err },
-      );
+      this.db.close();
+      throw openError(opts.file, err);
     }
+    this.cache = exclusive ? new SessionCache(opts.cacheBytes ?? DEFAULT_CACHE_BYTES) : null;
     const db = this.db;
     this.q = {
       session: db.prepare<[string], SessionRow>(
@@ -137,10 +163,13 @@ export class SqliteSessionStore implements SessionStore {
 
   /** One statement (a join) for the session and its namespaces: the read path of every request. */
   async load(id: string, now: number): Promise<StoredSession | null> {
+    const cached = this.cache?.get(id);
+    if (cached) return cached.expires > now ? cached : null;
     const rows = this.q.load.all(id);
     const row = rows[0];
     if (!row || row.expires <= now) return null;
     const ns = new Map<string, StoredNamespace>();
+    const nsBytes = new Map<string, number>();
     for (const n of rows) {
       if (n.name === null) continue; // a session without namespaces: one row, no namespace
       ns.set(n.name, {
@@ -148,8 +177,9 @@ export class SqliteSessionStore implements SessionStore {
         preview: JSON.parse(n.preview!) as Preview,
         version: n.nsVersion!,
       });
+      nsBytes.set(n.name, n.pickle!.length + n.preview!.length);
     }
-    return {
+    const s: StoredSession = {
       id: row.id,
       created: row.created,
       accessed: row.accessed,
@@ -157,10 +187,15 @@ export class SqliteSessionStore implements SessionStore {
       version: row.version,
       ns,
     };
+    this.cache?.set(s, nsBytes);
+    return s;
   }
 
   async commit(c: SessionCommit): Promise<CommitResult> {
-    return this.db.transaction((): CommitResult => {
+    const previews = new Map<string, string>();
+    for (const [name, v] of c.upsert) previews.set(name, JSON.stringify(v.preview));
+    let created: number | null = null; // the session's creation time when this commit made it
+    const result = this.db.transaction((): CommitResult => {
       const row = this.q.session.get(c.id);
       const live = row && row.expires > c.now ? row : undefined;
       if (c.expectVersion !== undefined && (live?.version ?? null) !== c.expectVersion) {
@@ -172,30 +207,81 @@ export class SqliteSessionStore implements SessionStore {
         // An expired row with this id is dead data: it is replaced, never revived.
         if (row) this.q.deleteSession.run(c.id);
         this.q.insertSession.run(c.id, c.now, c.now, c.expires);
+        created = c.now;
       }
       this.q.bump.run(c.now, c.expires, c.id);
       const versions = new Map<string, number>();
       for (const name of c.delete) this.q.deleteNs.run(c.id, name);
       for (const [name, v] of c.upsert) {
-        this.q.upsert.run(c.id, name, v.pickle, JSON.stringify(v.preview));
+        this.q.upsert.run(c.id, name, v.pickle, previews.get(name)!);
         versions.set(name, this.q.nsVersion.get(c.id, name)?.version ?? 0);
       }
       return { version: (live?.version ?? 0) + 1, versions };
     })();
+    if (this.cache) this.writeThrough(c, created, result, previews);
+    return result;
+  }
+
+  /**
+   * A committed change into the cache. A session changed while not cached stays out (its
+   * other namespaces are not at hand): its next load caches it.
+   */
+  private writeThrough(
+    c: SessionCommit,
+    created: number | null,
+    r: CommitResult,
+    previews: ReadonlyMap<string, string>,
+  ): void {
+    const cache = this.cache!;
+    const before = created === null ? cache.peek(c.id) : undefined;
+    if (created === null && !before) return;
+    const ns = new Map(before?.session.ns);
+    const nsBytes = new Map(before?.nsBytes);
+    for (const name of c.delete) {
+      ns.delete(name);
+      nsBytes.delete(name);
+    }
+    for (const [name, v] of c.upsert) {
+      ns.set(name, ownedNamespace(v.pickle, v.preview, r.versions.get(name)!));
+      nsBytes.set(name, v.pickle.length + previews.get(name)!.length);
+    }
+    const s: StoredSession = {
+      id: c.id,
+      created: created ?? before!.session.created,
+      accessed: c.now,
+      expires: c.expires,
+      version: r.version,
+      ns,
+    };
+    cache.set(s, nsBytes);
   }
 
   async touch(id: string, now: number, expires: number): Promise<boolean> {
-    return this.q.touch.run(now, expires, id).changes > 0;
+    const changed = this.q.touch.run(now, expires, id).changes > 0;
+    const kept = this.cache?.peek(id);
+    if (kept) this.cache!.replace(id, { ...kept.session, accessed: now, expires });
+    return changed;
   }
 
   async rename(oldId: string, newId: string, now: number, expires: number): Promise<void> {
     const r = this.q.rename.run(newId, now, expires, oldId);
     if (r.changes === 0)
       throw new SessionStoreError(`session ${oldId}: cannot regenerate, it does not exist`, oldId);
+    const kept = this.cache?.peek(oldId);
+    if (kept) {
+      const s = kept.session;
+      this.cache!.replace(oldId, {
+        ...s,
+        id: newId,
+        accessed: now,
+        expires,
+        version: s.version + 1,
+      });
+    }
   }
 
   async delete(id: string, expectVersion?: number): Promise<boolean> {
-    return this.db.transaction((): boolean => {
+    const deleted = this.db.transaction((): boolean => {
       if (expectVersion !== undefined) {
         const row = this.q.session.get(id);
         if ((row?.version ?? null) !== expectVersion) {
@@ -204,10 +290,14 @@ export class SqliteSessionStore implements SessionStore {
       }
       return this.q.deleteSession.run(id).changes > 0;
     })();
+    this.cache?.delete(id);
+    return deleted;
   }
 
   async sweep(now: number): Promise<number> {
-    return this.q.sweep.run(now).changes;
+    const n = this.q.sweep.run(now).changes;
+    this.cache?.deleteExpired(now);
+    return n;
   }
 
   async list(query: SessionListQuery, now: number): Promise<Page<SessionSummary>> {
@@ -275,8 +365,22 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    this.cache?.clear();
     if (this.db.open) this.db.close();
   }
+}
+
+/** A failure to open, with what to do about the usual one: another process holding the file. */
+function openError(file: string, err: unknown): SessionStoreError {
+  const busy = (err as { code?: string }).code === 'SQLITE_BUSY';
+  const why = busy
+    ? 'another process holds it locked (a `pse serve --production` keeps its session store to itself: it cannot share it with another server, `pse studio` or `pse run` of the app)'
+    : err instanceof Error
+      ? err.message
+      : String(err);
+  return new SessionStoreError(`session store ${file}: cannot open: ${why}`, undefined, undefined, {
+    cause: err,
+  });
 }
 
 function likeEscape(s: string): string {

@@ -13,18 +13,22 @@ import type {
 import type { Preview } from '../runtime/protocol.js';
 
 export interface StoredNamespace {
-  pickle: Buffer;
-  preview: Preview;
-  version: number;
+  readonly pickle: Buffer;
+  readonly preview: Preview;
+  readonly version: number;
 }
 
+/**
+ * A loaded session. Read-only for its receiver: a store may hand the same object (and the same
+ * namespaces) to every load of the session (the exclusive SQLite store's cache does).
+ */
 export interface StoredSession {
-  id: string;
-  created: number;
-  accessed: number;
-  expires: number;
-  version: number;
-  ns: Map<string, StoredNamespace>;
+  readonly id: string;
+  readonly created: number;
+  readonly accessed: number;
+  readonly expires: number;
+  readonly version: number;
+  readonly ns: ReadonlyMap<string, StoredNamespace>;
 }
 
 /** One commit: applied in a single transaction, all or nothing. */

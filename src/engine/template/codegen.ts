@@ -9,7 +9,7 @@
  * Names the runtime provides in the servlet namespace: __pse_out__, __pse_str__, __pse_attr__,
  * __pse_battr__, __pse_tag_open__, __pse_tag_close__ (see index.ts for their contract).
  */
-import type { LineMapEntry } from '../runtime/protocol.js';
+import type { LineMapEntry, LineMapText } from '../runtime/protocol.js';
 import type {
   AttrNode,
   BlockNode,
@@ -21,6 +21,7 @@ import type {
   TemplateNode,
 } from './nodes.js';
 import type { CodeLine } from './pyscan.js';
+import { MAP_NAME, parseMapText } from './linemap.js';
 import { pyStr, writePyStrBody } from './pystr.js';
 
 export interface Generated {
@@ -28,11 +29,28 @@ export interface Generated {
   map: LineMapEntry[];
   /** per map entry: the generated column (1-based) where the entry's template column applies */
   cols: number[];
+  /** `map` as the server sends it to the workers: the value of the module's map constant */
+  mapText: LineMapText;
 }
 
 const STEP = 4;
 /** Int32 slots per line-map entry in the writer (see `Writer.entries`). */
 const STRIDE = 4;
+
+/** The code units of an ASCII constant, copied into the output in one go (`putUnits`). */
+function units(text: string): Uint16Array {
+  const u = new Uint16Array(text.length);
+  for (let i = 0; i < text.length; i++) u[i] = text.charCodeAt(i);
+  return u;
+}
+
+// The constant pieces of the lines of text, expressions and custom-tag attributes.
+const OUT_OPEN = units("__pse_out__('");
+const OUT_CLOSE = units("')");
+const EXPR_OPEN = units('__pse_out__(__pse_str__((');
+const CALL_CLOSE = units(')))');
+const ITEM_CLOSE = units('),');
+const COND_ITEM_CLOSE = units(') else {}),');
 
 /**
  * The generated text goes into one growing UTF-16 buffer, decoded once at the end: writing a
@@ -48,6 +66,14 @@ const STRIDE = 4;
 let spare: Uint16Array | undefined;
 /** A larger buffer is not kept between compiles (16 MB). */
 const SPARE_MAX = 1 << 23;
+/**
+ * The line-map entries of the last finished compile, lent to the next one like `spare` (a
+ * megabyte of entries per MB of template, grown by doubling, was fresh memory every time).
+ * The result keeps what it needs: the map as text in the module, the columns copied out.
+ */
+let spareEntries: Int32Array | undefined;
+/** A larger entries buffer is not kept between compiles (16 MB). */
+const SPARE_ENTRIES_MAX = 1 << 22;
 
 class Writer {
   private buf: Uint16Array;
@@ -61,13 +87,23 @@ class Writer {
    * per map entry: generated line, template line, template column, and the generated column
    * where that template column applies (flat: one allocation, not an array per line)
    */
-  private entries = new Int32Array(STRIDE << 12);
+  private entries: Int32Array;
   private entryCount = 0;
   /** generated lines so far */
   count = 0;
+  /** the largest template line or column recorded (sizes the map constant) */
+  private maxPosition = 0;
+  /** where the map constant's value starts in the output (see `linemapLine`) */
+  mapStart = -1;
+  private readonly exprAttrs = new Map<string, Uint16Array>();
+  private readonly boolAttrs = new Map<string, Uint16Array>();
+  private readonly pieces = new Map<string, Uint16Array>();
+  private readonly names = new Map<string, string>();
 
   /** `sizeHint`: the template's length; the output is typically 3–4 times as long. */
   constructor(sizeHint: number) {
+    this.entries = spareEntries ?? new Int32Array(STRIDE << 12);
+    spareEntries = undefined;
     const want = Math.max(1 << 12, Math.min(sizeHint * 4, 1 << 24));
     if (spare !== undefined && spare.length >= want) {
       this.buf = spare;
@@ -108,8 +144,13 @@ class Writer {
     e[k + 2] = atCol;
     this.entryCount++;
     e[k + 3] = col;
+    // `line | atCol` is at least the larger of the two (and has no more digits than twice it):
+    // one comparison where a max of both would take two.
+    if ((line | atCol) > this.maxPosition) this.maxPosition = line | atCol;
     const buf = this.room(indent);
-    for (let i = 0; i < indent; i++) buf[this.n++] = 32;
+    const n = this.n;
+    for (let i = 0; i < indent; i++) buf[n + i] = 32;
+    this.n = n + indent;
   }
 
   /** Writes `text[from, to)`. */
@@ -124,6 +165,27 @@ class Writer {
     }
     this.n = n;
     this.units |= or;
+  }
+
+  /**
+   * Writes code units made by `units` (or `unitsOf`, which accounts for their width): one
+   * typed-array copy, where `put` reads a string one code unit at a time.
+   */
+  putUnits(u: Uint16Array): void {
+    this.room(u.length).set(u, this.n);
+    this.n += u.length;
+  }
+
+  /** `units(text)` for a piece made while generating (a key, a prefix), kept per compile. */
+  unitsOf(text: string): Uint16Array {
+    let u = this.pieces.get(text);
+    if (u === undefined) {
+      u = units(text);
+      // It is converted to be written: its width counts now.
+      for (let i = 0; i < u.length; i++) this.units |= u[i]!;
+      this.pieces.set(text, u);
+    }
+    return u;
   }
 
   /** Writes the body of the Python literal of `text` (see pystr.ts), escaping as it copies. */
@@ -146,6 +208,30 @@ class Writer {
     this.end();
   }
 
+  /**
+   * `attrPrefix(mode, name)` as units, made once per compile: a page repeats a few attribute
+   * names (value, href, selected…) many times.
+   */
+  attrPrefix(mode: AttrNode['mode'], name: string): Uint16Array {
+    const cache = mode === 'expr' ? this.exprAttrs : this.boolAttrs;
+    let prefix = cache.get(name);
+    if (prefix === undefined) {
+      prefix = this.unitsOf(attrPrefix(mode, name));
+      cache.set(name, prefix);
+    }
+    return prefix;
+  }
+
+  /** `pyStr(name)` of a tag or attribute name, made once per compile (names repeat). */
+  quoted(name: string): string {
+    let quoted = this.names.get(name);
+    if (quoted === undefined) {
+      quoted = pyStr(name);
+      this.names.set(name, quoted);
+    }
+    return quoted;
+  }
+
   /** A line that belongs to no template position (the header comment, the map constant). */
   plain(text: string): void {
     this.count++;
@@ -160,37 +246,26 @@ class Writer {
    */
   linemapLine(): void {
     this.count++;
-    this.put('__pse_linemap__ = (');
+    this.put(MAP_NAME);
+    this.mapStart = this.n;
+    this.put('(');
     const e = this.entries;
     const count = this.entryCount;
     // Room for every entry at the widest number's width, not the widest possible (which would
-    // outgrow a buffer sized for the module and copy it).
-    let max = 0;
-    for (let k = 0; k < count * STRIDE; k++) if (k % STRIDE !== 3 && e[k]! > max) max = e[k]!;
-    // Per entry: `, (` `, ` `, ` `)` and three numbers; then `,)` at most.
-    const buf = this.room(count * (8 + 3 * String(max).length) + 2);
+    // outgrow a buffer sized for the module and copy it). The generated line numbers grow, so
+    // the last entry has the widest; template lines and columns were tracked as they came.
+    const max = Math.max(count > 0 ? e[(count - 1) * STRIDE]! : 0, this.maxPosition);
+    // Per entry: `,(` `,` `,` `)` and three numbers; then `,)` at most.
+    const buf = this.room(count * (5 + 3 * digitCount(max)) + 2);
     let n = this.n;
-    for (let i = 0; i < count; i++) {
-      if (i > 0) {
-        buf[n++] = 44; // ,
-        buf[n++] = 32;
-      }
+    for (let i = 0, k = 0; i < count; i++, k += STRIDE) {
+      if (i > 0) buf[n++] = 44; // ,
       buf[n++] = 40; // (
-      for (let j = 0; j < 3; j++) {
-        if (j > 0) {
-          buf[n++] = 44;
-          buf[n++] = 32;
-        }
-        const v = e[i * STRIDE + j]!;
-        if (v < 10) buf[n++] = 48 + v;
-        else {
-          let digits = 1;
-          for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
-          let at = n + digits;
-          n = at;
-          for (let x = v; x > 0; x = (x / 10) | 0) buf[--at] = 48 + (x % 10);
-        }
-      }
+      n = writeDecimal(buf, n, e[k]!);
+      buf[n++] = 44;
+      n = writeDecimal(buf, n, e[k + 1]!);
+      buf[n++] = 44;
+      n = writeDecimal(buf, n, e[k + 2]!);
       buf[n++] = 41; // )
     }
     if (count === 1) buf[n++] = 44;
@@ -199,17 +274,31 @@ class Writer {
     this.end();
   }
 
-  /** The flat map entries, handed over: the writer must not start a line after this. */
-  entryData(): { entries: Int32Array; count: number } {
-    return { entries: this.entries, count: this.entryCount };
+  /**
+   * The generated column of each map entry, copied out of the entries (which the next writer
+   * reuses). The writer must not start a line after this.
+   */
+  colData(): Int32Array {
+    const e = this.entries;
+    const cols = new Int32Array(this.entryCount);
+    for (let i = 0, k = 3; i < cols.length; i++, k += STRIDE) cols[i] = e[k]!;
+    return cols;
   }
 
-  /** Hands the buffer on to the next writer; this one must not be written after. */
+  /** Hands the buffers on to the next writer; this one must not be written after. */
   release(): void {
     if (this.buf.length <= SPARE_MAX && (spare === undefined || spare.length < this.buf.length))
       spare = this.buf;
     this.buf = new Uint16Array(0);
     this.n = 0;
+    const e = this.entries;
+    if (
+      e.length <= SPARE_ENTRIES_MAX &&
+      (spareEntries === undefined || spareEntries.length < e.length)
+    )
+      spareEntries = e;
+    this.entries = new Int32Array(0);
+    this.entryCount = 0;
   }
 
   text(): string {
@@ -221,6 +310,42 @@ class Writer {
     for (let i = 0; i < this.n; i++) latin1[i] = buf[i]!;
     return latin1.toString('latin1');
   }
+}
+
+/** Decimal digits of a non-negative integer. */
+function digitCount(v: number): number {
+  let digits = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+  return digits;
+}
+
+/** The digits of 0…99 as pairs of code units ('00', '01', … '99'). */
+const DIGIT_PAIRS = new Uint16Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+
+/** Writes the decimal digits of `v` (a non-negative int32) at `n`; returns where they end. */
+function writeDecimal(buf: Uint16Array, n: number, v: number): number {
+  // A map constant holds three numbers per generated line: digits go two per division, and a
+  // comparison chain finds the width of the (mostly small) numbers without dividing.
+  const digits =
+    v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : digitCount(v);
+  let at = n + digits;
+  let x = v;
+  while (x >= 100) {
+    const q = (x / 100) | 0;
+    const pair = (x - q * 100) * 2;
+    buf[--at] = DIGIT_PAIRS[pair + 1]!;
+    buf[--at] = DIGIT_PAIRS[pair]!;
+    x = q;
+  }
+  if (x >= 10) {
+    buf[--at] = DIGIT_PAIRS[x * 2 + 1]!;
+    buf[--at] = DIGIT_PAIRS[x * 2]!;
+  } else buf[--at] = 48 + x;
+  return n + digits;
 }
 
 export function generate(tree: TemplateNode): Generated {
@@ -251,10 +376,11 @@ export class Generator {
   finish(): Generated {
     const w = this.w;
     w.linemapLine();
-    const { entries, count } = w.entryData();
     const py = w.text();
+    const cols = w.colData();
     w.release();
-    return withLazyMap({ py }, entries, count);
+    // The map constant's value, up to the line break: a slice shares the module's text.
+    return withLazyMap({ py }, py.slice(w.mapStart, py.length - 1), cols);
   }
 }
 
@@ -264,9 +390,9 @@ function body(w: Writer, nodes: readonly Node[], indent: number): void {
     switch (n.type) {
       case 'text':
         w.start(n.line, n.col, indent + 1, indent);
-        w.put("__pse_out__('");
+        w.putUnits(OUT_OPEN);
         w.putPyStr(n.text);
-        w.put("')");
+        w.putUnits(OUT_CLOSE);
         w.end();
         break;
       case 'code':
@@ -321,9 +447,9 @@ function suite(w: Writer, at: Loc, extra: number, nodes: readonly Node[], indent
 function wrapped(
   w: Writer,
   indent: number,
-  prefix: string,
+  prefix: Uint16Array,
   lines: readonly CodeLine[],
-  suffix: string,
+  suffix: Uint16Array,
   hasComment: boolean,
 ): void {
   const last = lines.length - 1;
@@ -331,34 +457,41 @@ function wrapped(
     const l = lines[k]!;
     if (k === 0) {
       w.start(l.line, l.col, indent + prefix.length + 1, indent);
-      w.put(prefix);
+      w.putUnits(prefix);
     } else if (l.kind === 'string') w.start(l.line, l.col, 1, 0);
     else w.start(l.line, l.col, indent + STEP + 1, indent + STEP);
     w.put(l.text);
-    if (k === last && !hasComment) w.put(suffix);
+    if (k === last && !hasComment) w.putUnits(suffix);
     w.end();
   }
   if (hasComment) {
     const l = lines[last]!;
-    w.line(l.line, l.col, indent, suffix);
+    w.start(l.line, l.col, indent + 1, indent);
+    w.putUnits(suffix);
+    w.end();
   }
 }
 
 function expr(w: Writer, n: ExprNode, indent: number): void {
-  wrapped(w, indent, '__pse_out__(__pse_str__((', n.lines, ')))', n.hasComment);
+  wrapped(w, indent, EXPR_OPEN, n.lines, CALL_CLOSE, n.hasComment);
 }
 
 function attr(w: Writer, n: AttrNode, indent: number): void {
-  const fn = n.mode === 'expr' ? '__pse_attr__' : '__pse_battr__';
-  wrapped(w, indent, `__pse_out__(${fn}(${pyStr(n.name)}, (`, n.lines, ')))', n.hasComment);
+  wrapped(w, indent, w.attrPrefix(n.mode, n.name), n.lines, CALL_CLOSE, n.hasComment);
+}
+
+/** The start of the line of `name="=expr"` (mode 'expr') or `name="?cond"` (mode 'bool'). */
+function attrPrefix(mode: AttrNode['mode'], name: string): string {
+  const fn = mode === 'expr' ? '__pse_attr__' : '__pse_battr__';
+  return `__pse_out__(${fn}(${pyStr(name)}, (`;
 }
 
 function tag(w: Writer, n: TagNode, indent: number): void {
-  const name = pyStr(n.name);
+  const name = w.quoted(n.name);
   const empty = n.empty ? 'True' : 'False';
   if (n.attrs.every((a) => a.kind === 'literal')) {
     const dict = n.attrs
-      .map((a) => `${pyStr(a.name)}: ${pyStr(a.kind === 'literal' ? a.value : '')}`)
+      .map((a) => `${w.quoted(a.name)}: ${pyStr(a.kind === 'literal' ? a.value : '')}`)
       .join(', ');
     w.line(n.line, n.col, indent, `__pse_tag_open__(${name}, {${dict}}, ${empty})`);
   } else {
@@ -366,10 +499,14 @@ function tag(w: Writer, n: TagNode, indent: number): void {
     w.line(n.line, n.col, indent, `__pse_tag_open__(${name}, {`);
     const inner = indent + STEP;
     for (const a of n.attrs) {
-      const key = pyStr(a.name);
+      const key = w.quoted(a.name);
       if (a.kind === 'literal') w.line(a.line, a.col, inner, `${key}: ${pyStr(a.value)},`);
-      else if (a.kind === 'expr') wrapped(w, inner, `${key}: (`, a.lines, '),', a.hasComment);
-      else wrapped(w, inner, `**({${key}: ${key}} if (`, a.lines, ') else {}),', a.hasComment);
+      else if (a.kind === 'expr')
+        wrapped(w, inner, w.unitsOf(`${key}: (`), a.lines, ITEM_CLOSE, a.hasComment);
+      else {
+        const open = w.unitsOf(`**({${key}: ${key}} if (`);
+        wrapped(w, inner, open, a.lines, COND_ITEM_CLOSE, a.hasComment);
+      }
     }
     w.line(n.line, n.col, indent, `}, ${empty})`);
   }
@@ -379,38 +516,27 @@ function tag(w: Writer, n: TagNode, indent: number): void {
   w.line(close.line, close.col, indent, `__pse_tag_close__(${name})`);
 }
 
-/** The map as the protocol's tuples, one small array per entry. */
-function mapTuples(e: Int32Array, count: number): LineMapEntry[] {
-  const out: LineMapEntry[] = [];
-  for (let k = 0; k < count * STRIDE; k += STRIDE) out.push([e[k]!, e[k + 1]!, e[k + 2]!]);
-  return out;
-}
-
-/** Per map entry, the generated column where its template column applies. */
-function mapCols(e: Int32Array, count: number): number[] {
-  const out: number[] = [];
-  for (let k = 3; k < count * STRIDE; k += STRIDE) out.push(e[k]!);
-  return out;
-}
-
 /**
- * `obj` with `map` and `cols` properties made from the flat entries when first read, then kept.
- * The tuples are tens of thousands of small arrays per MB of template that most callers (a
- * compile whose code runs without error) never look at; building them eagerly was a tenth of
- * the compile time. The properties are ordinary enumerable ones to their readers (spread, JSON,
- * structured clone and equality all see the arrays) and can be assigned.
+ * `obj` with the map: `mapText` (what the server sends) as it is, and `map` and `cols` made
+ * from it and from `colData` when first read, then kept. The tuples are tens of thousands of
+ * small arrays per MB of template that most callers never look at; building them eagerly was
+ * a tenth of the compile time. `map` and `cols` are ordinary enumerable properties to their
+ * readers (spread, JSON, structured clone and equality all see the arrays) and can be
+ * assigned; `mapText`, the same entries as `map`, is not enumerable, so that copies and JSON
+ * carry the map once.
  */
 export function withLazyMap<T extends object>(
   obj: T,
-  entries: Int32Array,
-  count: number,
-): T & { map: LineMapEntry[]; cols: number[] } {
+  mapText: LineMapText,
+  colData: Int32Array,
+): T & { map: LineMapEntry[]; cols: number[]; mapText: LineMapText } {
   let map: LineMapEntry[] | undefined;
   let cols: number[] | undefined;
+  Object.defineProperty(obj, 'mapText', { value: mapText, enumerable: false, configurable: true });
   Object.defineProperty(obj, 'map', {
     enumerable: true,
     configurable: true,
-    get: () => (map ??= mapTuples(entries, count)),
+    get: () => (map ??= parseMapText(mapText)),
     set: (v: LineMapEntry[]) => {
       map = v;
     },
@@ -418,10 +544,10 @@ export function withLazyMap<T extends object>(
   Object.defineProperty(obj, 'cols', {
     enumerable: true,
     configurable: true,
-    get: () => (cols ??= mapCols(entries, count)),
+    get: () => (cols ??= Array.from(colData)),
     set: (v: number[]) => {
       cols = v;
     },
   });
-  return obj as T & { map: LineMapEntry[]; cols: number[] };
+  return obj as T & { map: LineMapEntry[]; cols: number[]; mapText: LineMapText };
 }

@@ -14,18 +14,18 @@
  *   complete.
  * - `__pse_tag_close__(name)`: the closing tag of a non-empty custom tag.
  */
-import type { LineMapEntry } from '../runtime/protocol.js';
-import { Generator } from './codegen.js';
+import type { LineMapEntry, LineMapText } from '../runtime/protocol.js';
+import { Generator, type Generated } from './codegen.js';
 import { TemplateError } from './errors.js';
 import { lexInto, withoutBom } from './lexer.js';
-import { entryIndex, templateLineFor } from './linemap.js';
+import { entryIndex, mapEntries, templateLineFor } from './linemap.js';
 import { Parser } from './parser.js';
 import { LineIndex, excerpt } from './source.js';
 import type { PySyntaxError } from './checker.js';
 
 export { TemplateError } from './errors.js';
 export type { TemplateStage } from './errors.js';
-export { templateLineFor } from './linemap.js';
+export { mapEntries, templateLineFor } from './linemap.js';
 export { startSyntaxChecker, SYNTAX_SCRIPT } from './checker.js';
 export type { PySyntaxChecker, PySyntaxError } from './checker.js';
 export { lex } from './lexer.js';
@@ -42,18 +42,22 @@ export interface CompileOptions {
 const NO_TAGS: ReadonlySet<string> = new Set();
 
 export type CompileResult =
-  /** cols[i]: the generated column where map[i]'s template column applies (for exact error columns) */
-  | { ok: true; py: string; map: LineMapEntry[]; cols: number[] }
+  /**
+   * cols[i]: the generated column where map[i]'s template column applies (for exact error
+   * columns); mapText: the map as the module writes it, what the server sends (not enumerable)
+   */
+  | { ok: true; py: string; map: LineMapEntry[]; cols: number[]; mapText: LineMapText }
   | { ok: false; errors: TemplateError[] };
 
 export function compileTemplate(source: string, opts: CompileOptions): CompileResult {
+  let lines: LineIndex | undefined;
   try {
     // The stages run as a pipeline: the parser takes each token as the lexer finds it, and
     // codegen each completed top-level node as the parser finishes it, so no token list and
     // no whole tree is ever kept (a large template then costs little more than its output).
     // Lex errors win, as when the stages run one after the other.
     const src = withoutBom(source);
-    const lines = new LineIndex(src);
+    lines = new LineIndex(src);
     const generator = new Generator(opts.file, src.length);
     const parser = new Parser(opts.file, lines, (nodes) => generator.add(nodes));
     const lexErrors = lexInto(src, opts.file, opts.tags ?? NO_TAGS, lines, parser);
@@ -63,11 +67,11 @@ export function compileTemplate(source: string, opts: CompileOptions): CompileRe
     generator.add(parsed.tree.body);
     const gen = generator.finish();
     // `map` and `cols` are built when first read (see withLazyMap): pass their accessors on,
-    // not their values.
+    // not their values (and `mapText` as it is: not enumerable).
     const result = { ok: true as const, py: gen.py };
-    Object.defineProperty(result, 'map', Object.getOwnPropertyDescriptor(gen, 'map')!);
-    Object.defineProperty(result, 'cols', Object.getOwnPropertyDescriptor(gen, 'cols')!);
-    return result as typeof result & { map: LineMapEntry[]; cols: number[] };
+    for (const key of ['map', 'cols', 'mapText'] as const)
+      Object.defineProperty(result, key, Object.getOwnPropertyDescriptor(gen, key)!);
+    return result as typeof result & Pick<Generated, 'map' | 'cols' | 'mapText'>;
   } catch (e) {
     // A bug of ours must still come out as a located error, not as a crash of the server.
     const message = e instanceof Error ? e.message : String(e);
@@ -77,6 +81,9 @@ export function compileTemplate(source: string, opts: CompileOptions): CompileRe
         new TemplateError('codegen', opts.file, 1, 1, `internal compiler error: ${message}`),
       ],
     };
+  } finally {
+    // Errors hold their excerpts already: nothing needs the index after the compile.
+    lines?.release();
   }
 }
 
@@ -87,16 +94,21 @@ export function compileTemplate(source: string, opts: CompileOptions): CompileRe
  */
 export function mapSyntaxErrors(
   errors: readonly PySyntaxError[],
-  compiled: { py?: string; map: readonly LineMapEntry[]; cols?: readonly number[] },
+  compiled: {
+    py?: string;
+    map: LineMapText | readonly LineMapEntry[];
+    cols?: readonly number[];
+  },
   template: { file: string; source: string },
 ): TemplateError[] {
   const lines = new LineIndex(withoutBom(template.source));
   const pyLines = compiled.py?.split('\n');
+  const map = mapEntries(compiled.map);
   return errors.map((e) => {
-    const i = entryIndex(compiled.map, e.line);
-    const at = templateLineFor(compiled.map, e.line) ?? { line: 1, col: 1 };
+    const i = entryIndex(map, e.line);
+    const at = templateLineFor(map, e.line) ?? { line: 1, col: 1 };
     let col = at.col;
-    if (i >= 0 && compiled.map[i]![0] === e.line) {
+    if (i >= 0 && map[i]![0] === e.line) {
       const start = compiled.cols?.[i] ?? firstNonSpace(pyLines?.[e.line - 1] ?? '');
       if (e.col > start) col = at.col + (e.col - start);
     }

@@ -5,7 +5,7 @@
  * `<?` is, because everything after it would silently become code.
  */
 import { TemplateError } from './errors.js';
-import { scanPython, splitLines, type PyScan, type RawLine } from './pyscan.js';
+import { newScan, scanPython, splitLines, type PyScan, type RawLine } from './pyscan.js';
 import { LineIndex, type Pos } from './source.js';
 import type { AttrToken, PiToken, TagAttr, Token } from './tokens.js';
 
@@ -17,8 +17,22 @@ export interface LexResult {
   source: string;
 }
 
-/** Elements whose content HTML does not parse as markup; only PIs are recognised inside. */
-const RAW_TEXT = new Set(['script', 'style', 'textarea', 'title']);
+/**
+ * Elements whose content HTML does not parse as markup; only PIs are recognised inside. Each
+ * maps to what ends it, `</name` in any case (one RegExp per element kind, not per element:
+ * `raw` sets lastIndex before every search).
+ */
+const RAW_TEXT = new Map(
+  ['script', 'style', 'textarea', 'title'].map((name) => [name, new RegExp(`</${name}`, 'gi')]),
+);
+
+/** The end of a raw-text element named `name`, or undefined for any other element. */
+function rawTextEnd(name: string): RegExp | undefined {
+  // Lower-casing is a new string: only for names that could be one (s…/t…, 5 to 8 letters).
+  const first = name.charCodeAt(0) | 32;
+  if ((first !== 115 && first !== 116) || name.length < 5 || name.length > 8) return undefined;
+  return RAW_TEXT.get(name.toLowerCase());
+}
 
 /** End of a tag name starting at `i` (a letter): letters, digits and `_:.-`. */
 function nameEnd(src: string, i: number): number {
@@ -114,6 +128,8 @@ class Lexer {
   private readonly pending: Token[] = [];
   private readonly piFinder: Finder;
   private readonly quoteFinders: Record<string, Finder>;
+  /** The scan of the PI at hand: one object and its arrays, refilled for every PI. */
+  private readonly scan: PyScan = newScan();
 
   constructor(
     private readonly src: string,
@@ -187,7 +203,11 @@ class Lexer {
 
   /** `<?xml version="1.0"?>` is markup, not Python. */
   private isXmlDeclaration(lt: number): boolean {
-    return this.src.startsWith('<?xml', lt) && isWs(this.src.charCodeAt(lt + 5));
+    const src = this.src;
+    // One comparison settles nearly every PI before the string compare.
+    return (
+      src.charCodeAt(lt + 2) === 120 && src.startsWith('<?xml', lt) && isWs(src.charCodeAt(lt + 5))
+    );
   }
 
   /**
@@ -244,7 +264,7 @@ class Lexer {
     const src = this.src;
     const expr = src.charCodeAt(lt + 2) === 61; /* = */
     const start = lt + (expr ? 3 : 2);
-    const scan = scanPython(src, start);
+    const scan = scanPython(src, start, this.n, true, this.scan);
     if (scan.end < 0) {
       if (scan.openString >= 0) {
         const q = this.lines.pos(scan.openString);
@@ -260,15 +280,17 @@ class Lexer {
     if (scan.nul >= 0) this.error(scan.nul, 'NUL character in Python code');
     const line = this.lines.lineOf(lt);
     const col = this.lines.colOf(lt, line);
-    const first = this.lines.lineOf(start);
+    // `<?` and `<?=` hold no line break, so the code starts on the PI's line; a one-line PI
+    // has its last logical line there too (no more line lookups for the common case).
     const token: PiToken = {
       kind: 'pi',
       expr,
       code: src.slice(start, scan.end),
-      lines: splitLines(src, scan, scan.end, first, this.lines.lineStart(first)),
+      lines: splitLines(src, scan, scan.end, line, lt - col + 1),
       startsWithColon: scan.first >= 0 && src.charCodeAt(scan.first) === 58,
       endsWithColon: scan.last > scan.first && src.charCodeAt(scan.last) === 58,
-      lastLogicalLine: scan.lastLogical >= 0 ? this.lines.lineOf(scan.lastLogical) : 0,
+      lastLogicalLine:
+        scan.lastLogical < 0 ? 0 : scan.lines === 1 ? line : this.lines.lineOf(scan.lastLogical),
       hasComment: scan.hasComment,
       line,
       col,
@@ -287,9 +309,9 @@ class Lexer {
     const name = src.slice(lt + 1, end);
     const custom = this.tags.has(name);
     // Tokens of a plain tag wait here until the tag is known to be well formed (tag() does not
-    // nest, so one array serves every tag).
+    // nest, so one array serves every tag). It is empty here: every attempt ends by emptying it
+    // when it holds anything (setting `length` costs even on an empty array).
     const out = this.pending;
-    out.length = 0;
     const attrs: TagAttr[] = custom ? [] : NO_ATTRS;
     // Text before the tag stays pending (flushed only if the tag yields tokens), so that a
     // failed attempt costs nothing but its own length.
@@ -440,26 +462,26 @@ class Lexer {
         });
       k = j;
     }
-    const at = this.lines.pos(lt);
     if (custom) {
+      const at = this.lines.pos(lt);
       this.flush(lt);
       this.tokens.push({ kind: 'tagOpen', name, attrs, empty, line: at.line, col: at.col });
       this.textStart = k;
       return k;
     }
-    for (let i = 0; i < out.length; i++) this.tokens.push(out[i]!);
-    out.length = 0;
-    if (!empty && RAW_TEXT.has(name.toLowerCase())) {
-      return this.raw(k, new RegExp(`</${name}`, 'gi'));
+    if (out.length !== 0) {
+      for (let i = 0; i < out.length; i++) this.tokens.push(out[i]!);
+      out.length = 0;
     }
-    return k;
+    const rawEnd = empty ? undefined : rawTextEnd(name);
+    return rawEnd ? this.raw(k, rawEnd) : k;
   }
 
   /** Gives up a tag attempt at `lt`: what it found is dropped, the `<` is text. */
   private giveUp(lt: number, savedTextStart: number, errorsBefore: number): number {
     this.textStart = savedTextStart;
-    this.errors.length = errorsBefore;
-    this.pending.length = 0;
+    if (this.errors.length !== errorsBefore) this.errors.length = errorsBefore;
+    if (this.pending.length !== 0) this.pending.length = 0;
     return lt + 1;
   }
 
@@ -472,15 +494,16 @@ class Lexer {
     end: number,
   ): AttrToken {
     const src = this.src;
-    const scan: PyScan = scanPython(src, start, end, false);
+    const scan: PyScan = scanPython(src, start, end, false, this.scan);
     if (scan.nul >= 0) this.error(scan.nul, 'NUL character in Python code');
     const first = this.lines.lineOf(start);
+    scan.end = end; // the expression ends at the quote
     return {
       kind: 'attr',
       mode,
       name,
       code: src.slice(start, end),
-      lines: splitLines(src, { ...scan, end }, end, first, this.lines.lineStart(first)),
+      lines: splitLines(src, scan, end, first, this.lines.lineStart(first)),
       hasComment: scan.hasComment,
       line: at.line,
       col: at.col,

@@ -3,7 +3,24 @@
  * came from the template, in order; a line without its own entry belongs to the last entry
  * before it (Jinja's rule).
  */
-import type { LineMapEntry } from '../runtime/protocol.js';
+import type { LineMapEntry, LineMapText } from '../runtime/protocol.js';
+
+/** How the generated module's last line starts: the map constant, then its value. */
+export const MAP_NAME = '__pse_linemap__ = ';
+
+/** The entries of a map given in either form `CompiledSource.map` takes. */
+export function mapEntries(map: LineMapText | readonly LineMapEntry[]): readonly LineMapEntry[] {
+  return typeof map === 'string' ? parseMapText(map) : map;
+}
+
+/** The entries of `((1,1,1),(2,1,5),…)`: its numbers, three to an entry. */
+export function parseMapText(text: LineMapText): LineMapEntry[] {
+  const numbers = text.match(/\d+/g) ?? [];
+  const out: LineMapEntry[] = [];
+  for (let k = 0; k + 2 < numbers.length; k += 3)
+    out.push([Number(numbers[k]), Number(numbers[k + 1]), Number(numbers[k + 2])]);
+  return out;
+}
 
 /** The template line and column of generated line `pyLine` (1-based), or undefined before the first entry. */
 export function templateLineFor(
@@ -32,14 +49,16 @@ export function entryIndex(map: readonly LineMapEntry[], pyLine: number): number
 }
 
 /**
- * The map as the Python constant embedded at the end of the generated module. Built in one
- * pass of `+=` (a rope V8 flattens once), not a string per entry.
+ * The map as the Python constant embedded at the end of the generated module:
+ * `__pse_linemap__ = ((2,1,1),(3,1,50))`, without spaces (it is a third of a large module's
+ * text; the value is the same). Built in one pass of `+=` (a rope V8 flattens once), not a
+ * string per entry.
  */
 export function linemapConstant(map: readonly LineMapEntry[]): string {
-  let s = '__pse_linemap__ = (';
+  let s = MAP_NAME + '(';
   for (let i = 0; i < map.length; i++) {
     const e = map[i]!;
-    s += (i === 0 ? '(' : ', (') + e[0] + ', ' + e[1] + ', ' + e[2] + ')';
+    s += (i === 0 ? '(' : ',(') + e[0] + ',' + e[1] + ',' + e[2] + ')';
   }
   return s + (map.length === 1 ? ',)' : ')');
 }

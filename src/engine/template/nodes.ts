@@ -17,7 +17,7 @@ export interface TextNode extends Loc {
 /** Python statements of a `<? ?>`, its own indentation removed. */
 export interface CodeNode extends Loc {
   type: 'code';
-  lines: CodeLine[];
+  lines: readonly CodeLine[];
 }
 
 /** A PI that opens a block, with what follows it up to the close, and its clauses. */
@@ -25,7 +25,7 @@ export interface BlockNode extends Loc {
   type: 'block';
   /** first word of the header's last logical line (`if`, `for`, `try`…), for clause checks */
   keyword: string;
-  header: CodeLine[];
+  header: readonly CodeLine[];
   /** extra indentation of the body beyond the header's first line */
   bodyIndent: number;
   body: Node[];
@@ -36,7 +36,7 @@ export interface BlockNode extends Loc {
 export interface ClauseNode extends Loc {
   type: 'clause';
   keyword: string;
-  header: CodeLine[];
+  header: readonly CodeLine[];
   bodyIndent: number;
   body: Node[];
 }
@@ -44,7 +44,7 @@ export interface ClauseNode extends Loc {
 /** `<?= expr ?>`. */
 export interface ExprNode extends Loc {
   type: 'expr';
-  lines: CodeLine[];
+  lines: readonly CodeLine[];
   hasComment: boolean;
 }
 
@@ -53,13 +53,18 @@ export interface AttrNode extends Loc {
   type: 'attr';
   mode: 'expr' | 'bool';
   name: string;
-  lines: CodeLine[];
+  lines: readonly CodeLine[];
   hasComment: boolean;
 }
 
 export type TagAttrNode =
   | (Loc & { kind: 'literal'; name: string; value: string })
-  | (Loc & { kind: 'expr' | 'bool'; name: string; lines: CodeLine[]; hasComment: boolean });
+  | (Loc & {
+      kind: 'expr' | 'bool';
+      name: string;
+      lines: readonly CodeLine[];
+      hasComment: boolean;
+    });
 
 /** A custom tag. `close` is where `</Name>` stands (absent for `<Name/>`). */
 export interface TagNode extends Loc {

@@ -13,8 +13,9 @@ import type {
   TagAttrNode,
   TagNode,
   TemplateNode,
+  TextNode,
 } from './nodes.js';
-import { dedent, type CodeLine, type RawLine } from './pyscan.js';
+import { codeLine, dedent, type CodeLine, type RawLine } from './pyscan.js';
 import type { LineIndex } from './source.js';
 import type { PiToken, TagAttr, Token } from './tokens.js';
 
@@ -25,26 +26,40 @@ export interface ParseResult {
 
 type Container = BlockNode | TagNode;
 
-/** Which clause may continue a chain: the chain's first keyword and its last one. */
-const CLAUSE_RULES: Record<string, { ok: (head: string, last: string) => boolean; after: string }> =
-  {
-    elif: { ok: (h, l) => h === 'if' && (l === 'if' || l === 'elif'), after: "'if' or 'elif'" },
-    else: {
+interface ClauseRule {
+  ok: (head: string, last: string) => boolean;
+  after: string;
+}
+
+/**
+ * Which clause may continue a chain: the chain's first keyword and its last one. A Map, so
+ * that only these words are clauses (not `constructor` and the like from a plain object's
+ * prototype).
+ */
+const CLAUSE_RULES = new Map<string, ClauseRule>([
+  ['elif', { ok: (h, l) => h === 'if' && (l === 'if' || l === 'elif'), after: "'if' or 'elif'" }],
+  [
+    'else',
+    {
       ok: (h, l) =>
         (h === 'if' && (l === 'if' || l === 'elif')) ||
         ((h === 'for' || h === 'while') && l === h) ||
         (h === 'try' && l === 'except'),
       after: "'if', 'elif', 'for', 'while' or 'except'",
     },
-    except: {
-      ok: (h, l) => h === 'try' && (l === 'try' || l === 'except'),
-      after: "'try' or 'except'",
-    },
-    finally: {
+  ],
+  [
+    'except',
+    { ok: (h, l) => h === 'try' && (l === 'try' || l === 'except'), after: "'try' or 'except'" },
+  ],
+  [
+    'finally',
+    {
       ok: (h, l) => h === 'try' && (l === 'try' || l === 'except' || l === 'else'),
       after: "'try', 'except' or 'else'",
     },
-  };
+  ],
+]);
 /** Heads whose clauses we know; other block kinds (match, async for…) are left to Python. */
 const KNOWN_HEADS = new Set(['if', 'for', 'while', 'try', 'with', 'def', 'class']);
 
@@ -61,29 +76,38 @@ export function parse(tokens: readonly Token[], file: string, lines: LineIndex):
   return p.finish();
 }
 
-/** Expression code: no re-indenting (it is written inside parentheses), blank lines dropped. */
-function exprLines(raw: readonly RawLine[]): CodeLine[] {
-  const out: CodeLine[] = [];
-  for (let k = 0; k < raw.length; k++) {
-    const l = raw[k]!;
-    if (l.kind === 'string' || l.text !== '')
-      out.push({ text: l.text, kind: l.kind, indent: 0, line: l.line, col: l.col });
-  }
-  return out;
+function isBlankExprLine(l: RawLine): boolean {
+  return l.kind !== 'string' && l.text === '';
 }
 
-const WORD = /^[A-Za-z_]\w*/;
+/**
+ * Expression code: no re-indenting (it is written inside parentheses), blank lines dropped.
+ * Raw lines have no indent of their own, so the lines are used as they are (usually all kept).
+ */
+function exprLines(raw: readonly RawLine[]): readonly CodeLine[] {
+  return raw.some(isBlankExprLine) ? raw.filter((l) => !isBlankExprLine(l)) : raw;
+}
 
-function keywordOf(lines: readonly CodeLine[], line: number): { keyword: string; indent: number } {
-  let l = lines[lines.length - 1]!;
+/** The line of `lines` where a block's header ends (its last logical line, else the last). */
+function headerLine(lines: readonly CodeLine[], line: number): CodeLine {
   for (let k = 0; k < lines.length; k++) {
     const c = lines[k]!;
-    if (c.line === line && c.kind === 'logical') {
-      l = c;
-      break;
-    }
+    if (c.line === line && c.kind === 'logical') return c;
   }
-  return { keyword: WORD.exec(l.text)?.[0] ?? '', indent: l.indent };
+  return lines[lines.length - 1]!;
+}
+
+function isWordChar(c: number, first: boolean): boolean {
+  return (
+    (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || (!first && c >= 48 && c <= 57)
+  );
+}
+
+/** The identifier `text` starts with ('' if none): `if`, `for`, `else`… (no regex match object). */
+function leadingWord(text: string): string {
+  let k = 0;
+  while (k < text.length && isWordChar(text.charCodeAt(k), k === 0)) k++;
+  return text.slice(0, k);
 }
 
 function describe(c: Container): string {
@@ -112,6 +136,8 @@ export class Parser {
   private readonly stack: Container[] = [];
   private readonly root: Node[] = [];
   private body: Node[] = this.root;
+  /** the text node made last (see `token`) */
+  private lastText: TextNode | undefined;
 
   constructor(
     private readonly file: string,
@@ -162,9 +188,15 @@ export class Parser {
   private token(t: Token): void {
     switch (t.kind) {
       case 'text': {
+        // Text right after text (around an empty PI) joins it. Asked by identity: a node
+        // lives in one body, so the last text node made is the body's last node only if
+        // nothing came after it (and reading `type` would see every node shape).
         const prev = this.body[this.body.length - 1];
-        if (prev?.type === 'text') prev.text += t.text;
-        else this.body.push({ type: 'text', text: t.text, line: t.line, col: t.col });
+        if (prev !== undefined && prev === this.lastText) this.lastText.text += t.text;
+        else {
+          this.lastText = { type: 'text', text: t.text, line: t.line, col: t.col };
+          this.body.push(this.lastText);
+        }
         return;
       }
       case 'pi':
@@ -246,6 +278,10 @@ export class Parser {
   }
 
   private statement(t: PiToken): void {
+    if (t.startsWithColon && !t.endsWithColon) {
+      this.close(t);
+      return;
+    }
     const code = dedent(t.lines);
     if (code.length === 0) return; // an empty PI writes nothing
     if (!t.startsWithColon) {
@@ -253,8 +289,9 @@ export class Parser {
         this.body.push({ type: 'code', lines: code, line: t.line, col: t.col });
         return;
       }
-      const { keyword, indent } = keywordOf(code, t.lastLogicalLine);
-      if (keyword in CLAUSE_RULES) {
+      const last = headerLine(code, t.lastLogicalLine);
+      const keyword = leadingWord(last.text);
+      if (CLAUSE_RULES.has(keyword)) {
         this.fail(
           t,
           `'${keyword}' continues a block: write '<? :${code[0]!.text} ?>' so that the block before it is closed first`,
@@ -264,7 +301,7 @@ export class Parser {
         type: 'block',
         keyword,
         header: code,
-        bodyIndent: indent + 4,
+        bodyIndent: last.indent + 4,
         body: [],
         clauses: [],
         line: t.line,
@@ -274,57 +311,80 @@ export class Parser {
       this.enter(block);
       return;
     }
-    const top = this.stack[this.stack.length - 1];
-    const what = t.endsWithColon ? 'clause' : 'close';
-    if (top === undefined) {
-      this.fail(
-        t,
-        what === 'close'
-          ? "'<? : ?>' closes a block, but no block is open"
-          : `the clause '${clauseText(code)}' has nothing to attach to: no block is open`,
-      );
-      return;
-    }
-    if (top.type === 'tag') {
-      this.fail(
-        t,
-        `${what === 'close' ? "'<? : ?>' closes a block" : `the clause '${clauseText(code)}' continues a block`}, but ${describe(top)} is still open inside it: expected </${top.name}> first`,
-      );
-      return;
-    }
-    if (what === 'close') {
-      this.pop();
-      return;
-    }
+    const top = this.openBlock(t, code);
     // A clause: the first line without its ':'; the header is written at the block's level.
     const first = code[0]!;
     const rest = first.text.slice(1);
     const text = rest.trimStart();
-    const header = [
-      { ...first, text, col: first.col + 1 + rest.length - text.length },
-      ...code.slice(1),
-    ].filter((l) => l.text !== '' || l.kind === 'string');
-    const { keyword, indent } = keywordOf(header, t.lastLogicalLine);
-    const rule = CLAUSE_RULES[keyword];
-    const chain = [top.keyword, ...top.clauses.map((c) => c.keyword)];
-    const last = chain[chain.length - 1]!;
-    if (rule && KNOWN_HEADS.has(top.keyword) && !rule.ok(top.keyword, last)) {
+    const head = codeLine(
+      text,
+      first.kind,
+      first.indent,
+      first.width,
+      first.line,
+      first.col + 1 + rest.length - text.length,
+    );
+    // One line (`<? :else: ?>`): it ends with the ':', so it is never empty.
+    const header =
+      code.length === 1
+        ? [head]
+        : [head, ...code.slice(1)].filter((l) => l.text !== '' || l.kind === 'string');
+    const last = headerLine(header, t.lastLogicalLine);
+    const keyword = leadingWord(last.text);
+    const rule = CLAUSE_RULES.get(keyword);
+    const before = top.clauses.length ? top.clauses[top.clauses.length - 1]!.keyword : top.keyword;
+    if (rule && KNOWN_HEADS.has(top.keyword) && !rule.ok(top.keyword, before)) {
       this.fail(
         t,
-        `'${keyword}' cannot follow '${last}': it continues ${rule.after}, and the innermost open block is ${describe(top).replace(/^the /, '')}`,
+        `'${keyword}' cannot follow '${before}': it continues ${rule.after}, and the innermost open block is ${describe(top).replace(/^the /, '')}`,
       );
     }
     const clause: ClauseNode = {
       type: 'clause',
       keyword,
       header,
-      bodyIndent: indent + 4,
+      bodyIndent: last.indent + 4,
       body: [],
       line: t.line,
       col: t.col,
     };
     top.clauses.push(clause);
     this.body = clause.body;
+  }
+
+  /** `<? : ?>` (any PI that starts with ':' and does not end with one; the rest is a comment). */
+  private close(t: PiToken): void {
+    this.openBlock(t);
+    this.pop();
+  }
+
+  /**
+   * The innermost open container, which a close or a `clause` (its code) needs to be a block:
+   * otherwise a structural error.
+   */
+  private openBlock(at: Loc, clause?: readonly CodeLine[]): BlockNode {
+    const top = this.stack[this.stack.length - 1];
+    if (top?.type === 'block') return top;
+    const what = clause ? `the clause '${clauseText(clause)}'` : "'<? : ?>'";
+    if (top === undefined) {
+      this.stop(
+        at,
+        clause
+          ? `${what} has nothing to attach to: no block is open`
+          : `${what} closes a block, but no block is open`,
+      );
+    }
+    const does = clause ? 'continues a block' : 'closes a block';
+    this.stop(
+      at,
+      `${what} ${does}, but ${describe(top)} is still open inside it: expected </${top.name}> first`,
+    );
+  }
+
+  /** A structural error: the parse ends here. */
+  private stop(at: Loc, message: string): never {
+    this.fail(at, message, false);
+    throw new Stop();
   }
 
   private closeTag(name: string, at: Loc): void {

@@ -19,7 +19,12 @@ export interface PyScan {
   end: number;
   /** when end is -1 because a triple-quoted string never closes: offset of its opening quote */
   openString: number;
-  /** absolute offsets where each physical line of the code starts (the first is `start`) */
+  /** how many physical lines the code has: the valid length of `lineStarts` and `kinds` */
+  lines: number;
+  /**
+   * absolute offsets where each physical line of the code starts (the first is `start`); the
+   * arrays are reused from scan to scan, so only the first `lines` elements count
+   */
   lineStarts: number[];
   kinds: LineKind[];
   /** offset of the first / last character that is not space, comment or line break; -1 if none */
@@ -45,19 +50,65 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 12;
 }
 
+/** An empty scan result, to be filled (and refilled) by `scanPython`. */
+export function newScan(): PyScan {
+  return {
+    end: -1,
+    openString: -1,
+    lines: 0,
+    lineStarts: [],
+    kinds: [],
+    first: -1,
+    last: -1,
+    lastLogical: -1,
+    hasComment: false,
+    nul: -1,
+  };
+}
+
+/** Fills `out` (its arrays were filled in place) and returns it. */
+function result(
+  out: PyScan,
+  end: number,
+  openString: number,
+  lines: number,
+  first: number,
+  last: number,
+  lastLogical: number,
+  hasComment: boolean,
+  nul: number,
+): PyScan {
+  out.end = end;
+  out.openString = openString;
+  out.lines = lines;
+  out.first = first;
+  out.last = last;
+  out.lastLogical = lastLogical;
+  out.hasComment = hasComment;
+  out.nul = nul;
+  return out;
+}
+
 /**
  * Scans Python code from `start` to the first `?>` outside strings, or to `limit`. With
  * `stopAtPI` false (attribute expressions, which end at their quote) `?>` is not special.
+ * The result is written into `out` (a fresh one by default), whose arrays are reused.
  */
 export function scanPython(
   src: string,
   start: number,
   limit = src.length,
   stopAtPI = true,
+  out: PyScan = newScan(),
 ): PyScan {
   const n = limit;
-  const lineStarts = [start];
-  const kinds: LineKind[] = ['logical'];
+  // Written by index, never truncated: `length = 0` would free the arrays' storage, and the
+  // next push allocate it again, for every PI.
+  const lineStarts = out.lineStarts;
+  const kinds = out.kinds;
+  lineStarts[0] = start;
+  kinds[0] = 'logical';
+  let count = 1;
   let first = -1;
   let last = -1;
   let lastLogical = -1;
@@ -71,23 +122,13 @@ export function scanPython(
   while (i < n) {
     const c = src.charCodeAt(i);
     if (c === QM && stopAtPI && src.charCodeAt(i + 1) === GT) {
-      return {
-        end: i,
-        openString: -1,
-        lineStarts,
-        kinds,
-        first,
-        last,
-        lastLogical,
-        hasComment,
-        nul,
-      };
+      return result(out, i, -1, count, first, last, lastLogical, hasComment, nul);
     }
     if (c === LF || c === CR) {
       const next = c === CR && src.charCodeAt(i + 1) === LF ? i + 2 : i + 1;
       const cont = depth > 0 || continued;
-      lineStarts.push(next);
-      kinds.push(cont ? 'cont' : 'logical');
+      lineStarts[count] = next;
+      kinds[count++] = cont ? 'cont' : 'logical';
       if (!cont) atLogicalStart = true;
       continued = false;
       i = next;
@@ -149,8 +190,8 @@ export function scanPython(
           }
           if (d === LF || d === CR) {
             const next = d === CR && src.charCodeAt(i + 1) === LF ? i + 2 : i + 1;
-            lineStarts.push(next);
-            kinds.push('string');
+            lineStarts[count] = next;
+            kinds[count++] = 'string';
             i = next;
             continue;
           }
@@ -162,19 +203,7 @@ export function scanPython(
           }
           i++;
         }
-        if (!closed) {
-          return {
-            end: -1,
-            openString: open,
-            lineStarts,
-            kinds,
-            first,
-            last,
-            lastLogical,
-            hasComment,
-            nul,
-          };
-        }
+        if (!closed) return result(out, -1, open, count, first, last, lastLogical, hasComment, nul);
         last = i - 1;
         continue;
       }
@@ -189,8 +218,8 @@ export function scanPython(
           const e = src.charCodeAt(i + 1);
           if (e === LF || e === CR) {
             const next = e === CR && src.charCodeAt(i + 2) === LF ? i + 3 : i + 2;
-            lineStarts.push(next);
-            kinds.push('string');
+            lineStarts[count] = next;
+            kinds[count++] = 'string';
             i = next;
             continue;
           }
@@ -215,17 +244,8 @@ export function scanPython(
       const pi = cut < 0 ? -1 : open + cut;
       if (pi >= 0) {
         last = pi - 1;
-        return {
-          end: pi,
-          openString: -1,
-          lineStarts: trimStarts(lineStarts, kinds, pi),
-          kinds,
-          first,
-          last,
-          lastLogical,
-          hasComment,
-          nul,
-        };
+        count = trimStarts(lineStarts, count, pi);
+        return result(out, pi, -1, count, first, last, lastLogical, hasComment, nul);
       }
       last = lineEnd - 1;
       continue;
@@ -234,28 +254,49 @@ export function scanPython(
     else if (c === 41 || c === 93 || c === 125) depth = depth > 0 ? depth - 1 : 0;
     i++;
   }
-  return { end: -1, openString: -1, lineStarts, kinds, first, last, lastLogical, hasComment, nul };
+  return result(out, -1, -1, count, first, last, lastLogical, hasComment, nul);
 }
 
-/** Drops line starts recorded past `end` (a string continued with a backslash, then cut short). */
-function trimStarts(starts: number[], kinds: LineKind[], end: number): number[] {
-  while (starts.length > 1 && starts[starts.length - 1]! > end) {
-    starts.pop();
-    kinds.pop();
-  }
-  return starts;
+/**
+ * The line count without the line starts recorded past `end` (a string continued with a
+ * backslash, then cut short).
+ */
+function trimStarts(starts: readonly number[], count: number, end: number): number {
+  while (count > 1 && starts[count - 1]! > end) count--;
+  return count;
 }
 
-/** One physical line of PI code as the lexer found it. */
-export interface RawLine {
+/** A PI line ready for codegen: its indentation relative to the PI's own first line. */
+export interface CodeLine {
   /** the line without its indentation (verbatim for 'string' lines) and without the line break */
   text: string;
   kind: LineKind;
+  /** spaces to put before `text` (relative; 'string' lines get none and no block indent) */
+  indent: number;
   /** visual width of the indentation; for the first line, its column in the template line */
   width: number;
   line: number;
   /** 1-based template column of text[0] */
   col: number;
+}
+
+/**
+ * One physical line of PI code as the lexer found it: a CodeLine with no indentation of its
+ * own yet. One shape for both, so that a line that needs no re-indenting (every line of an
+ * expression, a one-line statement) goes to codegen as it is, not copied.
+ */
+export type RawLine = CodeLine;
+
+/** A line as every stage makes it: one object shape, so that codegen's reads stay monomorphic. */
+export function codeLine(
+  text: string,
+  kind: LineKind,
+  indent: number,
+  width: number,
+  line: number,
+  col: number,
+): CodeLine {
+  return { text, kind, indent, width, line, col };
 }
 
 /**
@@ -269,48 +310,62 @@ export function splitLines(
   firstLine: number,
   firstLineStart: number,
 ): RawLine[] {
-  const out: RawLine[] = [];
   const starts = scan.lineStarts;
-  for (let k = 0; k < starts.length; k++) {
+  const count = scan.lines;
+  if (count === 1 || starts[1]! > end)
+    return [oneLine(src, starts[0]!, end, scan.kinds[0]!, firstLine, firstLineStart)];
+  const out: RawLine[] = [];
+  for (let k = 0; k < count; k++) {
     const s = starts[k]!;
     if (s > end) break;
-    let e = k + 1 < starts.length ? starts[k + 1]! : end;
+    let e = k + 1 < count ? starts[k + 1]! : end;
     if (e > end) e = end;
     while (e > s && (src.charCodeAt(e - 1) === LF || src.charCodeAt(e - 1) === CR)) e--;
     const kind = scan.kinds[k]!;
     const line = firstLine + k;
     const lineStart = k === 0 ? firstLineStart : s;
     if (kind === 'string') {
-      out.push({ text: src.slice(s, e), kind, width: 0, line, col: s - lineStart + 1 });
+      out.push(codeLine(src.slice(s, e), kind, 0, 0, line, s - lineStart + 1));
       continue;
     }
     let t = s;
     while (t < e && isSpace(src.charCodeAt(t))) t++;
-    const isLast = k === starts.length - 1 || starts[k + 1]! > end;
+    const isLast = k === count - 1 || starts[k + 1]! > end;
     let te = e;
     if (isLast) while (te > t && isSpace(src.charCodeAt(te - 1))) te--;
     // The first line's width is its column, needed only when other lines follow. A PI with
     // several lines ends its first template line, so measuring costs each line at most once.
-    const multi = starts.length > 1 && starts[1]! <= end;
-    out.push({
-      text: src.slice(t, te),
-      kind,
-      width: k > 0 || multi ? indentWidth(src.slice(lineStart, t)) : 0,
-      line,
-      col: t - lineStart + 1,
-    });
+    const multi = count > 1 && starts[1]! <= end;
+    out.push(
+      codeLine(
+        src.slice(t, te),
+        kind,
+        0,
+        k > 0 || multi ? indentWidth(src.slice(lineStart, t)) : 0,
+        line,
+        t - lineStart + 1,
+      ),
+    );
   }
   return out;
 }
 
-/** A PI line ready for codegen: its indentation relative to the PI's own first line. */
-export interface CodeLine {
-  text: string;
-  kind: LineKind;
-  /** spaces to put before `text` (relative; 'string' lines get none and no block indent) */
-  indent: number;
-  line: number;
-  col: number;
+/** The one line of a one-line PI, `src[s, end)`: `splitLines`'s common case. */
+function oneLine(
+  src: string,
+  s: number,
+  end: number,
+  kind: LineKind,
+  line: number,
+  lineStart: number,
+): RawLine {
+  let e = end;
+  while (e > s && (src.charCodeAt(e - 1) === LF || src.charCodeAt(e - 1) === CR)) e--;
+  if (kind === 'string') return codeLine(src.slice(s, e), kind, 0, 0, line, s - lineStart + 1);
+  let t = s;
+  while (t < e && isSpace(src.charCodeAt(t))) t++;
+  while (e > t && isSpace(src.charCodeAt(e - 1))) e--;
+  return codeLine(src.slice(t, e), kind, 0, 0, line, t - lineStart + 1);
 }
 
 /**
@@ -326,12 +381,9 @@ function keep(l: RawLine): boolean {
  * in the template, so `<? if x:` followed by a line indented further nests as it looks; a later
  * line to the left of the first one sets the base instead (`<? a = 1` then `b = 2` at column 1).
  */
-export function dedent(raw: readonly RawLine[]): CodeLine[] {
-  if (raw.length === 1) {
-    // The common case, a one-line PI: its first line is never re-indented.
-    const l = raw[0]!;
-    return keep(l) ? [{ text: l.text, kind: l.kind, indent: 0, line: l.line, col: l.col }] : [];
-  }
+export function dedent(raw: readonly RawLine[]): readonly CodeLine[] {
+  // The common case, a one-line PI: its first line is never re-indented, so it is its own code.
+  if (raw.length === 1) return keep(raw[0]!) ? raw : [];
   const lines = raw.filter(keep);
   if (lines.length === 0) return [];
   const firstIsCode = lines[0] === raw[0];
@@ -342,11 +394,14 @@ export function dedent(raw: readonly RawLine[]): CodeLine[] {
   }
   if (firstIsCode) base = Math.min(base, raw[0]!.width);
   if (!Number.isFinite(base)) base = 0;
-  return lines.map((l, k) => ({
-    text: l.text,
-    kind: l.kind,
-    indent: l.kind === 'string' || (k === 0 && firstIsCode) ? 0 : Math.max(0, l.width - base),
-    line: l.line,
-    col: l.col,
-  }));
+  return lines.map((l, k) =>
+    codeLine(
+      l.text,
+      l.kind,
+      l.kind === 'string' || (k === 0 && firstIsCode) ? 0 : Math.max(0, l.width - base),
+      l.width,
+      l.line,
+      l.col,
+    ),
+  );
 }

@@ -10,34 +10,60 @@ export interface Pos {
   col: number;
 }
 
+/**
+ * The line starts of the last index given back (`LineIndex.release`), for the next one: a
+ * large template's starts are a large array, and fresh memory costs a page fault per 4 KB.
+ */
+let spareStarts: Int32Array | undefined;
+
+function doubled(a: Int32Array): Int32Array {
+  const bigger = new Int32Array(a.length * 2);
+  bigger.set(a);
+  return bigger;
+}
+
 export class LineIndex {
-  /** offset where each line starts; starts[0] = 0 */
-  readonly starts: number[];
+  /** offset where each line starts; starts[0] = 0; only the first `lineCount` count */
+  private starts: Int32Array;
+  readonly lineCount: number;
 
   constructor(readonly text: string) {
-    const starts = [0];
+    let starts = spareStarts ?? new Int32Array(1024);
+    spareStarts = undefined;
+    let count = 1;
+    starts[0] = 0;
     for (let i = text.indexOf('\n'), cr = text.indexOf('\r'); ; ) {
       // Walk the two kinds of line break in order without a per-character loop.
       if (i < 0 && cr < 0) break;
+      let next: number;
       if (cr >= 0 && (i < 0 || cr < i)) {
         if (text.charCodeAt(cr + 1) === 10) {
-          starts.push(cr + 2);
+          next = cr + 2;
           i = text.indexOf('\n', cr + 2);
           cr = text.indexOf('\r', cr + 2);
         } else {
-          starts.push(cr + 1);
+          next = cr + 1;
           cr = text.indexOf('\r', cr + 1);
         }
       } else {
-        starts.push(i + 1);
+        next = i + 1;
         i = text.indexOf('\n', i + 1);
       }
+      if (count === starts.length) starts = doubled(starts);
+      starts[count++] = next;
     }
     this.starts = starts;
+    this.lineCount = count;
   }
 
-  get lineCount(): number {
-    return this.starts.length;
+  /**
+   * Gives the storage to the next index (the compiler does, when a compile is over): this
+   * index must not be used after.
+   */
+  release(): void {
+    if (spareStarts === undefined || spareStarts.length < this.starts.length)
+      spareStarts = this.starts;
+    this.starts = new Int32Array(1);
   }
 
   /** The line found last: lexing asks in increasing order, so most lookups take a step or two. */
@@ -46,10 +72,11 @@ export class LineIndex {
   /** 1-based line of an offset. */
   lineOf(offset: number): number {
     const s = this.starts;
+    const n = this.lineCount;
     let c = this.cursor;
     if (s[c]! <= offset) {
       for (let k = 0; k < 4; k++) {
-        if (c + 1 >= s.length || s[c + 1]! > offset) {
+        if (c + 1 >= n || s[c + 1]! > offset) {
           this.cursor = c;
           return c + 1;
         }
@@ -57,7 +84,7 @@ export class LineIndex {
       }
     }
     let lo = 0;
-    let hi = s.length - 1;
+    let hi = n - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
       if (s[mid]! <= offset) lo = mid;
@@ -78,14 +105,14 @@ export class LineIndex {
   }
 
   lineStart(line: number): number {
-    return this.starts[Math.min(Math.max(line, 1), this.starts.length) - 1]!;
+    return this.starts[Math.min(Math.max(line, 1), this.lineCount) - 1]!;
   }
 
   /** The text of a line without its line break. */
   lineText(line: number): string {
-    if (line < 1 || line > this.starts.length) return '';
+    if (line < 1 || line > this.lineCount) return '';
     const start = this.starts[line - 1]!;
-    let end = line < this.starts.length ? this.starts[line]! : this.text.length;
+    let end = line < this.lineCount ? this.starts[line]! : this.text.length;
     while (
       end > start &&
       (this.text.charCodeAt(end - 1) === 10 || this.text.charCodeAt(end - 1) === 13)
@@ -105,8 +132,8 @@ const EXCERPT_HALF = 80;
 export function excerpt(lines: LineIndex, line: number, col: number): string {
   if (line < 1 || line > lines.lineCount) return '';
   const text = lines.text;
-  const start = lines.starts[line - 1]!;
-  let end = line < lines.lineCount ? lines.starts[line]! : text.length;
+  const start = lines.lineStart(line);
+  let end = line < lines.lineCount ? lines.lineStart(line + 1) : text.length;
   while (end > start && (text.charCodeAt(end - 1) === 10 || text.charCodeAt(end - 1) === 13)) end--;
   const at = Math.min(start + Math.max(col, 1) - 1, end);
   const from = Math.max(start, at - EXCERPT_HALF);

@@ -5,7 +5,7 @@ Members that belong to the running request (``form``, ``cache``, ``include``, ``
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from . import _context
 from ._markup import Markup, escape
@@ -18,11 +18,21 @@ version = '0.1.0'
 copyright = 'PSE, the Python Servlet Engine. Copyright (c) 2003-2006 the PSE authors; ' \
             'TypeScript re-creation (c) the PSE project. MIT licence.'
 
-#: the request's form: alias of ``pse.plugins.request.form`` (set for each request)
+#: the request's form: alias of ``pse.plugins.request.form`` (built on first use, see __getattr__)
 form: Any = None
+#: set by the request plugin while a request runs (it removes ``form`` then): builds the form
+_form_source: Optional[Callable[[], Any]] = None
 
 #: set to an epoch time (``time.time() + 60``) to serve this page's output from a cache until then
 cache: Optional[float] = None
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: `form` is absent only while a request runs and nobody has read it yet
+    if name == 'form' and _form_source is not None:
+        value = globals()['form'] = _form_source()
+        return value
+    raise AttributeError("module 'pse' has no attribute %r" % name)
 
 
 def include(file: str, /, **vars: Any) -> Markup:

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Any, BinaryIO, Dict, List, Optional, Sequence, Tuple
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from typing import Any, BinaryIO, Callable, Dict, List, Optional, Sequence, Tuple
 
 try:  # Python >= 3.8
     from typing import Literal, TypedDict
@@ -35,6 +36,7 @@ EXIT_PARENT_GONE = 4
 MAX_FRAME = 1 << 30
 
 _U32 = struct.Struct('<I')
+_TWO_U32 = struct.Struct('<II')  # a frame's length, then its header's
 
 Blob = int
 Header = Dict[str, Any]
@@ -59,7 +61,10 @@ class LocatedError(TypedDict, total=False):
 
 class CompiledSource(TypedDict):
     py: str
-    map: List[LineMapEntry]
+    # Either the entries, or (what the server sends) their text as the generated module assigns
+    # it to ``__pse_linemap__``: ``'((py line,template line,template column),...)'``, a slice
+    # of the module that ``Template`` parses only when it first needs a position.
+    map: str | List[LineMapEntry]
     file: str
 
 
@@ -105,43 +110,79 @@ class ResMsg(TypedDict, total=False):
 
 # ------------------------------------------------------------------ framing
 
-# One encoder for every frame: json.dumps with options builds a new JSONEncoder on each call.
-_encode_json = json.JSONEncoder(separators=(',', ':'), ensure_ascii=False).encode
+def _json_encoder() -> Callable[[Any], str]:
+    """Compact UTF-8 JSON text of a frame header.
+
+    One encoder serves every frame: ``json.dumps`` with options builds a ``JSONEncoder`` per
+    call, and ``JSONEncoder.encode`` builds its C encoder per call (a third of the cost of a
+    small header). The C encoder is made here without the cycle check: headers are made by the
+    worker, and a cyclic value would fail its request with RecursionError, not ValueError.
+    """
+    encoder = json.JSONEncoder(separators=(',', ':'), ensure_ascii=False)
+    if c_make_encoder is None:  # an interpreter without the _json accelerator
+        return encoder.encode
+    chunks = c_make_encoder(None, encoder.default, encode_basestring, None, ':', ',', False, False, True)
+    return lambda header: ''.join(chunks(header, 0))
+
+
+_encode_json = _json_encoder()
+_decoder = json.JSONDecoder()
+_scan_json = _decoder.scan_once
+
+
+def _decode_header(text: str) -> Any:
+    """``json.loads(text)``, minus the two whitespace regex matches around the value that
+    Node's JSON, which has no whitespace, never needs."""
+    try:
+        value, end = _scan_json(text, 0)
+    except StopIteration:
+        end = -1
+    if end != len(text):
+        return _decoder.decode(text)  # whitespace around the value, or not JSON: it says which
+    return value
 
 
 def encode(header: Header, blobs: Sequence[bytes] = ()) -> bytes:
     """One frame as bytes, ready for a single write."""
     if blobs:
-        header['b'] = [len(b) for b in blobs]
+        lengths = header['b'] = list(map(len, blobs))
+        head = _encode_json(header).encode('utf-8')
+        return b''.join((_TWO_U32.pack(4 + len(head) + sum(lengths), len(head)), head, *blobs))
     head = _encode_json(header).encode('utf-8')
-    size = 4 + len(head) + sum(len(b) for b in blobs)
-    return b''.join((_U32.pack(size), _U32.pack(len(head)), head, *blobs))
+    return _TWO_U32.pack(4 + len(head), len(head)) + head
 
 
 def decode(payload: bytes) -> Frame:
     """Split a frame's payload (the N bytes after the length) into header and blobs."""
-    if len(payload) < 4:
-        raise ProtocolError('frame of %d bytes has no header length' % len(payload))
-    (hlen,) = _U32.unpack_from(payload, 0)
-    if 4 + hlen > len(payload):
-        raise ProtocolError('header length %d exceeds the frame (%d bytes)' % (hlen, len(payload)))
+    return decode_at(payload, 0, len(payload))
+
+
+def decode_at(buf: bytes, start: int, end: int) -> Frame:
+    """:func:`decode` of ``buf[start:end]``, without copying the payload out of the read buffer."""
+    size = end - start
+    if size < 4:
+        raise ProtocolError('frame of %d bytes has no header length' % size)
+    (hlen,) = _U32.unpack_from(buf, start)
+    pos = start + 4 + hlen
+    if pos > end:
+        raise ProtocolError('header length %d exceeds the frame (%d bytes)' % (hlen, size))
+    view = memoryview(buf)
     try:
-        header = json.loads(payload[4:4 + hlen].decode('utf-8'))
+        header = _decode_header(str(view[start + 4:pos], 'utf-8'))
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError('frame header is not UTF-8 JSON: %s' % exc) from None
-    if not isinstance(header, dict):
+    if type(header) is not dict:
         raise ProtocolError('frame header is a JSON %s, not an object' % type(header).__name__)
-    lengths = header.get('b') or []
+    lengths = header.get('b')
     blobs: List[bytes] = []
-    pos = 4 + hlen
-    view = memoryview(payload)
-    for n in lengths:
-        if not isinstance(n, int) or n < 0 or pos + n > len(payload):
-            raise ProtocolError('blob lengths %r do not fit the frame (%d bytes)' % (lengths, len(payload)))
-        blobs.append(bytes(view[pos:pos + n]))
-        pos += n
-    if pos != len(payload):
-        raise ProtocolError('%d stray bytes after the blobs of a %r frame' % (len(payload) - pos, header.get('t')))
+    if lengths:
+        for n in lengths:
+            if not isinstance(n, int) or n < 0 or pos + n > end:
+                raise ProtocolError('blob lengths %r do not fit the frame (%d bytes)' % (lengths, size))
+            blobs.append(bytes(view[pos:pos + n]))
+            pos += n
+    if pos != end:
+        raise ProtocolError('%d stray bytes after the blobs of a %r frame' % (end - pos, header.get('t')))
     return header, blobs
 
 

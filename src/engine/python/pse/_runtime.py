@@ -40,6 +40,15 @@ class Output:
         self._limit = limit
         self._on_full = on_full
 
+    def writer(self) -> Callable[[str], Any]:
+        """What generated code writes with while no custom tag is open: the buffer's own append
+        when nothing is counted (generated code writes only str), else :meth:`write`."""
+        return self.write if self._limit else self.parts.append
+
+    def release(self) -> None:
+        """At the end of the request: drop the callback, so no reference cycle outlives it."""
+        self._on_full = None
+
     def write(self, text: str) -> int:
         if type(text) is not str and not isinstance(text, str):
             raise TypeError('page output must be str, not %s (write bytes as text, e.g. .decode())'
@@ -75,11 +84,13 @@ class Output:
 
 
 def text_escaped(value: Any) -> str:
-    if type(value) is str:
-        return _escape(value)
-    if isinstance(value, Markup):
-        return value
-    return _escape(str(value))
+    if type(value) is not str:
+        if isinstance(value, Markup):
+            return value
+        value = str(value)
+    # html.escape(value) inlined: this runs for every <?= ?> of every page
+    return (value.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+            .replace('"', '&quot;').replace("'", '&#x27;'))
 
 
 def text_raw(value: Any) -> str:
@@ -103,14 +114,21 @@ class Scope:
         self.ns = ns
         self.out = out
         self._tags = tags
-        ns['__pse_out__'] = out.write
+        ns['__pse_out__'] = out.writer()
         ns['__pse_str__'] = text_escaped if auto_escape else text_raw
         ns['__pse_attr__'] = attr
         ns['__pse_battr__'] = battr
         ns['__pse_tag_open__'] = self.tag_open
         ns['__pse_tag_close__'] = self.tag_close
 
+    def release(self) -> None:
+        """At the end of the request: the namespace keeps its helpers, but they no longer keep it
+        (a cycle ns → tag_open → Scope → ns would wait for the garbage collector)."""
+        self.ns = None  # type: ignore[assignment]
+
     def tag_open(self, name: str, attrs: Dict[str, Any], empty: bool = False) -> None:
+        if self.ns is None:
+            raise RuntimeError('<%s>: custom tags are written only while their servlet runs' % name)
         obj = None
         ident = attrs.get('id')
         if isinstance(ident, str):
@@ -122,6 +140,7 @@ class Scope:
                                 % (name, name, ', '.join(sorted(self._tags)) or 'none'))
             obj = cls(**attrs)
         self.out.tags.append((name, obj))
+        self.ns['__pse_out__'] = self.out.write  # text goes to the tag's addString now
         if empty:
             self.tag_close(name)
 
@@ -136,6 +155,7 @@ class Scope:
         if stack:
             stack[-1][1].add(obj)
         else:
+            self.ns['__pse_out__'] = self.out.writer()
             self.out.write(str(obj))
 
     def check_closed(self) -> None:

@@ -78,7 +78,7 @@ class RequestRun:
         self.job = job
         self.id = int(job['id'])
         self.req = PluginRequest(job, blobs, state.channel, state.number, state.config, state.app_root)
-        self.root = Output(state.max_buffer, self.flush)
+        self.root = Output(state.max_buffer, self.flush if state.max_buffer else None)
         self.scopes: List[Scope] = []
         self.streamed = False
         self.tpl_over, self.mod_over = _override_maps(job)
@@ -145,6 +145,7 @@ class RequestRun:
         finally:
             sys.stdout = saved
             self.scopes.pop()
+            scope.release()
         return pse.Markup(out.take())
 
     def flush(self) -> None:
@@ -175,7 +176,9 @@ class RequestRun:
             names = {k.lower() for k, _ in extra}
             headers = [h for h in headers if h[0].lower() not in names] + extra
         if 'client' in self.w.active:
-            headers.extend(('Set-Cookie', line) for line in _client.pending_set_cookies())
+            cookies = _client.pending_set_cookies()
+            if cookies:
+                headers.extend(('Set-Cookie', line) for line in cookies)
         return code, headers
 
     def _fail(self, exc: BaseException) -> ServletError:
@@ -258,7 +261,10 @@ class RequestRun:
                     w.channel.log('ERROR', 'plugin %s finalize failed: %s: %s'
                                   % (plugin.name, type(exc).__name__, exc), self.id)
         _context.current = None
+        for scope in self.scopes:
+            scope.release()
         self.scopes.clear()
+        self.root.release()
         return self._result(status, extra, error, body)
 
     def _result(self, status: Optional[int], extra: List[Tuple[str, str]], error: Optional[ServletError],

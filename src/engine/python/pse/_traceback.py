@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import linecache
 import os
+import re
 from types import CodeType, TracebackType
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -20,20 +21,46 @@ PSE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 class Template:
     """A compiled template: code object plus the line map back to the ``.pt``."""
 
-    __slots__ = ('code', 'file', 'map', '_keys')
+    __slots__ = ('code', 'file', '_given', '_map', '_keys')
 
-    def __init__(self, code: CodeType, file: str, linemap: Sequence[Sequence[int]]) -> None:
+    def __init__(self, code: CodeType, file: str,
+                 linemap: 'str | Sequence[Sequence[int]]') -> None:
         self.code = code
         self.file = file
-        self.map: List[LineMapEntry] = sorted((int(e[0]), int(e[1]), int(e[2])) for e in linemap)
-        self._keys = [e[0] for e in self.map]
+        # Parsed when a position is first asked for: most templates never raise, and the
+        # server's text form of a large template's map is tens of thousands of entries.
+        self._given: 'str | Sequence[Sequence[int]] | None' = linemap
+        self._map: List[LineMapEntry] = []
+        self._keys: List[int] = []
+
+    @property
+    def map(self) -> List[LineMapEntry]:
+        """The entries (python line, template line, template column), sorted."""
+        if self._given is not None:
+            self._map = _entries(self._given)
+            self._keys = [e[0] for e in self._map]
+            self._given = None
+        return self._map
 
     def position(self, py_line: int) -> Tuple[int, int]:
         """Template (line, col) of a generated line: the last entry at or before it."""
+        entries = self.map
         i = bisect.bisect_right(self._keys, py_line) - 1
         if i < 0:
-            return (self.map[0][1], self.map[0][2]) if self.map else (1, 1)
-        return self.map[i][1], self.map[i][2]
+            return (entries[0][1], entries[0][2]) if entries else (1, 1)
+        return entries[i][1], entries[i][2]
+
+
+_NUMBER = re.compile(r'\d+')
+
+
+def _entries(linemap: 'str | Sequence[Sequence[int]]') -> List[LineMapEntry]:
+    """The map's entries, sorted, from either form ``CompiledSource.map`` takes."""
+    if isinstance(linemap, str):
+        # '((1,1,1),(2,1,5),...)': its numbers, three to an entry.
+        numbers = iter([int(n) for n in _NUMBER.findall(linemap)])
+        return sorted(zip(numbers, numbers, numbers))
+    return sorted((int(e[0]), int(e[1]), int(e[2])) for e in linemap)
 
 
 def type_name(exc: BaseException) -> str:

@@ -12,6 +12,7 @@ from urllib.parse import quote, unquote
 
 plugin_name = 'client'
 
+# set for each request, on first use (see __getattr__)
 address: Tuple[str, int] = ('', 0)
 
 _DAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
@@ -106,8 +107,9 @@ class CookieJar(Dict[str, CookieClass]):
         return name in self
 
 
-# cookies are parsed on first use (see __getattr__); until then none can have been modified
-_cookie_headers: Optional[List[str]] = None
+# The request being served (None between requests): `address` and `cookies` are built from it
+# on first use (see __getattr__); until then no cookie can have been modified.
+_req: Any = None
 
 
 def parse(header_values: List[str]) -> CookieJar:
@@ -127,12 +129,24 @@ def parse(header_values: List[str]) -> CookieJar:
     return jar
 
 
+def _address(req: Any) -> Tuple[str, int]:
+    remote = req.job.get('remote') or ['', 0]
+    return (str(remote[0]), int(remote[1]))
+
+
+def _cookies(req: Any) -> CookieJar:
+    return parse([v for k, v in req.job.get('headers') or [] if k.lower() == 'cookie'])
+
+
+_LAZY = {'address': _address, 'cookies': _cookies}
+
+
 def __getattr__(name: str) -> Any:
-    if name == 'cookies' and _cookie_headers is not None:
-        jar = parse(_cookie_headers)
-        globals()['cookies'] = jar
-        return jar
-    raise AttributeError("module 'pse.plugins.client' has no attribute %r" % name)
+    make = _LAZY.get(name)
+    if make is None or _req is None:
+        raise AttributeError("module 'pse.plugins.client' has no attribute %r" % name)
+    value = globals()[name] = make(_req)
+    return value
 
 
 def pending_set_cookies() -> List[str]:
@@ -148,11 +162,11 @@ def set_cookie_headers(jar: CookieJar) -> List[str]:
 
 
 def initialize(mod: Any, req: Any) -> None:
-    remote = req.job.get('remote') or ['', 0]
-    mod.address = (str(remote[0]), int(remote[1]))
-    global _cookie_headers
-    globals().pop('cookies', None)
-    _cookie_headers = [v for k, v in req.job.get('headers') or [] if k.lower() == 'cookie']
+    global _req
+    g = globals()
+    for name in _LAZY.keys() & g.keys():  # the previous request's (the worker reads them after finalize)
+        del g[name]
+    _req = req
 
 
 def finalize(mod: Any, req: Any, success: bool) -> None:

@@ -1,16 +1,17 @@
 """Built-in plugin ``request``: the HTTP request (spec §3).
 
-Members, set for each request: ``form`` (query string fields, then body fields, like
-``cgi.FieldStorage``), ``args`` (query string only), ``content`` (raw body, binary file),
-``CGI`` (CGI-style environment, built on first use), ``id`` (unique: worker pid, boot time, counter), ``method``, ``path``, ``url``, ``query``,
-``headers``.
+Members of the running request, each built on first use: ``form`` (query string fields, then
+body fields, like ``cgi.FieldStorage``), ``args`` (query string only), ``content`` (raw body,
+binary file), ``CGI`` (CGI-style environment), ``id`` (unique: worker pid, boot time, counter),
+``method``, ``path``, ``url``, ``query``, ``headers``.
 """
 from __future__ import annotations
 
 import io
 import os
+import sys
 import time
-from typing import Any, BinaryIO, Dict, List, Tuple
+from typing import Any, BinaryIO, Callable, Dict, List, Tuple
 from urllib.parse import parse_qsl
 
 import pse
@@ -19,19 +20,30 @@ from pse._headers import Headers
 
 plugin_name = 'request'
 
-form: FieldDict = FieldDict()
-args: FieldDict = FieldDict()
-content: BinaryIO = io.BytesIO()
-id = ''
-method = ''
-path = ''
-url = ''
-query = ''
-headers = Headers()
+# Members of the running request, built on first use (see __getattr__); empty between requests.
+form: FieldDict
+args: FieldDict
+content: BinaryIO
+id: str
+method: str
+path: str
+url: str
+query: str
+headers: Headers
+CGI: Dict[str, str]
 
 
 def _query_pairs(query: str) -> List[Tuple[str, PSEstr]]:
-    return [(k, PSEstr(v)) for k, v in parse_qsl(query, keep_blank_values=True)]
+    if '%' in query or '+' in query:
+        return [(k, PSEstr(v)) for k, v in parse_qsl(query, keep_blank_values=True)]
+    # nothing to decode: parse_qsl's own splitting (on '&', empty fields skipped, a field
+    # without '=' has the value ''), without its per-field unquote calls
+    pairs = []
+    for field in query.split('&'):
+        if field:
+            name, _, value = field.partition('=')
+            pairs.append((name, PSEstr(value)))
+    return pairs
 
 
 def _body_pairs(req: Any) -> List[Tuple[str, Any]]:
@@ -88,43 +100,87 @@ def _cgi(req: Any, hdrs: Headers) -> Dict[str, str]:
     return env
 
 
-# CGI is built on first use (most pages never read it): see __getattr__
-_cgi_source: Any = None
+# The request being served (None between requests). Its members are built on first use from
+# it (see __getattr__): most pages read few of them, and parsing what no page reads is waste.
+_req: Any = None
 _seq = 0
 _prefix = '%x-%x' % (os.getpid(), int(time.time() * 1000))
 
 
+def _args(req: Any) -> FieldDict:
+    query = req.job.get('query', '')
+    return build(_query_pairs(query) if query else ())
+
+
+def _form(req: Any) -> FieldDict:
+    query = req.job.get('query', '')
+    form = build(_query_pairs(query)) if query else FieldDict()
+    return build(_body_pairs(req), form) if req.job.get('form') else form
+
+
+def _headers(req: Any) -> Headers:
+    return Headers(req.job.get('headers') or [])
+
+
+def _cgi_env(req: Any) -> Dict[str, str]:
+    return _cgi(req, _module.headers)
+
+
+_LAZY: Dict[str, Callable[[Any], Any]] = {
+    'form': _form,
+    'args': _args,
+    'content': _content,
+    'headers': _headers,
+    'CGI': _cgi_env,
+    'id': lambda req: '%s-%d' % (_prefix, _seq),
+    'method': lambda req: req.job.get('method', 'GET'),
+    'path': lambda req: req.job.get('path', ''),
+    'url': lambda req: req.job.get('url', ''),
+    'query': lambda req: req.job.get('query', ''),
+}
+# Outside a request (a plugin's plugin_init, say) the members are empty, as before any request.
+_IDLE: Dict[str, Callable[[], Any]] = {
+    'form': FieldDict, 'args': FieldDict, 'content': io.BytesIO, 'headers': Headers,
+    'id': str, 'method': str, 'path': str, 'url': str, 'query': str,
+}
+_module = sys.modules[__name__]
+
+
 def __getattr__(name: str) -> Any:
-    if name == 'CGI' and _cgi_source is not None:
-        env = _cgi(_cgi_source, globals()['headers'])
-        globals()['CGI'] = env
-        return env
-    raise AttributeError("module 'pse.plugins.request' has no attribute %r" % name)
+    if _req is None:
+        idle = _IDLE.get(name)
+        if idle is None:
+            raise AttributeError("module 'pse.plugins.request' has no attribute %r" % name)
+        return idle()
+    make = _LAZY.get(name)
+    if make is None:
+        raise AttributeError("module 'pse.plugins.request' has no attribute %r" % name)
+    value = globals()[name] = make(_req)
+    return value
+
+
+def _pse_form() -> FieldDict:
+    """``pse.form`` of the running request: the same object as ``request.form``."""
+    form = globals().get('form')
+    return __getattr__('form') if form is None else form  # (not via the module: no AttributeError)
 
 
 def initialize(mod: Any, req: Any) -> None:
-    global _cgi_source, _seq
-    job = req.job
-    mod.method = job.get('method', 'GET')
-    mod.path = job.get('path', '')
-    mod.url = job.get('url', '')
-    mod.query = job.get('query', '')
-    mod.headers = Headers(job.get('headers') or [])
-    pairs = _query_pairs(mod.query) if mod.query else []
-    mod.args = build(pairs)
-    mod.form = build(_body_pairs(req), build(pairs))
-    mod.content = _content(req)
-    globals().pop('CGI', None)
-    _cgi_source = req
+    global _req, _seq
+    _req = req
     _seq += 1
-    mod.id = '%s-%d' % (_prefix, _seq)
-    pse.form = mod.form
+    pse._form_source = _pse_form
+    vars(pse).pop('form', None)  # pse.form is built with request.form, on first use
 
 
 def finalize(mod: Any, req: Any, success: bool) -> None:
-    mod.content.close()
-    mod.form.close()
+    global _req
+    g = globals()
+    if 'content' in g:
+        g['content'].close()
+    if 'form' in g:
+        g['form'].close()
+    for name in _LAZY.keys() & g.keys():  # built, or set by the page: the next request has its own
+        del g[name]
+    _req = None
     pse.form = None
-    global _cgi_source
-    _cgi_source = None
-    globals().pop('CGI', None)

@@ -18,7 +18,8 @@ DEFAULT_CONTENT_TYPE = 'text/html; charset=utf-8'
 
 status = 200
 content_type = DEFAULT_CONTENT_TYPE
-headers = Headers()
+#: made on first use in each request (see __getattr__)
+headers: Headers
 
 
 def redirect(url: str, status: int = 302) -> None:
@@ -37,25 +38,41 @@ def error(status: int, message: str = '') -> None:
     raise HttpError(status, str(message))
 
 
+_UNMADE = object()
+
+
 def head(mod: Any) -> Tuple[int, List[Tuple[str, str]]]:
     """Status and headers as the servlet left them."""
-    try:
-        code = int(mod.status)
-    except (TypeError, ValueError):
-        raise ValueError('pse.plugins.response.status must be an int, got %r' % (mod.status,)) from None
+    code = mod.status
+    if type(code) is not int:
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            raise ValueError('pse.plugins.response.status must be an int, got %r' % (mod.status,)) from None
     if not 100 <= code <= 999:
         raise ValueError('pse.plugins.response.status %d is not an HTTP status' % code)
+    hdrs = vars(mod).get('headers', _UNMADE)
+    if hdrs is _UNMADE:  # never read: no headers of the servlet's own
+        return code, [('Content-Type', str(mod.content_type))]
     out: List[Tuple[str, str]] = []
-    if 'content-type' not in mod.headers:
+    if 'content-type' not in hdrs:
         out.append(('Content-Type', str(mod.content_type)))
-    out.extend(mod.headers.items())
+    out.extend(hdrs.items())
     return code, out
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: `headers` is made on first use in each request (most pages set none)
+    if name == 'headers':
+        value = globals()['headers'] = Headers()
+        return value
+    raise AttributeError("module 'pse.plugins.response' has no attribute %r" % name)
 
 
 def initialize(mod: Any, req: Any) -> None:
     mod.status = 200
     mod.content_type = DEFAULT_CONTENT_TYPE
-    mod.headers = Headers()
+    vars(mod).pop('headers', None)
 
 
 def finalize(mod: Any, req: Any, success: bool) -> None:

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import pse
 
@@ -20,6 +20,7 @@ WARNING = 'WARNING'
 ERROR = 'ERROR'
 LEVELS = (DEBUG, INFO, NOTICE, WARNING, ERROR)
 
+# set for each request, on first use (see __getattr__)
 address: Tuple[str, int] = ('', 0)
 ip = ''
 child_num = 0
@@ -55,12 +56,34 @@ def plugin_init() -> bool:
     return True
 
 
-def initialize(mod: Any, req: Any) -> None:
-    global _sink
+def _address(req: Any) -> Tuple[str, int]:
     local = req.job.get('local') or ['', 0]
-    mod.address = (str(local[0]), int(local[1]))
-    mod.ip = mod.address[0]
-    mod.child_num = req.worker
+    return (str(local[0]), int(local[1]))
+
+
+# `address`, `ip` and `child_num` of the running request are built on first use (see __getattr__)
+_LAZY: Dict[str, Callable[[Any], Any]] = {
+    'address': _address,
+    'ip': lambda req: _address(req)[0],
+    'child_num': lambda req: req.worker,
+}
+_req: Any = None
+
+
+def __getattr__(name: str) -> Any:
+    make = _LAZY.get(name)
+    if make is None or _req is None:
+        raise AttributeError("module 'pse.plugins.server' has no attribute %r" % name)
+    value = globals()[name] = make(_req)
+    return value
+
+
+def initialize(mod: Any, req: Any) -> None:
+    global _sink, _req
+    g = globals()
+    for name in _LAZY.keys() & g.keys():  # the previous request's
+        del g[name]
+    _req = req
     _sink = req.log
 
 

@@ -26,6 +26,7 @@ come back to it, and the worker logs a WARNING naming the page. `regenerate()` a
 went out raises SessionError (the browser would keep the retired id).
 """
 
+import operator
 import pickle
 import secrets
 from urllib.parse import quote
@@ -52,13 +53,19 @@ class SessionDict(dict):
         return key in self
 
 
-# The request being served. A worker runs one request at a time, so one slot is enough.
+# The request being served and its session view. A worker runs one request at a time, so one
+# slot each is enough. The view is made on first use: a page that never touches the session
+# costs nothing here (its finalize reports nothing, exactly as an unused view would).
+_req = None
 _current = None
 
 
 def _state():
+    global _current
     if _current is None:
-        raise SessionError('the session is only available while a servlet runs')
+        if _req is None:
+            raise SessionError('the session is only available while a servlet runs')
+        _current = _Session(_req)
     return _current
 
 
@@ -83,6 +90,8 @@ class _Session:
         # name -> pickled bytes as last committed (as loaded, then as of the last save())
         self.baseline = {name: bytes(req.blob(i)) for name, i in s['ns'].items()} if s else {}
         self.loaded = {}
+        #: name -> the _Known of its baseline, when new() copied it from the memo (see _known)
+        self.known = {}
         self.deleted = set()
         self.regenerated = None
         self.invalidated = False
@@ -105,17 +114,18 @@ class _Session:
         if d is not None:
             return d
         raw = self.baseline.get(name) if name not in self.deleted else None
+        self.known.pop(name, None)
         d = SessionDict()
         if raw is not None:
-            try:
-                value = pickle.loads(raw)
-            except Exception as e:
-                raise SessionError('session namespace %r cannot be unpickled: %s: %s'
-                                   % (name, type(e).__name__, e)) from e
-            if not isinstance(value, dict):
-                raise SessionError('session namespace %r holds a %s, not a dict'
-                                   % (name, type(value).__name__))
-            d.update(value)
+            known = _KNOWN.get(raw)
+            if known is None:
+                value = _unpickle(name, raw)
+                known = _remember(raw, value)
+                if known is None:
+                    d.update(value)
+            if known is not None:
+                d.update(known.items)  # a copy: the remembered dict stays as loaded
+                self.known[name] = known
         self.loaded[name] = d
         return d
 
@@ -125,6 +135,7 @@ class _Session:
             raise SessionError('the standard session dictionary cannot be deleted; '
                                'empty it with session.new().clear()')
         self.loaded.pop(name, None)
+        self.known.pop(name, None)
         if name in self.baseline:
             self.deleted.add(name)
 
@@ -145,6 +156,7 @@ class _Session:
         """Delete the session and its cookie at the end of the request."""
         self.invalidated = True
         self.loaded.clear()
+        self.known.clear()
 
     def save(self):
         out = self.collect()
@@ -199,6 +211,10 @@ class _Session:
                      'deleted': sorted(self.baseline), 'invalidated': True}, [])
         changed, previews, blobs = {}, {}, []
         for name, d in self.loaded.items():
+            known = self.known.get(name)
+            if known is not None and known.unchanged(d):
+                previews[name] = known.preview()
+                continue
             plain = _plain(d, set())
             try:
                 raw = pickle.dumps(dict(plain), protocol=PROTOCOL)
@@ -214,7 +230,7 @@ class _Session:
                 continue  # a namespace that never held anything is not stored
             changed[name] = len(blobs)
             blobs.append(raw)
-        deleted = sorted(n for n in self.deleted if n not in changed)
+        deleted = sorted(n for n in self.deleted if n not in changed) if self.deleted else []
         if not changed and not deleted and not self.regenerated:
             if not self.loaded or not self.exists:
                 return None  # nothing stored: a new session is not created
@@ -231,9 +247,11 @@ class _Session:
         for name, i in header['changed'].items():
             self.baseline[name] = blobs[i]
             self.deleted.discard(name)
+            self.known.pop(name, None)  # it describes the old baseline
         for name in header['deleted']:
             self.baseline.pop(name, None)
             self.deleted.discard(name)
+            self.known.pop(name, None)
         if header['changed']:
             self.exists = True
         if self.regenerated:
@@ -263,7 +281,7 @@ def set_cookie(sid, conf):
 
 def flush_cookies():
     """For the worker's first pse.flush(): the session cookie to put in the streamed head."""
-    return _current.head_cookies() if _current is not None else []
+    return _state().head_cookies() if _req is not None else []
 
 
 # Previews of namespaces a request read but did not change, by their pickled bytes: the read
@@ -282,6 +300,85 @@ def _unchanged_preview(raw, plain):
                 _PREVIEW_MEMO.clear()
             _PREVIEW_MEMO[raw] = p
     return p
+
+
+class _Known:
+    """A baseline pickle seen before whose dict holds only exact str/int/float/bool/None.
+
+    ``items`` is its dict as unpickled, which new() copies instead of unpickling again: such
+    values are immutable, so a shallow copy is as good as a fresh load. A copy that still holds
+    the very same key and value objects, in the same order, pickles to what ``items`` pickles
+    to; when that is ``raw`` itself (checked once), collect() knows the namespace is unchanged
+    without pickling it, and reuses its preview (made once).
+    """
+
+    __slots__ = ('raw', 'items', '_canonical', '_preview')
+
+    def __init__(self, raw, items):
+        self.raw = raw
+        self.items = items
+        self._canonical = None
+        self._preview = None
+
+    def unchanged(self, d):
+        """True when ``d`` would pickle to the baseline's bytes."""
+        items = self.items
+        if not (len(d) == len(items) and all(map(operator.is_, d, items))
+                and all(map(operator.is_, d.values(), items.values()))):
+            return False
+        if self._canonical is None:
+            self._canonical = pickle.dumps(items, protocol=PROTOCOL) == self.raw
+        return self._canonical
+
+    def preview(self):
+        if self._preview is None:
+            self._preview = preview_namespace(self.items)
+        return self._preview
+
+
+# Baseline pickles by their bytes (small ones, a bounded number): the session read path then
+# neither unpickles, nor pickles again, nor previews the same namespace on every request. Only
+# a pickle loaded a second time is remembered: on the write path each is loaded once.
+_KNOWN = {}
+_SEEN = set()
+_KNOWN_BYTES = 8192
+_KNOWN_SIZE = 512
+
+
+def _unpickle(name, raw):
+    try:
+        value = pickle.loads(raw)
+    except Exception as e:
+        raise SessionError('session namespace %r cannot be unpickled: %s: %s'
+                           % (name, type(e).__name__, e)) from e
+    if not isinstance(value, dict):
+        raise SessionError('session namespace %r holds a %s, not a dict' % (name, type(value).__name__))
+    return value
+
+
+def _remember(raw, value):
+    """The _Known of a freshly unpickled baseline loaded before, or None (first load, big, or
+    not plain scalars)."""
+    if len(raw) > _KNOWN_BYTES:
+        return None
+    if raw not in _SEEN:
+        if len(_SEEN) >= _KNOWN_SIZE:
+            _SEEN.clear()
+        _SEEN.add(raw)
+        return None
+    if type(value) is not dict or not _all_scalars(value):
+        return None
+    if len(_KNOWN) >= _KNOWN_SIZE:
+        _KNOWN.clear()
+    k = _KNOWN[raw] = _Known(raw, value)
+    return k
+
+
+def _all_scalars(d):
+    for k, v in d.items():
+        if type(k) not in _SCALARS or type(v) not in _SCALARS:
+            return False
+    return True
 
 
 def _from_pse(t):
@@ -391,8 +488,8 @@ _API = ('new', 'delete', 'save', 'regenerate', 'invalidate', 'SessionError', '__
 # ---------------------------------------------------------------- plugin interface
 
 def initialize(mod, req):
-    global _current
-    _current = _Session(req)
+    global _current, _req
+    _req, _current = req, None
     if mod is not None and getattr(mod, '__dict__', None) is not globals():
         # The worker built a per-request module object: give it the same API.
         for name in _API:
@@ -400,10 +497,11 @@ def initialize(mod, req):
 
 
 def finalize(mod, req, success):
-    global _current
-    s, _current = _current, None
-    if s is None or s.req is not req:
-        return
+    global _current, _req
+    s, r = _current, _req
+    _current = _req = None
+    if r is not req or s is None:
+        return  # another request's, or a page that never used its session: nothing to report
     if success:
         req.session_out = s.collect()
     else:

@@ -1,0 +1,169 @@
+/**
+ * The exclusive SQLite store (`pse serve --production`): it holds its file locked and serves
+ * sessions from memory, written through. Its answers must be exactly the database's, whatever
+ * the cache keeps or forgets; the contract suite runs it too.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
+import type { SessionCommit, SessionStore, StoredSession } from '../../src/engine/session/store.js';
+import type { Preview } from '../../src/engine/runtime/protocol.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-exclusive-'));
+let n = 0;
+const T0 = 1_700_000_000_000;
+const HOUR = 3_600_000;
+const open: SessionStore[] = [];
+
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+
+function exclusive(
+  cacheBytes?: number,
+  file = path.join(tmp, `x${n++}.sqlite`),
+): SqliteSessionStore {
+  const store = new SqliteSessionStore({ file, exclusive: true, cacheBytes });
+  open.push(store);
+  return store;
+}
+
+function preview(v: number): Preview {
+  return { t: 'dict', v: [['v', { t: 'int', v: String(v) }]] };
+}
+
+function upsert(entries: Record<string, number>): SessionCommit['upsert'] {
+  return new Map(
+    Object.entries(entries).map(([name, v]) => [
+      name,
+      { pickle: Buffer.from(`${name}=${v}`), preview: preview(v) },
+    ]),
+  );
+}
+
+/** What a load says, in a form two stores can be compared by. */
+function shape(s: StoredSession | null): unknown {
+  if (!s) return null;
+  return {
+    id: s.id,
+    created: s.created,
+    accessed: s.accessed,
+    expires: s.expires,
+    version: s.version,
+    ns: [...s.ns]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, x]) => [name, x.pickle.toString(), x.preview, x.version]),
+  };
+}
+
+/** A deterministic pseudo-random sequence (the test must fail the same way twice). */
+function rng(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 2147483648;
+  };
+}
+
+/** One random store operation on `id`, chosen once and applied to every store alike. */
+function operation(
+  random: () => number,
+  pick: <T>(xs: T[]) => T,
+  id: string,
+  current: StoredSession | null,
+  now: number,
+  step: number,
+  ids: string[],
+): (store: SessionStore) => Promise<unknown> {
+  const op = random();
+  if (op < 0.45) {
+    const c: SessionCommit = {
+      id,
+      now,
+      expires: now + pick([1, 2, 4]) * HOUR,
+      upsert: upsert(random() < 0.8 ? { [pick(['', 'x', 'y'])]: step } : {}),
+      delete: random() < 0.3 ? [pick(['x', 'y'])] : [],
+      ...(current ? { expectVersion: current.version } : { create: true }),
+    };
+    return (store) => store.commit(c);
+  }
+  if (op < 0.6) return (store) => store.touch(id, now, now + HOUR);
+  if (op < 0.7) {
+    const to = pick(ids.filter((x) => x !== id));
+    return (store) => store.rename(id, to, now, now + HOUR);
+  }
+  if (op < 0.8) return (store) => store.delete(id);
+  if (op < 0.85) return (store) => store.sweep(now);
+  return () => Promise.resolve(null);
+}
+
+describe('exclusive SQLite session store', () => {
+  it('answers as a store without a cache does, through commits, touches, renames, deletes and sweeps', async () => {
+    // A cache of ~2 sessions (loads and writes keep meeting sessions it has forgotten) against
+    // a store of the same SQL without one.
+    const plain = new SqliteSessionStore({ file: path.join(tmp, 'plain.sqlite') });
+    open.push(plain);
+    const stores: SessionStore[] = [exclusive(900), plain];
+    const ids = ['a', 'b', 'c', 'd'].map((c) => c.repeat(43));
+    const random = rng(7);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
+    let now = T0;
+    for (let step = 0; step < 600; step++) {
+      now += Math.floor(random() * 10 * 60_000);
+      const id = pick(ids);
+      const current = await stores[1]!.load(id, now);
+      const act = operation(random, pick, id, current, now, step, ids);
+      const outcomes: unknown[] = [];
+      for (const store of stores) {
+        try {
+          outcomes.push({ ok: (await act(store)) ?? null });
+        } catch (err) {
+          outcomes.push({ failed: (err as Error).name });
+        }
+      }
+      expect(outcomes[0], `step ${step}`).toEqual(outcomes[1]);
+      // the session just used first (a load caches, and may evict it), then one other at random
+      for (const other of [id, pick(ids)]) {
+        expect(shape(await stores[0]!.load(other, now)), `step ${step}, ${other}`).toEqual(
+          shape(await stores[1]!.load(other, now)),
+        );
+      }
+    }
+  });
+
+  it('keeps its own copy of the pickles written', async () => {
+    const store = exclusive();
+    const id = 'e'.repeat(43);
+    const pickle = Buffer.from('original');
+    await store.commit({
+      id,
+      now: T0,
+      expires: T0 + HOUR,
+      create: true,
+      upsert: new Map([['', { pickle, preview: preview(1) }]]),
+      delete: [],
+    });
+    pickle.write('CHANGED!'); // a worker's pipe buffer is reused for later frames
+    expect((await store.load(id, T0))!.ns.get('')!.pickle.toString()).toBe('original');
+  });
+
+  it(
+    'refuses a second opener of its file, and opens no file another store holds',
+    { timeout: 30_000 },
+    async () => {
+      const file = path.join(tmp, 'held.sqlite');
+      exclusive(undefined, file);
+      expect(() => new SqliteSessionStore({ file })).toThrow(
+        /held\.sqlite: cannot open: another process holds it locked/,
+      );
+      await open.pop()!.close();
+      const shared = new SqliteSessionStore({ file });
+      open.push(shared);
+      expect(() => exclusive(undefined, file)).toThrow(
+        /held\.sqlite: cannot open: another process/,
+      );
+    },
+  );
+});
