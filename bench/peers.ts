@@ -69,9 +69,12 @@ interface Server {
   child: ChildProcess;
 }
 
-/** `pse serve APP --port 0 --production --quiet` from the sources; resolves with its URL. */
+/**
+ * `pse serve APP --port 0 --production --quiet` as a user runs it: the `pse` command, compiled
+ * (`npm run bench` builds the engine first); resolves with its URL.
+ */
 function startPse(app: string): Promise<Server> {
-  const args = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', app];
+  const args = [path.join(ROOT, 'bin/pse.js'), 'serve', app];
   args.push('--port', '0', '--production', '--quiet');
   if (process.env.PSE_BENCH_WORKERS) args.push('--workers', process.env.PSE_BENCH_WORKERS);
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -4,12 +4,9 @@ Only the main thread reads. Writes come from the main thread and the heartbeat t
 are serialized by a lock and each frame is written whole.
 
 Input is read with ``os.read`` into the channel's own buffer, and every complete frame in it is
-parsed from there: a burst of jobs Node wrote in one ``writev`` costs one ``read``. A reply can
-be *held* (:meth:`Channel.hold`) while the next job is already here (:meth:`Channel.peek`); held
-replies leave together with the next frame written, in one ``write``. The channel never blocks on
-input with replies held, so a lone request is answered at once; any other frame (a call, a chunk,
-a log line, a beat) writes the held replies before itself, so frames leave in the order they
-were made.
+parsed from there: a burst of jobs Node wrote in one ``writev`` costs one ``read``. Each reply is
+written as soon as it is made: holding replies back to write several at once was measured in the
+server and cost more (a slower, ping-pong pipeline with Node) than the writes it saved.
 """
 from __future__ import annotations
 
@@ -18,15 +15,12 @@ import os
 import sys
 import threading
 from collections import deque
-from typing import Deque, List, Optional, Sequence
+from typing import Deque, Sequence
 
 from ._protocol import _U32, MAX_FRAME, Frame, Header, ProtocolError, decode_at, encode
 
 #: Input is read in pieces of at least this size (a bigger frame is read to its end at once).
 READ_SIZE = 1 << 16
-#: Held replies are written anyway once there are this many, or this many bytes of them.
-HOLD_FRAMES = 8
-HOLD_BYTES = 1 << 16
 
 
 class ChannelClosed(BaseException):
@@ -49,13 +43,6 @@ class Channel:
         self._buf = b''
         self._pos = 0
         self._lock = threading.Lock()
-        #: encoded replies kept back to leave with the next write (see hold())
-        self._held: List[bytes] = []
-        self._held_bytes = 0
-        #: set (under the lock) when a reply is held; the heartbeat thread then writes what is
-        #: still held a moment later (flush_late), so a job that turns out slow cannot keep an
-        #: earlier reply back. Only that thread clears it, so the hot path never touches it twice.
-        self.holding = threading.Event()
         self._cid = 0
         #: jobs that arrived while a call waited for its reply, in arrival order
         self.jobs: Deque[Frame] = deque()
@@ -66,44 +53,9 @@ class Channel:
         self.send_frame(encode(header, blobs))
 
     def send_frame(self, frame: bytes) -> None:
-        """Write one encoded frame whole, after any held replies (other threads' frames never interleave)."""
+        """Write one encoded frame whole (other threads' frames never interleave)."""
         with self._lock:
-            if self._held:
-                self._held.append(frame)
-                frame = self._take_held()
             self._write(frame)
-
-    def hold(self, frame: bytes) -> None:
-        """Keep a reply back to write it with the next frame: only while the next job is here
-        (:meth:`peek`), as the channel writes held replies before it waits for input anyway."""
-        with self._lock:
-            self._held.append(frame)
-            self._held_bytes += len(frame)
-            if len(self._held) >= HOLD_FRAMES or self._held_bytes >= HOLD_BYTES:
-                self._write(self._take_held())
-            elif not self.holding.is_set():
-                self.holding.set()
-
-    def flush(self) -> None:
-        """Write the held replies now."""
-        with self._lock:
-            if self._held:
-                self._write(self._take_held())
-
-    def flush_late(self) -> None:
-        """From the heartbeat thread, a moment after ``holding`` was set: write what is still held
-        (the job it waits for is taking long), or note that nothing is held any more."""
-        with self._lock:
-            if self._held:
-                self._write(self._take_held())
-            else:
-                self.holding.clear()
-
-    def _take_held(self) -> bytes:
-        data = b''.join(self._held)
-        self._held.clear()
-        self._held_bytes = 0
-        return data
 
     def _write(self, frame: bytes) -> None:
         # caller holds the lock
@@ -120,34 +72,8 @@ class Channel:
 
     # ------------------------------------------------------------------ input
 
-    def buffered(self) -> bool:
-        """True when the next frame is already here, so that reading it will not block."""
-        if self.jobs:
-            return True
-        avail = len(self._buf) - self._pos
-        if avail < 4:
-            return False
-        (size,) = _U32.unpack_from(self._buf, self._pos)
-        # an oversize length counts as here: read() reports it without waiting
-        return avail - 4 >= size or size > MAX_FRAME
-
-    def peek(self) -> Optional[Header]:
-        """The header of the next job when it is already here (it is read, and queued), else None."""
-        if not self.jobs:
-            if not self.buffered():
-                return None
-            self.jobs.append(self.read())
-        return self.jobs[0][0]
-
     def read(self) -> Frame:
         """The next frame from fd 3 (ChannelClosed at its end, ProtocolError for a broken frame)."""
-        try:
-            return self._next_frame()
-        except ProtocolError:
-            self.flush()  # the worker ends on a broken frame: the replies it has are still good
-            raise
-
-    def _next_frame(self) -> Frame:
         avail = len(self._buf) - self._pos
         if avail < 4:
             self._fill(4)
@@ -163,7 +89,6 @@ class Channel:
 
     def _fill(self, need: int) -> None:
         """Read until ``need`` bytes from the read position are buffered."""
-        self.flush()  # never wait for input while replies are held back
         rest = self._buf[self._pos:] if self._pos < len(self._buf) else b''
         parts = [rest]
         have = len(rest)

@@ -32,12 +32,6 @@ from .plugins import server as _server
 from .tags import CustomTag
 
 BEAT_SECONDS = 1.0
-#: A reply is held behind the next job (see _reply) only when that servlet's last run was shorter.
-HOLD_BEHIND = 0.001
-#: ... and it leaves after at most about this long even when that job turns out slow
-#: (plus, while the servlet computes in pure Python, up to one GIL switch interval).
-HOLD_MAX_SECONDS = 0.002
-RUN_TIMES_KEPT = 1024
 
 
 class WorkerState:
@@ -61,19 +55,6 @@ class WorkerState:
         self.hook: Optional[ModuleType] = None
         self.issues: List[Dict[str, Any]] = []
         self.job: Optional[int] = None
-        #: servlet path -> seconds its last request took (for _reply)
-        self.run_times: Dict[str, float] = {}
-
-    def took(self, servlet: str, seconds: float) -> None:
-        """Remember how long a request of ``servlet`` took (a bounded number of servlets)."""
-        if len(self.run_times) >= RUN_TIMES_KEPT and servlet not in self.run_times:
-            self.run_times.clear()
-        self.run_times[servlet] = seconds
-
-    def quick(self, job: Header) -> bool:
-        """True when ``job`` is a request for a servlet whose last run was quick (one that has not
-        run yet may be slow)."""
-        return job.get('t') == 'req' and self.run_times.get(job.get('servlet'), HOLD_BEHIND) < HOLD_BEHIND
 
     def _fetch_source(self, path: str) -> Tuple[Optional[CompiledSource], Optional[Dict[str, Any]]]:
         assert self.job is not None, 'templates are fetched only while a job runs'
@@ -160,7 +141,6 @@ def _crash_result(job: Header, exc: BaseException) -> Tuple[Header, List[bytes]]
 
 def run_req(state: WorkerState, job: Header, blobs: List[bytes]) -> None:
     state.job = int(job['id'])
-    started = time.perf_counter()
     try:
         header, out = RequestRun(state, job, blobs).run()
         frame = encode(header, out)  # here, so that a value JSON cannot carry fails only this request
@@ -170,25 +150,7 @@ def run_req(state: WorkerState, job: Header, blobs: List[bytes]) -> None:
         frame = encode(*_crash_result(job, exc))
     finally:
         state.job = None
-    state.took(str(job.get('servlet')), time.perf_counter() - started)
-    _reply(state, frame)
-
-
-def _reply(state: WorkerState, frame: bytes) -> None:
-    """Send a ``res``, or hold it to leave with the next write when a quick job is next.
-
-    Holding saves a ``write`` (and a wake-up of Node) per pipelined request. It delays this reply
-    by the next job's run, so it is done only when that servlet ran quickly last time."""
-    channel = state.channel
-    try:
-        following = channel.peek()
-    except ProtocolError:
-        channel.send_frame(frame)  # this reply is good; the broken frame after it ends the worker
-        raise
-    if following is not None and state.quick(following):
-        channel.hold(frame)
-    else:
-        channel.send_frame(frame)
+    state.channel.send_frame(frame)
 
 
 def run_check(state: WorkerState, job: Header) -> None:
@@ -225,7 +187,6 @@ def serve(state: WorkerState) -> None:
         elif kind == 'admin':
             run_admin(state, job, blobs)
         elif kind == 'stop':
-            channel.flush()
             return
         else:
             channel.log('WARNING', 'worker %d ignored a %r frame outside a call' % (state.number, kind))
@@ -234,22 +195,14 @@ def serve(state: WorkerState) -> None:
 # ---------------------------------------------------------------- process
 
 def _heartbeat(channel: Channel, parent: int) -> None:
-    """Beat every BEAT_SECONDS, and write a held reply that has waited HOLD_MAX_SECONDS."""
-    next_beat = time.monotonic() + BEAT_SECONDS
-    try:
-        while True:
-            # returns at once while replies are being held (under load), else at the next beat
-            if channel.holding.wait(max(0.0, next_beat - time.monotonic())):
-                time.sleep(HOLD_MAX_SECONDS)
-                channel.flush_late()
-            if time.monotonic() < next_beat:
-                continue
-            next_beat = time.monotonic() + BEAT_SECONDS
-            if os.getppid() != parent:
-                os._exit(EXIT_PARENT_GONE)
+    while True:
+        time.sleep(BEAT_SECONDS)
+        if os.getppid() != parent:
+            os._exit(EXIT_PARENT_GONE)
+        try:
             channel.send({'t': 'beat'})
-    except (ChannelClosed, OSError):
-        os._exit(EXIT_PARENT_GONE)
+        except (ChannelClosed, OSError):
+            os._exit(EXIT_PARENT_GONE)
 
 
 def _fatal(channel: Optional[Channel], message: str, issues: List[Dict[str, Any]]) -> None:

@@ -1,9 +1,8 @@
-"""The cheap request path: the pipe loop's buffering, lazy plugin members, no reference cycles."""
+"""The cheap request path: the pipe loop's buffered reads, lazy plugin members, no reference cycles."""
 import gc
 import os
 import tempfile
 import threading
-import time
 import unittest
 from urllib.parse import parse_qsl
 
@@ -47,55 +46,23 @@ class ChannelTest(unittest.TestCase):
         except BlockingIOError:
             return b''
 
-    def test_a_burst_is_parsed_from_one_buffer_and_the_replies_leave_in_one_write(self):
-        os.write(self.w_in, b''.join(encode({'t': 'req', 'id': i}, [b'x' * i]) for i in (1, 2, 3)))
-        for i in (1, 2, 3):
+    def test_a_burst_is_parsed_from_one_read(self):
+        burst = b''.join(encode({'t': 'req', 'id': i}, [b'x' * i]) for i in (1, 2, 3))
+        os.write(self.w_in, burst)
+        head, blobs = self.ch.read()
+        self.assertEqual((head['id'], blobs), (1, [b'x']))
+        # the other two frames came with the first read: reading them will not touch the pipe
+        os.close(self.w_in)
+        for i in (2, 3):
             head, blobs = self.ch.read()
             self.assertEqual((head['id'], blobs), (i, [b'x' * i]))
-            if self.ch.buffered():
-                self.ch.hold(encode({'t': 'res', 'id': i}))
-                self.assertEqual(self.written(), b'')  # kept back: job i + 1 is already here
-            else:
-                self.ch.send_frame(encode({'t': 'res', 'id': i}))
-        self.assertEqual([h['id'] for h in frames_in(self.written())], [1, 2, 3])
-
-    def test_a_lone_job_is_not_buffered(self):
-        os.write(self.w_in, encode({'t': 'req', 'id': 1}))
-        self.ch.read()
-        self.assertFalse(self.ch.buffered())
-        os.write(self.w_in, encode({'t': 'req', 'id': 2})[:5])  # only part of the next frame
-        self.assertFalse(self.ch.buffered())
-
-    def test_peek_reads_the_next_job_only_when_it_is_here(self):
-        os.write(self.w_in, encode({'t': 'req', 'id': 1}) + encode({'t': 'req', 'id': 2}))
-        self.assertEqual(self.ch.next_job()[0]['id'], 1)
-        self.assertEqual(self.ch.peek()['id'], 2)
-        self.assertEqual(self.ch.peek()['id'], 2)
-        self.assertEqual(self.ch.next_job()[0]['id'], 2)
-        self.assertIsNone(self.ch.peek())  # nothing more is here: peek does not wait
-
-    def test_held_replies_leave_before_the_channel_waits_for_input(self):
-        os.write(self.w_in, encode({'t': 'req', 'id': 1}) + encode({'t': 'req', 'id': 2}))
-        self.ch.read()
-        self.ch.hold(encode({'t': 'res', 'id': 1}))
-        self.ch.read()
-        self.ch.hold(encode({'t': 'res', 'id': 2}))  # (not how the worker does it: to see the read flush)
-        os.close(self.w_in)
         with self.assertRaises(ChannelClosed):
             self.ch.read()
-        self.assertEqual([h['id'] for h in frames_in(self.written())], [1, 2])
 
-    def test_other_frames_leave_after_the_held_replies(self):
-        self.ch.hold(encode({'t': 'res', 'id': 1}))
+    def test_replies_leave_at_once_in_order(self):
+        self.ch.send_frame(encode({'t': 'res', 'id': 1}))
         self.ch.log('NOTICE', 'x', 2)
         self.assertEqual([h['t'] for h in frames_in(self.written())], ['res', 'log'])
-
-    def test_too_many_held_replies_are_written_anyway(self):
-        for i in range(_channel.HOLD_FRAMES - 1):
-            self.ch.hold(encode({'t': 'res', 'id': i}))
-        self.assertEqual(self.written(), b'')
-        self.ch.hold(encode({'t': 'res', 'id': 99}))
-        self.assertEqual(len(frames_in(self.written())), _channel.HOLD_FRAMES)
 
     def test_a_frame_bigger_than_one_read(self):
         big = os.urandom(_channel.READ_SIZE * 3 + 7)
@@ -106,14 +73,12 @@ class ChannelTest(unittest.TestCase):
         self.assertEqual(self.ch.read()[0], {'t': 'stop'})
         writer.join()
 
-    def test_a_truncated_frame_is_a_protocol_error_after_the_held_replies(self):
+    def test_a_truncated_frame_is_a_protocol_error(self):
         frame = encode({'t': 'req', 'id': 1})
-        self.ch.hold(encode({'t': 'res', 'id': 0}))
         os.write(self.w_in, frame[:-1])
         os.close(self.w_in)
         with self.assertRaisesRegex(ProtocolError, 'pipe closed after'):
             self.ch.read()
-        self.assertEqual([h['id'] for h in frames_in(self.written())], [0])
 
     def test_a_clean_end_and_a_cut_length(self):
         os.write(self.w_in, b'\x01\x00')
@@ -145,9 +110,9 @@ class PipelinedWorkerTest(unittest.TestCase):
             head, blobs = self.w.collect(i)
             self.assertIn(b'Hi', blobs[head['body']])
 
-    def test_frames_of_a_later_job_come_after_the_held_reply(self):
+    def test_frames_of_a_later_job_come_after_the_earlier_reply(self):
         self.w.page('hello.pt')
-        self.w.page('srv.pt')  # both have run: both are quick now, so hello's reply is held
+        self.w.page('srv.pt')  # both compiled: no source calls in between
         first, second = self.burst(['hello.pt', 'srv.pt'])
         head, _ = self.w.recv_any()
         self.assertEqual((head['t'], head['id']), ('res', first))
@@ -165,31 +130,6 @@ class PipelinedWorkerTest(unittest.TestCase):
         self.w.handle_call((head, []))
         head, blobs = self.w.collect(second)
         self.assertIn(b'from-part', blobs[head['body']])
-
-
-class HoldBehindTest(unittest.TestCase):
-    """A reply waits for the next job only when that servlet's last run was quick."""
-
-    def state(self):
-        state = _worker.WorkerState.__new__(_worker.WorkerState)
-        state.run_times = {}
-        return state
-
-    def test_only_requests_of_servlets_known_to_be_quick(self):
-        state = self.state()
-        job = {'t': 'req', 'servlet': '/app/a.pt'}
-        self.assertFalse(state.quick(job))  # never ran: it may be slow
-        state.took('/app/a.pt', _worker.HOLD_BEHIND / 10)
-        self.assertTrue(state.quick(job))
-        self.assertFalse(state.quick({'t': 'admin', 'servlet': '/app/a.pt'}))
-        state.took('/app/a.pt', _worker.HOLD_BEHIND * 10)
-        self.assertFalse(state.quick(job))
-
-    def test_the_times_kept_are_bounded(self):
-        state = self.state()
-        for i in range(_worker.RUN_TIMES_KEPT + 10):
-            state.took('/app/%d.pt' % i, 0.0)
-        self.assertLessEqual(len(state.run_times), _worker.RUN_TIMES_KEPT)
 
 
 class QueryPairsTest(unittest.TestCase):
@@ -317,30 +257,3 @@ class NoCyclesTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
-
-
-class HeldReplyBoundTest(unittest.TestCase):
-    """A reply held behind a job that turns out slow still leaves within milliseconds."""
-
-    def test_the_heartbeat_writes_a_reply_held_behind_a_slow_job(self):
-        app = write_app(tempfile.mkdtemp(prefix='pse-hold-'), {
-            'nap.pt': 'napped\n',
-            'nap.pty': "__pse_out__('napped\\n')\n__pse_linemap__ = ((1, 1, 1),)\n",
-            'nap.py': "import time\ntime.sleep(float(pse.form.get('s', '0')))\n",
-        })
-        w = Worker(app)
-        try:
-            w.wait_ready()
-            w.page('nap.pt')
-            w.page('nap.pt')  # it ran quickly: a reply is now held behind the next nap.pt
-            quick, slow = w.job('nap.pt'), w.job('nap.pt', form=[['s', '2']])
-            started = time.monotonic()
-            w.send_burst([quick, slow])
-            head, _ = w.recv()
-            self.assertEqual((head['t'], head['id']), ('res', quick[0]['id']))
-            # within milliseconds: not after the 2 s nap, nor at the next heartbeat (1 s)
-            self.assertLess(time.monotonic() - started, 0.25)
-            head, _ = w.collect(slow[0]['id'])
-            self.assertGreaterEqual(time.monotonic() - started, 2.0)
-        finally:
-            w.close()
