@@ -109,6 +109,15 @@ class RunTests(Fixture):
         head, blobs = w.collect(job['id'])
         self.assertEqual(blobs[0], b'"slow"\n')
 
+    @unittest.skipUnless(sys.platform.startswith('linux'), 'SCHED_BATCH is a Linux scheduling policy')
+    def test_the_worker_and_its_heartbeat_run_as_batch_processes(self):
+        w = self.start()
+        w.wait_ready()
+        tasks = os.listdir('/proc/%d/task' % w.proc.pid)
+        self.assertGreaterEqual(len(tasks), 2)  # the main thread and the heartbeat thread
+        for tid in tasks:
+            self.assertEqual(os.sched_getscheduler(int(tid)), os.SCHED_BATCH)
+
     def test_stop_finishes_the_queue_then_exits_0(self):
         w = self.start()
         w.wait_ready()
