@@ -20,6 +20,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadAverage } from './load.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 5);
@@ -138,12 +139,7 @@ export async function run(): Promise<string[]> {
   if (!existsSync(path.join(wrkDir, 'bench.lua'))) return ['cpu: no bench-peers/wrk/bench.lua'];
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-cpu-'));
   const base = process.env.PSE_BENCH_BASE;
-  const lines = [
-    `load before: ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  ];
+  const lines = [`load before: ${loadAverage()}`];
   try {
     // Alternated, twice, so that a change in the machine's load hits both alike.
     for (let round = 0; round < (base ? 2 : 1); round++) {
@@ -153,12 +149,7 @@ export async function run(): Promise<string[]> {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  lines.push(
-    `load after: ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
+  lines.push(`load after: ${loadAverage()}`);
   return lines;
 }
 

@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadAverage } from './load.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 10);
@@ -154,10 +155,7 @@ export async function run(): Promise<string[]> {
   });
   const lines = [
     `wrk -t${THREADS} -c${CONNS} -d${SECONDS}s --timeout 5s --latency -s ${path.join(wrkDir, 'bench.lua')} (run.sh's arguments)`,
-    `load before: ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
+    `load before: ${loadAverage()}`,
   ];
   const server = await startPse(app);
   try {
@@ -177,11 +175,6 @@ export async function run(): Promise<string[]> {
     await stopPse(server);
     rmSync(tmp, { recursive: true, force: true });
   }
-  lines.push(
-    `load after: ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
+  lines.push(`load after: ${loadAverage()}`);
   return lines;
 }

@@ -37,7 +37,7 @@ import { resolvePython } from './runtime/python.js';
 import { SessionService } from './api/session-service.js';
 import { recordRequest, recordResponse, type Failure } from './journal/record.js';
 import type { SessionTrace } from './session/manager.js';
-import { TemplateSources } from './runtime/sources.js';
+import { compileFailure, plainLocated, TemplateSources } from './runtime/sources.js';
 import { compileTemplate, mapSyntaxErrors } from './template/index.js';
 
 export interface LogLine {
@@ -204,28 +204,7 @@ function compileText(
 ): CompiledText | LocatedError {
   const out = compileTemplate(source, { file, tags });
   if (out.ok) return { py: out.py, map: out.map, cols: out.cols, file, source };
-  const e = out.errors[0];
-  if (!e)
-    return {
-      stage: 'parse',
-      file,
-      line: 1,
-      col: 1,
-      message: 'the template does not compile (no reason given)',
-    };
-  return plainError(e);
-}
-
-function plainError(e: LocatedError): LocatedError {
-  const out: LocatedError = {
-    stage: e.stage,
-    file: e.file,
-    line: e.line,
-    col: e.col,
-    message: e.message,
-  };
-  if (e.excerpt !== undefined) out.excerpt = e.excerpt;
-  return out;
+  return compileFailure(file, out.errors);
 }
 
 interface Preview {
@@ -431,7 +410,7 @@ export class Engine {
       const compiled = compileText(abs, text, this.sources.tags);
       if ('message' in compiled) return [compiled];
       const errors = await this.pool.check([{ name: abs, code: compiled.py }]);
-      return mapSyntaxErrors(errors, compiled, { file: abs, source: text }).map(plainError);
+      return mapSyntaxErrors(errors, compiled, { file: abs, source: text }).map(plainLocated);
     }
     if (abs.endsWith('.py')) {
       const errors = await this.pool.check([{ name: abs, code: text }]);

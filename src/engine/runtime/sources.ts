@@ -117,11 +117,12 @@ export class TemplateSources {
       };
     }
     if (out.ok) return compiledSource(out, file);
-    return firstError(file, out.errors);
+    return compileFailure(file, out.errors);
   }
 }
 
-function firstError(file: string, errors: LocatedError[]): LocatedError {
+/** The first of a compile's errors as a plain located error, saying how many more there are. */
+export function compileFailure(file: string, errors: readonly LocatedError[]): LocatedError {
   const first = errors[0];
   if (!first)
     return {
@@ -131,10 +132,18 @@ function firstError(file: string, errors: LocatedError[]): LocatedError {
       col: 1,
       message: 'the template does not compile (no reason given)',
     };
+  const out = plainLocated(first);
+  if (errors.length > 1)
+    out.message += ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})`;
+  return out;
+}
+
+/** A located error as the protocol carries it: no class, no fields beyond its own. */
+export function plainLocated(error: LocatedError): LocatedError {
   const e =
-    typeof (first as { toJSON?: unknown }).toJSON === 'function'
-      ? (first as unknown as { toJSON(): LocatedError }).toJSON()
-      : first;
+    typeof (error as { toJSON?: unknown }).toJSON === 'function'
+      ? (error as unknown as { toJSON(): LocatedError }).toJSON()
+      : error;
   const out: LocatedError = {
     stage: e.stage,
     file: e.file,
@@ -142,8 +151,6 @@ function firstError(file: string, errors: LocatedError[]): LocatedError {
     col: e.col,
     message: e.message,
   };
-  if (errors.length > 1)
-    out.message += ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})`;
   if (e.excerpt !== undefined) out.excerpt = e.excerpt;
   return out;
 }

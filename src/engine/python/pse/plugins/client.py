@@ -10,6 +10,8 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote, unquote
 
+from pse._lazy import module_getattr
+
 plugin_name = 'client'
 
 # set for each request, on first use (see __getattr__)
@@ -141,12 +143,7 @@ def _cookies(req: Any) -> CookieJar:
 _LAZY = {'address': _address, 'cookies': _cookies}
 
 
-def __getattr__(name: str) -> Any:
-    make = _LAZY.get(name)
-    if make is None or _req is None:
-        raise AttributeError("module 'pse.plugins.client' has no attribute %r" % name)
-    value = globals()[name] = make(_req)
-    return value
+__getattr__ = module_getattr(__name__, globals(), _LAZY)
 
 
 def pending_set_cookies() -> List[str]:

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 import pse
 from pse._fields import FieldDict, PSEstr, Upload, build
 from pse._headers import Headers
+from pse._lazy import module_getattr
 
 plugin_name = 'request'
 
@@ -146,17 +147,7 @@ _IDLE: Dict[str, Callable[[], Any]] = {
 _module = sys.modules[__name__]
 
 
-def __getattr__(name: str) -> Any:
-    if _req is None:
-        idle = _IDLE.get(name)
-        if idle is None:
-            raise AttributeError("module 'pse.plugins.request' has no attribute %r" % name)
-        return idle()
-    make = _LAZY.get(name)
-    if make is None:
-        raise AttributeError("module 'pse.plugins.request' has no attribute %r" % name)
-    value = globals()[name] = make(_req)
-    return value
+__getattr__ = module_getattr(__name__, globals(), _LAZY, _IDLE)
 
 
 def _pse_form() -> FieldDict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import pse
+from pse._lazy import module_getattr
 
 plugin_name = 'server'
 plugin_config = {'LogLevel': 'NOTICE'}
@@ -70,12 +71,7 @@ _LAZY: Dict[str, Callable[[Any], Any]] = {
 _req: Any = None
 
 
-def __getattr__(name: str) -> Any:
-    make = _LAZY.get(name)
-    if make is None or _req is None:
-        raise AttributeError("module 'pse.plugins.server' has no attribute %r" % name)
-    value = globals()[name] = make(_req)
-    return value
+__getattr__ = module_getattr(__name__, globals(), _LAZY)
 
 
 def initialize(mod: Any, req: Any) -> None:
