@@ -184,13 +184,8 @@ export async function runCompile(
   for (const m of modules) toCheck.push({ name: String(toCheck.length), code: m.source });
 
   if (toCheck.length) {
-    let python: string;
-    try {
-      python = (await resolvePython(pythonName)).executable;
-    } catch (e) {
-      io.err.write(`pse compile: ${e instanceof Error ? e.message : String(e)}\n`);
-      return EXIT_USAGE;
-    }
+    const python = await pythonFor(pythonName, io);
+    if (typeof python === 'number') return python;
     const checker = startSyntaxChecker(python);
     try {
       for (const e of await checker.check(toCheck)) {
@@ -269,13 +264,8 @@ async function tagsOfApp(
   pythonName: string,
   io: { out: Output; err: Output },
 ): Promise<string[] | number> {
-  let python: string;
-  try {
-    python = (await resolvePython(pythonName)).executable;
-  } catch (e) {
-    io.err.write(`pse compile: ${e instanceof Error ? e.message : String(e)}\n`);
-    return EXIT_USAGE;
-  }
+  const python = await pythonFor(pythonName, io);
+  if (typeof python === 'number') return python;
   const pool = new WorkerPool({
     python,
     workers: 1,
@@ -392,4 +382,14 @@ function writeAtomically(target: string, text: string): void {
   const tmp = `${target}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, target);
+}
+
+/** The interpreter's real path, or the usage exit status after saying why there is none. */
+async function pythonFor(pythonName: string, io: { err: Output }): Promise<string | number> {
+  try {
+    return (await resolvePython(pythonName)).executable;
+  } catch (e) {
+    io.err.write(`pse compile: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_USAGE;
+  }
 }
