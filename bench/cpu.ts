@@ -7,43 +7,25 @@
  * checkout (e.g. `git archive HEAD | tar -x`) measured in turn with this one, for before/after
  * figures taken under the same load.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAverage } from './load.js';
+import {
+  ROOT,
+  childrenOf,
+  copyExamples,
+  cpuOf,
+  pseCommand,
+  startPse,
+  stopPse,
+} from './pse-server.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 5);
 const WORKERS = process.env.PSE_BENCH_WORKERS ?? '2';
 const CONNS = 32;
-const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
-
-/** utime+stime of one process, in µs. */
-function cpuOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
-}
-
-/** The children of a process (the Python workers of `pse serve`). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-    if (text) out.push(...text.split(' ').map(Number));
-  }
-  return out;
-}
 
 function exec(cmd: string, args: string[], cwd?: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -51,25 +33,6 @@ function exec(cmd: string, args: string[], cwd?: string): Promise<string> {
       if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`));
       else resolve(stdout);
     });
-  });
-}
-
-function startPse(root: string, app: string): Promise<{ url: string; child: ChildProcess }> {
-  const args = ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve', app];
-  args.push('--port', '0', '--production', '--quiet', '--workers', WORKERS);
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /PSE serving .* at (http:\/\/\S+)/.exec(out);
-      if (m) {
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume();
-        resolve({ url: m[1]!.replace(/\/$/, ''), child });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`pse serve exited (${code}):\n${out}`)));
   });
 }
 
@@ -86,12 +49,8 @@ async function measure(
   wrkDir: string,
   tmp: string,
 ): Promise<string[]> {
-  const app = path.join(tmp, `app-${label}`);
-  cpSync(path.join(ROOT, 'examples'), app, {
-    recursive: true,
-    filter: (src) => path.basename(src) !== '.pse',
-  });
-  const server = await startPse(root, app);
+  const app = copyExamples(path.join(tmp, `app-${label}`));
+  const server = await startPse(app, { command: pseCommand(root), workers: WORKERS });
   const pid = server.child.pid!;
   const lines: string[] = [];
   try {
@@ -127,8 +86,7 @@ async function measure(
       }
     }
   } finally {
-    server.child.kill('SIGINT');
-    await new Promise((r) => server.child.once('exit', r));
+    await stopPse(server);
   }
   return lines;
 }

@@ -6,14 +6,13 @@
  * Missing peers or wrk is not a failure: one line says so.
  * Env: PSE_BENCH_SECONDS (10), PSE_BENCH_WORKERS (default: [Main] Workers), PSE_PEERS_DIR.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadAverage } from './load.js';
+import { ROOT, copyExamples, startPse, stopPse } from './pse-server.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 10);
 const THREADS = 2;
 const CONNS = 32;
@@ -65,57 +64,6 @@ function hasWrk(): Promise<boolean> {
   });
 }
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-}
-
-/**
- * `pse serve APP --port 0 --production --quiet` as a user runs it: the `pse` command, compiled
- * (`npm run bench` builds the engine first); resolves with its URL.
- */
-function startPse(app: string): Promise<Server> {
-  const args = [path.join(ROOT, 'bin/pse.js'), 'serve', app];
-  args.push('--port', '0', '--production', '--quiet');
-  if (process.env.PSE_BENCH_WORKERS) args.push('--workers', process.env.PSE_BENCH_WORKERS);
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`pse serve did not start within 60 s:\n${out}${err}`));
-    }, 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /PSE serving .* at (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume();
-        resolve({ url: m[1]!.replace(/\/$/, ''), child });
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`pse serve exited (${code}) before serving:\n${out}${err}`));
-    });
-  });
-}
-
-function stopPse(s: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (s.child.exitCode !== null) return resolve();
-    const force = setTimeout(() => s.child.kill('SIGKILL'), 15_000);
-    s.child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    s.child.kill('SIGINT');
-  });
-}
-
 /** A new session holding name=Nick: its "name=value" cookie, as run.sh's new_cookie makes it. */
 async function newCookie(base: string): Promise<string> {
   const res = await fetch(`${base}/session_example?name=Nick`);
@@ -147,17 +95,13 @@ export async function run(): Promise<string[]> {
   if (!(await hasWrk())) return ['peers: wrk is not installed (see bench-peers/setup.sh): skipped'];
   const wrkDir = path.join(dir, 'wrk');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-peers-'));
-  const app = path.join(tmp, 'app');
   // A copy, so that sess-new's ~10^4 sessions never land in the repository's examples/.pse.
-  cpSync(path.join(ROOT, 'examples'), app, {
-    recursive: true,
-    filter: (src) => path.basename(src) !== '.pse',
-  });
+  const app = copyExamples(path.join(tmp, 'app'));
   const lines = [
     `wrk -t${THREADS} -c${CONNS} -d${SECONDS}s --timeout 5s --latency -s ${path.join(wrkDir, 'bench.lua')} (run.sh's arguments)`,
     `load before: ${loadAverage()}`,
   ];
-  const server = await startPse(app);
+  const server = await startPse(app, { workers: process.env.PSE_BENCH_WORKERS });
   try {
     const shared = path.join(tmp, 'cookies-shared');
     const pool = path.join(tmp, 'cookies-pool');

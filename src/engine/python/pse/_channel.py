@@ -44,6 +44,8 @@ class Channel:
         self._pos = 0
         self._lock = threading.Lock()
         self._cid = 0
+        #: how many reads of fd 3 brought bytes: a batch of jobs is what one read brought
+        self.reads = 0
         #: jobs that arrived while a call waited for its reply, in arrival order
         self.jobs: Deque[Frame] = deque()
 
@@ -103,6 +105,7 @@ class Channel:
                 raise ProtocolError('pipe closed after %d of %d bytes' % (have - 4, need - 4))
             parts.append(chunk)
             have += len(chunk)
+            self.reads += 1
         # one part (the common case: the previous read was used up) is kept without a copy
         self._buf = parts[1] if len(parts) == 2 and not rest else b''.join(parts)
         self._pos = 0

@@ -109,11 +109,12 @@ class RequestRun:
         if ext not in ('.pt', '.py'):
             stem = name
         dirs = self.w.config.get('includePath') or []
+        isfile = self.w.loader.files.isfile
         for folder in dirs:
             pt = os.path.join(folder, stem + '.pt')
             py = os.path.join(folder, stem + '.py')
-            has_pt = os.path.isfile(pt) or os.path.normpath(pt) in self.tpl_over
-            has_py = os.path.isfile(py) or os.path.normpath(py) in self.mod_over
+            has_pt = isfile(pt) or os.path.normpath(pt) in self.tpl_over
+            has_py = isfile(py) or os.path.normpath(py) in self.mod_over
             if has_pt or has_py:
                 return (pt if has_pt else None), (py if has_py else None)
         raise FileNotFoundError('no servlet %r in [Main] IncludePath (%s)'

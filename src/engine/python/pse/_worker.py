@@ -24,7 +24,7 @@ import pse
 
 from . import _plugins
 from ._channel import Channel, ChannelClosed, OutputClosed
-from ._loader import Loader
+from ._loader import FileStates, Loader
 from ._protocol import EXIT_BOOT_FAILED, EXIT_PARENT_GONE, CompiledSource, Header, ProtocolError, encode
 from ._servlet import RequestRun
 from ._traceback import Template
@@ -46,7 +46,8 @@ class WorkerState:
         self.auto_escape = bool(c.get('autoEscape', True))
         self.max_buffer = int(c.get('maxBuffer') or 0)
         self.sys_path: List[str] = list(sys.path) + [str(p) for p in c.get('path') or []]
-        self.loader = Loader(int(c.get('memoryCacheSize', 100)), self._fetch_source)
+        self.loader = Loader(int(c.get('memoryCacheSize', 100)), self._fetch_source,
+                             FileStates(lambda: channel.reads))
         self.templates: Dict[str, Template] = {}
         self.modules: Set[str] = set()
         self.tags: Dict[str, type] = {}

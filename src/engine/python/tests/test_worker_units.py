@@ -1,12 +1,16 @@
 """Unit tests of the worker's small parts: framing, option conversion, headers, cookies, markup."""
 import io
+import os
+import shutil
 import struct
+import tempfile
 import unittest
+from unittest import mock
 
 from pse import Markup, escape
 from pse._fields import FieldDict, PSElist, PSEstr, build
 from pse._headers import Headers
-from pse._loader import LRU
+from pse._loader import LRU, FileStates
 from pse._plugins import convert, parse_bool
 from pse._protocol import ProtocolError, decode, encode, read_frame, renumber_session
 from pse._traceback import Template
@@ -135,6 +139,61 @@ class LineMapTests(unittest.TestCase):
         self.assertEqual(lru.get('a', 1), 'A')
         lru.put('c', 1, 'C')
         self.assertEqual((lru.get('a', 1), lru.get('b', 1), lru.get('c', 1), lru.get('c', 2)), ('A', None, 'C', None))
+
+
+class FileStatesTests(unittest.TestCase):
+    """Servlet files are stat'ed once per batch of jobs (one read of fd 3), not once per request."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix='pse-files-')
+        self.addCleanup(shutil.rmtree, self.dir)
+        self.file = os.path.join(self.dir, 'page.pt')
+        with open(self.file, 'w') as f:
+            f.write('one')
+        self.batch = 1
+        self.files = FileStates(lambda: self.batch)
+
+    def test_one_stat_per_file_and_batch(self):
+        with mock.patch('pse._loader.os.stat', wraps=os.stat) as stat:
+            first = self.files.key(self.file)
+            self.assertEqual(self.files.key(self.file), first)
+            self.assertTrue(self.files.isfile(self.file))
+            self.assertEqual(stat.call_count, 1)
+            self.batch += 1
+            self.files.key(self.file)
+            self.assertEqual(stat.call_count, 2)
+
+    def test_a_change_is_seen_by_the_next_batch(self):
+        before = self.files.key(self.file)
+        with open(self.file, 'w') as f:
+            f.write('changed')
+        self.assertEqual(self.files.key(self.file), before)  # same batch: read before the change
+        self.batch += 1
+        self.assertEqual(self.files.key(self.file)[1], len('changed'))
+
+    def test_a_batch_is_what_one_read_of_the_pipe_brought(self):
+        from pse._channel import Channel
+        r, w = os.pipe()
+        self.addCleanup(os.close, w)
+        channel = Channel(r, w)
+        self.addCleanup(channel.close)
+        os.write(w, encode({'t': 'req', 'id': 1}) + encode({'t': 'req', 'id': 2}))
+        self.assertEqual([channel.read()[0]['id'], channel.read()[0]['id'], channel.reads], [1, 2, 1])
+        os.write(w, encode({'t': 'req', 'id': 3}))
+        self.assertEqual([channel.read()[0]['id'], channel.reads], [3, 2])
+
+    def test_missing_files_and_folders(self):
+        missing = os.path.join(self.dir, 'gone.pt')
+        with self.assertRaises(FileNotFoundError) as ctx:
+            self.files.key(missing)
+        self.assertEqual(ctx.exception.filename, missing)
+        self.assertFalse(self.files.isfile(missing))
+        self.assertFalse(self.files.isfile(self.dir))
+        self.assertFalse(self.files.isfile(os.path.join(self.file, 'below-a-file.pt')))
+        with open(missing, 'w') as f:
+            f.write('now here')
+        self.batch += 1
+        self.assertTrue(self.files.isfile(missing))
 
 
 if __name__ == '__main__':

@@ -1,0 +1,99 @@
+/**
+ * `pse serve APP --port 0 --production --quiet` as a user runs it, for the benchmarks that load
+ * a server from outside: started, its URL read from its ready line, its CPU read from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
+
+export interface PseServer {
+  url: string;
+  child: ChildProcess;
+}
+
+/**
+ * The `pse` command of a checkout: the compiled one of this checkout (`npm run bench` builds it
+ * first), or another checkout's sources through tsx (bench/cpu.ts's before/after runs).
+ */
+export function pseCommand(root = ROOT): string[] {
+  return root === ROOT
+    ? [path.join(ROOT, 'bin/pse.js')]
+    : ['--import', 'tsx', path.join(root, 'src/cli/main.ts')];
+}
+
+/** A copy of examples/ without its `.pse` state: benchmarks never write into the repository. */
+export function copyExamples(dest: string): string {
+  cpSync(path.join(ROOT, 'examples'), dest, {
+    recursive: true,
+    filter: (src) => path.basename(src) !== '.pse',
+  });
+  return dest;
+}
+
+/** Starts `pse serve` on `app`; resolves with its URL (no trailing slash) once it is serving. */
+export function startPse(
+  app: string,
+  opts: { command?: string[]; workers?: string } = {},
+): Promise<PseServer> {
+  const args = [...(opts.command ?? pseCommand()), 'serve', app];
+  args.push('--port', '0', '--production', '--quiet');
+  if (opts.workers) args.push('--workers', opts.workers);
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`pse serve did not start within 60 s:\n${out}${err}`));
+    }, 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /PSE serving .* at (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout!.removeAllListeners('data');
+        child.stdout!.resume();
+        resolve({ url: m[1]!.replace(/\/$/, ''), child });
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`pse serve exited (${code}) before serving:\n${out}${err}`));
+    });
+  });
+}
+
+/** Stops it as Ctrl-C does (SIGINT), killing it after 15 s. */
+export function stopPse(s: PseServer): Promise<void> {
+  return new Promise((resolve) => {
+    if (s.child.exitCode !== null || s.child.signalCode !== null) return resolve();
+    const force = setTimeout(() => s.child.kill('SIGKILL'), 15_000);
+    s.child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    s.child.kill('SIGINT');
+  });
+}
+
+/** utime+stime of one process, in µs (ticks of 10 ms: fine over windows of ~10^5 requests). */
+export function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+}
+
+/** The children of a process (the Python workers of `pse serve`). */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    if (text) out.push(...text.split(' ').map(Number));
+  }
+  return out;
+}
