@@ -31,6 +31,7 @@ import {
   type RunHooks,
   type RunInput,
   type RunResult,
+  type RunSink,
   type SessionResult,
 } from './runtime/pool.js';
 import { resolvePython } from './runtime/python.js';
@@ -157,6 +158,8 @@ export interface SessionTicketLike {
   readonly session: { id: string; ns: Map<string, Buffer> } | null;
   save(s: SessionResult): Promise<void>;
   finish(outcome: { ok: boolean; session?: SessionResult }): Promise<{ setCookie?: string[] }>;
+  /** `finish` without a promise when there is nothing to store; null: call `finish` */
+  finishAtOnce?(outcome: { ok: boolean; session?: SessionResult }): { setCookie?: string[] } | null;
 }
 
 export interface SessionGate {
@@ -168,6 +171,7 @@ const NO_SESSION: SessionTicketLike = {
   session: null,
   save: () => Promise.reject(new Error('sessions are not enabled in this engine')),
   finish: () => Promise.resolve({}),
+  finishAtOnce: () => ({}),
 };
 
 /** The app's session store, journal and admin API (null when `[plugins.session] Enabled = no`). */
@@ -508,7 +512,8 @@ export class Engine {
 
   private async runServlet(s: ServletRequest): Promise<HttpResponse> {
     const preview = this.previews.get(s.req);
-    const cacheKey = preview ? null : OutputCache.key(s.req.method, s.req.url);
+    // the key (a new string, hashed by the lookup) is made only when the cache holds pages
+    const cacheKey = preview || this.cache.empty ? null : OutputCache.key(s.req.method, s.req.url);
     if (cacheKey && this.cache.mayHave(cacheKey)) {
       const hit = await this.cache.get(cacheKey);
       if (hit) return { status: hit.status, headers: hit.headers, body: hit.body, cached: true };
@@ -528,24 +533,8 @@ export class Engine {
     }
     const dry = preview !== undefined;
     const jr = this.journalStart(s);
-    let ticket: SessionTicketLike;
-    try {
-      ticket = await this.openSession(s.req, preview);
-    } catch (err) {
-      // the session stayed busy past LockTimeout (503): journaled, the page never ran
-      const lock = err instanceof HttpError && err.status === 503;
-      const message = err instanceof Error ? err.message : String(err);
-      this.journalEnd(
-        jr,
-        s,
-        lock ? 503 : 500,
-        null,
-        null,
-        { kind: lock ? 'lock_timeout' : 'error', message },
-        null,
-      );
-      throw err;
-    }
+    let ticket: SessionTicketLike | null = preview ? null : this.ticketAtOnce(s.req);
+    if (ticket === null) ticket = await this.openTicket(s, preview, jr);
     if (jr && 'lockWaitMs' in ticket) jr.lockWaitMs = (ticket as { lockWaitMs: number }).lockWaitMs;
     const input: RunInput = {
       servlet: s.servlet,
@@ -562,45 +551,94 @@ export class Engine {
       session: ticket.session,
       dry,
     };
-    const page = new PageRun(ticket);
-    this.pool
-      .run(input, page)
-      .then(
-        (result) => this.afterRun(ticket, jr, s, result),
-        (err: unknown) => this.afterFailure(ticket, jr, s, err),
-      )
-      .then(
-        (end) => page.settle(end),
-        (err: unknown) => page.settle({ failed: err }),
-      );
+    const page = new PageRun(this, ticket, jr, s);
+    this.pool.dispatch(input, page, page);
     const first = await page.first;
     if ('status' in first) return first; // streaming after pse.flush()
     if ('failed' in first) return failureResponse(first.failed);
     const { result, setCookie, trace } = first;
     const res = this.finalResponse(result, setCookie);
-    if (cacheKey && isCacheable(result, res)) await this.cachePage(cacheKey, result);
+    if (!preview && isCacheable(result, res)) {
+      const key = cacheKey ?? OutputCache.key(s.req.method, s.req.url);
+      if (key) await this.cachePage(key, result);
+    }
     if (trace) res.session = sessionOutcome(trace);
     return res;
   }
 
-  /** The run answered: the session commits (or rolls back) and the journal records it. */
-  private async afterRun(
+  /**
+   * The session ticket of a request that names no session, made without a promise (most
+   * requests of pages that use none); null when the session must be looked up.
+   */
+  private ticketAtOnce(req: HttpRequest): SessionTicketLike | null {
+    if (!this.sessions) return NO_SESSION;
+    const cookie = req.headers['cookie'];
+    return this.sessions.manager.openWithoutCookie(
+      Array.isArray(cookie) ? cookie.join('; ') : cookie,
+    );
+  }
+
+  /** The request's session, looked up (and locked); a failure is journaled. */
+  private async openTicket(
+    s: ServletRequest,
+    preview: Preview | undefined,
+    jr: JournalRun | null,
+  ): Promise<SessionTicketLike> {
+    try {
+      return await this.openSession(s.req, preview);
+    } catch (err) {
+      // the session stayed busy past LockTimeout (503): journaled, the page never ran
+      const lock = err instanceof HttpError && err.status === 503;
+      const message = err instanceof Error ? err.message : String(err);
+      this.journalEnd(
+        jr,
+        s,
+        lock ? 503 : 500,
+        null,
+        null,
+        { kind: lock ? 'lock_timeout' : 'error', message },
+        null,
+      );
+      throw err;
+    }
+  }
+
+  /**
+   * The run answered: the session commits (or rolls back) and the journal records it. Without a
+   * promise when the session has nothing to store (`finishAtOnce`).
+   * @internal (PageRun's)
+   */
+  afterRun(
     ticket: SessionTicketLike,
     jr: JournalRun | null,
     s: ServletRequest,
     result: RunResult,
-  ): Promise<RunEnd> {
-    const fin = await ticket.finish({ ok: !result.error, session: result.session });
+  ): RunEnd | Promise<RunEnd> {
+    const outcome = { ok: !result.error, session: result.session };
+    const fin = ticket.finishAtOnce?.(outcome);
+    if (fin) return this.runEnd(jr, s, result, fin);
+    return ticket.finish(outcome).then((f) => this.runEnd(jr, s, result, f));
+  }
+
+  private runEnd(
+    jr: JournalRun | null,
+    s: ServletRequest,
+    result: RunResult,
+    fin: { setCookie?: string[] },
+  ): RunEnd {
     // journal (sessions engineer): the request, its session trace and its cause if it failed
     const failure: Failure | null = result.error
       ? { kind: 'exception', error: result.error }
       : null;
     this.journalEnd(jr, s, result.status, result.worker, traceOf(fin), failure, result);
-    return { result, setCookie: fin.setCookie ?? [], trace: traceOf(fin) };
+    return { result, setCookie: fin.setCookie ?? NO_COOKIES, trace: traceOf(fin) };
   }
 
-  /** The run failed (crash, timeout, no worker): the session rolls back, the journal says why. */
-  private async afterFailure(
+  /**
+   * The run failed (crash, timeout, no worker): the session rolls back, the journal says why.
+   * @internal (PageRun's)
+   */
+  async afterFailure(
     ticket: SessionTicketLike,
     jr: JournalRun | null,
     s: ServletRequest,
@@ -619,7 +657,7 @@ export class Engine {
     return { failed: err };
   }
 
-  private finalResponse(result: RunResult, setCookie: string[]): HttpResponse {
+  private finalResponse(result: RunResult, setCookie: readonly string[]): HttpResponse {
     if (result.error) {
       const res = servletErrorPage(
         result.status >= 400 ? result.status : 500,
@@ -824,7 +862,7 @@ export class Engine {
 
 /** How a servlet run ended, once its session is settled and it is journaled. */
 type RunEnd =
-  | { result: RunResult; setCookie: string[]; trace: SessionTrace | null }
+  | { result: RunResult; setCookie: readonly string[]; trace: SessionTrace | null }
   | { failed: unknown };
 
 /**
@@ -832,7 +870,7 @@ type RunEnd =
  * run has ended, or, after `pse.flush()`, a response streamed from the first chunk on, fed
  * until the run ends. The stream's parts are made only when a page flushes.
  */
-class PageRun implements RunHooks {
+class PageRun implements RunHooks, RunSink {
   /** the streamed response, from the first chunk with a head on */
   private stream: HttpResponse | null = null;
   private queue: ChunkQueue | null = null;
@@ -841,7 +879,34 @@ class PageRun implements RunHooks {
   /** the streamed response, or how the run ended when it ended before streaming */
   readonly first = new Promise<HttpResponse | RunEnd>((resolve) => (this.answer = resolve));
 
-  constructor(private readonly ticket: SessionTicketLike) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly ticket: SessionTicketLike,
+    private readonly jr: JournalRun | null,
+    private readonly req: ServletRequest,
+  ) {}
+
+  onResult(result: RunResult): void {
+    let end: RunEnd | Promise<RunEnd>;
+    try {
+      end = this.engine.afterRun(this.ticket, this.jr, this.req, result);
+    } catch (err) {
+      end = { failed: err };
+    }
+    if (end instanceof Promise) this.settleLater(end);
+    else this.settle(end);
+  }
+
+  onFailure(err: WorkerFailure): void {
+    this.settleLater(this.engine.afterFailure(this.ticket, this.jr, this.req, err));
+  }
+
+  private settleLater(end: Promise<RunEnd>): void {
+    end.then(
+      (e) => this.settle(e),
+      (err: unknown) => this.settle({ failed: err }),
+    );
+  }
 
   onSave(session: SessionResult): Promise<void> {
     return this.ticket.save(session);
@@ -885,6 +950,8 @@ class PageRun implements RunHooks {
     this.over!();
   }
 }
+
+const NO_COOKIES: readonly string[] = [];
 
 /** A page may be kept by the output cache: it asked to be, ran fine and sets no cookie. */
 function isCacheable(result: RunResult, res: HttpResponse): boolean {

@@ -16,7 +16,7 @@ import {
   type HttpResponse,
   type RequestRecord,
 } from './types.js';
-import { parseUrl } from './url.js';
+import { UrlCache } from './url.js';
 
 /** What the servlet handler receives: the request already mapped and its body parsed. */
 export interface ServletRequest {
@@ -40,6 +40,7 @@ export interface AppOptions {
 
 export class HttpApp {
   private readonly resolver: Resolver;
+  private readonly urls = new UrlCache();
   private nextId = 1;
 
   constructor(private readonly opts: AppOptions) {
@@ -55,7 +56,7 @@ export class HttpApp {
     let temps: string[] = NO_TEMPS;
     let res: HttpResponse;
     try {
-      const url = parseUrl(req.url);
+      const url = this.urls.parse(req.url);
       const target = this.resolver.resolve(url);
       if (target.kind === 'redirect') {
         kind = 'redirect';

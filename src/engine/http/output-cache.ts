@@ -29,6 +29,11 @@ export class OutputCache {
     return method === 'GET' || method === 'HEAD' ? `GET ${url}` : null;
   }
 
+  /** Nothing in memory and no OutputCacheDir: every `get` misses (no key needs to be made). */
+  get empty(): boolean {
+    return this.dir === null && this.mem.size === 0;
+  }
+
   /** False when `get(key)` is sure to miss: no page in memory and no OutputCacheDir to look in.
    * Lets the request path skip an await for the common case of an uncached page. */
   mayHave(key: string): boolean {

@@ -5,15 +5,16 @@
  */
 import { HttpError } from './http-error.js';
 
+/** Read-only (not changed by its users): one parsed URL serves many requests (see UrlCache). */
 export interface SafeUrl {
   /** decoded segments, none empty */
-  segments: string[];
+  readonly segments: string[];
   /** the URL path ended with '/' */
-  trailingSlash: boolean;
+  readonly trailingSlash: boolean;
   /** decoded path, '/'-joined */
-  path: string;
+  readonly path: string;
   /** raw query string without '?' */
-  query: string;
+  readonly query: string;
 }
 
 const notFound = (): HttpError => new HttpError(404, 'Not Found');
@@ -46,4 +47,29 @@ export function parseUrl(url: string): SafeUrl {
     path: '/' + segments.join('/') + (trailingSlash && segments.length ? '/' : ''),
     query,
   };
+}
+
+/** Request targets remembered; the whole set is dropped when it is full (no bookkeeping per hit). */
+const URL_CACHE_MAX = 1000;
+/** longer targets are parsed each time: a thousand of them must not hold megabytes */
+const URL_CACHE_MAX_LENGTH = 256;
+
+/**
+ * `parseUrl` of the targets a server sees again and again (the same pages, the same queries):
+ * a Map lookup instead of splitting and decoding every time. A refused target is not kept (it
+ * throws each time, as it should).
+ */
+export class UrlCache {
+  private readonly urls = new Map<string, SafeUrl>();
+
+  parse(url: string): SafeUrl {
+    if (url.length > URL_CACHE_MAX_LENGTH) return parseUrl(url);
+    let parsed = this.urls.get(url);
+    if (parsed === undefined) {
+      parsed = parseUrl(url);
+      if (this.urls.size >= URL_CACHE_MAX) this.urls.clear();
+      this.urls.set(url, parsed);
+    }
+    return parsed;
+  }
 }

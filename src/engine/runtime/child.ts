@@ -67,10 +67,19 @@ export const spawnChild: Spawner = (spec) => {
     if (drained) report();
     else setTimeout(report, DRAIN_GRACE_MS).unref();
   });
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    toWorker.uncork();
+  // Frames written in one event-loop turn (a burst of requests, replies to calls) leave in one
+  // write after the I/O phase: one syscall and one wake-up of the worker, not one each. They are
+  // gathered here rather than by cork(): the stream would keep a request object and a callback
+  // per frame and hand them to a writev; one concatenated Buffer is one plain write.
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  const flush = (): void => {
+    const frames = batch;
+    if (frames.length === 0) return;
+    batch = [];
+    const bytes = batchBytes;
+    batchBytes = 0;
+    if (toWorker.writable) writeFrames(toWorker, frames, bytes);
   };
   let outputListener: ((stream: 'stdout' | 'stderr', line: string) => void) | null = null;
   proc.once('error', (err) => {
@@ -87,16 +96,11 @@ export const spawnChild: Spawner = (spec) => {
     pid: proc.pid ?? 0,
     write(frame) {
       if (!toWorker.writable) return;
-      // Frames written in one event-loop turn (a burst of requests, replies to calls) leave in
-      // one writev after the I/O phase: one syscall and one wake-up of the worker, not one each.
-      if (!corked) {
-        corked = true;
-        toWorker.cork();
-        setImmediate(uncork);
-      }
-      toWorker.write(frame);
+      if (batch.push(frame) === 1) setImmediate(flush);
+      batchBytes += frame.length;
     },
     end() {
+      flush(); // what was written before end() still goes first
       if (toWorker.writable) toWorker.end();
     },
     kill(signal) {
@@ -116,6 +120,19 @@ export const spawnChild: Spawner = (spec) => {
     },
   };
 };
+
+/** Above this, frames are not copied into one Buffer (a big upload or preview): a writev. */
+const CONCAT_MAX_BYTES = 64 * 1024;
+
+function writeFrames(out: Writable, frames: Buffer[], bytes: number): void {
+  if (frames.length === 1) out.write(frames[0]!);
+  else if (bytes <= CONCAT_MAX_BYTES) out.write(Buffer.concat(frames, bytes));
+  else {
+    out.cork();
+    for (const f of frames) out.write(f);
+    out.uncork();
+  }
+}
 
 function lines(stream: Readable, onLine: (line: string) => void): void {
   let rest = '';

@@ -89,6 +89,12 @@ export interface SessionTicket {
   save(s: SessionResult): Promise<void>;
   /** Ends the request's hold on the session. Call exactly once, also after errors. */
   finish(outcome: FinishOutcome): Promise<FinishResult>;
+  /**
+   * `finish` without a promise, when there is nothing to store: no changes to commit and no
+   * expiry to slide (a page that reads its session, or uses none). Null when there is: the
+   * ticket is still open, call `finish`.
+   */
+  finishAtOnce(outcome: FinishOutcome): FinishResult | null;
 }
 
 export interface SessionManagerOptions {
@@ -221,6 +227,21 @@ export class SessionManager {
     return new Ticket(this, loaded, lockWaitMs, dry, dry ? null : release, fromCookie?.former);
   }
 
+  /**
+   * `open` for a request whose cookies name no session (not a dry run): there is nothing to lock
+   * or load, so the ticket is made at once, without a promise. Null when the cookies carry an id
+   * of the right shape: that request goes through `open`.
+   */
+  openWithoutCookie(cookieHeader: string | undefined): SessionTicket | null {
+    // a cheap test first: most requests of a page that uses no session carry no cookie at all
+    if (cookieHeader !== undefined && cookieHeader !== '') {
+      const { id } = this.cookieId(cookieHeader);
+      if (id !== null && isWellFormedSessionId(id)) return null;
+    }
+    this.maybeSweep();
+    return new Ticket(this, null, 0, false, null);
+  }
+
   /** Removes expired sessions now (also run at random off the request path). */
   async sweep(): Promise<number> {
     const n = await this.store.sweep(this.now());
@@ -304,47 +325,72 @@ class Ticket implements SessionTicket {
       } else if (!outcome.ok && outcome.session) {
         discarded = this.discardedDiffs(outcome.session);
       }
-      if (!this.dry && this.state && !this.idRetired && !(this.changes.size || this.saves.length)) {
-        await this.touch();
-      }
-      if (
-        !this.dry &&
-        this.state &&
-        !this.idRetired &&
-        !this.setCookie &&
-        (this.m.cookie.expiresMinutes > 0 || this.formerCookie !== null)
-      ) {
-        // A cookie with a lifetime slides with each access; a renamed one moves to its new name.
-        this.setCookie = [sessionSetCookie(this.state.id, this.m.cookie)];
-      }
-      if (!this.dry && this.formerCookie !== null && this.formerCookie !== this.m.cookie.name) {
-        (this.setCookie ??= []).push(
-          sessionClearCookie({ ...this.m.cookie, name: this.formerCookie }),
-        );
-      }
-      const saved = this.saves.some((s) => s.changes.length > 0);
-      const outcomeName: SessionOutcome = this.dry
-        ? 'preview'
-        : !outcome.ok
-          ? saved
-            ? 'partially_committed'
-            : 'rolled_back'
-          : this.changes.size || saved
-            ? 'committed'
-            : 'read_only';
-      const trace: SessionTrace = {
-        sessionId: this.state?.id ?? outcome.session?.id ?? null,
-        outcome: outcomeName,
-        changes: mergeChanges(this.saves, [...this.changes.values()]),
-        saves: this.saves,
-        pickles: this.pickles,
-        ...(discarded?.length ? { discarded } : {}),
-      };
-      return { ...(this.setCookie ? { setCookie: this.setCookie } : {}), trace };
+      if (this.touches()) await this.touch();
+      return this.conclude(outcome, discarded);
     } finally {
       this.release?.();
       this.release = null;
     }
+  }
+
+  finishAtOnce(outcome: FinishOutcome): FinishResult | null {
+    if (this.finished) throw new Error('SessionTicket.finish called twice');
+    if (outcome.session || (this.touches() && this.touchDue())) return null;
+    this.finished = true;
+    try {
+      return this.conclude(outcome, undefined);
+    } finally {
+      this.release?.();
+      this.release = null;
+    }
+  }
+
+  /** The request changed nothing of a stored session: its expiry may have to slide. */
+  private touches(): boolean {
+    return (
+      !this.dry &&
+      this.state !== null &&
+      !this.idRetired &&
+      !(this.changes.size || this.saves.length)
+    );
+  }
+
+  /** The end of `finish`, once the session's changes are committed: the cookie and the trace. */
+  private conclude(outcome: FinishOutcome, discarded: NamespaceChange[] | undefined): FinishResult {
+    if (
+      !this.dry &&
+      this.state &&
+      !this.idRetired &&
+      !this.setCookie &&
+      (this.m.cookie.expiresMinutes > 0 || this.formerCookie !== null)
+    ) {
+      // A cookie with a lifetime slides with each access; a renamed one moves to its new name.
+      this.setCookie = [sessionSetCookie(this.state.id, this.m.cookie)];
+    }
+    if (!this.dry && this.formerCookie !== null && this.formerCookie !== this.m.cookie.name) {
+      (this.setCookie ??= []).push(
+        sessionClearCookie({ ...this.m.cookie, name: this.formerCookie }),
+      );
+    }
+    const saved = this.saves.some((s) => s.changes.length > 0);
+    const outcomeName: SessionOutcome = this.dry
+      ? 'preview'
+      : !outcome.ok
+        ? saved
+          ? 'partially_committed'
+          : 'rolled_back'
+        : this.changes.size || saved
+          ? 'committed'
+          : 'read_only';
+    const trace: SessionTrace = {
+      sessionId: this.state?.id ?? outcome.session?.id ?? null,
+      outcome: outcomeName,
+      changes: mergeChanges(this.saves, [...this.changes.values()]),
+      saves: this.saves,
+      pickles: this.pickles,
+      ...(discarded?.length ? { discarded } : {}),
+    };
+    return { ...(this.setCookie ? { setCookie: this.setCookie } : {}), trace };
   }
 
   /**
@@ -482,10 +528,13 @@ class Ticket implements SessionTicket {
   }
 
   private async touch(): Promise<void> {
-    const state = this.state!;
+    if (!this.touchDue()) return;
     const now = this.m.now();
-    if (now - state.accessed < TOUCH_EVERY_MS) return;
-    await this.m.store.touch(state.id, now, this.m.expiresAt(now));
+    await this.m.store.touch(this.state!.id, now, this.m.expiresAt(now));
+  }
+
+  private touchDue(): boolean {
+    return this.m.now() - this.state!.accessed >= TOUCH_EVERY_MS;
   }
 }
 
