@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/engine/http/http-error.js';
-import { parseUrl } from '../../src/engine/http/url.js';
+import { UrlCache, parseUrl } from '../../src/engine/http/url.js';
 
 const statusOf = (url: string): number | 'ok' => {
   try {
@@ -85,5 +85,32 @@ describe('parseUrl', () => {
         },
       ),
     );
+  });
+});
+
+describe('UrlCache', () => {
+  it('answers as parseUrl does, the same object for a target seen before', () => {
+    const cache = new UrlCache();
+    const first = cache.parse('/a%20b/c.pt?x=1');
+    expect(first).toEqual(parseUrl('/a%20b/c.pt?x=1'));
+    expect(cache.parse('/a%20b/c.pt?x=1')).toBe(first);
+    expect(cache.parse('/a%20b/c.pt?x=2')).not.toBe(first);
+  });
+
+  it('refuses a bad target every time (refusals are not kept)', () => {
+    const cache = new UrlCache();
+    for (let i = 0; i < 3; i++) expect(() => cache.parse('/a/%2e%2e/b')).toThrow(HttpError);
+  });
+
+  it('parses long targets each time and stays bounded', () => {
+    const cache = new UrlCache();
+    const long = '/p?' + 'q'.repeat(300);
+    expect(cache.parse(long)).toEqual(parseUrl(long));
+    expect(cache.parse(long)).not.toBe(cache.parse(long));
+    const kept = cache.parse('/kept');
+    for (let i = 0; i < 1000; i++) cache.parse(`/other?${i}`);
+    // the set was dropped when full: the first target is parsed again
+    expect(cache.parse('/kept')).not.toBe(kept);
+    expect(cache.parse('/kept')).toEqual(kept);
   });
 });
