@@ -311,4 +311,52 @@ describe('SessionManager', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect((await store.list({}, 0)).total).toBe(0);
   });
+
+  /** The promise-free path of the server: `openWithoutCookie` and `finishAtOnce`. */
+  describe('without a promise', () => {
+    it('opens at once for a request without a session cookie, and finishes at once', () => {
+      for (const header of [undefined, '', 'other=1', 'pse_session=not-an-id']) {
+        const t = m.openWithoutCookie(header)!;
+        expect(t.session).toBeNull();
+        const fin = t.finishAtOnce({ ok: true })!;
+        expect(fin.setCookie).toBeUndefined();
+        expect(fin.trace).toMatchObject({ sessionId: null, outcome: 'read_only', changes: [] });
+        expect(() => t.finishAtOnce({ ok: true })).toThrow(/twice/);
+      }
+    });
+
+    it('leaves a request with a well-formed session id to open()', () => {
+      expect(m.openWithoutCookie(`pse_session=${NEW_ID}`)).toBeNull();
+    });
+
+    it('does not finish at once when there is something to store; finish() then commits', async () => {
+      const t = m.openWithoutCookie(undefined)!;
+      expect(
+        t.finishAtOnce({ ok: true, session: result(NEW_ID, { '': { a: 1 } }, { created: true }) }),
+      ).toBeNull();
+      const fin = await t.finish({
+        ok: true,
+        session: result(NEW_ID, { '': { a: 1 } }, { created: true }),
+      });
+      expect(fin.trace.outcome).toBe('committed');
+      expect(fin.setCookie?.[0]).toContain(NEW_ID);
+      expect(await store.load(NEW_ID, now)).not.toBeNull();
+    });
+
+    it('finishes a read at once, unless the expiry is due to slide', async () => {
+      await (
+        await m.open({})
+      ).finish({ ok: true, session: result(NEW_ID, { '': { a: 1 } }, { created: true }) });
+      const read = await m.open({ cookieHeader: `pse_session=${NEW_ID}` });
+      expect(read.finishAtOnce({ ok: true })?.trace.outcome).toBe('read_only');
+      now += 61_000;
+      const later = await m.open({ cookieHeader: `pse_session=${NEW_ID}` });
+      expect(later.finishAtOnce({ ok: true })).toBeNull();
+      expect((await later.finish({ ok: true })).trace.outcome).toBe('read_only');
+      // the lock was released both ways: a third request gets the session at once
+      const third = await m.open({ cookieHeader: `pse_session=${NEW_ID}` });
+      expect(third.lockWaitMs).toBe(0);
+      await third.finish({ ok: true });
+    });
+  });
 });
