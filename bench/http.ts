@@ -120,6 +120,34 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/**
+ * For information, one round of a development server (`pse serve` without `--production`): it
+ * records every request in Studio's journal (request, response, session trace) for the
+ * inspector and replay, which production servers do not.
+ */
+async function development(
+  app: string,
+  bare: { url: string; child: ChildProcess },
+  seconds: number,
+): Promise<string[]> {
+  const server = await startPse(copyExamples(app), { development: true });
+  try {
+    const hello = `${server.url}/hello`;
+    await autocannon(hello, 2);
+    const pid = server.child.pid!;
+    const dev = await measure(hello, pid, seconds, childrenOf(pid));
+    const node = await measure(bare.url, bare.child.pid!, seconds, []);
+    return [
+      `  development server (no --production: Studio's request journal on), for information:`,
+      `           pse serve       ${fmt(dev)}`,
+      `           bare node:http  ${fmt(node)}`,
+      `           ratio           ${pct(dev.rps / node.rps)}`,
+    ];
+  } finally {
+    await stopPse(server);
+  }
+}
+
 export async function run(): Promise<string[]> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-http-'));
   const server = await startPse(copyExamples(path.join(tmp, 'app')));
@@ -164,6 +192,7 @@ export async function run(): Promise<string[]> {
       }
       lines.push(
         `  median ratio of ${ROUNDS} rounds: ${pct(median(ratios))} of bare node:http (target >= 35 %)`,
+        ...(await development(path.join(tmp, 'dev-app'), bare, window)),
         `load after: ${loadAverage()}`,
       );
       return lines;

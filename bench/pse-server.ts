@@ -1,6 +1,7 @@
 /**
- * `pse serve APP --port 0 --production --quiet` as a user runs it, for the benchmarks that load
- * a server from outside: started, its URL read from its ready line, its CPU read from /proc.
+ * `pse serve APP --port 0 --production --quiet` as a user runs it (or without `--production`: a
+ * development server, with Studio's request journal), for the benchmarks that load a server
+ * from outside: started, its URL read from its ready line, its CPU read from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync, readdirSync } from 'node:fs';
@@ -37,10 +38,11 @@ export function copyExamples(dest: string): string {
 /** Starts `pse serve` on `app`; resolves with its URL (no trailing slash) once it is serving. */
 export function startPse(
   app: string,
-  opts: { command?: string[]; workers?: string } = {},
+  opts: { command?: string[]; workers?: string; development?: boolean } = {},
 ): Promise<PseServer> {
   const args = [...(opts.command ?? pseCommand()), 'serve', app];
-  args.push('--port', '0', '--production', '--quiet');
+  args.push('--port', '0', '--quiet');
+  if (!opts.development) args.push('--production');
   if (opts.workers) args.push('--workers', opts.workers);
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
