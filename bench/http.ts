@@ -1,11 +1,12 @@
 /**
  * The "hello" servlet through `pse serve --production` (the built command, on a copy of
- * examples/, access log written as a user's server writes it), next to a bare node:http server (in a
- * child process) answering the same bytes, measured by autocannon from its own process: req/s,
- * p50/p99, Node CPU per request, and the ratio (target ≥ 35 %). The two take turns in rounds
- * (PSE first in odd rounds, bare first in even ones): bare node:http alone swings 23k–41k req/s
- * between runs on this shared machine, so each round's ratio compares windows a few seconds
- * apart, and the median of the rounds is the figure to quote.
+ * examples/, its access log written as a user's server writes it), next to a bare node:http
+ * server (in a child process) answering the same bytes, measured by autocannon from its own
+ * process: req/s, p50/p99, CPU per request of Node and of the Python workers, and the ratio
+ * (target ≥ 35 %). The two take turns in rounds (PSE first in odd rounds, bare first in even
+ * ones): bare node:http alone swings 23k–43k req/s between runs on this shared machine, so each
+ * round's ratio compares windows a few seconds apart, and the median of the rounds is the
+ * figure to quote. One more round, for information, runs a development server.
  * PSE_BENCH_SECONDS: seconds per side in all (default 10); PSE_BENCH_ROUNDS (default 3).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';

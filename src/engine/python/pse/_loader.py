@@ -51,9 +51,6 @@ class LRU:
         return len(self._items)
 
 
-_MISSING = None
-
-
 class FileStates:
     """``os.stat`` of servlet files, taken once per batch of jobs the worker reads together.
 
@@ -83,7 +80,7 @@ class FileStates:
             st = os.stat(path)
             state: Optional[Tuple[int, int, int]] = (st.st_mode, st.st_mtime_ns, st.st_size)
         except (FileNotFoundError, NotADirectoryError):
-            state = _MISSING
+            state = None
         self._states[path] = state
         return state
 
