@@ -10,14 +10,20 @@ function controlled() {
   return { calls, job };
 }
 
+/** A runner of a controlled job, with the outcomes it delivers. */
+function watched() {
+  const { calls, job } = controlled();
+  const q = new LatestRunner(job);
+  const seen: Outcome<string>[] = [];
+  q.onOutcome((o) => seen.push(o));
+  return { calls, q, seen };
+}
+
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
 describe('LatestRunner', () => {
   it('starts at once when idle, and delivers the outcome', async () => {
-    const { calls, job } = controlled();
-    const q = new LatestRunner(job);
-    const seen: Outcome<string>[] = [];
-    q.onOutcome((o) => seen.push(o));
+    const { calls, q, seen } = watched();
     q.submit('a');
     await settle();
     expect(calls.map((c) => c.req)).toEqual(['a']);
@@ -29,10 +35,7 @@ describe('LatestRunner', () => {
   });
 
   it('runs one job at a time, keeps only the newest waiting request, drops superseded outcomes', async () => {
-    const { calls, job } = controlled();
-    const q = new LatestRunner(job);
-    const seen: Outcome<string>[] = [];
-    q.onOutcome((o) => seen.push(o));
+    const { calls, q, seen } = watched();
     q.submit('a');
     await settle();
     q.submit('b');
@@ -66,10 +69,7 @@ describe('LatestRunner', () => {
   });
 
   it('cancel drops the waiting request and the running outcome', async () => {
-    const { calls, job } = controlled();
-    const q = new LatestRunner(job);
-    const seen: Outcome<string>[] = [];
-    q.onOutcome((o) => seen.push(o));
+    const { calls, q, seen } = watched();
     q.submit('a');
     await settle();
     q.submit('b');
