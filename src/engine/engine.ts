@@ -37,7 +37,7 @@ import {
 import { resolvePython } from './runtime/python.js';
 import { SessionService } from './api/session-service.js';
 import { recordRequest, recordResponse, type Failure } from './journal/record.js';
-import type { SessionTrace } from './session/manager.js';
+import type { CookieSession, SessionTrace } from './session/manager.js';
 import { compileFailure, plainLocated, TemplateSources } from './runtime/sources.js';
 import { compileTemplate, mapSyntaxErrors } from './template/index.js';
 
@@ -533,8 +533,9 @@ export class Engine {
     }
     const dry = preview !== undefined;
     const jr = this.journalStart(s);
-    let ticket: SessionTicketLike | null = preview ? null : this.ticketAtOnce(s.req);
-    if (ticket === null) ticket = await this.openTicket(s, preview, jr);
+    const atOnce = preview ? undefined : this.ticketAtOnce(s.req);
+    const ticket =
+      atOnce && 'finish' in atOnce ? atOnce : await this.openTicket(s, preview, jr, atOnce);
     if (jr && 'lockWaitMs' in ticket) jr.lockWaitMs = (ticket as { lockWaitMs: number }).lockWaitMs;
     const input: RunInput = {
       servlet: s.servlet,
@@ -568,14 +569,13 @@ export class Engine {
 
   /**
    * The session ticket of a request that names no session, made without a promise (most
-   * requests of pages that use none); null when the session must be looked up.
+   * requests of pages that use none); else the session its cookies name, read once, to open.
    */
-  private ticketAtOnce(req: HttpRequest): SessionTicketLike | null {
+  private ticketAtOnce(req: HttpRequest): SessionTicketLike | CookieSession {
     if (!this.sessions) return NO_SESSION;
-    const cookie = req.headers['cookie'];
-    return this.sessions.manager.openWithoutCookie(
-      Array.isArray(cookie) ? cookie.join('; ') : cookie,
-    );
+    const { manager } = this.sessions;
+    const cookie = manager.readCookie(cookieHeader(req));
+    return manager.openWithoutCookie(cookie) ?? cookie;
   }
 
   /** The request's session, looked up (and locked); a failure is journaled. */
@@ -583,9 +583,10 @@ export class Engine {
     s: ServletRequest,
     preview: Preview | undefined,
     jr: JournalRun | null,
+    cookie: CookieSession | undefined,
   ): Promise<SessionTicketLike> {
     try {
-      return await this.openSession(s.req, preview);
+      return await this.openSession(s.req, preview, cookie);
     } catch (err) {
       // the session stayed busy past LockTimeout (503): journaled, the page never ran
       const lock = err instanceof HttpError && err.status === 503;
@@ -688,6 +689,7 @@ export class Engine {
   private async openSession(
     req: HttpRequest,
     preview: Preview | undefined,
+    cookie?: CookieSession,
   ): Promise<SessionTicketLike> {
     const choice = preview?.session ?? 'cookie';
     if (!this.sessions) {
@@ -724,11 +726,9 @@ export class Engine {
         });
         return await sessions.open({ dry: true, snapshot });
       }
-      const cookie = req.headers['cookie'];
-      return await sessions.open({
-        cookieHeader: Array.isArray(cookie) ? cookie.join('; ') : cookie,
-        dry,
-      });
+      return await sessions.open(
+        cookie ? { cookie, dry } : { cookieHeader: cookieHeader(req), dry },
+      );
     } catch (err) {
       if ((err as { code?: string }).code === 'session_lock_timeout')
         throw new HttpError(503, (err as Error).message);
@@ -952,6 +952,12 @@ class PageRun implements RunHooks, RunSink {
 }
 
 const NO_COOKIES: readonly string[] = [];
+
+/** The request's `Cookie` header as one string (Node keeps repeated ones as an array). */
+function cookieHeader(req: HttpRequest): string | undefined {
+  const cookie = req.headers['cookie'];
+  return Array.isArray(cookie) ? cookie.join('; ') : cookie;
+}
 
 /** A page may be kept by the output cache: it asked to be, ran fine and sets no cookie. */
 function isCacheable(result: RunResult, res: HttpResponse): boolean {

@@ -316,7 +316,7 @@ describe('SessionManager', () => {
   describe('without a promise', () => {
     it('opens at once for a request without a session cookie, and finishes at once', () => {
       for (const header of [undefined, '', 'other=1', 'pse_session=not-an-id']) {
-        const t = m.openWithoutCookie(header)!;
+        const t = m.openWithoutCookie(m.readCookie(header))!;
         expect(t.session).toBeNull();
         const fin = t.finishAtOnce({ ok: true })!;
         expect(fin.setCookie).toBeUndefined();
@@ -326,11 +326,11 @@ describe('SessionManager', () => {
     });
 
     it('leaves a request with a well-formed session id to open()', () => {
-      expect(m.openWithoutCookie(`pse_session=${NEW_ID}`)).toBeNull();
+      expect(m.openWithoutCookie(m.readCookie(`pse_session=${NEW_ID}`))).toBeNull();
     });
 
     it('does not finish at once when there is something to store; finish() then commits', async () => {
-      const t = m.openWithoutCookie(undefined)!;
+      const t = m.openWithoutCookie(m.readCookie(undefined))!;
       expect(
         t.finishAtOnce({ ok: true, session: result(NEW_ID, { '': { a: 1 } }, { created: true }) }),
       ).toBeNull();

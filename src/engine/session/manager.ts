@@ -39,9 +39,17 @@ export interface SessionInput {
   ns: Map<string, Buffer>;
 }
 
+/** The session a request's cookies name, and the former cookie name it came under. */
+export interface CookieSession {
+  id: string | null;
+  former: string | null;
+}
+
 export interface OpenRequest {
   /** the request's `Cookie` header */
   cookieHeader?: string;
+  /** that header already read with `readCookie` (the server reads it once per request) */
+  cookie?: CookieSession;
   /** Studio preview: run against the state, commit nothing (not even save()) */
   dry?: boolean;
   /** dry runs only: the session to run against, instead of the cookie's */
@@ -165,8 +173,8 @@ export class SessionManager {
     this.cookie.expiresMinutes = options.cookieExpires;
   }
 
-  /** The session id a request's cookies carry, and the former cookie name it came under. */
-  private cookieId(header: string | undefined): { id: string | null; former: string | null } {
+  /** The well-formed session id a request's cookies carry, and the former cookie name it came under. */
+  readCookie(header: string | undefined): CookieSession {
     const id = sessionIdFromCookieHeader(header, this.cookie.name);
     if (id !== null) return { id, former: null };
     for (const name of this.formerCookieNames) {
@@ -204,7 +212,8 @@ export class SessionManager {
         null,
       );
     }
-    const fromCookie = req.sessionId === undefined ? this.cookieId(req.cookieHeader) : null;
+    const fromCookie =
+      req.sessionId === undefined ? (req.cookie ?? this.readCookie(req.cookieHeader)) : null;
     const id = req.sessionId ?? fromCookie?.id ?? null;
     if (id === null || !isWellFormedSessionId(id)) return new Ticket(this, null, 0, dry, null);
     let release = this.locks.tryAcquire(id);
@@ -229,15 +238,11 @@ export class SessionManager {
 
   /**
    * `open` for a request whose cookies name no session (not a dry run): there is nothing to lock
-   * or load, so the ticket is made at once, without a promise. Null when the cookies carry an id
-   * of the right shape: that request goes through `open`.
+   * or load, so the ticket is made at once, without a promise. Null when they name one: that
+   * request goes through `open({ cookie })`.
    */
-  openWithoutCookie(cookieHeader: string | undefined): SessionTicket | null {
-    // a cheap test first: most requests of a page that uses no session carry no cookie at all
-    if (cookieHeader !== undefined && cookieHeader !== '') {
-      const { id } = this.cookieId(cookieHeader);
-      if (id !== null && isWellFormedSessionId(id)) return null;
-    }
+  openWithoutCookie(cookie: CookieSession): SessionTicket | null {
+    if (cookie.id !== null) return null;
     this.maybeSweep();
     return new Ticket(this, null, 0, false, null);
   }
