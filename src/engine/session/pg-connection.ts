@@ -77,10 +77,16 @@ export type StoreLog = (level: 'error' | 'info', text: string) => void;
 /** Whether the database answered last time; each change is one log line. */
 export class PgHealth {
   private down = false;
+  private closed = false;
   constructor(
     readonly where: string,
     private readonly log: StoreLog,
   ) {}
+
+  /** The store is closing: its connections' ends are not news. */
+  close(): void {
+    this.closed = true;
+  }
 
   ok(): void {
     if (!this.down) return;
@@ -91,7 +97,7 @@ export class PgHealth {
   /** A failed operation: a connection failure becomes SessionStoreUnavailableError (503). */
   failed(err: unknown): Error {
     if (!isConnectionFailure(err)) return err instanceof Error ? err : new Error(String(err));
-    if (!this.down) {
+    if (!this.down && !this.closed) {
       this.down = true;
       this.log(
         'error',

@@ -326,6 +326,7 @@ export class PgSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    this.health.close();
     await this.lock.close();
     await this.pool.end().catch(() => undefined);
   }
