@@ -303,15 +303,29 @@ export class Engine {
       pythonPlace(config),
     );
     // A networked store opens first: a wrong or unreachable database fails the start at once.
-    let engine: Engine | undefined;
+    // Its log lines go to the engine's log once there is one.
+    const logTo: { engine?: Engine } = {};
     const opened = await Engine.openStore(config, opts, (level, text) => {
-      if (engine) engine.log(level, text);
+      if (logTo.engine) logTo.engine.log(level, text);
       else opts.log?.({ kind: level, text });
     });
     const sources = new TemplateSources(compileTemplate);
-    const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'pse-uploads-'));
+    const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'pse-uploads-')).catch(
+      async (err: unknown) => {
+        await opened?.store.close();
+        throw err;
+      },
+    );
     const pool = Engine.makePool(config, python.executable, sources, opts);
-    engine = new Engine(config, python.executable, pool, sources, opts, tmpDir, opened);
+    const engine = (logTo.engine = new Engine(
+      config,
+      python.executable,
+      pool,
+      sources,
+      opts,
+      tmpDir,
+      opened,
+    ));
     try {
       await engine.startPool(pool);
     } catch (err) {

@@ -70,9 +70,7 @@ describe('[plugins.session] on PostgreSQL', () => {
   it('never shows the password when it names the database', () => {
     const t = parsePgTarget('postgresql://web:s3cret@db1/pse');
     expect(describePgTarget(t)).toBe('postgresql://web@db1:5432/pse');
-    expect(() => parsePgTarget('postgresql://web:s3cret@db1:99999/pse')).toThrow(
-      /^(?!.*s3cret)/,
-    );
+    expect(() => parsePgTarget('postgresql://web:s3cret@db1:99999/pse')).toThrow(/^(?!.*s3cret)/);
   });
 
   it('locates each mistake: bad strings, bad tables, options of the other store type', () => {
@@ -97,7 +95,11 @@ describe('[plugins.session] on PostgreSQL', () => {
       },
     ]);
     expect(issuesOf(['Database = postgresql://db1/pse', 'Table = t'])).toEqual([
-      { line: 2, col: 1, message: expect.stringContaining('Database applies to Type = postgresql') },
+      {
+        line: 2,
+        col: 1,
+        message: expect.stringContaining('Database applies to Type = postgresql'),
+      },
       { line: 3, col: 1, message: expect.stringContaining('Table applies to Type = postgresql') },
     ]);
     expect(

@@ -23,7 +23,17 @@ export function killAll(): void {
 export function startPse(app: string, extra: string[] = []): Promise<PseProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', app, '--port', '0', '--quiet', ...extra],
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'src/cli/main.ts'),
+      'serve',
+      app,
+      '--port',
+      '0',
+      '--quiet',
+      ...extra,
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   started.push(child);

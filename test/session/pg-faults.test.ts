@@ -50,9 +50,7 @@ async function get(base: string, page: string, cookie?: string) {
 
 describe('PostgreSQL lost and found again', () => {
   it('an unreachable database fails the start, naming host and database', async () => {
-    await expect(
-      Engine.open(app, { workers: 1, watch: false, logFiles: false }),
-    ).rejects.toThrow(
+    await expect(Engine.open(app, { workers: 1, watch: false, logFiles: false })).rejects.toThrow(
       new RegExp(
         `session store postgresql://postgres@127\\.0\\.0\\.1:${cluster.port}/postgres: cannot open: connection refused`,
       ),
@@ -80,7 +78,9 @@ describe('PostgreSQL lost and found again', () => {
     expect(down.text).toMatch(/unreachable/);
     expect((await get(base, 'hello.pt')).text).toBe('hello');
     expect(logged.map((l) => l.text).join('\n')).toMatch(
-      new RegExp(`session store postgresql://postgres@127\\.0\\.0\\.1:${cluster.port}/postgres is unreachable`),
+      new RegExp(
+        `session store postgresql://postgres@127\\.0\\.0\\.1:${cluster.port}/postgres is unreachable`,
+      ),
     );
     // a static file needs no session, cookie or not
     expect((await get(base, 'style.css', cookie)).text).toBe('p {}');

@@ -239,7 +239,11 @@ function checkStoreOptions(
     if (key === 'database' || key === 'dsn') {
       const other = seen.get(key === 'dsn' ? 'database' : 'dsn');
       if (other)
-        at(e.line, e.col, `${e.name} and ${other.name} (line ${other.line}) name the same thing: keep one`);
+        at(
+          e.line,
+          e.col,
+          `${e.name} and ${other.name} (line ${other.line}) name the same thing: keep one`,
+        );
       seen.set(key, e);
     }
   }

@@ -36,7 +36,8 @@ const KEYS = [
 /** A URL or a key=value string → PgTarget; throws a message saying what is wrong. */
 export function parsePgTarget(raw: string): PgTarget {
   const text = raw.trim();
-  if (text === '') throw new Error('expected a postgresql:// URL or a key=value string, found nothing');
+  if (text === '')
+    throw new Error('expected a postgresql:// URL or a key=value string, found nothing');
   return /^postgres(ql)?:\/\//i.test(text) ? fromUrl(text) : fromKeywords(text);
 }
 

@@ -1,7 +1,6 @@
 /** The typed picture of pse.conf, with every default filled in and every path absolute. */
 import type { PgTarget } from './pg-target.js';
 
-
 export interface MainConfig {
   /** extra sys.path entries */
   path: string[];

@@ -59,7 +59,8 @@ interface LoadRow extends SessionRow {
   nsv: number | null;
 }
 
-const TIMES = 'created::float8 AS created, accessed::float8 AS accessed, expires::float8 AS expires';
+const TIMES =
+  'created::float8 AS created, accessed::float8 AS accessed, expires::float8 AS expires';
 
 export class PgSessionStore implements SessionStore {
   readonly kind = 'postgresql';
@@ -270,7 +271,9 @@ export class PgSessionStore implements SessionStore {
     }
     if (query.namespace !== undefined) {
       values.push(query.namespace);
-      where.push(`EXISTS (SELECT 1 FROM ${ns} n WHERE n.session = s.id AND n.name = $${values.length})`);
+      where.push(
+        `EXISTS (SELECT 1 FROM ${ns} n WHERE n.session = s.id AND n.name = $${values.length})`,
+      );
     }
     if (query.key !== undefined) {
       // containment: a dict preview with a [key, …] pair; answered by the jsonb_path_ops index
