@@ -84,6 +84,16 @@ describe('PostgreSQL session lock across processes', () => {
     expect(t.session?.id).toBe(ID);
     await t.finish({ ok: true });
   });
+
+  it("Studio's edits hold the session in every process, as a request does", async () => {
+    const [a, b] = await twoProcesses('l4');
+    const ma = new SessionManager({ store: a, crossProcessLock: a.lock, options: OPTIONS });
+    const mb = new SessionManager({ store: b, crossProcessLock: b.lock, options: OPTIONS });
+    const editing = await ma.lockSession(ID);
+    await expect(mb.lockSession(ID)).rejects.toBeInstanceOf(LockTimeoutError);
+    editing();
+    (await mb.lockSession(ID))();
+  });
 });
 
 /** The key pg-lock.ts locks a session under (FNV-1a of the id, signed 32-bit). */

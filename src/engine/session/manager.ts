@@ -246,6 +246,14 @@ export class SessionManager {
     return new Ticket(this, loaded, lockWaitMs, dry, dry ? null : release, fromCookie?.former);
   }
 
+  /** A session held as a request holds it (Studio's edits): in this process and, on a shared store, in every other. */
+  async lockSession(id: string): Promise<Release> {
+    const t0 = performance.now();
+    const local = await this.locks.acquire(id);
+    if (!this.crossProcessLock) return local;
+    return this.withCrossProcessLock(id, local, performance.now() - t0);
+  }
+
   /** This process's lock of `id`, then the other processes' for what is left of LockTimeout. */
   private async withCrossProcessLock(
     id: string,
