@@ -105,3 +105,39 @@ function lockKeyOf(id: string): number {
   }
   return h | 0;
 }
+
+describe('PostgreSQL session lock: other processes get their turn', () => {
+  it('a process with a queue of requests of one session lets another process in', async () => {
+    const [a, b] = await twoProcesses('l5');
+    const ma = new SessionManager({
+      store: a,
+      crossProcessLock: a.lock,
+      options: { ...OPTIONS, lockTimeout: 30 },
+    });
+    const mb = new SessionManager({
+      store: b,
+      crossProcessLock: b.lock,
+      options: { ...OPTIONS, lockTimeout: 30 },
+    });
+    let doneInA = 0;
+    let aDoneWhenBGotIt = -1;
+    const first = await ma.lockSession(ID);
+    // 100 requests of the session queue in process A...
+    const inA = Array.from({ length: 100 }, async () => {
+      const release = await ma.lockSession(ID);
+      await new Promise((r) => setTimeout(r, 2));
+      doneInA++;
+      release();
+    });
+    // ...and one arrives in process B meanwhile
+    const inB = mb.lockSession(ID).then((release) => {
+      aDoneWhenBGotIt = doneInA;
+      release();
+    });
+    first();
+    await Promise.all([...inA, inB]);
+    expect(aDoneWhenBGotIt).toBeGreaterThanOrEqual(0);
+    // A hands the lock on within itself 16 times in a row at most, then lets B in
+    expect(aDoneWhenBGotIt).toBeLessThan(50);
+  });
+});

@@ -12,7 +12,9 @@
  * A released lock lingers until the current turn of the event loop has run: when this
  * process's next request of the same session is already waiting (the in-process FIFO grants it
  * at once), it takes the lock over without a round trip to the database. At most
- * MAX_HANDOVERS times in a row, so that other processes get their turn.
+ * MAX_HANDOVERS times in a row: then the lock is released, and this process waits a little
+ * longer than the others' longest retry before it tries again, so that a process with a queue
+ * of one session's requests never starves the other processes of it.
  */
 import pg from 'pg';
 import { LockTimeoutError, type Release } from './locks.js';
@@ -48,6 +50,8 @@ export class PgSessionLocks implements SessionLockProvider {
   private closed = false;
   private readonly space: number;
   private readonly lingering = new Map<string, Lingering>();
+  /** sessions this process let go after a run of handovers: not before this time (ms) */
+  private readonly yielding = new Map<string, number>();
 
   constructor(
     private readonly config: pg.ClientConfig,
@@ -65,6 +69,11 @@ export class PgSessionLocks implements SessionLockProvider {
       if (kept.c === this.client) return this.releaser(kept.c, kept.key, id, kept.handovers + 1);
     }
     const started = performance.now();
+    const turn = this.yielding.get(id);
+    if (turn !== undefined) {
+      this.yielding.delete(id);
+      if (turn > started) await new Promise((r) => setTimeout(r, turn - started));
+    }
     const key = lockKey(id);
     let delay = 1;
     for (;;) {
@@ -106,7 +115,14 @@ export class PgSessionLocks implements SessionLockProvider {
       if (done) return;
       done = true;
       if (c !== this.client) return;
-      if (handovers >= MAX_HANDOVERS || this.closed) return this.unlock(c, key);
+      if (this.closed) return this.unlock(c, key);
+      if (handovers >= MAX_HANDOVERS) {
+        const now = performance.now();
+        if (this.yielding.size >= 1024)
+          for (const [other, until] of this.yielding) if (until <= now) this.yielding.delete(other);
+        this.yielding.set(id, now + 2 * MAX_BACKOFF_MS);
+        return this.unlock(c, key);
+      }
       const timer = setImmediate(() => {
         if (this.lingering.get(id)?.timer !== timer) return;
         this.lingering.delete(id);
