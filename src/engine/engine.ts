@@ -36,6 +36,8 @@ import {
 } from './runtime/pool.js';
 import { resolvePython } from './runtime/python.js';
 import { SessionService } from './api/session-service.js';
+import type { StoreLog } from './session/pg-connection.js';
+import { openSessionStore, type OpenedStore } from './session/store-factory.js';
 import { recordRequest, recordResponse, type Failure } from './journal/record.js';
 import type { CookieSession, SessionTrace } from './session/manager.js';
 import { compileFailure, plainLocated, TemplateSources } from './runtime/sources.js';
@@ -104,6 +106,8 @@ export interface EngineOptions {
    * app then cannot open the store (they say so, naming the file).
    */
   exclusiveSessions?: boolean;
+  /** a PostgreSQL session store: create or upgrade its schema at start (default true) */
+  migrate?: boolean;
 }
 
 export interface EngineRequest {
@@ -179,11 +183,15 @@ function openSessions(
   config: PseConfig,
   pool: () => WorkerPool,
   opts: EngineOptions,
+  opened: OpenedStore | null,
 ): SessionService | null {
   if (!config.session.enabled) return null;
   const conf =
     opts.journal === false ? { ...config, studio: { ...config.studio, journalSize: 0 } } : config;
-  return SessionService.open(conf, pool, { exclusive: opts.exclusiveSessions === true });
+  return SessionService.open(conf, pool, {
+    exclusive: opts.exclusiveSessions === true,
+    ...(opened ? { opened } : {}),
+  });
 }
 
 /** What the journal keeps of one request. */
@@ -245,6 +253,7 @@ export class Engine {
     sources: TemplateSources,
     private readonly opts: EngineOptions,
     private readonly tmpDir: string,
+    opened: OpenedStore | null,
   ) {
     this.appRoot = config.appRoot;
     this.config = config;
@@ -253,7 +262,7 @@ export class Engine {
     this.pool = pool;
     this.sources = sources;
     this.cache = new OutputCache(config.main.outputCacheDir);
-    this.sessions = openSessions(config, () => this.pool, opts);
+    this.sessions = openSessions(config, () => this.pool, opts, opened);
     this.logFiles =
       opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse'));
     this.app = new HttpApp({
@@ -265,6 +274,19 @@ export class Engine {
       }),
       runServlet: (s) => this.runServlet(s),
       onRecord: (r) => this.record(r),
+    });
+  }
+
+  /** The session store when pse.conf names a PostgreSQL one (SQLite opens with the service). */
+  private static async openStore(
+    config: PseConfig,
+    opts: EngineOptions,
+    log: StoreLog,
+  ): Promise<OpenedStore | null> {
+    if (!config.session.enabled || config.session.type === 'sqlite') return null;
+    return openSessionStore(config.session, {
+      ...(opts.migrate !== undefined ? { migrate: opts.migrate } : {}),
+      log,
     });
   }
 
@@ -280,10 +302,30 @@ export class Engine {
       opts.python ?? config.main.pythonExecutable,
       pythonPlace(config),
     );
+    // A networked store opens first: a wrong or unreachable database fails the start at once.
+    // Its log lines go to the engine's log once there is one.
+    const logTo: { engine?: Engine } = {};
+    const opened = await Engine.openStore(config, opts, (level, text) => {
+      if (logTo.engine) logTo.engine.log(level, text);
+      else opts.log?.({ kind: level, text });
+    });
     const sources = new TemplateSources(compileTemplate);
-    const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'pse-uploads-'));
+    const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'pse-uploads-')).catch(
+      async (err: unknown) => {
+        await opened?.store.close();
+        throw err;
+      },
+    );
     const pool = Engine.makePool(config, python.executable, sources, opts);
-    const engine = new Engine(config, python.executable, pool, sources, opts, tmpDir);
+    const engine = (logTo.engine = new Engine(
+      config,
+      python.executable,
+      pool,
+      sources,
+      opts,
+      tmpDir,
+      opened,
+    ));
     try {
       await engine.startPool(pool);
     } catch (err) {
@@ -490,10 +532,12 @@ export class Engine {
 
   /** Session options apply at once; the store and the journal stay (they hold the sessions). */
   private applySessionConfig(prev: PseConfig['session'], next: PseConfig['session']): void {
-    if (prev.enabled !== next.enabled || prev.file !== next.file) {
+    const place = (s: PseConfig['session']): string =>
+      JSON.stringify([s.type, s.file, s.database, s.table]);
+    if (prev.enabled !== next.enabled || place(prev) !== place(next)) {
       this.log(
         'error',
-        `pse.conf: [plugins.session] ${prev.enabled !== next.enabled ? 'Enabled' : 'File'} changed: it applies at the next start (the running store keeps its sessions); the other session options apply now`,
+        `pse.conf: [plugins.session] ${prev.enabled !== next.enabled ? 'Enabled' : 'store (Type, File, Database, Table)'} changed: it applies at the next start (the running store keeps its sessions); the other session options apply now`,
       );
     }
     this.sessions?.reconfigure(next);
@@ -730,7 +774,9 @@ export class Engine {
         cookie ? { cookie, dry } : { cookieHeader: cookieHeader(req), dry },
       );
     } catch (err) {
-      if ((err as { code?: string }).code === 'session_lock_timeout')
+      // busy past LockTimeout, or the store's database unreachable: try again later
+      const code = (err as { code?: string }).code;
+      if (code === 'session_lock_timeout' || code === 'session_store_unavailable')
         throw new HttpError(503, (err as Error).message);
       throw err;
     }

@@ -18,11 +18,15 @@ import {
 } from '../session/manager.js';
 import { SqliteSessionStore } from '../session/sqlite-store.js';
 import type { SessionStore } from '../session/store.js';
+import type { SessionLockProvider } from '../session/cross-process-lock.js';
+import type { OpenedStore } from '../session/store-factory.js';
 import { SessionAdmin, type PickleEditor } from './admin.js';
 import type { JournalEntry } from '../../common/types/journal.js';
 
 export interface SessionServiceOptions {
   store: SessionStore;
+  /** other processes share the store: their session locks */
+  crossProcessLock?: SessionLockProvider | null;
   journal: Journal;
   events: SessionEvents;
   session: PseConfig['session'];
@@ -46,6 +50,7 @@ export class SessionService {
     this.editor = o.editor;
     this.manager = new SessionManager({
       store: o.store,
+      crossProcessLock: o.crossProcessLock ?? null,
       options: o.session,
       events: o.events,
       ...(o.now ? { now: o.now } : {}),
@@ -62,17 +67,20 @@ export class SessionService {
   /**
    * `exclusive`: this process keeps the session file to itself (`pse serve --production`), so the
    * store may serve loads from memory; a second opener gets an error naming the file.
+   * `opened`: a store opened already (store-factory.ts: PostgreSQL opens asynchronously).
    */
   static open(
     config: PseConfig,
     editor: () => PickleEditor,
-    opts: { exclusive?: boolean } = {},
+    opts: { exclusive?: boolean; opened?: OpenedStore } = {},
   ): SessionService {
     const events = new SessionEvents();
-    const store = new SqliteSessionStore({
-      file: config.session.file,
-      exclusive: opts.exclusive === true,
-    });
+    const store =
+      opts.opened?.store ??
+      new SqliteSessionStore({
+        file: config.session.file,
+        exclusive: opts.exclusive === true,
+      });
     let journal: Journal;
     try {
       journal = new Journal({
@@ -84,7 +92,14 @@ export class SessionService {
       void store.close();
       throw err;
     }
-    return new SessionService({ store, journal, events, session: config.session, editor });
+    return new SessionService({
+      store,
+      crossProcessLock: opts.opened?.lock ?? null,
+      journal,
+      events,
+      session: config.session,
+      editor,
+    });
   }
 
   /** pse.conf reloaded: new cookie, timeout and lock options; sessions, locks and journal stay. */

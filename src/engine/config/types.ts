@@ -1,4 +1,5 @@
 /** The typed picture of pse.conf, with every default filled in and every path absolute. */
+import type { PgTarget } from './pg-target.js';
 
 export interface MainConfig {
   /** extra sys.path entries */
@@ -26,9 +27,14 @@ export interface MainConfig {
 
 export interface SessionConfig {
   enabled: boolean;
-  type: 'sqlite';
+  /** where sessions live: the embedded SQLite file, or a PostgreSQL database shared by processes */
+  type: 'sqlite' | 'postgresql';
   /** absolute path of the SQLite file */
   file: string;
+  /** postgresql: the database (`Database`, or PSE 3's `DSN`); null = the PG* environment variables */
+  database: PgTarget | null;
+  /** postgresql: the sessions table (`schema.table` allowed); PSE 3's default `pse_session` */
+  table: string;
   cookieName: string;
   /** minutes from the last access; 0 = a browser-session cookie */
   cookieExpires: number;

@@ -113,3 +113,15 @@ export function number(min: number, max: number): ValueParser<number> {
     return n;
   };
 }
+
+const IDENT = '[A-Za-z_][A-Za-z0-9_]{0,40}';
+const TABLE = new RegExp(`^(${IDENT}\\.)?${IDENT}$`);
+
+/** A PostgreSQL table name, optionally schema-qualified: `pse_session`, `web.pse_session`. */
+export const tableName: ValueParser<string> = (raw) => {
+  if (!TABLE.test(raw))
+    throw new Error(
+      `'${raw}' is not a table name (letters, digits and _, at most 41 characters, optionally schema.table)`,
+    );
+  return raw.toLowerCase();
+};
