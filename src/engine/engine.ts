@@ -108,6 +108,8 @@ export interface EngineOptions {
   exclusiveSessions?: boolean;
   /** a PostgreSQL session store: create or upgrade its schema at start (default true) */
   migrate?: boolean;
+  /** keep sessions in this SQLite file instead of the store pse.conf names (`pse test`) */
+  sessionFile?: string;
 }
 
 export interface EngineRequest {
@@ -186,8 +188,10 @@ function openSessions(
   opened: OpenedStore | null,
 ): SessionService | null {
   if (!config.session.enabled) return null;
-  const conf =
+  let conf =
     opts.journal === false ? { ...config, studio: { ...config.studio, journalSize: 0 } } : config;
+  if (opts.sessionFile)
+    conf = { ...conf, session: { ...conf.session, type: 'sqlite', file: opts.sessionFile } };
   return SessionService.open(conf, pool, {
     exclusive: opts.exclusiveSessions === true,
     ...(opened ? { opened } : {}),
@@ -283,7 +287,8 @@ export class Engine {
     opts: EngineOptions,
     log: StoreLog,
   ): Promise<OpenedStore | null> {
-    if (!config.session.enabled || config.session.type === 'sqlite') return null;
+    if (!config.session.enabled || config.session.type === 'sqlite' || opts.sessionFile)
+      return null;
     return openSessionStore(config.session, {
       ...(opts.migrate !== undefined ? { migrate: opts.migrate } : {}),
       log,
