@@ -199,7 +199,7 @@ describe('a recorded visit as a test', () => {
       ]);
       expect(steps[0]!.differences).toEqual(["session: '' 'extra' is unexpected (True)"]);
       // marking the key as "any" accepts it
-      await writeFile(file, text.replace(/(  key '' 'n' = \d+)/g, "$1\n  key '' 'extra' = any"));
+      await writeFile(file, text.replace(/( {2}key '' 'n' = \d+)/g, "$1\n  key '' 'extra' = any"));
       expect((await runTests(app, [file])).ok).toBe(true);
     } finally {
       await writeFile(code, before);
