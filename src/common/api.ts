@@ -6,6 +6,7 @@
  */
 import type { LocatedError } from './types/located.js';
 import type { InspectorApi } from './api-inspector.js';
+import type { TestingApi } from './api-testing.js';
 import type { NamespaceChange } from './types/journal.js';
 import type { SessionSummary } from './types/session.js';
 
@@ -110,7 +111,7 @@ export interface LogLine {
   text: string;
 }
 
-export interface StudioApi extends InspectorApi {
+export interface StudioApi extends InspectorApi, TestingApi {
   getWorkspace(): Promise<WorkspaceInfo>;
   listTree(): Promise<TreeEntry[]>;
   readFile(path: string): Promise<FileContent>;

@@ -22,6 +22,7 @@ import type {
 import type { StudioEngine } from './engine-port.js';
 import { resolveReal, toRelative, WorkspacePathError } from './paths.js';
 import { InspectorService } from './inspector-service.js';
+import { TestingService } from './testing-service.js';
 import { PreviewHost } from './preview-host.js';
 import { Workspace } from './workspace.js';
 
@@ -49,6 +50,7 @@ export class StudioService implements StudioApi {
   readonly workspace: Workspace;
   private readonly previewHost: PreviewHost;
   readonly inspector: InspectorService;
+  readonly testing: TestingService;
   private status: ServerStatus = { running: false };
   private readonly logs = emitter<LogLine>();
   private readonly statuses = emitter<ServerStatus>();
@@ -58,6 +60,7 @@ export class StudioService implements StudioApi {
     this.workspace = new Workspace(engine.appRoot);
     this.previewHost = new PreviewHost(engine);
     this.inspector = new InspectorService(engine.inspectorEngine);
+    this.testing = new TestingService(engine.inspectorEngine);
     this.engineLog = engine.onLog((line) => this.logs.fire({ time: Date.now(), ...line }));
   }
 
@@ -206,6 +209,10 @@ export class StudioService implements StudioApi {
   clearRequestLog: StudioApi['clearRequestLog'] = () => this.inspector.clearRequestLog();
   replayRequest: StudioApi['replayRequest'] = (serial, mode) =>
     this.inspector.replayRequest(serial, mode);
+  // Recorded visits as tests: see testing-service.ts.
+  exportTest: StudioApi['exportTest'] = (name, serials) => this.testing.exportTest(name, serials);
+  listTests: StudioApi['listTests'] = () => this.testing.listTests();
+  runTests: StudioApi['runTests'] = (files) => this.testing.runTests(files);
   sessionTimeline: StudioApi['sessionTimeline'] = (id) => this.inspector.sessionTimeline(id);
   sessionStateAt: StudioApi['sessionStateAt'] = (id, serial) =>
     this.inspector.sessionStateAt(id, serial);
