@@ -5,7 +5,9 @@
  */
 import { memo, useCallback, useEffect, useState } from 'react';
 import type { InspectorApi, PendingOp } from '../../../common/api-inspector.js';
+import type { TestingApi } from '../../../common/api-testing.js';
 import { RequestLog } from '../requestlog/RequestLog.js';
+import { TestsPanel } from '../tests/TestsPanel.js';
 import { Timeline } from '../timeline/Timeline.js';
 import './inspector.css';
 import {
@@ -20,10 +22,10 @@ import {
 import { SessionDetail } from './SessionDetail.js';
 import { SessionList } from './SessionList.js';
 
-export type InspectorTab = 'sessions' | 'requests' | 'timeline';
+export type InspectorTab = 'sessions' | 'requests' | 'timeline' | 'tests';
 
 interface Props {
-  api: InspectorApi;
+  api: InspectorApi & TestingApi;
   /** the embedded server's URL, for "copy as curl" */
   serverUrl?: string;
   onOpenLine(file: string, line: number, col: number): void;
@@ -145,13 +147,15 @@ export const InspectorPanel = memo(function InspectorPanel({
   return (
     <div className="inspector">
       <div className="panel-tabs" role="tablist" aria-label="Inspector">
-        {(['sessions', 'requests', 'timeline'] as const).map((t) => (
+        {(['sessions', 'requests', 'timeline', 'tests'] as const).map((t) => (
           <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
             {t === 'sessions'
               ? `Sessions${pending.length ? ` (${pending.length} pending)` : ''}`
               : t === 'requests'
                 ? 'Requests'
-                : 'Timeline'}
+                : t === 'timeline'
+                  ? 'Timeline'
+                  : 'Tests'}
           </button>
         ))}
       </div>
@@ -188,6 +192,9 @@ export const InspectorPanel = memo(function InspectorPanel({
         ) : null}
         {tab === 'timeline' ? (
           <Timeline api={api} sessionId={session} onRestore={restore} onError={onError} />
+        ) : null}
+        {tab === 'tests' ? (
+          <TestsPanel api={api} sessionId={session} onOpenLine={onOpenLine} onError={onError} />
         ) : null}
       </div>
     </div>
