@@ -14,8 +14,11 @@ import { valueText } from './values.js';
 /** Values that differ on every run: exported as `any`. */
 const VOLATILE = new Set<PreviewValue['t']>(['datetime', 'date', 'time']);
 
-/** Request headers worth replaying (the rest are the browser's, or recomputed). */
-const KEEP_HEADERS = new Set(['content-type', 'accept', 'accept-language', 'x-requested-with']);
+/**
+ * Request headers worth replaying: what a page reads to tell a form from an API call. The rest
+ * are the browser's (and vary with it) or recomputed; a test author adds others by hand.
+ */
+const KEEP_HEADERS = new Set(['content-type', 'x-requested-with']);
 
 export function stepsFromJournal(entries: readonly JournalEntry[]): TestStep[] {
   const sessions = new Map<string, Map<string, PreviewValue>>();

@@ -41,7 +41,12 @@ export function TestsPanel({ api, sessionId, onOpenLine, onError }: Props) {
   useEffect(() => {
     loadEntries();
     loadTests();
-  }, [loadEntries, loadTests]);
+    const sub = api.onRequestFinished((e) => {
+      if (e.outcome !== 'edited' && e.outcome !== 'preview')
+        setEntries((es) => [e, ...es.filter((x) => x.serial !== e.serial)].slice(0, LIMIT));
+    });
+    return () => sub.dispose();
+  }, [api, loadEntries, loadTests]);
 
   const toggle = (serial: number): void =>
     setPicked((p) => {
