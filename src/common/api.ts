@@ -7,6 +7,7 @@
 import type { LocatedError } from './types/located.js';
 import type { InspectorApi } from './api-inspector.js';
 import type { TestingApi } from './api-testing.js';
+import type { ExceptionsApi } from './api-exceptions.js';
 import type { NamespaceChange } from './types/journal.js';
 import type { SessionSummary } from './types/session.js';
 
@@ -111,7 +112,7 @@ export interface LogLine {
   text: string;
 }
 
-export interface StudioApi extends InspectorApi, TestingApi {
+export interface StudioApi extends InspectorApi, TestingApi, ExceptionsApi {
   getWorkspace(): Promise<WorkspaceInfo>;
   listTree(): Promise<TreeEntry[]>;
   readFile(path: string): Promise<FileContent>;

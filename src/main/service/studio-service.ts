@@ -23,6 +23,7 @@ import type { StudioEngine } from './engine-port.js';
 import { resolveReal, toRelative, WorkspacePathError } from './paths.js';
 import { InspectorService } from './inspector-service.js';
 import { TestingService } from './testing-service.js';
+import { ExceptionsService } from './exceptions-service.js';
 import { PreviewHost } from './preview-host.js';
 import { Workspace } from './workspace.js';
 
@@ -51,6 +52,7 @@ export class StudioService implements StudioApi {
   private readonly previewHost: PreviewHost;
   readonly inspector: InspectorService;
   readonly testing: TestingService;
+  readonly exceptions: ExceptionsService;
   private status: ServerStatus = { running: false };
   private readonly logs = emitter<LogLine>();
   private readonly statuses = emitter<ServerStatus>();
@@ -61,6 +63,7 @@ export class StudioService implements StudioApi {
     this.previewHost = new PreviewHost(engine);
     this.inspector = new InspectorService(engine.inspectorEngine);
     this.testing = new TestingService(engine.inspectorEngine);
+    this.exceptions = new ExceptionsService(engine.inspectorEngine);
     this.engineLog = engine.onLog((line) => this.logs.fire({ time: Date.now(), ...line }));
   }
 
@@ -213,6 +216,7 @@ export class StudioService implements StudioApi {
   exportTest: StudioApi['exportTest'] = (name, serials) => this.testing.exportTest(name, serials);
   listTests: StudioApi['listTests'] = () => this.testing.listTests();
   runTests: StudioApi['runTests'] = (files) => this.testing.runTests(files);
+  exceptionGroups: StudioApi['exceptionGroups'] = () => this.exceptions.exceptionGroups();
   sessionTimeline: StudioApi['sessionTimeline'] = (id) => this.inspector.sessionTimeline(id);
   sessionStateAt: StudioApi['sessionStateAt'] = (id, serial) =>
     this.inspector.sessionStateAt(id, serial);
