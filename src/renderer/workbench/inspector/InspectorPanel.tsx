@@ -6,6 +6,8 @@
 import { memo, useCallback, useEffect, useState } from 'react';
 import type { InspectorApi, PendingOp } from '../../../common/api-inspector.js';
 import type { TestingApi } from '../../../common/api-testing.js';
+import type { ExceptionsApi } from '../../../common/api-exceptions.js';
+import { ExceptionsPanel } from '../exceptions/ExceptionsPanel.js';
 import { RequestLog } from '../requestlog/RequestLog.js';
 import { TestsPanel } from '../tests/TestsPanel.js';
 import { Timeline } from '../timeline/Timeline.js';
@@ -22,10 +24,10 @@ import {
 import { SessionDetail } from './SessionDetail.js';
 import { SessionList } from './SessionList.js';
 
-export type InspectorTab = 'sessions' | 'requests' | 'timeline' | 'tests';
+export type InspectorTab = 'sessions' | 'requests' | 'timeline' | 'exceptions' | 'tests';
 
 interface Props {
-  api: InspectorApi & TestingApi;
+  api: InspectorApi & TestingApi & ExceptionsApi;
   /** the embedded server's URL, for "copy as curl" */
   serverUrl?: string;
   onOpenLine(file: string, line: number, col: number): void;
@@ -147,7 +149,7 @@ export const InspectorPanel = memo(function InspectorPanel({
   return (
     <div className="inspector">
       <div className="panel-tabs" role="tablist" aria-label="Inspector">
-        {(['sessions', 'requests', 'timeline', 'tests'] as const).map((t) => (
+        {(['sessions', 'requests', 'timeline', 'exceptions', 'tests'] as const).map((t) => (
           <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
             {t === 'sessions'
               ? `Sessions${pending.length ? ` (${pending.length} pending)` : ''}`
@@ -155,7 +157,9 @@ export const InspectorPanel = memo(function InspectorPanel({
                 ? 'Requests'
                 : t === 'timeline'
                   ? 'Timeline'
-                  : 'Tests'}
+                  : t === 'exceptions'
+                    ? 'Exceptions'
+                    : 'Tests'}
           </button>
         ))}
       </div>
@@ -192,6 +196,14 @@ export const InspectorPanel = memo(function InspectorPanel({
         ) : null}
         {tab === 'timeline' ? (
           <Timeline api={api} sessionId={session} onRestore={restore} onError={onError} />
+        ) : null}
+        {tab === 'exceptions' ? (
+          <ExceptionsPanel
+            api={api}
+            serverUrl={serverUrl}
+            onOpenLine={onOpenLine}
+            onError={onError}
+          />
         ) : null}
         {tab === 'tests' ? (
           <TestsPanel api={api} sessionId={session} onOpenLine={onOpenLine} onError={onError} />
