@@ -27,6 +27,7 @@ import { Documents } from './documents.js';
 import { EditorPane } from './EditorPane.js';
 import { FileTree } from './FileTree.js';
 import { InspectorPanel } from './inspector/InspectorPanel.js';
+import { WatchNotifier } from './watches/WatchNotifier.js';
 import { PreviewPane, type PreviewQueue } from './PreviewPane.js';
 import { QuickOpen } from './QuickOpen.js';
 import { ServerBar } from './ServerBar.js';
@@ -469,6 +470,7 @@ export function App({ api }: { api: ApiClient }) {
         />
       </div>
       <BottomPanel problems={problems} logs={logs} onGoto={onGoto} onClearLogs={onClearLogs} />
+      <WatchNotifier api={api} />
       {quickOpen ? (
         <QuickOpen
           files={[...files]}

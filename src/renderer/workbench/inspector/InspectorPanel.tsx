@@ -8,6 +8,7 @@ import type { InspectorApi, PendingOp } from '../../../common/api-inspector.js';
 import type { TestingApi } from '../../../common/api-testing.js';
 import type { ExceptionsApi } from '../../../common/api-exceptions.js';
 import { ExceptionsPanel } from '../exceptions/ExceptionsPanel.js';
+import { WatchesPanel } from '../watches/WatchesPanel.js';
 import { RequestLog } from '../requestlog/RequestLog.js';
 import { TestsPanel } from '../tests/TestsPanel.js';
 import { Timeline } from '../timeline/Timeline.js';
@@ -24,7 +25,13 @@ import {
 import { SessionDetail } from './SessionDetail.js';
 import { SessionList } from './SessionList.js';
 
-export type InspectorTab = 'sessions' | 'requests' | 'timeline' | 'exceptions' | 'tests';
+export type InspectorTab =
+  | 'sessions'
+  | 'requests'
+  | 'timeline'
+  | 'exceptions'
+  | 'watches'
+  | 'tests';
 
 interface Props {
   api: InspectorApi & TestingApi & ExceptionsApi;
@@ -149,19 +156,23 @@ export const InspectorPanel = memo(function InspectorPanel({
   return (
     <div className="inspector">
       <div className="panel-tabs" role="tablist" aria-label="Inspector">
-        {(['sessions', 'requests', 'timeline', 'exceptions', 'tests'] as const).map((t) => (
-          <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
-            {t === 'sessions'
-              ? `Sessions${pending.length ? ` (${pending.length} pending)` : ''}`
-              : t === 'requests'
-                ? 'Requests'
-                : t === 'timeline'
-                  ? 'Timeline'
-                  : t === 'exceptions'
-                    ? 'Exceptions'
-                    : 'Tests'}
-          </button>
-        ))}
+        {(['sessions', 'requests', 'timeline', 'exceptions', 'watches', 'tests'] as const).map(
+          (t) => (
+            <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
+              {t === 'sessions'
+                ? `Sessions${pending.length ? ` (${pending.length} pending)` : ''}`
+                : t === 'requests'
+                  ? 'Requests'
+                  : t === 'timeline'
+                    ? 'Timeline'
+                    : t === 'exceptions'
+                      ? 'Exceptions'
+                      : t === 'watches'
+                        ? 'Watches'
+                        : 'Tests'}
+            </button>
+          ),
+        )}
       </div>
       <div className="inspector-body">
         {tab === 'sessions' ? (
@@ -205,6 +216,7 @@ export const InspectorPanel = memo(function InspectorPanel({
             onError={onError}
           />
         ) : null}
+        {tab === 'watches' ? <WatchesPanel sessionId={session} /> : null}
         {tab === 'tests' ? (
           <TestsPanel api={api} sessionId={session} onOpenLine={onOpenLine} onError={onError} />
         ) : null}
