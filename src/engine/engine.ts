@@ -38,7 +38,8 @@ import { resolvePython } from './runtime/python.js';
 import { SessionService } from './api/session-service.js';
 import type { StoreLog } from './session/pg-connection.js';
 import { openSessionStore, type OpenedStore } from './session/store-factory.js';
-import { recordRequest, recordResponse, type Failure } from './journal/record.js';
+import type { RequestLogLine } from '../common/types/journal.js';
+import { addLogLine, recordRequest, recordResponse, type Failure } from './journal/record.js';
 import type { CookieSession, SessionTrace } from './session/manager.js';
 import { compileFailure, plainLocated, TemplateSources } from './runtime/sources.js';
 import { compileTemplate, mapSyntaxErrors } from './template/index.js';
@@ -204,6 +205,8 @@ interface JournalRun {
   time: number;
   started: number;
   lockWaitMs: number;
+  /** the servlet's `server.log` lines, made on the first one */
+  logs?: RequestLogLine[];
 }
 // ------------------------------------------------------------------------------ end of seam
 
@@ -838,6 +841,7 @@ export class Engine {
         failure,
         {
           request: recordRequest(headerList(s.req.headers), s.form, body),
+          ...(jr.logs ? { logs: jr.logs } : {}),
           ...(result
             ? {
                 response: recordResponse(
@@ -961,6 +965,12 @@ class PageRun implements RunHooks, RunSink {
 
   onSave(session: SessionResult): Promise<void> {
     return this.ticket.save(session);
+  }
+
+  /** A `server.log` line of this run: the journal keeps it with the request. */
+  onLog(level: string, msg: string): void {
+    const jr = this.jr;
+    if (jr) addLogLine((jr.logs ??= []), performance.now() - jr.started, level, msg);
   }
 
   onChunk(head: { status: number; headers: [string, string][] } | undefined, data: Buffer): void {

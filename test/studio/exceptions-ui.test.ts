@@ -1,5 +1,5 @@
 /**
- * Exceptions grouped by type and raising line in a real browser, against a real
+ * Exceptions grouped by type and raising line (and a request's server.log lines) in a real browser, against a real
  * `pse studio --web` on a copy of examples/ whose embedded server gets real HTTP requests.
  */
 import { writeFile } from 'node:fs/promises';
@@ -11,7 +11,9 @@ import { launchChromium, screenshot } from './browser.js';
 import { copyExamples, RENDERER_DIR, until } from './helpers.js';
 
 const FAIL_PY = [
+  'from pse.plugins import server',
   'kind = pse.form.get("kind")',
+  "server.log('checking stock for %s' % kind)",
   'if kind == "key":',
   '    raise KeyError("sku")',
   "raise ValueError('no stock for %s' % kind)",
@@ -60,7 +62,7 @@ describe('PSE Studio exceptions view in the browser', () => {
     expect(
       await page.locator('.exceptions-rows tr[data-type="KeyError"] td.count').innerText(),
     ).toBe('1');
-    expect(await value.innerText()).toContain('fail.py:4');
+    expect(await value.innerText()).toContain('fail.py:6');
     expect(await value.innerText()).toContain('no stock for b');
 
     await value.click();
@@ -68,9 +70,15 @@ describe('PSE Studio exceptions view in the browser', () => {
     expect(await page.locator('.exceptions-requests button').count()).toBe(2);
     await page.locator('.exceptions-requests button').nth(1).click();
     await page.locator('.log-detail .cause', { hasText: 'ValueError: no stock for a' }).waitFor();
+    // what the page saw: its server.log line
+    const logs = page.locator('.log-detail section[aria-label="Log lines"]');
+    expect(await logs.innerText()).toContain('server.log (1)');
+    expect(await logs.locator('tr[data-level="NOTICE"]').innerText()).toContain(
+      'checking stock for a',
+    );
     await screenshot(page, 'exceptions-groups');
 
-    await value.getByRole('button', { name: 'fail.py:4' }).click();
+    await value.getByRole('button', { name: 'fail.py:6' }).click();
     await page.locator('.editor-host[data-file="fail.py"]').waitFor();
     expect(pageErrors).toEqual([]);
   });

@@ -68,6 +68,14 @@ export interface RecordedResponse {
   bodyTruncated?: boolean;
 }
 
+/** A `server.log` line the servlet wrote during the request (those its LogLevel let through). */
+export interface RequestLogLine {
+  /** milliseconds since the request started */
+  at: number;
+  level: string;
+  msg: string;
+}
+
 export interface JournalEntry {
   serial: number;
   /** epoch milliseconds when the request started */
@@ -93,6 +101,8 @@ export interface JournalEntry {
   restorable: { name: string; before: boolean; after: boolean }[];
   /** for `edited`: what the admin did */
   edit?: string;
+  /** the `server.log` lines written during the request, in order (capped) */
+  logs?: RequestLogLine[];
 }
 
 export interface JournalQuery {
