@@ -14,6 +14,7 @@ const ALL = [
   'session',
   'studio',
   'inspector',
+  'journal-extras',
   'cpu',
   'peers',
 ] as const;
