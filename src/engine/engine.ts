@@ -32,12 +32,12 @@ import {
   type RunInput,
   type RunResult,
   type RunSink,
-  type SessionResult,
 } from './runtime/pool.js';
 import { resolvePython } from './runtime/python.js';
 import { SessionService } from './api/session-service.js';
 import { recordRequest, recordResponse, type Failure } from './journal/record.js';
 import type { CookieSession, SessionTrace } from './session/manager.js';
+import type { SessionResult } from './session/result.js';
 import { compileFailure, plainLocated, TemplateSources } from './runtime/sources.js';
 import { compileTemplate, mapSyntaxErrors } from './template/index.js';
 

@@ -10,7 +10,6 @@ export {
 } from './engine.js';
 export {
   ConfigError,
-  formatLocated,
   loadConfig,
   parseConfig,
   defaultConfig,
@@ -19,5 +18,6 @@ export {
 } from './config/index.js';
 export type { PseConfig, MainConfig, SessionConfig, StudioConfig } from './config/index.js';
 export type { RequestRecord } from './http/types.js';
-export type { LocatedError, ServletError, TraceFrame } from './runtime/protocol.js';
+export { formatLocated, type LocatedError, type TraceFrame } from '../common/types/located.js';
+export type { ServletError } from './runtime/protocol.js';
 export { PACKAGE_ROOT, PYTHON_DIR, PSE_VERSION } from './paths.js';

@@ -23,13 +23,12 @@ import type { Command } from 'commander';
 import {
   CONF_NAME,
   ConfigError,
-  formatLocated,
   loadConfig,
   toWorkerConfig,
   type PseConfig,
 } from '../../engine/config/index.js';
 import { BootError, WorkerPool } from '../../engine/runtime/pool.js';
-import type { LocatedError } from '../../engine/runtime/protocol.js';
+import { formatLocated, type LocatedError } from '../../common/types/located.js';
 import { resolvePython } from '../../engine/runtime/python.js';
 import {
   compileTemplate,
@@ -318,8 +317,7 @@ function locatedText(issue: LocatedError): string {
       shown = ''; // not a readable file (e.g. a module inside a zip): the location still says where
     }
   }
-  const head = formatLocated({ ...issue, file: relative(issue.file) });
-  return shown ? `${head}\n${shown.replace(/^/gm, '    ')}` : head;
+  return formatLocated({ ...issue, file: relative(issue.file), excerpt: shown }, { excerpt: true });
 }
 
 function firstLine(text: string): string {

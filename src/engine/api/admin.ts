@@ -14,9 +14,10 @@ import type {
   SessionListQuery,
   SessionSummary,
   SessionView,
+  PreviewValue,
 } from '../../common/types/session.js';
 import type { Journal, PicklePhase } from '../journal/journal.js';
-import type { AdminMsg, Preview } from '../runtime/protocol.js';
+import type { AdminMsg } from '../runtime/protocol.js';
 import { keyDiff } from '../session/diff.js';
 import type { SessionEvents } from '../session/events.js';
 import type { SessionManager } from '../session/manager.js';
@@ -34,7 +35,7 @@ export interface PickleEditor {
     ok: boolean;
     error?: { message: string; line?: number; col?: number };
     pickle?: Buffer;
-    preview?: Preview;
+    preview?: PreviewValue;
   }>;
 }
 
@@ -98,7 +99,7 @@ export class SessionAdmin {
   async snapshot(
     serial: number,
     phase: PicklePhase,
-  ): Promise<{ id: string; ns: Map<string, Buffer>; previews: Record<string, Preview> }> {
+  ): Promise<{ id: string; ns: Map<string, Buffer>; previews: Record<string, PreviewValue> }> {
     const entry = this.d.journal.get(serial);
     if (!entry)
       throw new AdminError(
@@ -109,7 +110,7 @@ export class SessionAdmin {
       throw new AdminError('not_found', `journal entry ${serial} has no session`);
     const current = await this.d.manager.store.load(entry.sessionId, this.d.manager.now());
     const ns = new Map<string, Buffer>();
-    const previews: Record<string, Preview> = {};
+    const previews: Record<string, PreviewValue> = {};
     for (const [name, n] of current?.ns ?? []) {
       ns.set(name, n.pickle);
       previews[name] = n.preview;
@@ -298,7 +299,7 @@ export class SessionAdmin {
       );
     }
     return this.change(target, basedOn, `restore #${serial} ${phase}`, async (s) => {
-      const upsert = new Map<string, { pickle: Buffer; preview: Preview }>();
+      const upsert = new Map<string, { pickle: Buffer; preview: PreviewValue }>();
       const del: string[] = [];
       const changes: NamespaceChange[] = [];
       const pickles: [string, Buffer | null, Buffer | null][] = [];
@@ -354,7 +355,7 @@ export class SessionAdmin {
 
   private async edit(
     req: Parameters<PickleEditor['admin']>[0],
-  ): Promise<{ pickle: Buffer; preview: Preview }> {
+  ): Promise<{ pickle: Buffer; preview: PreviewValue }> {
     const r = await this.d.editor().admin(req);
     if (!r.ok || !r.pickle || !r.preview) {
       const e = r.error ?? { message: 'the worker gave no result' };
@@ -375,7 +376,7 @@ export class SessionAdmin {
     basedOn: number,
     what: string,
     plan: (s: StoredSession) => Promise<{
-      upsert: Map<string, { pickle: Buffer; preview: Preview }>;
+      upsert: Map<string, { pickle: Buffer; preview: PreviewValue }>;
       delete: string[];
       changes: NamespaceChange[];
       pickles: (readonly [string, Buffer | null, Buffer | null])[];
@@ -443,7 +444,11 @@ export class SessionAdmin {
   }
 }
 
-function change(name: string, before: Preview | null, after: Preview | null): NamespaceChange {
+function change(
+  name: string,
+  before: PreviewValue | null,
+  after: PreviewValue | null,
+): NamespaceChange {
   return { name, before, after, diff: keyDiff(before, after) };
 }
 

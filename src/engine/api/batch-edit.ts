@@ -7,9 +7,8 @@
  */
 import { recordEdit } from '../journal/record.js';
 import type { NamespaceChange } from '../../common/types/journal.js';
-import type { SessionView } from '../../common/types/session.js';
+import type { PreviewValue, SessionView } from '../../common/types/session.js';
 import type { Journal } from '../journal/journal.js';
-import type { Preview } from '../runtime/protocol.js';
 import { keyDiff } from '../session/diff.js';
 import type { SessionEvents } from '../session/events.js';
 import type { SessionManager } from '../session/manager.js';
@@ -47,7 +46,7 @@ export interface NamespaceConflict {
   namespace: string;
   baseVersion: number;
   serverVersion: number;
-  server: Preview | null;
+  server: PreviewValue | null;
 }
 
 /** Namespaces changed since their edits began: nothing was written. */
@@ -75,7 +74,7 @@ export interface BatchEditDeps {
   events: SessionEvents;
 }
 
-type State = { pickle: Buffer; preview: Preview } | null;
+type State = { pickle: Buffer; preview: PreviewValue } | null;
 
 export class BatchEditor {
   constructor(private readonly d: BatchEditDeps) {}
@@ -109,7 +108,7 @@ export class BatchEditor {
     try {
       const s = await this.load(id);
       this.checkVersions(s, edits);
-      const upsert = new Map<string, { pickle: Buffer; preview: Preview }>();
+      const upsert = new Map<string, { pickle: Buffer; preview: PreviewValue }>();
       const del: string[] = [];
       const pickles = new Map<string, { before: Buffer | null; after: Buffer | null }>();
       for (const e of edits) {
@@ -227,7 +226,7 @@ export class BatchEditor {
     namespace: string,
     index: number,
     req: Parameters<PickleEditor['admin']>[0],
-  ): Promise<{ pickle: Buffer; preview: Preview }> {
+  ): Promise<{ pickle: Buffer; preview: PreviewValue }> {
     const clean = Object.fromEntries(
       Object.entries(req).filter(([, v]) => v !== undefined),
     ) as typeof req;
@@ -251,7 +250,11 @@ function stateOf(s: StoredSession, name: string): State {
   return n ? { pickle: n.pickle, preview: n.preview } : null;
 }
 
-function change(name: string, before: Preview | null, after: Preview | null): NamespaceChange {
+function change(
+  name: string,
+  before: PreviewValue | null,
+  after: PreviewValue | null,
+): NamespaceChange {
   return { name, before, after, diff: keyDiff(before, after) };
 }
 

@@ -10,7 +10,6 @@ export {
   type RunInput,
   type RunHooks,
   type RunResult,
-  type SessionResult,
   type SourceProvider,
   type StartInfo,
   type AdminRequest,

@@ -17,7 +17,6 @@ import type {
   FormValue,
   LocatedError,
   LogMsg,
-  Preview,
   ReplyMsg,
   ReqMsg,
   ResMsg,
@@ -26,6 +25,8 @@ import type {
   WorkerConfig,
 } from './protocol.js';
 import { PYTHON_DIR } from '../paths.js';
+import type { SessionInput, SessionResult } from '../session/result.js';
+import type { PreviewValue } from '../../common/types/session.js';
 import {
   bootScriptIn,
   Supervisor,
@@ -83,18 +84,8 @@ export interface RunInput {
     string | { filename: string; type: string; size: number; file?: string; data?: Buffer },
   ][];
   body?: Buffer | { file: string };
-  session: { id: string; ns: Map<string, Buffer> } | null;
+  session: SessionInput | null;
   dry: boolean;
-}
-
-export interface SessionResult {
-  id: string;
-  created: boolean;
-  changed: Map<string, Buffer>;
-  previews: Record<string, Preview>;
-  deleted: string[];
-  regenerated?: string;
-  invalidated?: boolean;
 }
 
 export interface RunHooks {
@@ -140,7 +131,7 @@ export interface AdminResult {
   ok: boolean;
   error?: { message: string; line?: number; col?: number };
   pickle?: Buffer;
-  preview?: Preview;
+  preview?: PreviewValue;
 }
 
 export interface CheckError {

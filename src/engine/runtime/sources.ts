@@ -4,7 +4,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { compileTemplate } from '../template/index.js';
-import type { CompiledSource, LineMapText, LocatedError } from './protocol.js';
+import type { LineMapText } from '../template/linemap.js';
+import type { CompiledSource, LocatedError } from './protocol.js';
 
 /** A successful compile: the generated module and its line map in the form the workers get. */
 export interface Compiled {

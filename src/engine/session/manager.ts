@@ -9,9 +9,9 @@
  * a session is created only when something is stored; on success every change is committed in
  * one transaction; on failure nothing after the last save() is; a dry run commits nothing.
  */
-import type { SessionResult } from '../runtime/pool.js';
 import type { NamespaceChange, SavePoint } from '../../common/types/journal.js';
-import type { Preview } from '../runtime/protocol.js';
+import type { PreviewValue } from '../../common/types/session.js';
+import type { SessionInput, SessionResult } from './result.js';
 import {
   sessionClearCookie,
   sessionIdFromCookieHeader,
@@ -30,15 +30,6 @@ import {
   type StoredNamespace,
 } from './store.js';
 
-/** What the pool reports of a request's session (SessionOut with its blobs resolved). */
-export type { SessionResult };
-
-/** What a worker receives: the session's namespaces as pickles ('' = the standard dictionary). */
-export interface SessionInput {
-  id: string;
-  ns: Map<string, Buffer>;
-}
-
 /** The session a request's cookies name, and the former cookie name it came under. */
 export interface CookieSession {
   id: string | null;
@@ -55,7 +46,7 @@ export interface OpenRequest {
   /** dry runs only: the session to run against, instead of the cookie's */
   sessionId?: string;
   /** dry runs only: run against this state (e.g. a copy of a past state from the journal) */
-  snapshot?: SessionInput & { previews?: Record<string, Preview> };
+  snapshot?: SessionInput & { previews?: Record<string, PreviewValue> };
 }
 
 export type FinishOutcome =
@@ -446,7 +437,7 @@ class Ticket implements SessionTicket {
     if (s.invalidated) return this.invalidate();
     const changes = this.diffs(s).filter((c) => c.before !== null || c.after !== null);
     const deleted = s.deleted.filter((n) => state?.ns.has(n) && !s.changed.has(n));
-    const upsert = new Map<string, { pickle: Buffer; preview: Preview }>();
+    const upsert = new Map<string, { pickle: Buffer; preview: PreviewValue }>();
     for (const [name, pickle] of s.changed) {
       upsert.set(name, { pickle, preview: s.previews[name] ?? { t: 'cut' } });
     }
@@ -555,7 +546,7 @@ function nextState(
   id: string,
   version: number,
   now: number,
-  upsert: Map<string, { pickle: Buffer; preview: Preview }>,
+  upsert: Map<string, { pickle: Buffer; preview: PreviewValue }>,
   deleted: string[],
   versions: Map<string, number>,
 ): Loaded {

@@ -5,11 +5,11 @@
  */
 import type {
   Page,
+  PreviewValue,
   SessionListQuery,
   SessionSummary,
   SessionView,
 } from '../../common/types/session.js';
-import type { Preview } from '../runtime/protocol.js';
 import {
   SessionConflictError,
   SessionStoreError,
@@ -40,7 +40,7 @@ export class MemorySessionStore implements SessionStore {
     for (const [name, n] of e.ns) {
       ns.set(name, {
         pickle: n.pickle,
-        preview: JSON.parse(n.preview) as Preview,
+        preview: JSON.parse(n.preview) as PreviewValue,
         version: n.version,
       });
     }
@@ -143,7 +143,7 @@ export class MemorySessionStore implements SessionStore {
           name,
           version: n.version,
           size: n.pickle.length,
-          preview: JSON.parse(n.preview) as Preview,
+          preview: JSON.parse(n.preview) as PreviewValue,
         };
       }),
     };
@@ -176,7 +176,7 @@ function matches(id: string, e: Entry, q: SessionListQuery): boolean {
   if (q.key !== undefined) {
     const key = q.key;
     const has = [...e.ns.values()].some((n) => {
-      const p = JSON.parse(n.preview) as Preview;
+      const p = JSON.parse(n.preview) as PreviewValue;
       return p.t === 'dict' && p.v.some(([k]) => k === key);
     });
     if (!has) return false;

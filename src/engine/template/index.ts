@@ -14,11 +14,16 @@
  *   complete.
  * - `__pse_tag_close__(name)`: the closing tag of a non-empty custom tag.
  */
-import type { LineMapEntry, LineMapText } from '../runtime/protocol.js';
 import { Generator, type Generated } from './codegen.js';
 import { TemplateError } from './errors.js';
 import { lexInto, withoutBom } from './lexer.js';
-import { entryIndex, mapEntries, templateLineFor } from './linemap.js';
+import {
+  entryIndex,
+  mapEntries,
+  templateLineFor,
+  type LineMapEntry,
+  type LineMapText,
+} from './linemap.js';
 import { Parser } from './parser.js';
 import { LineIndex, excerpt } from './source.js';
 import type { PySyntaxError } from './checker.js';
@@ -26,6 +31,7 @@ import type { PySyntaxError } from './checker.js';
 export { TemplateError } from './errors.js';
 export type { TemplateStage } from './errors.js';
 export { mapEntries, templateLineFor } from './linemap.js';
+export type { LineMapEntry, LineMapText } from './linemap.js';
 export { startSyntaxChecker, SYNTAX_SCRIPT } from './checker.js';
 export type { PySyntaxChecker, PySyntaxError } from './checker.js';
 export { lex } from './lexer.js';
