@@ -9,14 +9,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig, toWorkerConfig, type PseConfig } from './config/index.js';
 import { AppWatcher, type WatchAction } from './config/watch.js';
-import { formatAccess, formatError } from './http/access-log.js';
+import { formatAccess, formatError } from './logs/access-log.js';
 import { HttpApp, type ServletRequest } from './http/app.js';
 import { ChunkQueue } from './http/chunk-queue.js';
 import { errorPage, servletErrorPage } from './http/error-pages.js';
 import { HttpError } from './http/http-error.js';
-import { LogFiles } from './http/log-files.js';
+import { LogFiles } from './logs/log-files.js';
 import { listen, type RunningServer } from './http/node-adapter.js';
-import { OutputCache } from './http/output-cache.js';
+import { OutputCache } from './request/output-cache.js';
 import type {
   HeaderList,
   HttpRequest,

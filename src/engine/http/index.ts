@@ -8,8 +8,6 @@ export {
 export { HttpError } from './http-error.js';
 export { listen, DEFAULT_LIMITS, type RunningServer, type ServerLimits } from './node-adapter.js';
 export { errorPage, servletErrorPage, escapeHtml } from './error-pages.js';
-export { formatAccess, formatError } from './access-log.js';
-export { OutputCache } from './output-cache.js';
 export type {
   FormEntry,
   HeaderList,
