@@ -1,13 +1,9 @@
-/** The engine's public surface, for the CLI and PSE Studio. */
-export {
-  Engine,
-  type EngineOptions,
-  type EngineRequest,
-  type EngineResponse,
-  type LogLine,
-  type LogSink,
-  type ReloadEvent,
-} from './engine.js';
+/** The engine's one door: what the CLI and PSE Studio use of it. */
+export { Engine, type EngineOptions, type ReloadEvent } from './engine.js';
+export type { EngineRequest, EngineResponse } from './request/in-process.js';
+export type { PreviewSession } from './request/preview.js';
+export { servletErrorPage } from './request/servlet-error-page.js';
+export { consoleLogLevel, type LogLine, type LogSink } from './logs/engine-log.js';
 export {
   ConfigError,
   loadConfig,
@@ -20,4 +16,18 @@ export type { PseConfig, MainConfig, SessionConfig, StudioConfig } from './confi
 export type { RequestRecord } from './http/types.js';
 export { formatLocated, type LocatedError, type TraceFrame } from '../common/types/located.js';
 export type { ServletError } from './runtime/protocol.js';
+export { BootError, WorkerPool } from './runtime/pool.js';
+export { resolvePython } from './runtime/python.js';
+export {
+  compileTemplate,
+  lex,
+  mapSyntaxErrors,
+  parse,
+  startSyntaxChecker,
+  TemplateError,
+} from './template/index.js';
+export { excerpt, LineIndex } from './template/source.js';
+export type { SessionService } from './session/service.js';
+export type { SessionEventMap } from './session/events.js';
+export { BatchEditor, EditConflictError, EditProblemError } from './api/batch-edit.js';
 export { PACKAGE_ROOT, PYTHON_DIR, PSE_VERSION } from './paths.js';

@@ -9,7 +9,7 @@ import { parseSetCookie } from 'cookie';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { AdminError } from '../../src/engine/api/admin.js';
-import type { SessionService } from '../../src/engine/api/session-service.js';
+import type { SessionService } from '../../src/engine/session/service.js';
 import { SessionConflictError } from '../../src/engine/session/store.js';
 import type { SessionChangedEvent } from '../../src/engine/session/events.js';
 import type { JournalEntry } from '../../src/common/types/journal.js';

@@ -8,7 +8,7 @@ import { parseSetCookie } from 'cookie';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { AdminError } from '../../src/engine/api/admin.js';
-import type { SessionService } from '../../src/engine/api/session-service.js';
+import type { SessionService } from '../../src/engine/session/service.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 

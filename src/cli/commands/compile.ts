@@ -21,24 +21,24 @@ import {
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
+  BootError,
+  compileTemplate,
   CONF_NAME,
   ConfigError,
-  loadConfig,
-  toWorkerConfig,
-  type PseConfig,
-} from '../../engine/config/index.js';
-import { BootError, WorkerPool } from '../../engine/runtime/pool.js';
-import { formatLocated, type LocatedError } from '../../common/types/located.js';
-import { resolvePython } from '../../engine/runtime/python.js';
-import {
-  compileTemplate,
+  excerpt,
   lex,
+  LineIndex,
+  loadConfig,
   mapSyntaxErrors,
   parse,
+  resolvePython,
   startSyntaxChecker,
   TemplateError,
-} from '../../engine/template/index.js';
-import { excerpt, LineIndex } from '../../engine/template/source.js';
+  toWorkerConfig,
+  WorkerPool,
+  type PseConfig,
+} from '../../engine/index.js';
+import { formatLocated, type LocatedError } from '../../common/types/located.js';
 
 export const STAGES = ['tokens', 'ast', 'py'] as const;
 export type Stage = (typeof STAGES)[number];

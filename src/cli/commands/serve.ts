@@ -1,7 +1,7 @@
 /** `pse serve [APP]`: the HTTP server, until SIGINT or SIGTERM. */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { Engine } from '../../engine/engine.js';
+import { Engine } from '../../engine/index.js';
 import { parsePositiveInt, reportFailure } from '../report.js';
 
 interface ServeOptions {

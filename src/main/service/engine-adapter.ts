@@ -3,8 +3,12 @@
  * knows the engine's own types. Preview requests become dry runs against the chosen session;
  * the engine answers with what the run would have changed.
  */
-import { Engine, type EngineOptions, type PreviewSession } from '../../engine/engine.js';
-import { servletErrorPage } from '../../engine/http/error-pages.js';
+import {
+  Engine,
+  servletErrorPage,
+  type EngineOptions,
+  type PreviewSession,
+} from '../../engine/index.js';
 import { withUnsavedSource } from './unsaved-source.js';
 import type { Disposable, SessionSummary } from '../../common/api.js';
 import type {

@@ -37,10 +37,16 @@ import type {
   SessionSummary,
   SessionView,
 } from '../../common/types/session.js';
-import { BatchEditor, EditConflictError, EditProblemError } from '../../engine/api/batch-edit.js';
-import type { SessionService } from '../../engine/api/session-service.js';
-import type { EngineRequest, EngineResponse, PreviewSession } from '../../engine/engine.js';
-import type { SessionEventMap } from '../../engine/session/events.js';
+import {
+  BatchEditor,
+  EditConflictError,
+  EditProblemError,
+  type EngineRequest,
+  type EngineResponse,
+  type PreviewSession,
+  type SessionEventMap,
+  type SessionService,
+} from '../../engine/index.js';
 
 /** What the inspector needs of the engine; the real `Engine` fits. */
 export interface InspectorEngine {

@@ -9,16 +9,16 @@ import type { RecordedRequest, RecordedResponse } from '../../common/types/journ
 import type { PseConfig } from '../config/types.js';
 import { Journal } from '../journal/journal.js';
 import { requestDraft, type Failure, type RequestFacts } from '../journal/record.js';
-import { SessionEvents } from '../session/events.js';
+import { SessionEvents } from './events.js';
 import {
   SessionManager,
   type OpenRequest,
   type SessionTicket,
   type SessionTrace,
-} from '../session/manager.js';
-import { SqliteSessionStore } from '../session/sqlite-store.js';
-import type { SessionStore } from '../session/store.js';
-import { SessionAdmin, type PickleEditor } from './admin.js';
+} from './manager.js';
+import { SqliteSessionStore } from './sqlite-store.js';
+import type { SessionStore } from './store.js';
+import { SessionAdmin, type PickleEditor } from '../api/admin.js';
 import type { JournalEntry } from '../../common/types/journal.js';
 
 export interface SessionServiceOptions {
