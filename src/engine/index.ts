@@ -28,6 +28,6 @@ export {
 } from './template/index.js';
 export { excerpt, LineIndex } from './template/source.js';
 export type { SessionService } from './session/service.js';
-export type { SessionEventMap } from './session/events.js';
 export { BatchEditor, EditConflictError, EditProblemError } from './api/batch-edit.js';
+export { namespacesAt, sessionHistory } from './journal/history.js';
 export { PACKAGE_ROOT, PYTHON_DIR, PSE_VERSION } from './paths.js';

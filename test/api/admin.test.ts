@@ -146,8 +146,8 @@ describe('admin API over a live engine', () => {
     const started: number[] = [];
     const offs = [
       sessions.events.on('sessionChanged', (e) => changed.push(e)),
-      sessions.events.on('requestFinished', (e) => finished.push(e)),
-      sessions.events.on('requestStarted', (e) => started.push(e.serial)),
+      sessions.requests.on('requestFinished', (e) => finished.push(e)),
+      sessions.requests.on('requestStarted', (e) => started.push(e.serial)),
     ];
     try {
       const cookie = (await get('/session_example.pt?name=Live')).cookie!;

@@ -16,6 +16,7 @@ import type {
   SessionView,
   PreviewValue,
 } from '../../common/types/session.js';
+import { namespacesAt, sessionHistory } from '../journal/history.js';
 import type { Journal, PicklePhase } from '../journal/journal.js';
 import type { AdminMsg } from '../runtime/protocol.js';
 import { keyDiff } from '../session/diff.js';
@@ -84,17 +85,10 @@ export class SessionAdmin {
     return this.d.journal.get(serial);
   }
 
-  /** Subscribe to live events: requestStarted, requestFinished, sessionChanged. */
-  get events(): SessionEvents {
-    return this.d.events;
-  }
-
   /**
    * A session state for a dry run (SessionManager.open({ dry: true, snapshot })): the entry's
-   * session with the namespaces the entry recorded put back as they were `phase` the request (or
-   * removed, if they did not exist then), and every other namespace as the first later request
-   * that changed it found it. The journal keeps only the namespaces a request changed, so a
-   * namespace no later request changed (or whose pickle is no longer kept) is today's.
+   * session as it stood `phase` the request (see journal/history.ts), today's namespaces where
+   * the journal knows no better.
    */
   async snapshot(
     serial: number,
@@ -115,56 +109,20 @@ export class SessionAdmin {
       ns.set(name, n.pickle);
       previews[name] = n.preview;
     }
-    for (const r of entry.restorable) {
-      const pickle = this.d.journal.pickle(serial, r.name, phase);
-      const recorded = entry.changes.find((c) => c.name === r.name);
-      const preview = recorded ? (phase === 'before' ? recorded.before : recorded.after) : null;
-      delete previews[r.name];
+    const past = namespacesAt(sessionHistory(this.d.journal, entry.sessionId), serial, phase);
+    for (const [name, p] of past) {
+      const pickle = p.from ? this.d.journal.pickle(p.from.serial, name, p.from.phase) : null;
       if (pickle) {
-        ns.set(r.name, pickle);
-        if (preview) previews[r.name] = preview;
-      } else {
-        ns.delete(r.name);
-      }
-    }
-    // The namespaces this entry did not record stood then as the first later request that
-    // changed them found them (today's value when none did, or its pickle is no longer kept).
-    const settled = new Set(entry.restorable.map((r) => r.name));
-    for (const later of this.laterEntries(entry.sessionId, serial)) {
-      for (const c of later.changes) {
-        if (settled.has(c.name)) continue;
-        settled.add(c.name);
-        const kept = later.restorable.some((r) => r.name === c.name);
-        const pickle = kept ? this.d.journal.pickle(later.serial, c.name, 'before') : null;
-        if (pickle) {
-          ns.set(c.name, pickle);
-          delete previews[c.name];
-          if (c.before) previews[c.name] = c.before;
-        } else if (c.before === null) {
-          ns.delete(c.name);
-          delete previews[c.name];
-        }
+        ns.set(name, pickle);
+        delete previews[name];
+        if (p.preview) previews[name] = p.preview;
+      } else if (p.from || p.preview === null) {
+        // recorded as not existing then
+        ns.delete(name);
+        delete previews[name];
       }
     }
     return { id: entry.sessionId, ns, previews };
-  }
-
-  /** Session `id`'s journal entries after `serial`, oldest first (dry runs changed nothing). */
-  private laterEntries(id: string, serial: number): JournalEntry[] {
-    const out: JournalEntry[] = [];
-    let before: number | undefined;
-    for (let round = 0; round < 50; round++) {
-      const batch = this.d.journal.list({
-        sessionId: id,
-        limit: 1000,
-        ...(before !== undefined ? { before } : {}),
-      });
-      const newer = batch.filter((e) => e.serial > serial && e.outcome !== 'preview');
-      out.push(...newer);
-      if (batch.length < 1000 || batch.at(-1)!.serial <= serial) break;
-      before = batch.at(-1)!.serial;
-    }
-    return out.reverse();
   }
 
   // ---------------------------------------------------------------- changes

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../sqlite.js';
 import type { JournalEntry, JournalQuery } from '../../common/types/journal.js';
-import type { SessionEvents } from '../session/events.js';
+import type { RequestEvents } from './events.js';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE entries (
@@ -54,14 +54,14 @@ export interface JournalOptions {
   file: string;
   /** entries kept (`[Studio] JournalSize`); 0 switches the journal off */
   size: number;
-  events?: SessionEvents;
+  events?: RequestEvents;
 }
 
 export class Journal {
   readonly enabled: boolean;
   private readonly size: number;
   private readonly db: Database.Database | null;
-  private readonly events: SessionEvents | undefined;
+  private readonly events: RequestEvents | undefined;
   private nextSerial = 1;
   private pending: { entry: JournalEntry; pickles: JournalDraft['pickles'] }[] = [];
   private flushTimer: NodeJS.Timeout | null = null;

@@ -33,8 +33,8 @@ export function journalStart(
 ): JournalRun | null {
   if (!sessions) return null;
   // No journal and nobody watching live (a production server): nothing to start.
-  const { journal, events } = sessions;
-  if (!journal.enabled && !events.has('requestStarted') && !events.has('requestFinished'))
+  const { journal, requests } = sessions;
+  if (!journal.enabled && !requests.has('requestStarted') && !requests.has('requestFinished'))
     return null;
   const time = Date.now();
   const serial = sessions.started({ time, method: s.req.method, path: s.path, query: s.query });
@@ -50,7 +50,7 @@ export function journalEnd(
 ): void {
   if (!jr || !sessions) return;
   // No journal and nobody watching live: building the entry would be thrown away.
-  if (!sessions.journal.enabled && !sessions.events.has('requestFinished')) return;
+  if (!sessions.journal.enabled && !sessions.requests.has('requestFinished')) return;
   try {
     const body = Buffer.isBuffer(s.body) ? s.body : undefined;
     const { result } = end;

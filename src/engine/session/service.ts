@@ -9,6 +9,7 @@ import type { RecordedRequest, RecordedResponse } from '../../common/types/journ
 import type { PseConfig } from '../config/types.js';
 import { Journal } from '../journal/journal.js';
 import { requestDraft, type Failure, type RequestFacts } from '../journal/record.js';
+import { RequestEvents } from '../journal/events.js';
 import { SessionEvents } from './events.js';
 import {
   SessionManager,
@@ -25,6 +26,7 @@ export interface SessionServiceOptions {
   store: SessionStore;
   journal: Journal;
   events: SessionEvents;
+  requests: RequestEvents;
   session: PseConfig['session'];
   editor: () => PickleEditor;
   now?: () => number;
@@ -34,6 +36,8 @@ export class SessionService {
   readonly manager: SessionManager;
   readonly journal: Journal;
   readonly events: SessionEvents;
+  /** requests started and finished (journaled), for live views */
+  readonly requests: RequestEvents;
   readonly admin: SessionAdmin;
   /** the current pool's pickle editor (Studio's inspector stages edits with it) */
   readonly editor: () => PickleEditor;
@@ -43,6 +47,7 @@ export class SessionService {
     this.store = o.store;
     this.journal = o.journal;
     this.events = o.events;
+    this.requests = o.requests;
     this.editor = o.editor;
     this.manager = new SessionManager({
       store: o.store,
@@ -69,6 +74,7 @@ export class SessionService {
     opts: { exclusive?: boolean } = {},
   ): SessionService {
     const events = new SessionEvents();
+    const requests = new RequestEvents();
     const store = new SqliteSessionStore({
       file: config.session.file,
       exclusive: opts.exclusive === true,
@@ -78,13 +84,20 @@ export class SessionService {
       journal = new Journal({
         file: path.join(config.appRoot, '.pse', 'journal.sqlite'),
         size: config.studio.journalSize,
-        events,
+        events: requests,
       });
     } catch (err) {
       void store.close();
       throw err;
     }
-    return new SessionService({ store, journal, events, session: config.session, editor });
+    return new SessionService({
+      store,
+      journal,
+      events,
+      requests,
+      session: config.session,
+      editor,
+    });
   }
 
   /** pse.conf reloaded: new cookie, timeout and lock options; sessions, locks and journal stay. */
@@ -99,7 +112,8 @@ export class SessionService {
   /** Announces a request (live views); returns its journal serial. */
   started(facts: Pick<RequestFacts, 'time' | 'method' | 'path' | 'query'>): number {
     const serial = this.journal.takeSerial();
-    if (this.events.has('requestStarted')) this.events.emit('requestStarted', { serial, ...facts });
+    if (this.requests.has('requestStarted'))
+      this.requests.emit('requestStarted', { serial, ...facts });
     return serial;
   }
 
