@@ -8,8 +8,8 @@ import type {
   Disposable,
   LocatedProblem,
   NamespaceChange,
+  PreviewError,
   SessionSummary,
-  TraceFrameDto,
 } from '../../common/api.js';
 
 export type EngineSessionChoice =
@@ -32,7 +32,7 @@ export interface EngineResult {
   headers: [string, string][];
   body: Buffer;
   /** the servlet raised; frames carry absolute paths */
-  error?: { type: string; message: string; frames: TraceFrameDto[]; text: string };
+  error?: PreviewError;
   /** the servlet did not compile; absolute paths */
   problems: LocatedProblem[];
   /** dry run: what the request would have committed */
