@@ -16,15 +16,15 @@ export type { PseConfig, MainConfig, SessionConfig, StudioConfig } from './confi
 export type { RequestRecord } from './http/types.js';
 export { formatLocated, type LocatedError, type TraceFrame } from '../common/types/located.js';
 export type { ServletError } from './runtime/protocol.js';
-export { BootError, WorkerPool } from './runtime/pool.js';
+export { BootError, WorkerPool, type StartInfo } from './runtime/pool.js';
 export { resolvePython } from './runtime/python.js';
 export {
   compileTemplate,
   lex,
   mapSyntaxErrors,
   parse,
-  startSyntaxChecker,
   TemplateError,
+  type PySyntaxError,
 } from './template/index.js';
 export { excerpt, LineIndex } from './template/source.js';
 export type { SessionService } from './session/service.js';

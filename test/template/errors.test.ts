@@ -6,11 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   compileTemplate,
   mapSyntaxErrors,
-  startSyntaxChecker,
   TemplateError,
-  type PySyntaxChecker,
 } from '../../src/engine/template/index.js';
-import { python } from './helpers/python.js';
+import { startChecker, type SyntaxChecker } from './helpers/python.js';
 
 const TAGS = new Set(['A', 'B']);
 
@@ -150,9 +148,9 @@ describe('parse errors', () => {
 });
 
 describe('Python syntax errors mapped to the template', () => {
-  let checker: PySyntaxChecker;
+  let checker: SyntaxChecker;
   beforeAll(async () => {
-    checker = startSyntaxChecker(await python());
+    checker = await startChecker();
   });
   afterAll(() => checker.close());
 

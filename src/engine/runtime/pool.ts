@@ -26,6 +26,7 @@ import type {
 } from './protocol.js';
 import { PYTHON_DIR } from '../paths.js';
 import type { SessionInput, SessionResult } from '../session/result.js';
+import type { PySyntaxError } from '../template/index.js';
 import type { PreviewValue } from '../../common/types/session.js';
 import {
   bootScriptIn,
@@ -132,13 +133,6 @@ export interface AdminResult {
   error?: { message: string; line?: number; col?: number };
   pickle?: Buffer;
   preview?: PreviewValue;
-}
-
-export interface CheckError {
-  name: string;
-  line: number;
-  col: number;
-  message: string;
 }
 
 export interface PoolStats {
@@ -273,7 +267,7 @@ export class WorkerPool extends EventEmitter {
   }
 
   /** Python syntax check of generated sources, by a worker. */
-  check(sources: { name: string; code: string }[]): Promise<CheckError[]> {
+  check(sources: { name: string; code: string }[]): Promise<PySyntaxError[]> {
     return new Promise((resolve, reject) => {
       const msg: CheckMsg = { t: 'check', id: ++this.seq, sources };
       const job = new DoneJob(msg.id, 'check', encodeFrame(msg), 'syntax check', reject, (done) => {

@@ -26,14 +26,11 @@ import {
 } from './linemap.js';
 import { Parser } from './parser.js';
 import { LineIndex, excerpt } from './source.js';
-import type { PySyntaxError } from './checker.js';
 
 export { TemplateError } from './errors.js';
 export type { TemplateStage } from './errors.js';
 export { mapEntries, templateLineFor } from './linemap.js';
 export type { LineMapEntry, LineMapText } from './linemap.js';
-export { startSyntaxChecker, SYNTAX_SCRIPT } from './checker.js';
-export type { PySyntaxChecker, PySyntaxError } from './checker.js';
 export { lex } from './lexer.js';
 export { parse } from './parser.js';
 export { generate } from './codegen.js';
@@ -98,6 +95,14 @@ export function compileTemplate(source: string, opts: CompileOptions): CompileRe
  * and columns, with the template excerpt. `compiled.cols` makes columns exact; without it the
  * column is counted from the generated line's first non-space character.
  */
+/** A Python syntax error in generated code (the worker pool's syntax check), at a generated line. */
+export interface PySyntaxError {
+  name: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
 export function mapSyntaxErrors(
   errors: readonly PySyntaxError[],
   compiled: {
