@@ -317,6 +317,9 @@ class CompileWorker {
       appRoot: config.appRoot,
       config: toWorkerConfig(config),
       requestTimeoutMs: 0,
+      // Compiling a large tree keeps Node's loop busy between the boot and the check: the
+      // worker's heartbeats are read late then, and it is not hung.
+      heartbeatTimeoutMs: 10 * 60_000,
       // This worker only reports its tags and checks syntax: it is never asked to run a page.
       sources: (file) =>
         Promise.resolve<LocatedError>({

@@ -5,7 +5,7 @@
 import type { ServletRequest } from '../http/app.js';
 import { headerList } from '../http/types.js';
 import { recordRequest, recordResponse, type Failure } from '../journal/record.js';
-import type { RunResult } from '../runtime/pool.js';
+import type { RunResult } from '../runtime/run.js';
 import type { SessionTrace } from '../session/manager.js';
 import type { SessionService } from '../session/service.js';
 

@@ -10,14 +10,8 @@ import { ChunkQueue } from '../http/chunk-queue.js';
 import { errorPage } from '../http/error-pages.js';
 import { HttpError } from '../http/http-error.js';
 import { headerList, type Answer, type HeaderList, type HttpResponse } from '../http/types.js';
-import {
-  WorkerFailure,
-  type RunHooks,
-  type RunInput,
-  type RunResult,
-  type RunSink,
-  type WorkerPool,
-} from '../runtime/pool.js';
+import { WorkerFailure, type WorkerPool } from '../runtime/pool.js';
+import type { RunHooks, RunInput, RunResult, RunSink } from '../runtime/run.js';
 import type { ServletError } from '../runtime/protocol.js';
 import type { FinishResult, SessionTicket, SessionTrace } from '../session/manager.js';
 import type { SessionResult } from '../session/result.js';

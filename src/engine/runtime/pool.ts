@@ -20,12 +20,11 @@ import type {
   ReplyMsg,
   ReqMsg,
   ResMsg,
-  ServletError,
   SessionOut,
   WorkerConfig,
 } from './protocol.js';
 import { PYTHON_DIR } from '../paths.js';
-import type { SessionInput, SessionResult } from '../session/result.js';
+import type { SessionResult } from '../session/result.js';
 import type { PySyntaxError } from '../template/index.js';
 import type { PreviewValue } from '../../common/types/session.js';
 import {
@@ -37,6 +36,7 @@ import {
   type SupervisorHost,
 } from './supervisor.js';
 import type { Worker } from './worker.js';
+import type { RunHooks, RunInput, RunResult, RunSink } from './run.js';
 
 export { WorkerFailure } from './job.js';
 export type { FailureKind } from './job.js';
@@ -68,52 +68,6 @@ export interface PoolOptions {
   bootTimeoutMs?: number;
   tickMs?: number;
   backoffMs?: { base: number; max: number };
-}
-
-export interface RunInput {
-  servlet: string;
-  override?: ReqMsg['override'];
-  method: string;
-  url: string;
-  path: string;
-  query: string;
-  headers: [string, string][];
-  remote: [string, number];
-  local: [string, number];
-  form: [
-    string,
-    string | { filename: string; type: string; size: number; file?: string; data?: Buffer },
-  ][];
-  body?: Buffer | { file: string };
-  session: SessionInput | null;
-  dry: boolean;
-}
-
-export interface RunHooks {
-  /** streaming after flush(): the first chunk carries status and headers */
-  onChunk?(head: { status: number; headers: [string, string][] } | undefined, data: Buffer): void;
-  /** session.save(): commit now; a rejection is sent to Python as an error reply */
-  onSave?(s: SessionResult): Promise<void>;
-  onLog?(level: LogMsg['level'], msg: string): void;
-}
-
-/** How `dispatch` reports the end of a run: the result, or why there is none. */
-export interface RunSink {
-  onResult(r: RunResult): void;
-  onFailure(e: WorkerFailure): void;
-}
-
-export interface RunResult {
-  status: number;
-  headers: [string, string][];
-  body: Buffer;
-  /** chunks went to onChunk: `body` is only the rest */
-  streamed: boolean;
-  cacheUntil?: number;
-  session?: SessionResult;
-  error?: ServletError;
-  saves: number;
-  worker: number;
 }
 
 export interface StartInfo {
