@@ -1,5 +1,5 @@
 /**
- * Sessions over HTTP (issue 4): a real Engine with CPython workers, a real SQLite store, fetch.
+ * Sessions over HTTP: a real Engine with CPython workers, a real SQLite store, fetch.
  */
 import fs from 'node:fs';
 import os from 'node:os';

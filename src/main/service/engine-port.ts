@@ -46,7 +46,7 @@ export interface EngineLogLine {
 }
 
 export interface StudioEngine {
-  /** the engine's session service, journal and in-process requests (issue 6's inspector) */
+  /** the engine's session service, journal and in-process requests (for the inspector) */
   readonly inspectorEngine?: InspectorEngine;
   readonly appRoot: string;
   readonly production: boolean;

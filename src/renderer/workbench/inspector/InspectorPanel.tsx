@@ -1,5 +1,5 @@
 /**
- * The inspector (issue 6) as one panel: Sessions (list + one session with its pending changes),
+ * The inspector as one panel: Sessions (list + one session with its pending changes),
  * Requests (the live request log) and Timeline (time travel of the chosen session). Pending
  * changes live here, so the timeline's "restore this state" lands among them.
  */
