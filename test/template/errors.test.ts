@@ -1,5 +1,5 @@
 /**
- * One test per error kind of the template language (spec §2), each asserting the exact line and
+ * One test per error kind of the template language (docs/language.md, Templates), each asserting the exact line and
  * column, the stage, and that the message says what is expected and what is still open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -5,7 +5,7 @@
  * excerpt. Exit status 1 when anything failed. `--stage tokens|ast|py` dumps one stage of one
  * template instead.
  *
- * Custom tag names come from the application's tag modules (spec §5): when SRC or a folder
+ * Custom tag names come from the application's tag modules (docs/language.md, Custom tags): when SRC or a folder
  * above it holds a `pse.conf` with `[Main] TagModules`, one worker boots with that
  * configuration and reports the names it registered; `--tags` adds to them.
  */

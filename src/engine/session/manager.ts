@@ -5,7 +5,7 @@
  *   ... pool runs the servlet with ticket.session; a `call save` → await ticket.save(result) ...
  *   const { setCookie, trace } = await ticket.finish({ ok, session });  // commit or roll back, unlock
  *
- * Rules (spec §4): a cookie id that is malformed, unknown or expired is ignored, never adopted;
+ * Rules (docs/language.md, Sessions): a cookie id that is malformed, unknown or expired is ignored, never adopted;
  * a session is created only when something is stored; on success every change is committed in
  * one transaction; on failure nothing after the last save() is; a dry run commits nothing.
  */
