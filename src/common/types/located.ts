@@ -21,6 +21,19 @@ export function formatLocated(e: LocatedError, opts: { excerpt?: boolean } = {})
   return opts.excerpt && e.excerpt ? `${head}\n${e.excerpt.replace(/^/gm, '    ')}` : head;
 }
 
+/** The error's own fields and nothing else (no class, no stack): what crosses a pipe or the API. */
+export function locatedData(e: LocatedError): LocatedError {
+  const out: LocatedError = {
+    stage: e.stage,
+    file: e.file,
+    line: e.line,
+    col: e.col,
+    message: e.message,
+  };
+  if (e.excerpt !== undefined) out.excerpt = e.excerpt;
+  return out;
+}
+
 /** One frame of a servlet's traceback, at template and code-module lines. */
 export interface TraceFrame {
   file: string;

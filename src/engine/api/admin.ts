@@ -19,7 +19,7 @@ import type {
 import { namespacesAt, sessionHistory } from '../journal/history.js';
 import type { Journal, PicklePhase } from '../journal/journal.js';
 import type { AdminMsg } from '../runtime/protocol.js';
-import { keyDiff } from '../session/diff.js';
+import { namespaceChange } from '../session/diff.js';
 import type { SessionEvents } from '../session/events.js';
 import type { SessionManager } from '../session/manager.js';
 import { isNamespaceName, SessionConflictError, type StoredSession } from '../session/store.js';
@@ -172,7 +172,7 @@ export class SessionAdmin {
       return {
         upsert: new Map(),
         delete: [ns],
-        changes: [change(ns, old.preview, null)],
+        changes: [namespaceChange(ns, old.preview, null)],
         pickles: [[ns, old.pickle, null]],
       };
     });
@@ -267,7 +267,7 @@ export class SessionAdmin {
         if (!recorded) {
           if (old) {
             del.push(r.name);
-            changes.push(change(r.name, old.preview, null));
+            changes.push(namespaceChange(r.name, old.preview, null));
             pickles.push([r.name, old.pickle, null]);
           }
           continue;
@@ -278,7 +278,7 @@ export class SessionAdmin {
           ...(old ? { pickle: old.pickle } : {}),
         });
         upsert.set(r.name, edited);
-        changes.push(change(r.name, old?.preview ?? null, edited.preview));
+        changes.push(namespaceChange(r.name, old?.preview ?? null, edited.preview));
         pickles.push([r.name, old?.pickle ?? null, edited.pickle]);
       }
       return { upsert, delete: del, changes, pickles };
@@ -305,7 +305,7 @@ export class SessionAdmin {
       return {
         upsert: new Map([[ns, edited]]),
         delete: [],
-        changes: [change(ns, old?.preview ?? null, edited.preview)],
+        changes: [namespaceChange(ns, old?.preview ?? null, edited.preview)],
         pickles: [[ns, old?.pickle ?? null, edited.pickle]],
       };
     });
@@ -402,14 +402,6 @@ export class SessionAdmin {
   }
 }
 
-function change(
-  name: string,
-  before: PreviewValue | null,
-  after: PreviewValue | null,
-): NamespaceChange {
-  return { name, before, after, diff: keyDiff(before, after) };
-}
-
 function removedAll(s: StoredSession): NamespaceChange[] {
-  return [...s.ns].map(([name, n]) => change(name, n.preview, null));
+  return [...s.ns].map(([name, n]) => namespaceChange(name, n.preview, null));
 }

@@ -9,7 +9,7 @@ import { recordEdit } from '../journal/record.js';
 import type { NamespaceChange } from '../../common/types/journal.js';
 import type { PreviewValue, SessionView } from '../../common/types/session.js';
 import type { Journal } from '../journal/journal.js';
-import { keyDiff } from '../session/diff.js';
+import { namespaceChange } from '../session/diff.js';
 import type { SessionEvents } from '../session/events.js';
 import type { SessionManager } from '../session/manager.js';
 import { isNamespaceName, type StoredSession } from '../session/store.js';
@@ -85,7 +85,7 @@ export class BatchEditor {
     this.checkVersions(s, [edit]);
     const old = stateOf(s, edit.namespace);
     const after = await this.run(edit, old);
-    return change(edit.namespace, old?.preview ?? null, after?.preview ?? null);
+    return namespaceChange(edit.namespace, old?.preview ?? null, after?.preview ?? null);
   }
 
   /** Applies every edit in one commit under the session's lock; journals one `edited` entry. */
@@ -117,7 +117,7 @@ export class BatchEditor {
         if (!old && !after) continue;
         if (after) upsert.set(e.namespace, after);
         else del.push(e.namespace);
-        changes.push(change(e.namespace, old?.preview ?? null, after?.preview ?? null));
+        changes.push(namespaceChange(e.namespace, old?.preview ?? null, after?.preview ?? null));
         pickles.set(e.namespace, { before: old?.pickle ?? null, after: after?.pickle ?? null });
       }
       if (changes.length === 0) return { view: await this.view(id), changes, serial };
@@ -248,14 +248,6 @@ export class BatchEditor {
 function stateOf(s: StoredSession, name: string): State {
   const n = s.ns.get(name);
   return n ? { pickle: n.pickle, preview: n.preview } : null;
-}
-
-function change(
-  name: string,
-  before: PreviewValue | null,
-  after: PreviewValue | null,
-): NamespaceChange {
-  return { name, before, after, diff: keyDiff(before, after) };
 }
 
 function describeEdits(edits: NamespaceEditSpec[]): string {

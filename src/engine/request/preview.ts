@@ -4,11 +4,11 @@
  * travels on the request itself (`EngineHttpRequest.preview`).
  */
 import path from 'node:path';
-import type { LocatedError } from '../../common/types/located.js';
+import { locatedData, type LocatedError } from '../../common/types/located.js';
 import type { HttpRequest } from '../http/types.js';
 import type { WorkerPool } from '../runtime/pool.js';
 import type { CompiledSource, ReqMsg } from '../runtime/protocol.js';
-import { compileFailure, plainLocated } from '../runtime/sources.js';
+import { compileFailure } from '../runtime/sources.js';
 import { compileTemplate, mapSyntaxErrors } from '../template/index.js';
 
 /**
@@ -87,7 +87,7 @@ export async function checkText(
     const compiled = compileText(abs, text, tags);
     if ('message' in compiled) return [compiled];
     const errors = await pool.check([{ name: abs, code: compiled.py }]);
-    return mapSyntaxErrors(errors, compiled, { file: abs, source: text }).map(plainLocated);
+    return mapSyntaxErrors(errors, compiled, { file: abs, source: text }).map(locatedData);
   }
   if (abs.endsWith('.py')) {
     const errors = await pool.check([{ name: abs, code: text }]);

@@ -3,7 +3,7 @@
  * preview text). Values beyond the preview caps are not compared: the journal shows what a
  * person can read, and the pickles it keeps are the exact record.
  */
-import type { KeyDiff } from '../../common/types/journal.js';
+import type { KeyDiff, NamespaceChange } from '../../common/types/journal.js';
 import type { PreviewValue } from '../../common/types/session.js';
 
 /** Name used for a namespace that is not a dict (the whole value is one "key"). */
@@ -32,4 +32,13 @@ function entries(p: PreviewValue | null): Map<string, string> {
   if (p.t === 'dict') for (const [k, v] of p.v) m.set(k, JSON.stringify(v));
   else m.set(WHOLE, JSON.stringify(p));
   return m;
+}
+
+/** A namespace's change from `before` to `after` (null: it did not exist), with its key diff. */
+export function namespaceChange(
+  name: string,
+  before: PreviewValue | null,
+  after: PreviewValue | null,
+): NamespaceChange {
+  return { name, before, after, diff: keyDiff(before, after) };
 }

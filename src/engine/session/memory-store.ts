@@ -44,14 +44,7 @@ export class MemorySessionStore implements SessionStore {
         version: n.version,
       });
     }
-    return {
-      id,
-      created: e.created,
-      accessed: e.accessed,
-      expires: e.expires,
-      version: e.version,
-      ns,
-    };
+    return { ...times(id, e), ns };
   }
 
   async commit(c: SessionCommit): Promise<CommitResult> {
@@ -159,15 +152,13 @@ export class MemorySessionStore implements SessionStore {
   }
 }
 
+/** The session's id, times and version, as both a summary and a loaded session carry them. */
+function times(id: string, e: Entry): Omit<SessionSummary, 'namespaces'> {
+  return { id, created: e.created, accessed: e.accessed, expires: e.expires, version: e.version };
+}
+
 function summary(id: string, e: Entry): SessionSummary {
-  return {
-    id,
-    created: e.created,
-    accessed: e.accessed,
-    expires: e.expires,
-    version: e.version,
-    namespaces: [...e.ns.keys()].sort(),
-  };
+  return { ...times(id, e), namespaces: [...e.ns.keys()].sort() };
 }
 
 function matches(id: string, e: Entry, q: SessionListQuery): boolean {
