@@ -91,7 +91,7 @@ export function compileTemplate(source: string, opts: CompileOptions): CompileRe
 }
 
 /**
- * Python's syntax errors in generated code (from the checker), moved to the template's lines
+ * Python's syntax errors in generated code (the worker pool's `check`), moved to the template's lines
  * and columns, with the template excerpt. `compiled.cols` makes columns exact; without it the
  * column is counted from the generated line's first non-space character.
  */

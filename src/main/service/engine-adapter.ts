@@ -1,5 +1,5 @@
 /**
- * Fits the real Engine (src/engine/engine.ts) to StudioEngine: the one file of src/main that
+ * Fits the real Engine (src/engine/index.ts) to StudioEngine: the one file of src/main that
  * knows the engine's own types. Preview requests become dry runs against the chosen session;
  * the engine answers with what the run would have changed.
  */

@@ -1,6 +1,6 @@
 /**
  * What Studio needs of the engine, in Studio's own terms. `engine-adapter.ts` fits the real
- * `Engine` (src/engine/engine.ts) to it; nothing else in src/main touches the engine's types, so
+ * `Engine` (src/engine/index.ts) to it; nothing else in src/main touches the engine's types, so
  * a change there is absorbed in one file.
  */
 import type { InspectorEngine } from './inspector-service.js';
