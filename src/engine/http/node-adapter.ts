@@ -131,8 +131,25 @@ async function respond(
     if (Buffer.isBuffer(out.body))
       writeHead(res, out, out.body).end(req.method === 'HEAD' ? undefined : out.body);
     else await write(req, res, out);
-  } catch {
+  } catch (err) {
+    // node:http refused the head before writing a byte (HttpApp checks heads, so this is a bug):
+    // the client still gets an answer rather than an empty reply.
+    if (!res.headersSent && !res.destroyed) refusedHead(res, err);
     // The client went away mid-response: nothing to answer.
+    else res.destroy();
+  }
+}
+
+function refusedHead(res: http.ServerResponse, err: unknown): void {
+  console.error('pse: node:http refused a response head', err);
+  const body = Buffer.from('Internal Server Error: the response head could not be sent\n');
+  try {
+    res.writeHead(500, [
+      ['Content-Type', 'text/plain'],
+      ['Content-Length', String(body.length)],
+    ]);
+    res.end(body);
+  } catch {
     res.destroy();
   }
 }
