@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files.js';
 import type { HeaderList } from './types.js';
 
 export interface CachedPage {
@@ -60,10 +61,10 @@ export class OutputCache {
     const head = Buffer.from(
       JSON.stringify({ key, status: page.status, headers: page.headers, until: page.until }) + '\n',
     );
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     // write then rename: a reader never sees half a file
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, Buffer.concat([head, page.body]));
+    await writeFile(tmp, Buffer.concat([head, page.body]), { mode: PRIVATE_FILE_MODE });
     await rename(tmp, file);
   }
 
