@@ -15,6 +15,7 @@ import { ChunkQueue } from './http/chunk-queue.js';
 import { errorPage, servletErrorPage } from './http/error-pages.js';
 import { HttpError } from './http/http-error.js';
 import { LogFiles } from './http/log-files.js';
+import { hostGuard } from './http/host-check.js';
 import { listen, type RunningServer } from './http/node-adapter.js';
 import { OutputCache } from './http/output-cache.js';
 import type {
@@ -384,7 +385,14 @@ export class Engine {
 
   async listen(port: number, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
     if (this.server) throw new Error(`the engine is already listening at ${this.server.url}`);
-    this.server = await listen((req) => this.app.handle(req), port, host);
+    this.server = await listen(
+      hostGuard(
+        () => this.config.main.allowedHosts,
+        (req) => this.app.handle(req),
+      ),
+      port,
+      host,
+    );
     this.log('info', `serving ${this.appRoot} at ${this.server.url}`);
     return { url: this.server.url, port: this.server.port };
   }

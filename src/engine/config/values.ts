@@ -1,5 +1,6 @@
 /** Value parsers for pse.conf options. Each returns the value or throws a message (no location). */
 import path from 'node:path';
+import { parseHostPattern, type HostPattern } from '../host-names.js';
 
 export type ValueParser<T> = (raw: string) => T;
 
@@ -113,3 +114,6 @@ export function number(min: number, max: number): ValueParser<number> {
     return n;
   };
 }
+
+/** `[Main] AllowedHosts`: a list of host names or addresses, each with an optional port. */
+export const hostPatterns: ValueParser<HostPattern[]> = (raw) => list(raw).map(parseHostPattern);
