@@ -521,7 +521,10 @@ export class Engine {
   private async runServlet(s: ServletRequest): Promise<HttpResponse> {
     const preview = this.previews.get(s.req);
     // the key (a new string, hashed by the lookup) is made only when the cache holds pages
-    const cacheKey = preview || this.cache.empty ? null : OutputCache.key(s.req.method, s.req.url);
+    const cacheKey =
+      preview || this.cache.empty
+        ? null
+        : OutputCache.key(s.req.method, s.req.url, s.req.headers.host);
     if (cacheKey && this.cache.mayHave(cacheKey)) {
       const hit = await this.cache.get(cacheKey);
       if (hit) return { status: hit.status, headers: hit.headers, body: hit.body, cached: true };
@@ -568,7 +571,7 @@ export class Engine {
     const { result, setCookie, trace } = first;
     const res = this.finalResponse(result, setCookie);
     if (!preview && isCacheable(result, res)) {
-      const key = cacheKey ?? OutputCache.key(s.req.method, s.req.url);
+      const key = cacheKey ?? OutputCache.key(s.req.method, s.req.url, s.req.headers.host);
       if (key) await this.cachePage(key, result);
     }
     if (trace) res.session = sessionOutcome(trace);
