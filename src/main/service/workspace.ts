@@ -116,6 +116,8 @@ export class Workspace {
     if (this.watcher) return;
     this.watcher = watch(this.root, {
       ignoreInitial: true,
+      // links are not followed: one to an ancestor folder would make the tree contain itself
+      followSymlinks: false,
       ignored: (p: string) => {
         const rel = toRelative(this.root, p);
         return rel.split('/').some((part) => isHiddenName(part)) || /\.pse-save-\d+-\d+$/.test(p);
