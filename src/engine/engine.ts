@@ -15,6 +15,7 @@ import { ChunkQueue } from './http/chunk-queue.js';
 import { errorPage, servletErrorPage } from './http/error-pages.js';
 import { HttpError } from './http/http-error.js';
 import { LogFiles } from './http/log-files.js';
+import { hostGuard } from './http/host-check.js';
 import { listen, type RunningServer } from './http/node-adapter.js';
 import { OutputCache } from './http/output-cache.js';
 import type {
@@ -426,7 +427,14 @@ export class Engine {
 
   async listen(port: number, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
     if (this.server) throw new Error(`the engine is already listening at ${this.server.url}`);
-    this.server = await listen((req) => this.app.handle(req), port, host);
+    this.server = await listen(
+      hostGuard(
+        () => this.config.main.allowedHosts,
+        (req) => this.app.handle(req),
+      ),
+      port,
+      host,
+    );
     this.log('info', `serving ${this.appRoot} at ${this.server.url}`);
     return { url: this.server.url, port: this.server.port };
   }
@@ -557,7 +565,10 @@ export class Engine {
   private async runServlet(s: ServletRequest): Promise<HttpResponse> {
     const preview = this.previews.get(s.req);
     // the key (a new string, hashed by the lookup) is made only when the cache holds pages
-    const cacheKey = preview || this.cache.empty ? null : OutputCache.key(s.req.method, s.req.url);
+    const cacheKey =
+      preview || this.cache.empty
+        ? null
+        : OutputCache.key(s.req.method, s.req.url, s.req.headers.host);
     if (cacheKey && this.cache.mayHave(cacheKey)) {
       const hit = await this.cache.get(cacheKey);
       if (hit) return { status: hit.status, headers: hit.headers, body: hit.body, cached: true };
@@ -604,7 +615,7 @@ export class Engine {
     const { result, setCookie, trace } = first;
     const res = this.finalResponse(result, setCookie);
     if (!preview && isCacheable(result, res)) {
-      const key = cacheKey ?? OutputCache.key(s.req.method, s.req.url);
+      const key = cacheKey ?? OutputCache.key(s.req.method, s.req.url, s.req.headers.host);
       if (key) await this.cachePage(key, result);
     }
     if (trace) res.session = sessionOutcome(trace);

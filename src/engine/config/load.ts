@@ -51,6 +51,7 @@ function mainTable(root: string): Table<MainConfig> {
     requestTimeout: { name: 'RequestTimeout', parse: v.seconds(0) },
     showTracebacks: { name: 'ShowTracebacks', parse: v.bool },
     exceptionHook: { name: 'ExceptionHook', parse: v.moduleName },
+    allowedHosts: { name: 'AllowedHosts', parse: v.hostPatterns },
   };
 }
 
@@ -96,6 +97,7 @@ export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseCon
       requestTimeout: 30,
       showTracebacks: !opts.production,
       exceptionHook: null,
+      allowedHosts: [],
     },
     session: {
       enabled: true,

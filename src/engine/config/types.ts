@@ -1,5 +1,6 @@
 /** The typed picture of pse.conf, with every default filled in and every path absolute. */
 import type { PgTarget } from './pg-target.js';
+import type { HostPattern } from '../host-names.js';
 
 export interface MainConfig {
   /** extra sys.path entries */
@@ -23,6 +24,8 @@ export interface MainConfig {
   requestTimeout: number;
   showTracebacks: boolean;
   exceptionHook: string | null;
+  /** Host header values `pse serve` answers (else 421); empty = any */
+  allowedHosts: HostPattern[];
 }
 
 export interface SessionConfig {

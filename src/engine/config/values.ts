@@ -1,5 +1,6 @@
 /** Value parsers for pse.conf options. Each returns the value or throws a message (no location). */
 import path from 'node:path';
+import { parseHostPattern, type HostPattern } from '../host-names.js';
 
 export type ValueParser<T> = (raw: string) => T;
 
@@ -125,3 +126,5 @@ export const tableName: ValueParser<string> = (raw) => {
     );
   return raw.toLowerCase();
 };
+/** `[Main] AllowedHosts`: a list of host names or addresses, each with an optional port. */
+export const hostPatterns: ValueParser<HostPattern[]> = (raw) => list(raw).map(parseHostPattern);

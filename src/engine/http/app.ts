@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { readBody, removeTemps, type BodyOptions, type ParsedBody } from './body.js';
 import { errorPage } from './error-pages.js';
+import { sendableResponse } from './header-check.js';
 import { HttpError } from './http-error.js';
 import { Resolver } from './resolve.js';
 import { serveStatic } from './static.js';
@@ -77,14 +78,16 @@ export class HttpApp {
         // most requests have no body: no options to build, no await
         const parsed = req.body === undefined ? NO_BODY : await readBody(req, this.opts.body());
         temps = parsed.temps;
-        res = await this.opts.runServlet({
-          req,
-          servlet: target.file,
-          path: url.path,
-          query: url.query,
-          form: parsed.form,
-          body: parsed.body,
-        });
+        res = sendableResponse(
+          await this.opts.runServlet({
+            req,
+            servlet: target.file,
+            path: url.path,
+            query: url.query,
+            form: parsed.form,
+            body: parsed.body,
+          }),
+        );
         if (res.cached) kind = 'cache';
       }
     } catch (err) {
