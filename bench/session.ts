@@ -7,6 +7,8 @@
  *            cookie are served one at a time: this is the latency of one request, inverted
  *   write  — the same session, a new name per request: every request commits (FIFO per session)
  *   create — no cookie, a new name per request: every request creates a session
+ * then read and write again with the session store on PostgreSQL (PSE_BENCH_PG, default
+ * postgresql://postgres@127.0.0.1:5432/test, in a throwaway schema), and their ratio to SQLite.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
@@ -112,13 +114,13 @@ async function baseline(): Promise<Cannon> {
   }
 }
 
-export async function run(): Promise<string[]> {
-  const app = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-bench-session-'));
-  for (const f of ['session_example.pt', 'session_example.py'])
-    fs.copyFileSync(path.join(ROOT, 'examples', f), path.join(app, f));
-  const lines: string[] = [`autocannon -c 32 -d ${DURATION}, ${os.cpus().length} cores`];
-  const base = await baseline();
-  lines.push(line('bare node:http', base));
+/** The session example's read and write paths on one engine (its app's store). */
+async function readWrite(
+  app: string,
+  base: Cannon,
+  label: string,
+  lines: string[],
+): Promise<{ read: Cannon; write: Cannon; page: string; engine: Engine }> {
   const engine = await Engine.open(app, { watch: false, logFiles: false, production: true });
   try {
     const { url } = await engine.listen(0);
@@ -130,19 +132,68 @@ export async function run(): Promise<string[]> {
     await Promise.all(
       Array.from({ length: 50 }, () => fetch(page, { headers: { cookie } }).then((r) => r.text())),
     );
-    const stranger = await cannon(page);
-    lines.push(line('no cookie (no session)', stranger, base));
     const read = await cannon(page, ['-H', `Cookie=${cookie}`]);
-    lines.push(line('read (cookie)', read, base));
+    lines.push(line(`read (cookie)${label}`, read, base));
     const write = await cannonNames(page, cookie);
-    lines.push(line('write (one session)', write, base));
-    const create = await cannonNames(page);
-    lines.push(line('create (new session each)', create, base));
-    const total = await engine.sessionService!.admin.listSessions({ limit: 1 });
-    lines.push(`sessions in the store after the run: ${total.total}`);
-  } finally {
+    lines.push(line(`write (one session)${label}`, write, base));
+    return { read, write, page, engine };
+  } catch (err) {
     await engine.close();
+    throw err;
+  }
+}
+
+export async function run(): Promise<string[]> {
+  const app = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-bench-session-'));
+  for (const f of ['session_example.pt', 'session_example.py'])
+    fs.copyFileSync(path.join(ROOT, 'examples', f), path.join(app, f));
+  const lines: string[] = [`autocannon -c 32 -d ${DURATION}, ${os.cpus().length} cores`];
+  const base = await baseline();
+  lines.push(line('bare node:http', base));
+  const pgApp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-bench-session-pg-'));
+  const schema = `pse_bench_${process.pid}`;
+  try {
+    const sqlite = await readWrite(app, base, '', lines);
+    try {
+      const stranger = await cannon(sqlite.page);
+      lines.splice(2, 0, line('no cookie (no session)', stranger, base));
+      const create = await cannonNames(sqlite.page);
+      lines.push(line('create (new session each)', create, base));
+      const total = await sqlite.engine.sessionService!.admin.listSessions({ limit: 1 });
+      lines.push(`sessions in the store after the run: ${total.total}`);
+    } finally {
+      await sqlite.engine.close();
+    }
+    // The same paths on PostgreSQL (PSE_BENCH_PG, default the development server), in a
+    // throwaway schema.
+    for (const f of ['session_example.pt', 'session_example.py'])
+      fs.copyFileSync(path.join(ROOT, 'examples', f), path.join(pgApp, f));
+    fs.writeFileSync(
+      path.join(pgApp, 'pse.conf'),
+      `[plugins.session]\nType = postgresql\nDatabase = ${PG_URL}\nTable = ${schema}.pse_session\n`,
+    );
+    const pg = await readWrite(pgApp, base, ' PostgreSQL', lines);
+    await pg.engine.close();
+    lines.push(
+      `PostgreSQL / SQLite: read ${((pg.read.rps / sqlite.read.rps) * 100).toFixed(0)}%, write ${((pg.write.rps / sqlite.write.rps) * 100).toFixed(0)}%`,
+    );
+  } finally {
+    await dropSchema(schema);
     fs.rmSync(app, { recursive: true, force: true });
+    fs.rmSync(pgApp, { recursive: true, force: true });
   }
   return lines;
+}
+
+const PG_URL = process.env.PSE_BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432/test';
+
+async function dropSchema(schema: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await c.end();
+  }
 }

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { PSE_VERSION } from '../engine/index.js';
 import * as compile from './commands/compile.js';
+import * as db from './commands/db.js';
 import * as newApp from './commands/new.js';
 import * as run from './commands/run.js';
 import * as serve from './commands/serve.js';
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     )
     .version(PSE_VERSION, '-v, --version')
     .showHelpAfterError();
-  for (const cmd of [serve, run, compile, studio, newApp]) cmd.register(program);
+  for (const cmd of [serve, run, compile, studio, newApp, db]) cmd.register(program);
   return program;
 }
 

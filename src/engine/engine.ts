@@ -12,6 +12,7 @@ import type { LocatedError } from '../common/types/located.js';
 import { ConfigError, loadConfig, toWorkerConfig, type PseConfig } from './config/index.js';
 import { AppWatcher, type WatchAction } from './config/watch.js';
 import { HttpApp } from './http/app.js';
+import { hostGuard } from './http/host-check.js';
 import { listen, type RunningServer } from './http/node-adapter.js';
 import type { RequestRecord } from './http/types.js';
 import { EngineLog, type LogLine, type LogSink } from './logs/engine-log.js';
@@ -28,7 +29,9 @@ import { runServlet, type RequestDeps, type ServletAnswer } from './request/serv
 import { WorkerPool } from './runtime/pool.js';
 import { resolvePython } from './runtime/python.js';
 import { TemplateSources } from './runtime/sources.js';
+import type { StoreLog } from './session/pg-connection.js';
 import { SessionService } from './session/service.js';
+import { openSessionStore, type OpenedStore } from './session/store-factory.js';
 import { compileTemplate } from './template/index.js';
 
 export interface EngineOptions {
@@ -56,6 +59,8 @@ export interface EngineOptions {
    * app then cannot open the store (they say so, naming the file).
    */
   exclusiveSessions?: boolean;
+  /** a PostgreSQL session store: create or upgrade its schema at start (default true) */
+  migrate?: boolean;
 }
 
 export interface ReloadEvent {
@@ -76,11 +81,15 @@ function openSessions(
   config: PseConfig,
   pool: () => WorkerPool,
   opts: EngineOptions,
+  opened: OpenedStore | null,
 ): SessionService | null {
   if (!config.session.enabled) return null;
   const conf =
     opts.journal === false ? { ...config, studio: { ...config.studio, journalSize: 0 } } : config;
-  return SessionService.open(conf, pool, { exclusive: opts.exclusiveSessions === true });
+  return SessionService.open(conf, pool, {
+    exclusive: opts.exclusiveSessions === true,
+    ...(opened ? { opened } : {}),
+  });
 }
 
 export class Engine {
@@ -111,6 +120,7 @@ export class Engine {
     sources: TemplateSources,
     private readonly opts: EngineOptions,
     private readonly tmpDir: string,
+    opened: OpenedStore | null,
   ) {
     this.appRoot = config.appRoot;
     this.config = config;
@@ -119,7 +129,7 @@ export class Engine {
     this.pool = pool;
     this.sources = sources;
     this.cache = new OutputCache(config.main.outputCacheDir);
-    this.sessions = openSessions(config, () => this.pool, opts);
+    this.sessions = openSessions(config, () => this.pool, opts, opened);
     this.logs = new EngineLog({
       files: opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse')),
       sink: opts.log,
@@ -165,6 +175,19 @@ export class Engine {
     };
   }
 
+  /** The session store when pse.conf names a PostgreSQL one (SQLite opens with the service). */
+  private static async openStore(
+    config: PseConfig,
+    opts: EngineOptions,
+    log: StoreLog,
+  ): Promise<OpenedStore | null> {
+    if (!config.session.enabled || config.session.type === 'sqlite') return null;
+    return openSessionStore(config.session, {
+      ...(opts.migrate !== undefined ? { migrate: opts.migrate } : {}),
+      log,
+    });
+  }
+
   /** Reads pse.conf (defaults when absent), resolves Python, boots the workers. */
   static async open(appRoot: string, opts: EngineOptions = {}): Promise<Engine> {
     const st = await stat(appRoot).catch(() => null);
@@ -177,10 +200,30 @@ export class Engine {
       opts.python ?? config.main.pythonExecutable,
       pythonPlace(config),
     );
+    // A networked store opens first: a wrong or unreachable database fails the start at once.
+    // Its log lines go to the engine's log once there is one.
+    const logTo: { engine?: Engine } = {};
+    const opened = await Engine.openStore(config, opts, (level, text) => {
+      if (logTo.engine) logTo.engine.logs.write(level, text);
+      else opts.log?.({ kind: level, text });
+    });
     const sources = new TemplateSources(compileTemplate);
-    const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'pse-uploads-'));
+    const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'pse-uploads-')).catch(
+      async (err: unknown) => {
+        await opened?.store.close();
+        throw err;
+      },
+    );
     const pool = Engine.makePool(config, python.executable, sources, opts);
-    const engine = new Engine(config, python.executable, pool, sources, opts, tmpDir);
+    const engine = (logTo.engine = new Engine(
+      config,
+      python.executable,
+      pool,
+      sources,
+      opts,
+      tmpDir,
+      opened,
+    ));
     try {
       await engine.startPool(pool);
     } catch (err) {
@@ -250,7 +293,11 @@ export class Engine {
 
   async listen(port: number, host = '127.0.0.1'): Promise<{ url: string; port: number }> {
     if (this.server) throw new Error(`the engine is already listening at ${this.server.url}`);
-    this.server = await listen(this.app.respond, port, host);
+    this.server = await listen(
+      hostGuard(() => this.config.main.allowedHosts, this.app.respond),
+      port,
+      host,
+    );
     this.logs.write('info', `serving ${this.appRoot} at ${this.server.url}`);
     return { url: this.server.url, port: this.server.port };
   }
@@ -342,10 +389,12 @@ export class Engine {
 
   /** Session options apply at once; the store and the journal stay (they hold the sessions). */
   private applySessionConfig(prev: PseConfig['session'], next: PseConfig['session']): void {
-    if (prev.enabled !== next.enabled || prev.file !== next.file) {
+    const place = (s: PseConfig['session']): string =>
+      JSON.stringify([s.type, s.file, s.database, s.table]);
+    if (prev.enabled !== next.enabled || place(prev) !== place(next)) {
       this.logs.write(
         'error',
-        `pse.conf: [plugins.session] ${prev.enabled !== next.enabled ? 'Enabled' : 'File'} changed: it applies at the next start (the running store keeps its sessions); the other session options apply now`,
+        `pse.conf: [plugins.session] ${prev.enabled !== next.enabled ? 'Enabled' : 'store (Type, File, Database, Table)'} changed: it applies at the next start (the running store keeps its sessions); the other session options apply now`,
       );
     }
     this.sessions?.reconfigure(next);

@@ -31,3 +31,5 @@ export type { SessionService } from './session/service.js';
 export { BatchEditor, EditConflictError, EditProblemError } from './api/batch-edit.js';
 export { namespacesAt, sessionHistory } from './journal/history.js';
 export { PACKAGE_ROOT, PYTHON_DIR, PSE_VERSION } from './paths.js';
+export { hostProblem, loopbackPatterns } from './host-names.js';
+export { migrateSessionStore } from './session/store-factory.js';

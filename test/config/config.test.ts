@@ -103,6 +103,28 @@ describe('pse.conf', () => {
     ]);
   });
 
+  it('reads [Main] AllowedHosts and locates a bad entry', () => {
+    expect(defaultConfig(ROOT).main.allowedHosts).toEqual([]);
+    const c = parseConfig(
+      '[Main]\nAllowedHosts = Example.com, .apps.example.org:8443, 10.0.0.5, [::1]:8080\n',
+      ROOT,
+    );
+    expect(c.main.allowedHosts).toEqual([
+      { host: 'example.com', subdomains: false },
+      { host: 'apps.example.org', port: 8443, subdomains: true },
+      { host: '10.0.0.5', subdomains: false },
+      { host: '[::1]', port: 8080, subdomains: false },
+    ]);
+    const issues = issuesOf('[Main]\nAllowedHosts = example.com, http://x.org/\n');
+    expect(issues).toEqual([
+      {
+        line: 2,
+        col: 16,
+        message: expect.stringContaining("AllowedHosts: 'http://x.org/' is not a host"),
+      },
+    ]);
+  });
+
   it('rejects bad values of [plugins.session]', () => {
     const issues = issuesOf(
       [

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { AdminError } from '../../src/engine/api/admin.js';
 import type { SessionService } from '../../src/engine/session/service.js';
+import { TEST_PG_URL, testSchema } from '../helpers/pg.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');
 
@@ -82,9 +83,15 @@ let app: string;
 let engine: Engine;
 let base: string;
 let sessions: SessionService;
+let storeSerial = 0;
 
-/** A fresh app and engine for one store mode (the suites below run under both). */
-async function start(exclusiveSessions: boolean): Promise<void> {
+type StoreMode = 'shared' | 'exclusive' | 'postgresql';
+const pgSchema = testSchema();
+afterAll(() => pgSchema.drop());
+
+/** A fresh app and engine for one store mode (the suites below run under each). */
+async function start(mode: StoreMode): Promise<void> {
+  const exclusiveSessions = mode === 'exclusive';
   app = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-session-http-'));
   fs.copyFileSync(path.join(EXAMPLES, 'session_example.pt'), path.join(app, 'session_example.pt'));
   fs.copyFileSync(path.join(EXAMPLES, 'session_example.py'), path.join(app, 'session_example.py'));
@@ -95,7 +102,10 @@ async function start(exclusiveSessions: boolean): Promise<void> {
   }
   fs.writeFileSync(
     path.join(app, 'pse.conf'),
-    '[Main]\nRequestTimeout = 3\n\n[plugins.session]\nCollectionProbability = 0\n',
+    '[Main]\nRequestTimeout = 3\n\n[plugins.session]\nCollectionProbability = 0\n' +
+      (mode === 'postgresql'
+        ? `Type = postgresql\nDatabase = ${TEST_PG_URL}\nTable = ${pgSchema.table(`s${storeSerial++}`)}\n`
+        : ''),
   );
   engine = await Engine.open(app, { workers: 2, watch: false, logFiles: false, exclusiveSessions });
   base = (await engine.listen(0)).url.replace(/\/$/, '');
@@ -135,11 +145,16 @@ async function state(cookie: string): Promise<string> {
   return (await get('/named.pt', cookie)).text.replaceAll('&#x27;', "'");
 }
 
-// The shared store (development, Studio) and the exclusive one of `pse serve --production`,
-// which serves sessions from memory: the same semantics.
-for (const exclusiveSessions of [false, true]) {
-  describe(exclusiveSessions ? 'exclusive session store' : 'shared session store', () => {
-    beforeAll(() => start(exclusiveSessions));
+// The shared store (development, Studio), the exclusive one of `pse serve --production`, which
+// serves sessions from memory, and PostgreSQL (several processes): the same semantics.
+const TITLES: Record<StoreMode, string> = {
+  shared: 'shared session store',
+  exclusive: 'exclusive session store',
+  postgresql: 'PostgreSQL session store',
+};
+for (const mode of ['shared', 'exclusive', 'postgresql'] as const) {
+  describe(TITLES[mode], () => {
+    beforeAll(() => start(mode));
     afterAll(async () => {
       await engine?.close();
     });

@@ -13,10 +13,14 @@ describe('OutputCache', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('keys by GET + URL only', () => {
-    expect(OutputCache.key('GET', '/a?x=1')).toBe('GET /a?x=1');
-    expect(OutputCache.key('HEAD', '/a?x=1')).toBe('GET /a?x=1');
-    expect(OutputCache.key('POST', '/a')).toBeNull();
+  it('keys by GET + URL + Host', () => {
+    expect(OutputCache.key('GET', '/a?x=1', 'a.example')).toBe('GET /a?x=1 a.example');
+    expect(OutputCache.key('HEAD', '/a?x=1', 'A.Example')).toBe('GET /a?x=1 a.example');
+    expect(OutputCache.key('GET', '/a?x=1', 'b.example')).not.toBe(
+      OutputCache.key('GET', '/a?x=1', 'a.example'),
+    );
+    expect(OutputCache.key('GET', '/a', undefined)).toBe('GET /a ');
+    expect(OutputCache.key('POST', '/a', 'a.example')).toBeNull();
   });
 
   it('serves a page until it expires, from memory and from OutputCacheDir after a restart', async () => {

@@ -4,8 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MemorySessionStore } from '../../src/engine/session/memory-store.js';
+import { PgSessionStore } from '../../src/engine/session/pg-store.js';
+import { TEST_PG, testSchema } from '../helpers/pg.js';
 import { SCHEMA_VERSION, SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
 import {
   SessionConflictError,
@@ -16,7 +18,9 @@ import type { PreviewValue as Preview } from '../../src/common/types/session.js'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-store-'));
 let n = 0;
-const STORES: { name: string; make: () => SessionStore }[] = [
+const pgSchema = testSchema();
+afterAll(() => pgSchema.drop());
+const STORES: { name: string; make: () => SessionStore | Promise<SessionStore> }[] = [
   {
     name: 'sqlite (file)',
     make: () => new SqliteSessionStore({ file: path.join(tmp, `s${n++}`, 'sessions.sqlite') }),
@@ -31,6 +35,10 @@ const STORES: { name: string; make: () => SessionStore }[] = [
   },
   { name: 'sqlite (memory)', make: () => new SqliteSessionStore({ file: ':memory:' }) },
   { name: 'memory', make: () => new MemorySessionStore() },
+  {
+    name: 'postgresql',
+    make: () => PgSessionStore.open({ target: TEST_PG, table: pgSchema.table(`s${n++}`) }),
+  },
 ];
 
 const ID = 'a'.repeat(43);
@@ -61,7 +69,7 @@ for (const { name, make } of STORES) {
     afterEach(async () => store?.close());
 
     it('creates a session and loads its namespaces', async () => {
-      store = make();
+      store = await make();
       expect(await store.load(ID, T0)).toBeNull();
       const r = await store.commit(commit(ID, { '': { a: 1 }, spam: { b: 2 } }, { create: true }));
       expect(r.version).toBe(1);
@@ -75,7 +83,7 @@ for (const { name, make } of STORES) {
     });
 
     it('grows a namespace version only when that namespace is written', async () => {
-      store = make();
+      store = await make();
       await store.commit(commit(ID, { '': { a: 1 }, spam: { b: 2 } }, { create: true }));
       const r = await store.commit(commit(ID, { spam: { b: 3 } }, { expectVersion: 1 }));
       expect(r.version).toBe(2);
@@ -86,7 +94,7 @@ for (const { name, make } of STORES) {
     });
 
     it('refuses a lost update: two changes based on the same version', async () => {
-      store = make();
+      store = await make();
       await store.commit(commit(ID, { '': { n: 0 } }, { create: true }));
       await store.commit(commit(ID, { '': { n: 1 } }, { expectVersion: 1 }));
       const lost = store.commit(commit(ID, { '': { n: 99 } }, { expectVersion: 1 }));
@@ -97,7 +105,7 @@ for (const { name, make } of STORES) {
     });
 
     it('never creates over a live session, never writes a missing one', async () => {
-      store = make();
+      store = await make();
       await store.commit(commit(ID, { '': { n: 0 } }, { create: true }));
       await expect(
         store.commit(commit(ID, { '': { n: 5 } }, { create: true })),
@@ -109,7 +117,7 @@ for (const { name, make } of STORES) {
     });
 
     it('rolls a failing commit back entirely', async () => {
-      store = make();
+      store = await make();
       await store.commit(commit(ID, { '': { a: 1 }, spam: { b: 2 } }, { create: true }));
       const bad = commit(ID, { '': { a: 2 } }, { expectVersion: 1, delete: ['spam'] });
       // A preview that cannot be serialized fails the commit after its delete has run.
@@ -125,7 +133,7 @@ for (const { name, make } of STORES) {
     });
 
     it('deletes namespaces and sessions', async () => {
-      store = make();
+      store = await make();
       await store.commit(commit(ID, { '': { a: 1 }, spam: { b: 2 } }, { create: true }));
       await store.commit(commit(ID, {}, { expectVersion: 1, delete: ['spam'] }));
       expect([...(await store.load(ID, T0))!.ns.keys()]).toEqual(['']);
@@ -136,7 +144,7 @@ for (const { name, make } of STORES) {
     });
 
     it('expires sessions: not loaded, not listed, swept, never revived', async () => {
-      store = make();
+      store = await make();
       await store.commit(commit(ID, { '': { a: 1 } }, { create: true }));
       await store.commit(commit(ID2, { '': { b: 1 } }, { create: true, expires: T0 + 10 * HOUR }));
       expect(await store.load(ID, T0 + HOUR)).toBeNull();
@@ -157,7 +165,7 @@ for (const { name, make } of STORES) {
     });
 
     it('touch slides the expiry', async () => {
-      store = make();
+      store = await make();
       await store.commit(commit(ID, { '': { a: 1 } }, { create: true }));
       expect(await store.touch(ID, T0 + HOUR - 1, T0 + 2 * HOUR)).toBe(true);
       expect(await store.load(ID, T0 + HOUR + 1)).not.toBeNull();
@@ -166,7 +174,7 @@ for (const { name, make } of STORES) {
     });
 
     it('renames a session, keeping its data', async () => {
-      store = make();
+      store = await make();
       await store.commit(commit(ID, { '': { a: 1 }, spam: { b: 1 } }, { create: true }));
       await store.rename(ID, ID2, T0 + 1, T0 + HOUR);
       expect(await store.load(ID, T0)).toBeNull();
@@ -176,7 +184,7 @@ for (const { name, make } of STORES) {
     });
 
     it('lists with paging and filters, and views one', async () => {
-      store = make();
+      store = await make();
       const ids = Array.from({ length: 7 }, (_, i) => `${String(i)}`.repeat(43));
       for (const [i, id] of ids.entries()) {
         await store.commit(

@@ -10,6 +10,7 @@ interface ServeOptions {
   production?: boolean;
   workers?: number;
   quiet?: boolean;
+  migrate: boolean;
 }
 
 const intArg =
@@ -33,6 +34,10 @@ export function register(program: Command): void {
       parsePositiveInt(v, '--workers'),
     )
     .option('-q, --quiet', 'do not print the access log')
+    .option(
+      '--no-migrate',
+      'a PostgreSQL session store: do not create or upgrade its schema at start (`pse db migrate`)',
+    )
     .action(async (app: string, opts: ServeOptions) => {
       process.exitCode = await serve(path.resolve(app), opts);
     });
@@ -48,6 +53,7 @@ async function serve(appRoot: string, opts: ServeOptions): Promise<number> {
       // ... and keeps its session store to itself, served from memory: EngineOptions.exclusiveSessions
       exclusiveSessions: opts.production === true,
       workers: opts.workers,
+      migrate: opts.migrate,
       log: (line) => {
         if (line.kind === 'access') {
           if (!opts.quiet) process.stdout.write(line.text + '\n');

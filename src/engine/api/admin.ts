@@ -368,7 +368,7 @@ export class SessionAdmin {
   }
 
   private async locked<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const release = await this.d.manager.locks.acquire(id);
+    const release = await this.d.manager.lockSession(id);
     try {
       return await fn();
     } finally {

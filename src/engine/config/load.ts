@@ -15,6 +15,7 @@ import type {
   SessionConfig,
   StudioConfig,
 } from './types.js';
+import { parsePgTarget } from './pg-target.js';
 import * as v from './values.js';
 
 export const CONF_NAME = 'pse.conf';
@@ -24,7 +25,15 @@ export interface ConfigOptions {
   production?: boolean;
 }
 
-type Table<T> = { [K in keyof T]?: { name: string; parse: v.ValueParser<T[K]> } };
+type Table<T> = {
+  [K in keyof T]?: { name: string; parse: v.ValueParser<T[K]>; aliases?: string[] };
+};
+
+/** `Type`: sqlite, or postgresql (PSE 3 called it psycopg, after its driver). */
+const storeType: v.ValueParser<SessionConfig['type']> = (raw) => {
+  if (raw.toLowerCase() === 'psycopg') return 'postgresql';
+  return v.oneOf('sqlite', 'postgresql')(raw);
+};
 
 function mainTable(root: string): Table<MainConfig> {
   return {
@@ -42,14 +51,17 @@ function mainTable(root: string): Table<MainConfig> {
     requestTimeout: { name: 'RequestTimeout', parse: v.seconds(0) },
     showTracebacks: { name: 'ShowTracebacks', parse: v.bool },
     exceptionHook: { name: 'ExceptionHook', parse: v.moduleName },
+    allowedHosts: { name: 'AllowedHosts', parse: v.hostPatterns },
   };
 }
 
 function sessionTable(root: string): Table<SessionConfig> {
   return {
     enabled: { name: 'Enabled', parse: v.bool },
-    type: { name: 'Type', parse: v.oneOf('sqlite') },
+    type: { name: 'Type', parse: storeType },
     file: { name: 'File', parse: v.dir(root) },
+    database: { name: 'Database', parse: parsePgTarget, aliases: ['DSN'] },
+    table: { name: 'Table', parse: v.tableName },
     cookieName: { name: 'CookieName', parse: v.cookieName },
     cookieExpires: { name: 'CookieExpires', parse: v.int(0) },
     cookieSecure: { name: 'CookieSecure', parse: v.bool },
@@ -85,11 +97,14 @@ export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseCon
       requestTimeout: 30,
       showTracebacks: !opts.production,
       exceptionHook: null,
+      allowedHosts: [],
     },
     session: {
       enabled: true,
       type: 'sqlite',
       file: path.join(root, '.pse', 'sessions.sqlite'),
+      database: null,
+      table: 'pse_session',
       cookieName: 'pse_session',
       cookieExpires: 0,
       cookieSecure: false,
@@ -130,6 +145,7 @@ export function parseConfig(text: string, appRoot: string, opts: ConfigOptions =
         );
       } else if (name === 'session') {
         apply(section, sessionTable(config.appRoot), config.session, at);
+        checkStoreOptions(section, config.session, at);
       } else {
         config.plugins[name] = raw(section);
       }
@@ -176,8 +192,9 @@ function apply<T extends object>(
   const byName = new Map<string, [keyof T, v.ValueParser<unknown>, string]>();
   for (const key of Object.keys(table) as (keyof T)[]) {
     const opt = table[key];
-    if (opt)
-      byName.set(opt.name.toLowerCase(), [key, opt.parse as v.ValueParser<unknown>, opt.name]);
+    if (!opt) continue;
+    for (const name of [opt.name, ...(opt.aliases ?? [])])
+      byName.set(name.toLowerCase(), [key, opt.parse as v.ValueParser<unknown>, name]);
   }
   for (const entry of section.entries) {
     const found = byName.get(entry.name.toLowerCase());
@@ -195,6 +212,41 @@ function apply<T extends object>(
       (target as Record<keyof T, unknown>)[key] = parse(entry.value);
     } catch (err) {
       at(entry.line, entry.valueCol, `${name}: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** Options of one store type written for the other: said, not silently ignored. */
+function checkStoreOptions(
+  section: IniSection,
+  session: SessionConfig,
+  at: (line: number, col: number, message: string) => void,
+): void {
+  const only: Record<string, SessionConfig['type']> = {
+    file: 'sqlite',
+    database: 'postgresql',
+    dsn: 'postgresql',
+    table: 'postgresql',
+  };
+  const seen = new Map<string, IniEntry>();
+  for (const e of section.entries) {
+    const key = e.name.toLowerCase();
+    const wanted = only[key];
+    if (wanted && wanted !== session.type)
+      at(
+        e.line,
+        e.col,
+        `${e.name} applies to Type = ${wanted}, and this store is Type = ${session.type}`,
+      );
+    if (key === 'database' || key === 'dsn') {
+      const other = seen.get(key === 'dsn' ? 'database' : 'dsn');
+      if (other)
+        at(
+          e.line,
+          e.col,
+          `${e.name} and ${other.name} (line ${other.line}) name the same thing: keep one`,
+        );
+      seen.set(key, e);
     }
   }
 }

@@ -1,4 +1,6 @@
 /** The typed picture of pse.conf, with every default filled in and every path absolute. */
+import type { PgTarget } from './pg-target.js';
+import type { HostPattern } from '../host-names.js';
 
 export interface MainConfig {
   /** extra sys.path entries */
@@ -22,13 +24,20 @@ export interface MainConfig {
   requestTimeout: number;
   showTracebacks: boolean;
   exceptionHook: string | null;
+  /** Host header values `pse serve` answers (else 421); empty = any */
+  allowedHosts: HostPattern[];
 }
 
 export interface SessionConfig {
   enabled: boolean;
-  type: 'sqlite';
+  /** where sessions live: the embedded SQLite file, or a PostgreSQL database shared by processes */
+  type: 'sqlite' | 'postgresql';
   /** absolute path of the SQLite file */
   file: string;
+  /** postgresql: the database (`Database`, or PSE 3's `DSN`); null = the PG* environment variables */
+  database: PgTarget | null;
+  /** postgresql: the sessions table (`schema.table` allowed); PSE 3's default `pse_session` */
+  table: string;
   cookieName: string;
   /** minutes from the last access; 0 = a browser-session cookie */
   cookieExpires: number;

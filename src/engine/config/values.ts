@@ -1,5 +1,6 @@
 /** Value parsers for pse.conf options. Each returns the value or throws a message (no location). */
 import path from 'node:path';
+import { parseHostPattern, type HostPattern } from '../host-names.js';
 
 export type ValueParser<T> = (raw: string) => T;
 
@@ -113,3 +114,17 @@ export function number(min: number, max: number): ValueParser<number> {
     return n;
   };
 }
+
+const IDENT = '[A-Za-z_][A-Za-z0-9_]{0,40}';
+const TABLE = new RegExp(`^(${IDENT}\\.)?${IDENT}$`);
+
+/** A PostgreSQL table name, optionally schema-qualified: `pse_session`, `web.pse_session`. */
+export const tableName: ValueParser<string> = (raw) => {
+  if (!TABLE.test(raw))
+    throw new Error(
+      `'${raw}' is not a table name (letters, digits and _, at most 41 characters, optionally schema.table)`,
+    );
+  return raw.toLowerCase();
+};
+/** `[Main] AllowedHosts`: a list of host names or addresses, each with an optional port. */
+export const hostPatterns: ValueParser<HostPattern[]> = (raw) => list(raw).map(parseHostPattern);

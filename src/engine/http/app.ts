@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { readBody, removeTemps, type BodyOptions, type ParsedBody } from './body.js';
 import { errorPage } from './error-pages.js';
+import { sendableAnswer } from './header-check.js';
 import { HttpError } from './http-error.js';
 import { Resolver } from './resolve.js';
 import { serveStatic } from './static.js';
@@ -87,14 +88,16 @@ export class HttpApp<R extends HttpRequest = HttpRequest, A extends Answer = Ans
         // most requests have no body: no options to build, no await
         const parsed = req.body === undefined ? NO_BODY : await readBody(req, this.opts.body());
         temps = parsed.temps;
-        answer = await this.opts.runServlet({
-          req,
-          servlet: target.file,
-          path: url.path,
-          query: url.query,
-          form: parsed.form,
-          body: parsed.body,
-        });
+        answer = sendableAnswer(
+          await this.opts.runServlet({
+            req,
+            servlet: target.file,
+            path: url.path,
+            query: url.query,
+            form: parsed.form,
+            body: parsed.body,
+          }),
+        );
         if (answer.cached) kind = 'cache';
       }
     } catch (err) {

@@ -7,6 +7,7 @@ const TITLES: Record<number, string> = {
   405: 'Method Not Allowed',
   413: 'Payload Too Large',
   416: 'Range Not Satisfiable',
+  421: 'Misdirected Request',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',

@@ -1,6 +1,7 @@
 /** Append-only log files under the app's `.pse/`: access.log (one line per request) and error.log. */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
+import { PRIVATE_FILE_MODE, privateDir, privateFile } from '../private-files.js';
 
 /**
  * Access lines are buffered and written every ACCESS_FLUSH_MS (or once the buffer is full): a
@@ -29,9 +30,11 @@ export class LogFiles {
   private accessTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
+    privateDir(dir);
     const open = (name: string): WriteStream => {
-      const s = createWriteStream(path.join(dir, name), { flags: 'a' });
+      const file = path.join(dir, name);
+      privateFile(file);
+      const s = createWriteStream(file, { flags: 'a', mode: PRIVATE_FILE_MODE });
       // A full disk must not take the server down; the lines still go out as events.
       s.on('error', () => undefined);
       return s;

@@ -1,11 +1,12 @@
 /**
  * `pse.cache = time.time() + 60`: the page's output is kept until then and served without running
- * the servlet. Keyed by GET + URL. Kept in memory, and also under OutputCacheDir when set, so a
+ * the servlet. Keyed by GET + URL + Host. Kept in memory, and also under OutputCacheDir when set, so a
  * restarted server still has it (a disk entry is read back on a memory miss).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files.js';
 import type { HeaderList } from '../http/types.js';
 
 export interface CachedPage {
@@ -25,8 +26,14 @@ export class OutputCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  static key(method: string, url: string): string | null {
-    return method === 'GET' || method === 'HEAD' ? `GET ${url}` : null;
+  /**
+   * GET and HEAD share a page; the Host is part of the key (lower case), so a server reached by
+   * several names never serves one name's page, with its absolute links, under another.
+   */
+  static key(method: string, url: string, host: string | string[] | undefined): string | null {
+    if (method !== 'GET' && method !== 'HEAD') return null;
+    const name = Array.isArray(host) ? host[0] : host;
+    return `GET ${url} ${name === undefined ? '' : name.toLowerCase()}`;
   }
 
   /** Nothing in memory and no OutputCacheDir: every `get` misses (no key needs to be made). */
@@ -60,10 +67,10 @@ export class OutputCache {
     const head = Buffer.from(
       JSON.stringify({ key, status: page.status, headers: page.headers, until: page.until }) + '\n',
     );
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     // write then rename: a reader never sees half a file
     const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, Buffer.concat([head, page.body]));
+    await writeFile(tmp, Buffer.concat([head, page.body]), { mode: PRIVATE_FILE_MODE });
     await rename(tmp, file);
   }
 

@@ -61,7 +61,8 @@ export async function runServlet(
   const preview = s.req.preview;
   const cache = deps.cache;
   // the key (a new string, hashed by the lookup) is made only when the cache holds pages
-  const cacheKey = preview || cache.empty ? null : OutputCache.key(s.req.method, s.req.url);
+  const cacheKey =
+    preview || cache.empty ? null : OutputCache.key(s.req.method, s.req.url, s.req.headers.host);
   if (cacheKey && cache.mayHave(cacheKey)) {
     const hit = await cache.get(cacheKey);
     if (hit)
@@ -107,7 +108,7 @@ export async function runServlet(
   const { result, setCookie, trace } = first;
   const answer = finalAnswer(result, setCookie, deps.showTracebacks);
   if (!preview && isCacheable(result, answer.res)) {
-    const key = cacheKey ?? OutputCache.key(s.req.method, s.req.url);
+    const key = cacheKey ?? OutputCache.key(s.req.method, s.req.url, s.req.headers.host);
     if (key) await cachePage(deps, key, result);
   }
   if (trace)

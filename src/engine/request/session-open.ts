@@ -66,7 +66,9 @@ export async function openSession(
     }
     return await sessions.open(cookie ? { cookie, dry } : { cookieHeader: cookieHeader(req), dry });
   } catch (err) {
-    if ((err as { code?: string }).code === 'session_lock_timeout')
+    // busy past LockTimeout, or the store's database unreachable: try again later
+    const code = (err as { code?: string }).code;
+    if (code === 'session_lock_timeout' || code === 'session_store_unavailable')
       throw new HttpError(503, (err as Error).message);
     throw err;
   }

@@ -22,6 +22,7 @@ import { isEmptyDiff, keyDiff } from './diff.js';
 import type { SessionEvents } from './events.js';
 import { isWellFormedSessionId } from './ids.js';
 import { SessionLocks, type Release } from './locks.js';
+import type { SessionLockProvider } from './cross-process-lock.js';
 import type { SessionConfig } from '../config/types.js';
 import {
   isNamespaceName,
@@ -108,6 +109,8 @@ export interface SessionManagerOptions {
     | 'lockTimeout'
   >;
   events?: SessionEvents;
+  /** other processes serve the same store: a session's requests are serialized across them too */
+  crossProcessLock?: SessionLockProvider | null;
   /** clock (epoch ms), for tests of expiry */
   now?: () => number;
   /** [0, 1) random source for the sweep probability */
@@ -126,6 +129,7 @@ export class SessionManager {
   /** cookie names used before a reload renamed the cookie: still read, then replaced */
   private formerCookieNames: string[] = [];
   private readonly events: SessionEvents | undefined;
+  private readonly crossProcessLock: SessionLockProvider | null;
   readonly now: () => number;
   private readonly random: () => number;
   private sweeping = false;
@@ -134,6 +138,7 @@ export class SessionManager {
     this.store = o.store;
     this.opts = o.options;
     this.events = o.events;
+    this.crossProcessLock = o.crossProcessLock ?? null;
     this.now = o.now ?? Date.now;
     this.random = o.random ?? Math.random;
     this.locks = new SessionLocks(o.options.lockTimeout * 1000);
@@ -214,6 +219,11 @@ export class SessionManager {
       release = await this.locks.acquire(id);
       lockWaitMs = performance.now() - t0;
     }
+    if (this.crossProcessLock) {
+      const t0 = performance.now();
+      release = await this.withCrossProcessLock(id, release, lockWaitMs);
+      lockWaitMs += performance.now() - t0;
+    }
     let loaded;
     try {
       loaded = await this.store.load(id, this.now());
@@ -225,6 +235,36 @@ export class SessionManager {
     if (!loaded || dry) release();
     if (!loaded) return new Ticket(this, null, lockWaitMs, dry, null);
     return new Ticket(this, loaded, lockWaitMs, dry, dry ? null : release, fromCookie?.former);
+  }
+
+  /** A session held as a request holds it (Studio's edits): in this process and, on a shared store, in every other. */
+  async lockSession(id: string): Promise<Release> {
+    const t0 = performance.now();
+    const local = await this.locks.acquire(id);
+    if (!this.crossProcessLock) return local;
+    return this.withCrossProcessLock(id, local, performance.now() - t0);
+  }
+
+  /** This process's lock of `id`, then the other processes' for what is left of LockTimeout. */
+  private async withCrossProcessLock(
+    id: string,
+    local: Release,
+    waitedMs: number,
+  ): Promise<Release> {
+    let shared: Release;
+    try {
+      shared = await this.crossProcessLock!.acquire(
+        id,
+        Math.max(this.opts.lockTimeout * 1000 - waitedMs, 0),
+      );
+    } catch (err) {
+      local();
+      throw err;
+    }
+    return () => {
+      shared();
+      local();
+    };
   }
 
   /**

@@ -19,11 +19,15 @@ import {
 } from './manager.js';
 import { SqliteSessionStore } from './sqlite-store.js';
 import type { SessionStore } from './store.js';
+import type { SessionLockProvider } from './cross-process-lock.js';
+import type { OpenedStore } from './store-factory.js';
 import { SessionAdmin, type PickleEditor } from '../api/admin.js';
 import type { JournalEntry } from '../../common/types/journal.js';
 
 export interface SessionServiceOptions {
   store: SessionStore;
+  /** other processes share the store: their session locks */
+  crossProcessLock?: SessionLockProvider | null;
   journal: Journal;
   events: SessionEvents;
   requests: RequestEvents;
@@ -51,6 +55,7 @@ export class SessionService {
     this.editor = o.editor;
     this.manager = new SessionManager({
       store: o.store,
+      crossProcessLock: o.crossProcessLock ?? null,
       options: o.session,
       events: o.events,
       ...(o.now ? { now: o.now } : {}),
@@ -67,18 +72,21 @@ export class SessionService {
   /**
    * `exclusive`: this process keeps the session file to itself (`pse serve --production`), so the
    * store may serve loads from memory; a second opener gets an error naming the file.
+   * `opened`: a store opened already (store-factory.ts: PostgreSQL opens asynchronously).
    */
   static open(
     config: PseConfig,
     editor: () => PickleEditor,
-    opts: { exclusive?: boolean } = {},
+    opts: { exclusive?: boolean; opened?: OpenedStore } = {},
   ): SessionService {
     const events = new SessionEvents();
     const requests = new RequestEvents();
-    const store = new SqliteSessionStore({
-      file: config.session.file,
-      exclusive: opts.exclusive === true,
-    });
+    const store =
+      opts.opened?.store ??
+      new SqliteSessionStore({
+        file: config.session.file,
+        exclusive: opts.exclusive === true,
+      });
     let journal: Journal;
     try {
       journal = new Journal({
@@ -92,6 +100,7 @@ export class SessionService {
     }
     return new SessionService({
       store,
+      crossProcessLock: opts.opened?.lock ?? null,
       journal,
       events,
       requests,

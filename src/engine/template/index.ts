@@ -5,7 +5,7 @@
  *
  * - `__pse_out__(text)` writes to the page (into the open custom tag's `addString`, if any);
  * - `__pse_str__(value) -> str`: the text of `<?= ?>` (escaped under AutoEscape unless Markup);
- * - `__pse_attr__(name, value) -> str`: ` name="value"`, the value escaped unless Markup;
+ * - `__pse_attr__(name, value) -> str`: ` name="value"`, the value escaped under AutoEscape unless Markup;
  * - `__pse_battr__(name, cond) -> str`: ` name` when cond is true, else '';
  * - `__pse_tag_open__(name, attrs, empty)`: a custom tag starts. attrs maps attribute names to
  *   str (literal values; a bare attribute's value is its name) or to the evaluated value of

@@ -2,12 +2,15 @@
  * The preview origin: a loopback HTTP server on its own port, so that a previewed page (in a
  * sandboxed iframe) never shares an origin with the Studio API. A preview document is served at
  * its servlet's own URL with `?__pse_preview=<id>`, so its relative links, images and styles
- * resolve against the app; every other URL is answered by the embedded engine.
+ * resolve against the app; every other URL is answered by the embedded engine. A request whose
+ * Host is not 127.0.0.1, localhost or [::1] with this port gets 421 (DNS rebinding).
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostProblem, loopbackPatterns } from '../../engine/index.js';
 import type { StudioEngine } from './engine-port.js';
+import { misdirectedText } from './loopback-host.js';
 
 const MARK = '__pse_preview';
 const KEEP = 32;
@@ -22,12 +25,19 @@ export class PreviewHost {
   private readonly docs = new Map<string, StoredDoc>();
   private server: http.Server | undefined;
   private origin = '';
+  private port = 0;
 
   constructor(private readonly engine: StudioEngine) {}
 
   async start(): Promise<string> {
     if (this.server) return this.origin;
     const server = http.createServer((req, res) => {
+      const why = hostProblem(loopbackPatterns(this.port), req.headers.host);
+      if (why !== undefined) {
+        res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+        res.end(misdirectedText(why, this.port));
+        return;
+      }
       void this.answer(req, res).catch((err: unknown) => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
         res.end(`preview host: ${err instanceof Error ? err.message : String(err)}`);
@@ -38,7 +48,8 @@ export class PreviewHost {
       server.listen(0, '127.0.0.1', () => resolve());
     });
     this.server = server;
-    this.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.port = (server.address() as AddressInfo).port;
+    this.origin = `http://127.0.0.1:${this.port}`;
     return this.origin;
   }
 

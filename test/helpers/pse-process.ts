@@ -1,0 +1,64 @@
+/** `pse serve` as a real process from this checkout's sources, for tests of several processes. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface PseProcess {
+  child: ChildProcess;
+  url: string;
+  /** what it wrote to stderr so far */
+  stderr(): string;
+  /** SIGTERM, then resolves once it has exited */
+  stop(): Promise<void>;
+}
+
+const started: ChildProcess[] = [];
+
+/** Kills every process startPse started that still runs (for afterAll). */
+export function killAll(): void {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+export function startPse(app: string, extra: string[] = []): Promise<PseProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'src/cli/main.ts'),
+      'serve',
+      app,
+      '--port',
+      '0',
+      '--quiet',
+      ...extra,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  started.push(child);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /PSE serving .* at (http:\/\/\S+)/.exec(out);
+      if (m)
+        resolve({
+          child,
+          url: m[1]!.replace(/\/$/, ''),
+          stderr: () => err,
+          stop: () =>
+            new Promise((r) => {
+              if (child.exitCode !== null || child.signalCode !== null) return r();
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
+        });
+    });
+    child.on('exit', (code) =>
+      reject(new Error(`pse serve exited (${code}) before listening:\n${out}\n${err}`)),
+    );
+  });
+}

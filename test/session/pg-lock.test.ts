@@ -1,0 +1,143 @@
+/**
+ * The cross-process session lock of the PostgreSQL store: two stores stand for two processes
+ * (each has its own lock connection, as each process has).
+ */
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { SessionManager } from '../../src/engine/session/manager.js';
+import { LockTimeoutError } from '../../src/engine/session/locks.js';
+import { PgSessionStore } from '../../src/engine/session/pg-store.js';
+import { sql, TEST_PG, testSchema } from '../helpers/pg.js';
+
+const schema = testSchema();
+afterAll(() => schema.drop());
+const ID = 'L'.repeat(43);
+const OPTIONS = {
+  cookieName: 'pse_session',
+  cookieSecure: false,
+  cookieExpires: 0,
+  timeout: 60,
+  collectionProbability: 0,
+  lockTimeout: 0.3,
+};
+
+let stores: PgSessionStore[] = [];
+afterEach(async () => {
+  await Promise.all(stores.map((s) => s.close()));
+  stores = [];
+});
+
+async function twoProcesses(table: string): Promise<[PgSessionStore, PgSessionStore]> {
+  const a = await PgSessionStore.open({ target: TEST_PG, table: schema.table(table) });
+  const b = await PgSessionStore.open({ target: TEST_PG, table: schema.table(table) });
+  stores.push(a, b);
+  return [a, b];
+}
+
+describe('PostgreSQL session lock across processes', () => {
+  it('holds a session against the other process until released, then hands it over', async () => {
+    const [a, b] = await twoProcesses('l1');
+    const release = await a.lock.acquire(ID, 1000);
+    await expect(b.lock.acquire(ID, 150)).rejects.toBeInstanceOf(LockTimeoutError);
+    // another session is not held up
+    (await b.lock.acquire('M'.repeat(43), 150))();
+    const waiting = b.lock.acquire(ID, 5000);
+    setTimeout(release, 50);
+    (await waiting)();
+  });
+
+  it('a lock dies with its connection (a killed process): the session is free at once', async () => {
+    const [a, b] = await twoProcesses('l2');
+    await a.lock.acquire(ID, 1000);
+    // the holder's lock connection goes, as when its process is killed
+    const holders = await sql<{ pid: number }>(
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+         AND objid::bigint = ($1::bigint & 4294967295)`,
+      [lockKeyOf(ID)],
+    );
+    expect(holders).toHaveLength(1);
+    await sql('SELECT pg_terminate_backend($1)', [holders[0]!.pid]);
+    (await b.lock.acquire(ID, 2000))();
+  });
+
+  it('SessionManager: a request waits for the other process, and past LockTimeout fails (503)', async () => {
+    const [a, b] = await twoProcesses('l3');
+    const ma = new SessionManager({ store: a, crossProcessLock: a.lock, options: OPTIONS });
+    const mb = new SessionManager({ store: b, crossProcessLock: b.lock, options: OPTIONS });
+    const created = await ma.open({});
+    await created.finish({
+      ok: true,
+      session: {
+        id: ID,
+        created: true,
+        changed: new Map([['', Buffer.from('x')]]),
+        previews: { '': { t: 'dict', v: [] } },
+        deleted: [],
+      },
+    });
+    const cookie = { id: ID, former: null };
+    const holding = await ma.open({ cookie });
+    expect(holding.session?.id).toBe(ID);
+    await expect(mb.open({ cookie })).rejects.toBeInstanceOf(LockTimeoutError);
+    const next = mb.open({ cookie });
+    setTimeout(() => void holding.finish({ ok: true }), 50);
+    const t = await next;
+    expect(t.session?.id).toBe(ID);
+    await t.finish({ ok: true });
+  });
+
+  it("Studio's edits hold the session in every process, as a request does", async () => {
+    const [a, b] = await twoProcesses('l4');
+    const ma = new SessionManager({ store: a, crossProcessLock: a.lock, options: OPTIONS });
+    const mb = new SessionManager({ store: b, crossProcessLock: b.lock, options: OPTIONS });
+    const editing = await ma.lockSession(ID);
+    await expect(mb.lockSession(ID)).rejects.toBeInstanceOf(LockTimeoutError);
+    editing();
+    (await mb.lockSession(ID))();
+  });
+});
+
+/** The key pg-lock.ts locks a session under (FNV-1a of the id, signed 32-bit). */
+function lockKeyOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}
+
+describe('PostgreSQL session lock: other processes get their turn', () => {
+  it('a process with a queue of requests of one session lets another process in', async () => {
+    const [a, b] = await twoProcesses('l5');
+    const ma = new SessionManager({
+      store: a,
+      crossProcessLock: a.lock,
+      options: { ...OPTIONS, lockTimeout: 30 },
+    });
+    const mb = new SessionManager({
+      store: b,
+      crossProcessLock: b.lock,
+      options: { ...OPTIONS, lockTimeout: 30 },
+    });
+    let doneInA = 0;
+    let aDoneWhenBGotIt = -1;
+    const first = await ma.lockSession(ID);
+    // 100 requests of the session queue in process A...
+    const inA = Array.from({ length: 100 }, async () => {
+      const release = await ma.lockSession(ID);
+      await new Promise((r) => setTimeout(r, 2));
+      doneInA++;
+      release();
+    });
+    // ...and one arrives in process B meanwhile
+    const inB = mb.lockSession(ID).then((release) => {
+      aDoneWhenBGotIt = doneInA;
+      release();
+    });
+    first();
+    await Promise.all([...inA, inB]);
+    expect(aDoneWhenBGotIt).toBeGreaterThanOrEqual(0);
+    // A hands the lock on within itself 16 times in a row at most, then lets B in
+    expect(aDoneWhenBGotIt).toBeLessThan(50);
+  });
+});
