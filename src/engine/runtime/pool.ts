@@ -164,6 +164,11 @@ export interface PoolStats {
  * workers), so this stays small.
  */
 const DEFAULT_MAX_IN_FLIGHT = 8;
+/**
+ * Job ids, unique across pools: a job handed over to the pool that replaces this one (a changed
+ * pse.conf) keeps its id, and ids on one worker's pipe must never repeat.
+ */
+let jobSeq = 0;
 const DEFAULT_BOOT_SCRIPT = bootScriptIn(PYTHON_DIR);
 const EMPTY = Buffer.alloc(0);
 
@@ -172,8 +177,9 @@ export class WorkerPool extends EventEmitter {
   private readonly queue: Job[] = [];
   private readonly maxInFlight: number;
   private readonly clock: LoopClock;
-  private seq = 0;
   private closed = false;
+  /** the pool that took over: jobs that reach this one after it closed go there */
+  private successor: WorkerPool | null = null;
   private tags: string[] | null = null;
 
   constructor(private readonly opts: PoolOptions) {
@@ -188,10 +194,7 @@ export class WorkerPool extends EventEmitter {
       room: () => {
         if (this.queue.length > 0) this.pump();
       },
-      orphaned: (jobs) => {
-        this.queue.unshift(...jobs);
-        this.pump();
-      },
+      orphaned: (jobs) => this.requeue(jobs),
       unavailable: (reason) => this.failQueued(`no worker is running: ${reason}`),
       spawned: (w) => this.emit('worker-spawn', { id: w.id, pid: w.pid }),
       exited: (info) => {
@@ -255,7 +258,7 @@ export class WorkerPool extends EventEmitter {
     const blobs: Buffer[] = [];
     const msg: ReqMsg = {
       t: 'req',
-      id: ++this.seq,
+      id: ++jobSeq,
       servlet: input.servlet,
       method: input.method,
       url: input.url,
@@ -284,7 +287,7 @@ export class WorkerPool extends EventEmitter {
   /** Python syntax check of generated sources, by a worker. */
   check(sources: { name: string; code: string }[]): Promise<CheckError[]> {
     return new Promise((resolve, reject) => {
-      const msg: CheckMsg = { t: 'check', id: ++this.seq, sources };
+      const msg: CheckMsg = { t: 'check', id: ++jobSeq, sources };
       const job = new DoneJob(msg.id, 'check', encodeFrame(msg), 'syntax check', reject, (done) => {
         if (!done.ok && !done.errors)
           reject(new Error(`syntax check failed: ${done.error?.message ?? 'no reason given'}`));
@@ -298,7 +301,7 @@ export class WorkerPool extends EventEmitter {
   admin(req: AdminRequest): Promise<AdminResult> {
     return new Promise((resolve, reject) => {
       const blobs: Buffer[] = [];
-      const msg: AdminMsg = { t: 'admin', id: ++this.seq, op: req.op };
+      const msg: AdminMsg = { t: 'admin', id: ++jobSeq, op: req.op };
       if (req.key !== undefined) msg.key = req.key;
       if (req.literal !== undefined) msg.literal = req.literal;
       if (req.pickle) msg.pickle = blobs.push(req.pickle) - 1;
@@ -337,8 +340,26 @@ export class WorkerPool extends EventEmitter {
       this.closed = true;
       this.failQueued('the worker pool is stopping');
     }
+    await this.stopWorkers();
+  }
+
+  /**
+   * Replaced by `next` (a changed pse.conf): the jobs queued here, those submitted from now on,
+   * and those a dying worker leaves unstarted run on `next`; the jobs already on this pool's
+   * pipes finish here, then its workers exit. No request is dropped.
+   */
+  async handOver(next: WorkerPool): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.successor = next;
+      this.forward(this.queue.splice(0));
+    }
+    await this.stopWorkers();
+  }
+
+  private stopWorkers(): Promise<void> {
     const t = this.opts.requestTimeoutMs;
-    await this.sup.stop((t > 0 ? t : 30_000) + 1000);
+    return this.sup.stop((t > 0 ? t : 30_000) + 1000);
   }
 
   stats(): PoolStats {
@@ -360,6 +381,10 @@ export class WorkerPool extends EventEmitter {
   // ------------------------------------------------------------ dispatch
 
   private submit(job: Job): void {
+    if (this.successor) {
+      this.successor.submit(job);
+      return;
+    }
     if (this.closed) {
       job.fail(new WorkerFailure('unavailable', `${job.label}: the worker pool is stopped`));
       return;
@@ -401,6 +426,20 @@ export class WorkerPool extends EventEmitter {
       const job = this.queue.shift()!;
       if (!job.ended) w.send(job);
     }
+  }
+
+  /** jobs that never started (their worker died, or gave them back): first in line again */
+  private requeue(jobs: Job[]): void {
+    if (this.successor) {
+      this.forward(jobs);
+      return;
+    }
+    this.queue.unshift(...jobs);
+    this.pump();
+  }
+
+  private forward(jobs: Job[]): void {
+    for (const job of jobs) if (!job.ended) this.successor!.submit(job);
   }
 
   private failQueued(reason: string): void {
