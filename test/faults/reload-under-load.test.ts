@@ -30,12 +30,14 @@ it('drops no request while pse.conf changes under load', async () => {
     await writeFile(conf, text.replace(/MemoryCacheSize = \d+/, `MemoryCacheSize = ${100 + i}`));
     const later = new Date(Date.now() + 2000 * i);
     await utimes(conf, later, later);
-    await expect.poll(() => reloads.length, { timeout: 30_000, interval: 50 }).toBe(i);
+    await expect
+      .poll(() => app.engine.config.main.memoryCacheSize, { timeout: 30_000, interval: 50 })
+      .toBe(100 + i);
     const before = run.tally.ok;
     await expect.poll(() => run.tally.ok, { timeout: 20_000 }).toBeGreaterThan(before + 50);
   }
   const tally = await run.stop();
-  expect(app.engine.config.main.memoryCacheSize).toBe(104);
+  expect(reloads.filter((r) => r === 'config').length).toBeGreaterThanOrEqual(4);
   expect(Object.fromEntries(tally.failures)).toEqual({});
   expect(tally.ok).toBeGreaterThan(250);
 });

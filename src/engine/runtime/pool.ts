@@ -55,6 +55,8 @@ export interface PoolOptions {
   maxRequests?: number;
   /** jobs queued on one worker's pipe; default DEFAULT_MAX_IN_FLIGHT */
   maxInFlight?: number;
+  /** no job is queued behind one that has run this long, and those queued move; default STALL_MS */
+  stallMs?: number;
   sources: SourceProvider;
   log?: (level: LogMsg['level'], msg: string, worker?: number) => void;
   /** pse_boot.py; default: the one in this source tree */
@@ -165,6 +167,13 @@ export interface PoolStats {
  */
 const DEFAULT_MAX_IN_FLIGHT = 8;
 /**
+ * A worker whose running job has taken this long gets no new job, and the jobs queued behind it
+ * are asked back (`release`) while another worker has room: a slow page delays no other request
+ * by much more than this (plus the worker's 100 ms look at its pipe). Pages that take longer are
+ * not helped by queuing anyway: its gain is in the wake-ups saved between short jobs.
+ */
+const STALL_MS = 100;
+/**
  * Job ids, unique across pools: a job handed over to the pool that replaces this one (a changed
  * pse.conf) keeps its id, and ids on one worker's pipe must never repeat.
  */
@@ -176,7 +185,9 @@ export class WorkerPool extends EventEmitter {
   private readonly sup: Supervisor;
   private readonly queue: Job[] = [];
   private readonly maxInFlight: number;
+  private readonly stallMs: number;
   private readonly clock: LoopClock;
+  private stopRebalance: (() => void) | null = null;
   private closed = false;
   /** the pool that took over: jobs that reach this one after it closed go there */
   private successor: WorkerPool | null = null;
@@ -185,6 +196,7 @@ export class WorkerPool extends EventEmitter {
   constructor(private readonly opts: PoolOptions) {
     super();
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+    this.stallMs = opts.stallMs ?? STALL_MS;
     this.clock = opts.clock ?? systemClock;
     const host: SupervisorHost = {
       capacity: (w) => {
@@ -239,7 +251,14 @@ export class WorkerPool extends EventEmitter {
 
   /** Spawns the workers; rejects with a BootError when they cannot boot (e.g. a broken plugin). */
   async start(): Promise<StartInfo> {
-    await this.sup.start();
+    this.stopRebalance ??= this.clock.every(Math.max(10, this.stallMs / 2), () => this.rebalance());
+    try {
+      await this.sup.start();
+    } catch (err) {
+      this.stopRebalance();
+      this.stopRebalance = null;
+      throw err;
+    }
     const r = this.sup.lastReady!;
     return { python: r.python, tags: r.tags, plugins: r.plugins, issues: r.issues };
   }
@@ -357,9 +376,14 @@ export class WorkerPool extends EventEmitter {
     await this.stopWorkers();
   }
 
-  private stopWorkers(): Promise<void> {
+  private async stopWorkers(): Promise<void> {
     const t = this.opts.requestTimeoutMs;
-    return this.sup.stop((t > 0 ? t : 30_000) + 1000);
+    try {
+      await this.sup.stop((t > 0 ? t : 30_000) + 1000);
+    } finally {
+      this.stopRebalance?.();
+      this.stopRebalance = null;
+    }
   }
 
   stats(): PoolStats {
@@ -402,20 +426,58 @@ export class WorkerPool extends EventEmitter {
     } else this.queue.push(job);
   }
 
-  /** the booted worker with the fewest jobs on its pipe, if one has room */
+  /**
+   * The booted worker with the fewest jobs on its pipe, if one has room; one whose running job
+   * has not stalled first (a stalled one still takes jobs when no other can: on a busy machine a
+   * worker off the CPU for a while looks stalled too, and queuing must not stop then).
+   */
   private pick(): Worker | null {
     let best: Worker | null = null;
+    let bestStalled = false;
+    let now = -1;
     for (const w of this.sup.workers) {
+      if (w.inFlight >= this.maxInFlight || !w.dispatchable) continue;
+      let stalled = false;
+      if (w.inFlight > 0) {
+        if (now < 0) now = this.clock.now();
+        stalled = w.stalled(now, this.stallMs);
+      }
       if (
-        w.inFlight < this.maxInFlight &&
-        w.dispatchable &&
-        (best === null || w.inFlight < best.inFlight)
+        best === null ||
+        (bestStalled && !stalled) ||
+        (bestStalled === stalled && w.inFlight < best.inFlight)
       ) {
         best = w;
+        bestStalled = stalled;
         if (w.inFlight === 0) break;
       }
     }
     return best;
+  }
+
+  /** Jobs queued behind a stalled job are asked back while some other worker could run them. */
+  private rebalance(): void {
+    const workers = this.sup.workers;
+    if (workers.length < 2 && !this.successor) return;
+    const now = this.clock.now();
+    for (const w of workers) {
+      if (w.jobs.length < 2 || w.releasing || !w.stalled(now, this.stallMs)) continue;
+      const elsewhere =
+        this.successor !== null ||
+        workers.some(
+          (x) =>
+            x !== w &&
+            x.dispatchable &&
+            x.inFlight < this.maxInFlight &&
+            !x.stalled(now, this.stallMs),
+        );
+      if (elsewhere && w.release())
+        this.log(
+          'DEBUG',
+          `worker ${w.id}: ${w.jobs[0]!.label} runs long; moving the jobs behind it`,
+          w.id,
+        );
+    }
   }
 
   /** move queued jobs onto pipes that have room */

@@ -133,7 +133,16 @@ export interface StopMsg {
   t: 'stop';
 }
 
-export type ToWorker = InitMsg | ReqMsg | CheckMsg | AdminMsg | ReplyMsg | StopMsg;
+/**
+ * Give back these jobs if they have not started (the one before them runs long and another
+ * worker is free). Answered with `released`, at once even while a job runs.
+ */
+export interface ReleaseMsg {
+  t: 'release';
+  ids: number[];
+}
+
+export type ToWorker = InitMsg | ReqMsg | CheckMsg | AdminMsg | ReplyMsg | StopMsg | ReleaseMsg;
 
 // ---------------------------------------------------------------- Python → Node
 
@@ -154,6 +163,12 @@ export interface FatalMsg {
 
 export interface BeatMsg {
   t: 'beat';
+}
+
+/** The jobs of a `release` that had not started and never will here (maybe none). */
+export interface ReleasedMsg {
+  t: 'released';
+  ids: number[];
 }
 
 /** A typed JSON picture of a Python value, capped in depth and size (pse/_preview.py). */
@@ -255,6 +270,7 @@ export type FromWorker =
   | ReadyMsg
   | FatalMsg
   | BeatMsg
+  | ReleasedMsg
   | CallMsg
   | ChunkMsg
   | LogMsg

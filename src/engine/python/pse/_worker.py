@@ -181,6 +181,7 @@ def serve(state: WorkerState) -> None:
     while True:
         job, blobs = channel.next_job()
         kind = job.get('t')
+        channel.running = job.get('id')
         if kind == 'req':
             run_req(state, job, blobs)
         elif kind == 'check':
@@ -191,6 +192,7 @@ def serve(state: WorkerState) -> None:
             return
         else:
             channel.log('WARNING', 'worker %d ignored a %r frame outside a call' % (state.number, kind))
+        channel.running = None
 
 
 # ---------------------------------------------------------------- process
@@ -266,6 +268,7 @@ def main() -> None:
     channel.send({'t': 'ready', 'pid': os.getpid(), 'python': platform.python_version(),
                   'tags': sorted(state.tags), 'plugins': [p.name for p in state.plugins], 'issues': state.issues})
     threading.Thread(target=_heartbeat, args=(channel, parent), name='pse-heartbeat', daemon=True).start()
+    threading.Thread(target=channel.watch, name='pse-watch', daemon=True).start()
     try:
         serve(state)
     except OutputClosed:
