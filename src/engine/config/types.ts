@@ -20,6 +20,8 @@ export interface MainConfig {
   pythonExecutable: string;
   /** seconds */
   requestTimeout: number;
+  /** bytes of memory one worker may allocate (past it: MemoryError); 0 = no limit */
+  workerMemory: number;
   showTracebacks: boolean;
   exceptionHook: string | null;
 }

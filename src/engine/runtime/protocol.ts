@@ -43,6 +43,8 @@ export interface WorkerConfig {
   autoEscape: boolean;
   memoryCacheSize: number;
   maxBuffer: number;
+  /** bytes the worker may allocate (RLIMIT_DATA); 0 = no limit */
+  workerMemory: number;
   showTracebacks: boolean;
   exceptionHook: string | null;
   /** `[plugins.<name>]` sections as written: option → {value, line}. */
