@@ -180,6 +180,12 @@ const STALL_MS = 100;
 let jobSeq = 0;
 const DEFAULT_BOOT_SCRIPT = bootScriptIn(PYTHON_DIR);
 const EMPTY = Buffer.alloc(0);
+/**
+ * A session namespace up to this size travels with every request of its session (a page mostly
+ * uses its session's small namespaces, and a fetch would cost a round trip); a bigger one only
+ * when a page asks for it (`session.new(name)`), so that it slows only the pages that use it.
+ */
+const INLINE_NAMESPACE_BYTES = 64 * 1024;
 
 export class WorkerPool extends EventEmitter {
   private readonly sup: Supervisor;
@@ -296,11 +302,18 @@ export class WorkerPool extends EventEmitter {
     }
     if (input.session) {
       const ns: Record<string, number> = {};
-      for (const [name, pickle] of input.session.ns) ns[name] = blobs.push(pickle) - 1;
+      let lazy: string[] | undefined;
+      for (const [name, pickle] of input.session.ns) {
+        if (pickle.length <= INLINE_NAMESPACE_BYTES) ns[name] = blobs.push(pickle) - 1;
+        else (lazy ??= []).push(name);
+      }
       msg.session = { id: input.session.id, ns };
+      if (lazy) msg.session.lazy = lazy;
     }
     const label = `${input.method} ${input.path}`;
-    this.submit(new RunJob(this, msg.id, encodeFrame(msg, blobs), label, hooks, sink));
+    const frame = encodeFrame(msg, blobs);
+    const job = new RunJob(this, msg.id, frame, label, hooks, sink, input.session?.ns);
+    this.submit(job);
   }
 
   /** Python syntax check of generated sources, by a worker. */
@@ -551,8 +564,8 @@ export class WorkerPool extends EventEmitter {
   }
 }
 
-function reply(w: Worker, msg: ReplyMsg): void {
-  w.write(msg);
+function reply(w: Worker, msg: ReplyMsg, blobs?: readonly Buffer[]): void {
+  w.write(msg, blobs);
 }
 
 function errorText(err: unknown, doing: string): string {
@@ -599,6 +612,8 @@ class RunJob implements Job {
     readonly label: string,
     private readonly hooks: RunHooks | undefined,
     private readonly sink: RunSink,
+    /** the session's namespaces as read for this request: a lazy one is fetched from here */
+    private readonly namespaces?: ReadonlyMap<string, Buffer>,
   ) {}
 
   message(w: Worker, msg: CallMsg | ChunkMsg | LogMsg, blobs: Buffer[]): void {
@@ -618,9 +633,22 @@ class RunJob implements Job {
         return;
       case 'call':
         if (msg.op === 'source') this.pool.answerSource(w, msg.cid, msg.path);
+        else if (msg.op === 'ns') this.namespace(w, msg.cid, msg.name);
         else this.save(w, msg.cid, sessionResult(msg.session, blobs));
         return;
     }
+  }
+
+  private namespace(w: Worker, cid: number, name: string): void {
+    const pickle = this.namespaces?.get(name);
+    if (pickle === undefined) {
+      reply(w, {
+        t: 'reply',
+        to: cid,
+        ok: false,
+        error: { message: `the session of ${this.label} has no namespace ${JSON.stringify(name)}` },
+      });
+    } else reply(w, { t: 'reply', to: cid, ok: true, pickle: 0 }, [pickle]);
   }
 
   private save(w: Worker, cid: number, s: SessionResult): void {

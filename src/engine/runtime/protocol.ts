@@ -64,6 +64,8 @@ export interface SessionIn {
   id: string;
   /** namespace name → pickle blob ('' is the standard dictionary) */
   ns: Record<string, Blob>;
+  /** namespaces too big to send unasked: the worker fetches one (`call ns`) when a page uses it */
+  lazy?: string[];
 }
 
 export interface ReqMsg {
@@ -129,6 +131,8 @@ export interface ReplyMsg {
   ok: boolean;
   error?: LocatedError | { message: string };
   source?: CompiledSource;
+  /** to `ns`: the namespace's pickle */
+  pickle?: Blob;
 }
 
 export interface StopMsg {
@@ -205,7 +209,16 @@ export interface SaveCall {
   session: SessionOut;
 }
 
-export type CallMsg = SourceCall | SaveCall;
+/** A namespace of the request's session that was not sent with it (`SessionIn.lazy`). */
+export interface NamespaceCall {
+  t: 'call';
+  cid: number;
+  job: number;
+  op: 'ns';
+  name: string;
+}
+
+export type CallMsg = SourceCall | SaveCall | NamespaceCall;
 
 export interface ChunkMsg {
   t: 'chunk';
