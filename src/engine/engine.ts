@@ -534,7 +534,7 @@ export class Engine {
     this.config = config;
     this.applySessionConfig(before.session, config.session);
     this.cache = new OutputCache(config.main.outputCacheDir);
-    await old.stop();
+    await old.handOver(pool);
     this.events.emit('reload', { reason, scope: 'config' } satisfies ReloadEvent);
   }
 

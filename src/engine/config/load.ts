@@ -20,6 +20,12 @@ import * as v from './values.js';
 
 export const CONF_NAME = 'pse.conf';
 
+/**
+ * Per worker: far above what pages need (a worker idles at ~20 MB), far below what makes a
+ * machine swap when a page allocates without bound.
+ */
+export const DEFAULT_WORKER_MEMORY = 1024 ** 3;
+
 export interface ConfigOptions {
   /** --production: ShowTracebacks defaults to no */
   production?: boolean;
@@ -49,6 +55,7 @@ function mainTable(root: string): Table<MainConfig> {
     workers: { name: 'Workers', parse: v.int(1, 256) },
     pythonExecutable: { name: 'PythonExecutable', parse: v.text },
     requestTimeout: { name: 'RequestTimeout', parse: v.seconds(0) },
+    workerMemory: { name: 'WorkerMemory', parse: v.memoryLimit },
     showTracebacks: { name: 'ShowTracebacks', parse: v.bool },
     exceptionHook: { name: 'ExceptionHook', parse: v.moduleName },
     allowedHosts: { name: 'AllowedHosts', parse: v.hostPatterns },
@@ -95,6 +102,7 @@ export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseCon
       workers: os.availableParallelism(),
       pythonExecutable: 'python3',
       requestTimeout: 30,
+      workerMemory: DEFAULT_WORKER_MEMORY,
       showTracebacks: !opts.production,
       exceptionHook: null,
       allowedHosts: [],

@@ -22,6 +22,8 @@ export interface MainConfig {
   pythonExecutable: string;
   /** seconds */
   requestTimeout: number;
+  /** bytes of memory one worker may allocate (past it: MemoryError); 0 = no limit */
+  workerMemory: number;
   showTracebacks: boolean;
   exceptionHook: string | null;
   /** Host header values `pse serve` answers (else 421); empty = any */
