@@ -38,6 +38,7 @@ import { resolvePython } from './runtime/python.js';
 import { SessionService } from './api/session-service.js';
 import { recordRequest, recordResponse, type Failure } from './journal/record.js';
 import type { CookieSession, SessionTrace } from './session/manager.js';
+import { StoreUnavailableError } from './session/store.js';
 import { compileFailure, plainLocated, TemplateSources } from './runtime/sources.js';
 import { compileTemplate, mapSyntaxErrors } from './template/index.js';
 
@@ -179,11 +180,12 @@ function openSessions(
   config: PseConfig,
   pool: () => WorkerPool,
   opts: EngineOptions,
+  log: (message: string) => void,
 ): SessionService | null {
   if (!config.session.enabled) return null;
   const conf =
     opts.journal === false ? { ...config, studio: { ...config.studio, journalSize: 0 } } : config;
-  return SessionService.open(conf, pool, { exclusive: opts.exclusiveSessions === true });
+  return SessionService.open(conf, pool, { exclusive: opts.exclusiveSessions === true, log });
 }
 
 /** What the journal keeps of one request. */
@@ -253,7 +255,12 @@ export class Engine {
     this.pool = pool;
     this.sources = sources;
     this.cache = new OutputCache(config.main.outputCacheDir);
-    this.sessions = openSessions(config, () => this.pool, opts);
+    this.sessions = openSessions(
+      config,
+      () => this.pool,
+      opts,
+      (m) => this.log('error', m),
+    );
     this.logFiles =
       opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse'));
     this.app = new HttpApp({
@@ -732,7 +739,7 @@ export class Engine {
     } catch (err) {
       if ((err as { code?: string }).code === 'session_lock_timeout')
         throw new HttpError(503, (err as Error).message);
-      throw err;
+      throw storeUnavailable(err) ?? err;
     }
   }
 
@@ -1010,6 +1017,12 @@ function headerList(headers: HttpRequest['headers']): [string, string][] {
   return out;
 }
 
+/** A session store that cannot take a change now (locked, disk full): 503 with Retry-After. */
+function storeUnavailable(err: unknown): HttpError | null {
+  if (!(err instanceof StoreUnavailableError)) return null;
+  return new HttpError(503, err.message, { headers: [['Retry-After', String(err.retryAfter)]] });
+}
+
 /** Worker crash → 502, timeout → 504, nobody to run it → 503; the cause goes to the error log. */
 function failureResponse(err: unknown): HttpResponse {
   if (err instanceof WorkerFailure) {
@@ -1025,6 +1038,8 @@ function failureResponse(err: unknown): HttpResponse {
     return res;
   }
   if (err instanceof HttpError) throw err;
+  const unavailable = storeUnavailable(err);
+  if (unavailable) throw unavailable;
   const res = errorPage(500, 'The server failed to produce this page. The error has been logged.');
   res.error = err instanceof Error ? (err.stack ?? err.message) : String(err);
   return res;

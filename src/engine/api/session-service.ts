@@ -62,23 +62,28 @@ export class SessionService {
   /**
    * `exclusive`: this process keeps the session file to itself (`pse serve --production`), so the
    * store may serve loads from memory; a second opener gets an error naming the file.
+   * `log`: where a journal that cannot be written is reported (default: stderr).
    */
   static open(
     config: PseConfig,
     editor: () => PickleEditor,
-    opts: { exclusive?: boolean } = {},
+    opts: { exclusive?: boolean; log?: (message: string) => void } = {},
   ): SessionService {
     const events = new SessionEvents();
     const store = new SqliteSessionStore({
       file: config.session.file,
       exclusive: opts.exclusive === true,
+      // a store locked by another process is waited for (off the event loop) as a session is
+      busyWaitMs: Math.max(1000, config.session.lockTimeout * 1000),
     });
     let journal: Journal;
     try {
       journal = new Journal({
         file: path.join(config.appRoot, '.pse', 'journal.sqlite'),
         size: config.studio.journalSize,
+        maxBytes: config.studio.journalMaxBytes,
         events,
+        ...(opts.log ? { log: opts.log } : {}),
       });
     } catch (err) {
       void store.close();

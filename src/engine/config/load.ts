@@ -18,6 +18,8 @@ import type {
 import * as v from './values.js';
 
 export const CONF_NAME = 'pse.conf';
+/** `[Studio] JournalMaxBytes` when pse.conf does not set it: 256 MiB. */
+export const DEFAULT_JOURNAL_MAX_BYTES = 256 * 1024 * 1024;
 
 export interface ConfigOptions {
   /** --production: ShowTracebacks defaults to no */
@@ -61,6 +63,7 @@ function sessionTable(root: string): Table<SessionConfig> {
 
 const studioTable: Table<StudioConfig> = {
   journalSize: { name: 'JournalSize', parse: v.int(0, 1_000_000) },
+  journalMaxBytes: { name: 'JournalMaxBytes', parse: v.bytes },
 };
 
 export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseConfig {
@@ -97,7 +100,7 @@ export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseCon
       collectionProbability: 1,
       lockTimeout: 30,
     },
-    studio: { journalSize: 5000 },
+    studio: { journalSize: 5000, journalMaxBytes: DEFAULT_JOURNAL_MAX_BYTES },
     plugins: {},
   };
 }
