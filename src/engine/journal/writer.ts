@@ -52,8 +52,8 @@ const FLUSH_BATCH = 64;
 const BLOCK = 256;
 const BLOCK_FRESH_MS = 1000;
 /** retry back-off while the journal cannot be written */
-const RETRY_FIRST_MS = 100;
-const RETRY_MAX_MS = 5000;
+const RETRY_FIRST_MS = 10;
+const RETRY_MAX_MS = 1000;
 /** entries (and bytes) kept in memory while the journal cannot be written */
 const MAX_QUEUED = 2000;
 const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
@@ -62,6 +62,13 @@ const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
  * so that a full journal is trimmed now and then, not on every write.
  */
 const TRIM_TO = 0.95;
+/**
+ * Writers of one journal take turns: a lock held by another process for less than this is
+ * contention, not a failure, and is not reported.
+ */
+const REPORT_BUSY_AFTER_MS = 1000;
+/** At close only: how long the last write waits for another writer's lock. */
+const CLOSE_BUSY_TIMEOUT_MS = 2000;
 
 /** Why the journal cannot be written, in words. */
 function reason(err: unknown): string {
@@ -80,8 +87,9 @@ export class JournalWriter {
   private queue: Queued[] = [];
   private queuedBytes = 0;
   private timer: NodeJS.Timeout | null = null;
-  /** set while writing fails: since when, how long to wait next, entries dropped */
-  private failing: { retryMs: number; dropped: number } | null = null;
+  /** set while writing fails: since when, the next wait, entries dropped, whether reported */
+  private failing: { since: number; retryMs: number; dropped: number; reported: boolean } | null =
+    null;
   private readonly q;
 
   constructor(
@@ -187,11 +195,12 @@ export class JournalWriter {
     this.queue = [];
     this.queuedBytes = 0;
     if (this.failing) {
-      const { dropped } = this.failing;
+      const { dropped, reported } = this.failing;
       this.failing = null;
-      this.o.log(
-        `journal ${this.o.file}: written again${dropped ? `; ${dropped} entries were dropped while it could not be (more than ${MAX_QUEUED} waited)` : ''}`,
-      );
+      if (reported)
+        this.o.log(
+          `journal ${this.o.file}: written again${dropped ? `; ${dropped} entries were dropped while it could not be (more than ${MAX_QUEUED} waited)` : ''}`,
+        );
     }
     return true;
   }
@@ -259,15 +268,25 @@ export class JournalWriter {
     return this.q.totals.get()!;
   }
 
-  /** A batch could not be written: it stays queued; the first failure is reported. */
+  /**
+   * A batch could not be written: it stays queued and is retried. The failure is reported once
+   * (a lock only once it has lasted REPORT_BUSY_AFTER_MS).
+   */
   private failed(err: unknown): void {
+    const now = performance.now();
     if (!this.failing) {
-      this.failing = { retryMs: RETRY_FIRST_MS, dropped: 0 };
+      this.failing = { since: now, retryMs: RETRY_FIRST_MS, dropped: 0, reported: false };
+    } else {
+      this.failing.retryMs = Math.min(this.failing.retryMs * 2, RETRY_MAX_MS);
+    }
+    if (
+      !this.failing.reported &&
+      (!isBusy(err) || now - this.failing.since >= REPORT_BUSY_AFTER_MS)
+    ) {
+      this.failing.reported = true;
       this.o.log(
         `journal ${this.o.file}: cannot be written: ${reason(err)}. Requests are served as usual; their entries wait in memory and are written when it can be (retrying)`,
       );
-    } else {
-      this.failing.retryMs = Math.min(this.failing.retryMs * 2, RETRY_MAX_MS);
     }
     this.dropOverflow();
     this.schedule(this.failing.retryMs);
@@ -308,8 +327,12 @@ export class JournalWriter {
       .immediate();
   }
 
-  /** A last write; what cannot be written is reported. Unused serials go back if still last. */
+  /**
+   * A last write (waiting a moment for another writer's lock: the process is stopping, no
+   * request waits); what cannot be written is reported. Unused serials go back if still last.
+   */
   close(): void {
+    if (this.db.open) this.db.pragma(`busy_timeout = ${CLOSE_BUSY_TIMEOUT_MS}`);
     if (!this.flush()) {
       this.o.log(
         `journal ${this.o.file}: ${this.queue.length} entries could not be written before closing`,

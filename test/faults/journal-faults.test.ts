@@ -1,0 +1,153 @@
+/**
+ * The request journal under real faults: another process holding its write lock, a full disk
+ * (a real tmpfs), several processes writing one journal. Nothing throws, the failure is
+ * reported once (and once on recovery), and the waiting entries are written afterwards.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Journal } from '../../src/engine/journal/journal.js';
+import { requestDraft } from '../../src/engine/journal/record.js';
+import type { SessionTrace } from '../../src/engine/session/manager.js';
+import { holdWriteLock, killChildren, writeJournal } from './children.js';
+import { mountSmallDisk } from './small-disk.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-journal-faults-'));
+afterAll(() => {
+  killChildren();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const facts = (p: string) => ({
+  time: Date.now(),
+  method: 'GET',
+  path: p,
+  query: '',
+  status: 200,
+  durationMs: 1,
+  worker: 1,
+  lockWaitMs: 0,
+});
+
+function trace(before: Buffer | null, after: Buffer | null): SessionTrace {
+  return {
+    sessionId: 'S'.repeat(43),
+    outcome: 'committed',
+    changes: [
+      {
+        name: '',
+        before: null,
+        after: { t: 'dict', v: [] },
+        diff: { added: [], removed: [], changed: [] },
+      },
+    ],
+    saves: [],
+    pickles: new Map([['', { before, after }]]),
+  };
+}
+
+async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('the journal under faults', () => {
+  it('another process holds its write lock: nothing throws or waits, one report, all written after', async () => {
+    const file = path.join(tmp, 'held', 'journal.sqlite');
+    const logs: string[] = [];
+    const j = new Journal({ file, size: 1000, log: (m) => logs.push(m) });
+    j.record(requestDraft(facts('/before'), null, null));
+    expect(j.flush()).toBe(true);
+    const holder = await holdWriteLock(file);
+    const serials: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      serials.push(j.record(requestDraft(facts(`/held/${i}`), null, null)).serial);
+      if (i % 10 === 0) expect(j.flush()).toBe(false);
+    }
+    // readers still see what was written before (WAL), and retries go on without new reports
+    expect(j.list().map((e) => e.path)).toEqual(['/before']);
+    // a lock is reported once it has lasted a second; the retries go on without new reports
+    await until('the report', () => logs.length > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toContain(file);
+    expect(logs[0]).toContain('SQLITE_BUSY');
+    await holder.release();
+    await until('the queued entries to be written', () => j.list({ limit: 1000 }).length === 101);
+    expect(logs).toHaveLength(2);
+    expect(logs[1]).toMatch(/written again/);
+    const kept = j.list({ limit: 1000 });
+    expect(new Set(kept.map((e) => e.serial)).size).toBe(101);
+    expect(kept.filter((e) => e.path.startsWith('/held/')).map((e) => e.serial)).toEqual(
+      [...serials].reverse(),
+    );
+    j.close();
+  });
+
+  it('a full disk (a real tmpfs): nothing throws, one report, written once there is room', async () => {
+    const disk = mountSmallDisk(2 * 1024 * 1024);
+    try {
+      const file = path.join(disk.dir, 'journal.sqlite');
+      const logs: string[] = [];
+      const j = new Journal({ file, size: 1000, log: (m) => logs.push(m) });
+      j.record(requestDraft(facts('/before'), trace(null, Buffer.alloc(1000, 1)), null));
+      expect(j.flush()).toBe(true);
+      disk.fill();
+      for (let i = 0; i < 30; i++) {
+        j.record(requestDraft(facts(`/full/${i}`), trace(null, Buffer.alloc(16 * 1024, i)), null));
+        expect(j.flush()).toBe(false);
+      }
+      expect(logs).toHaveLength(1);
+      expect(logs[0]).toContain(file);
+      expect(logs[0]).toContain('SQLITE_FULL');
+      disk.free();
+      await until('the queued entries to be written', () => j.list({ limit: 1000 }).length === 31);
+      expect(logs[1]).toMatch(/written again/);
+      const last = j.list({ limit: 1 })[0]!;
+      expect(j.pickle(last.serial, '', 'after')).toEqual(Buffer.alloc(16 * 1024, 29));
+      j.close();
+    } finally {
+      disk.dispose();
+    }
+  });
+
+  it('three processes write one journal: every entry kept, under its own serial', async () => {
+    const file = path.join(tmp, 'shared', 'journal.sqlite');
+    const logs: string[] = [];
+    const j = new Journal({ file, size: 100_000, log: (m) => logs.push(m) });
+    const own: number[] = [];
+    const writing = Promise.all([writeJournal(file, 400, 'a'), writeJournal(file, 400, 'b')]);
+    let done = false;
+    void writing.finally(() => (done = true));
+    // this process writes too, while they do
+    let i = 0;
+    while (!done || i < 50) {
+      own.push(j.record(requestDraft(facts(`/own/${i++}`), null, null)).serial);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const [a, b] = await writing;
+    await until('the last batch to be written', () => j.flush());
+    const all = j.list({ limit: 1000 });
+    const count = 800 + own.length;
+    const serials = new Set([...a!, ...b!, ...own]);
+    expect(serials.size).toBe(count); // as handed out: no serial given twice
+    const kept = [
+      ...j.list({ limit: 1000 }),
+      ...j.list({ limit: 1000, before: all.at(-1)!.serial }),
+    ];
+    expect(kept).toHaveLength(Math.min(count, 2000));
+    expect(new Set(kept.map((e) => e.serial)).size).toBe(kept.length);
+    for (const label of ['a', 'b']) {
+      expect(kept.filter((e) => e.path.startsWith(`/${label}/`))).toHaveLength(400);
+    }
+    // an entry is stored under the serial its process announced
+    const bySerial = new Map(kept.map((e) => [e.serial, e.path]));
+    a!.forEach((s, n) => expect(bySerial.get(s)).toBe(`/a/${n}`));
+    expect(logs).toEqual([]);
+    j.close();
+  });
+});
