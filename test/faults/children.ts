@@ -78,3 +78,29 @@ export async function writeJournal(file: string, count: number, label: string): 
   });
   return JSON.parse(line.slice('serials '.length)) as number[];
 }
+
+/** `pse serve APP` (development: it keeps the journal), from source; resolves once it listens. */
+export async function servePse(app: string): Promise<{ child: ChildProcess; url: string }> {
+  const c = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', app, '--port', '0'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  started.push(c);
+  const line = await lineOf(c, /at http:\/\//);
+  return { child: c, url: /at (http:\/\/\S+)/.exec(line)![1]!.replace(/\/$/, '') };
+}
+
+/** `pse run FILE` to its end: its exit code and output. */
+export function runPse(file: string): Promise<{ code: number | null; out: string }> {
+  const c = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'run', file],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  started.push(c);
+  let out = '';
+  c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => c.on('exit', (code) => resolve({ code, out })));
+}

@@ -10,7 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/engine/journal/journal.js';
 import { requestDraft } from '../../src/engine/journal/record.js';
 import type { SessionTrace } from '../../src/engine/session/manager.js';
-import { holdWriteLock, killChildren, writeJournal } from './children.js';
+import type { JournalEntry } from '../../src/common/types/journal.js';
+import { Engine } from '../../src/engine/engine.js';
+import { holdWriteLock, killChildren, runPse, servePse, writeJournal } from './children.js';
 import { mountSmallDisk } from './small-disk.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-journal-faults-'));
@@ -45,6 +47,16 @@ function trace(before: Buffer | null, after: Buffer | null): SessionTrace {
     saves: [],
     pickles: new Map([['', { before, after }]]),
   };
+}
+
+/** Every entry of a journal, newest first, page by page. */
+function everyEntry(j: Journal): JournalEntry[] {
+  const out: JournalEntry[] = [];
+  for (;;) {
+    const page = j.list({ limit: 1000, ...(out.length ? { before: out.at(-1)!.serial } : {}) });
+    if (page.length === 0) return out;
+    out.push(...page);
+  }
 }
 
 async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
@@ -150,4 +162,85 @@ describe('the journal under faults', () => {
     expect(logs).toEqual([]);
     j.close();
   });
+
+  it('over HTTP: a held journal lock costs no request; one report; entries written after', async () => {
+    const root = fs.mkdtempSync(path.join(tmp, 'app-'));
+    fs.writeFileSync(path.join(root, 'hello.pt'), 'hello');
+    fs.writeFileSync(
+      path.join(root, 'count.py'),
+      `from pse.plugins import session\nd = session.new()\nd['n'] = d.get('n', 0) + 1\n`,
+    );
+    fs.writeFileSync(path.join(root, 'count.pt'), "<?= d['n'] ?>");
+    const logs: string[] = [];
+    const engine = await Engine.open(root, {
+      workers: 2,
+      watch: false,
+      logFiles: false,
+      log: (l) => logs.push(l.text),
+    });
+    try {
+      const base = (await engine.listen(0)).url.replace(/\/$/, '');
+      const journal = engine.sessionService!.journal;
+      const first = await fetch(`${base}/count.pt`);
+      const cookie = first.headers.getSetCookie()[0]!.split(';')[0]!;
+      await until('the first entry', () => journal.list().length === 1);
+      const holder = await holdWriteLock(path.join(root, '.pse', 'journal.sqlite'));
+      const reported = (): string[] => logs.filter((l) => l.includes('journal.sqlite:'));
+      let n = 1;
+      // requests go on while the lock is held, until well after it is reported
+      while (reported().length === 0 || n < 40) {
+        const [hello, count] = await Promise.all([
+          fetch(`${base}/hello.pt`),
+          fetch(`${base}/count.pt`, { headers: { cookie } }),
+        ]);
+        expect(hello.status).toBe(200);
+        expect(count.status).toBe(200);
+        expect((await count.text()).trim()).toBe(String(++n));
+      }
+      expect(reported()).toHaveLength(1);
+      expect(reported()[0]).toMatch(/journal\.sqlite: cannot be written: .*SQLITE_BUSY/);
+      await holder.release();
+      await until('the waiting entries', () => journal.list({ limit: 1000 }).length === 2 * n - 1);
+      await until('the recovery line', () => reported().length === 2);
+      expect(reported()[1]).toMatch(/written again/);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it(
+    'pse serve and pse run on the same app write one journal; the server stays up',
+    { timeout: 180_000 },
+    async () => {
+      const root = fs.mkdtempSync(path.join(tmp, 'serve-run-'));
+      fs.writeFileSync(path.join(root, 'hello.pt'), 'hello');
+      fs.writeFileSync(path.join(root, 'pse.conf'), '[Main]\nWorkers = 1\n');
+      const { child, url } = await servePse(root);
+      let stop = false;
+      let answered = 0;
+      const load = (async () => {
+        while (!stop) {
+          const r = await fetch(`${url}/hello.pt`);
+          expect(r.status).toBe(200);
+          await r.text();
+          answered++;
+        }
+      })();
+      const runs = [];
+      for (let i = 0; i < 2; i++) runs.push(await runPse(path.join(root, 'hello.pt')));
+      stop = true;
+      await load;
+      for (const r of runs) expect(r, r.out).toMatchObject({ code: 0 });
+      expect(child.exitCode).toBeNull();
+      expect((await fetch(`${url}/hello.pt`)).status).toBe(200);
+      answered++;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      const j = new Journal({ file: path.join(root, '.pse', 'journal.sqlite'), size: 100_000 });
+      const all = everyEntry(j);
+      expect(all.length).toBe(answered + 2);
+      expect(new Set(all.map((e) => e.serial)).size).toBe(all.length);
+      j.close();
+    },
+  );
 });
