@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseSetCookie } from 'cookie';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
+import { SessionManager } from '../../src/engine/session/manager.js';
 import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
 import { StoreUnavailableError, type SessionCommit } from '../../src/engine/session/store.js';
 import { holdWriteLock, killChildren, type LockHolder } from './children.js';
@@ -83,6 +84,37 @@ describe('the session store, another process holding its write lock', () => {
     // nothing half-done: the session is as it was, and the next write goes through
     expect((await store.load(ID('a'), Date.now()))?.ns.get('')?.pickle.toString()).toBe('a1');
     await store.commit(commit(ID('a'), 'a3'));
+    await store.close();
+  });
+});
+
+describe('a read whose expiry is due while the store stays locked', () => {
+  it('is answered; the expiry is written by a later read', async () => {
+    const file = path.join(tmp, 'touch', 'sessions.sqlite');
+    const store = new SqliteSessionStore({ file, busyWaitMs: 300 });
+    const clock = { now: Date.now() };
+    const m = new SessionManager({
+      store,
+      options: {
+        cookieName: 'sid',
+        cookieSecure: false,
+        cookieExpires: 0,
+        timeout: 1,
+        collectionProbability: 0,
+        lockTimeout: 1,
+      },
+      now: () => clock.now,
+    });
+    await store.commit({ ...commit(ID('t'), 't1', true), now: clock.now });
+    const holder = await holdWriteLock(file);
+    clock.now += 30_000; // past the touch interval (a tenth of Timeout)
+    const t = await m.open({ cookieHeader: `sid=${ID('t')}` });
+    expect(t.session).not.toBeNull();
+    expect((await t.finish({ ok: true })).trace.outcome).toBe('read_only');
+    await holder.release();
+    const again = await m.open({ cookieHeader: `sid=${ID('t')}` });
+    await again.finish({ ok: true });
+    expect((await store.load(ID('t'), clock.now))?.accessed).toBe(clock.now);
     await store.close();
   });
 });

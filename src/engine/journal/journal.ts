@@ -140,10 +140,9 @@ export class Journal {
       ...(tooLarge.length ? { tooLarge } : {}),
     };
     if (this.writer) {
-      const json = JSON.stringify(entry);
-      let bytes = json.length;
-      for (const p of kept) bytes += p.pickle.length;
-      this.writer.enqueue({ entry, pickles: kept, bytes });
+      let pickleBytes = 0;
+      for (const p of kept) pickleBytes += p.pickle.length;
+      this.writer.enqueue({ entry, pickles: kept, pickleBytes });
     }
     this.events?.emit('requestFinished', entry);
     return entry;

@@ -26,8 +26,8 @@ import type { KeptPickle } from './large-values.js';
 export interface Queued {
   entry: JournalEntry;
   pickles: KeptPickle[];
-  /** what it adds to the journal: its JSON and its pickles */
-  bytes: number;
+  /** bytes of its pickles (its JSON is counted when it is written) */
+  pickleBytes: number;
 }
 
 export interface WriterOptions {
@@ -166,7 +166,7 @@ export class JournalWriter {
 
   enqueue(q: Queued): void {
     this.queue.push(q);
-    this.queuedBytes += q.bytes;
+    this.queuedBytes += q.pickleBytes;
     if (this.failing) {
       this.dropOverflow();
       return; // the retry timer writes it
@@ -216,7 +216,7 @@ export class JournalWriter {
     // Nobody reserved since our last block: every serial we handed out beyond it is ours.
     if (this.next > this.reservedEnd && c.next === this.reservedEnd) next = ownEnd = this.next;
     const claimed: number[] = [];
-    for (const { entry, pickles, bytes: size } of batch) {
+    for (const { entry, pickles, pickleBytes } of batch) {
       let serial = entry.serial;
       if (this.unreserved.has(serial) && serial >= ownEnd) {
         // handed out while no block could be reserved: ours if nobody reserved it since
@@ -227,6 +227,7 @@ export class JournalWriter {
       const row = (s: number): string =>
         JSON.stringify(s === entry.serial ? entry : { ...entry, serial: s });
       let json = row(serial);
+      const size = json.length + pickleBytes;
       while (
         q.insert.run(serial, entry.time, entry.sessionId, entry.outcome, entry.path, json, size)
           .changes === 0
@@ -299,7 +300,7 @@ export class JournalWriter {
       (this.queue.length > MAX_QUEUED || this.queuedBytes > MAX_QUEUED_BYTES)
     ) {
       const gone = this.queue.shift()!;
-      this.queuedBytes -= gone.bytes;
+      this.queuedBytes -= gone.pickleBytes;
       this.unreserved.delete(gone.entry.serial);
       if (this.failing) this.failing.dropped++;
     }

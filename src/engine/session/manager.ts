@@ -26,6 +26,7 @@ import type { SessionConfig } from '../config/types.js';
 import {
   isNamespaceName,
   SessionStoreError,
+  StoreUnavailableError,
   type SessionStore,
   type StoredNamespace,
 } from './store.js';
@@ -546,7 +547,12 @@ class Ticket implements SessionTicket {
   private async touch(): Promise<void> {
     if (!this.touchDue()) return;
     const now = this.m.now();
-    await this.m.store.touch(this.state!.id, now, this.m.expiresAt(now));
+    try {
+      await this.m.store.touch(this.state!.id, now, this.m.expiresAt(now));
+    } catch (err) {
+      // A read is not failed for its expiry: the next read of the session writes it.
+      if (!(err instanceof StoreUnavailableError)) throw err;
+    }
   }
 
   private touchDue(): boolean {
