@@ -94,9 +94,11 @@ describe('the journal under faults', () => {
     expect(logs[1]).toMatch(/written again/);
     const kept = j.list({ limit: 1000 });
     expect(new Set(kept.map((e) => e.serial)).size).toBe(101);
-    expect(kept.filter((e) => e.path.startsWith('/held/')).map((e) => e.serial)).toEqual(
-      [...serials].reverse(),
-    );
+    // past its reserved block, the process handed out provisional serials: each still finds
+    // its entry, written under a real serial
+    expect(serials.some((s) => s < 0)).toBe(true);
+    expect(kept.every((e) => e.serial > 0)).toBe(true);
+    serials.forEach((s, i) => expect(j.get(s)?.path).toBe(`/held/${i}`));
     j.close();
   });
 
@@ -143,23 +145,28 @@ describe('the journal under faults', () => {
     }
     const [a, b] = await writing;
     await until('the last batch to be written', () => j.flush());
-    const all = j.list({ limit: 1000 });
     const count = 800 + own.length;
-    const serials = new Set([...a!, ...b!, ...own]);
-    expect(serials.size).toBe(count); // as handed out: no serial given twice
-    const kept = [
-      ...j.list({ limit: 1000 }),
-      ...j.list({ limit: 1000, before: all.at(-1)!.serial }),
-    ];
-    expect(kept).toHaveLength(Math.min(count, 2000));
-    expect(new Set(kept.map((e) => e.serial)).size).toBe(kept.length);
-    for (const label of ['a', 'b']) {
-      expect(kept.filter((e) => e.path.startsWith(`/${label}/`))).toHaveLength(400);
+    // as handed out: no serial given twice (negative ones are provisional, each process's own)
+    const handed = [...a!, ...b!, ...own].filter((s) => s > 0);
+    expect(new Set(handed).size).toBe(handed.length);
+    const kept = everyEntry(j);
+    expect(kept).toHaveLength(count);
+    expect(new Set(kept.map((e) => e.serial)).size).toBe(count);
+    for (const label of ['a', 'b', 'own']) {
+      expect(kept.filter((e) => e.path.startsWith(`/${label}/`))).toHaveLength(
+        label === 'own' ? own.length : 400,
+      );
     }
-    // an entry is stored under the serial its process announced
+    // an entry is stored under the serial its process announced (or found by it, if provisional)
     const bySerial = new Map(kept.map((e) => [e.serial, e.path]));
-    a!.forEach((s, n) => expect(bySerial.get(s)).toBe(`/a/${n}`));
-    expect(logs).toEqual([]);
+    for (const [label, list] of [
+      ['a', a!],
+      ['b', b!],
+    ] as const)
+      list.forEach((s, n) => s > 0 && expect(bySerial.get(s)).toBe(`/${label}/${n}`));
+    own.forEach((s, n) => expect(j.get(s)?.path).toBe(`/own/${n}`));
+    // writers take turns: at most a lock held long on a loaded machine is reported, no error
+    expect(logs.filter((l) => !/SQLITE_BUSY|written again/.test(l))).toEqual([]);
     j.close();
   });
 

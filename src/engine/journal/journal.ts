@@ -124,7 +124,11 @@ export class Journal {
     };
   }
 
-  /** Takes a serial for a request that starts now (for the requestStarted event). */
+  /**
+   * Takes a serial for a request that starts now (for the requestStarted event). Negative while
+   * the journal cannot be written and its reserved serials are used up: a provisional serial,
+   * by which `get` and `pickle` still find the entry once it is written.
+   */
   takeSerial(): number {
     return this.writer ? this.writer.takeSerial() : this.localSerial++;
   }
@@ -186,7 +190,7 @@ export class Journal {
   get(serial: number): JournalEntry | null {
     if (!this.q) return null;
     this.flush();
-    const r = this.q.get.get(serial);
+    const r = this.q.get.get(this.writer!.resolve(serial));
     return r ? (JSON.parse(r.entry) as JournalEntry) : null;
   }
 
@@ -194,7 +198,7 @@ export class Journal {
   pickle(serial: number, name: string, phase: PicklePhase): Buffer | null {
     if (!this.q) return null;
     this.flush();
-    return this.q.pickle.get(serial, name, phase)?.pickle ?? null;
+    return this.q.pickle.get(this.writer!.resolve(serial), name, phase)?.pickle ?? null;
   }
 
   /** Forgets every entry and pickle (Studio's "clear the log"); serials keep counting up. */

@@ -6,10 +6,11 @@
  * Serials: each process reserves blocks of serials from the `serials` row inside a write
  * transaction (the one that writes a batch, or a tiny one of its own), so that serials are
  * known when a request starts (live views show them) and never collide between processes. A
- * block goes stale after BLOCK_FRESH_MS, so a process that was idle does not write old serials
- * after another's newer ones. When no block can be reserved (the file is locked or full), the
- * process goes on counting and claims those serials when it writes them; if another process
- * took them meanwhile, the entries get new serials then.
+ * block is sized to the process's recent rate, and goes stale after BLOCK_FRESH_MS, so a
+ * process that was idle does not write old serials after another's newer ones. When no block
+ * can be reserved (the file is locked or full) and the last one is used up, a request gets a
+ * provisional serial (negative); its entry gets a real one when it is written, and reads by
+ * the provisional serial find it (`resolve`).
  *
  * Failures: every statement runs with `busy_timeout = 0` (the event loop never waits for a
  * lock). A batch that cannot be written (SQLITE_BUSY, SQLITE_FULL, anything) stays queued, in
@@ -48,9 +49,13 @@ export interface WriterOptions {
  */
 const FLUSH_MS = 20;
 const FLUSH_BATCH = 64;
-/** serials reserved at a time, and how long a reserved block is used */
-const BLOCK = 256;
+/** serials reserved at a time (four times those used since the last block, within bounds) */
+const BLOCK_MIN = 64;
+const BLOCK_MAX = 4096;
+/** how long a reserved block is used */
 const BLOCK_FRESH_MS = 1000;
+/** provisional serials remembered with the serial their entry was written under */
+const MAX_ALIASES = 10_000;
 /** retry back-off while the journal cannot be written */
 const RETRY_FIRST_MS = 10;
 const RETRY_MAX_MS = 1000;
@@ -68,7 +73,7 @@ const TRIM_TO = 0.95;
  */
 const REPORT_BUSY_AFTER_MS = 1000;
 /** At close only: how long the last write waits for another writer's lock. */
-const CLOSE_BUSY_TIMEOUT_MS = 2000;
+const CLOSE_BUSY_TIMEOUT_MS = 5000;
 
 /** Why the journal cannot be written, in words. */
 function reason(err: unknown): string {
@@ -82,8 +87,12 @@ export class JournalWriter {
   private next = 1;
   private reservedEnd = 1;
   private blockAt = -Infinity;
-  /** serials handed out beyond the reserved blocks: claimed (or replaced) when written */
-  private readonly unreserved = new Set<number>();
+  /** serials handed out since the last block was reserved (sizes the next one) */
+  private used = 0;
+  /** the last provisional serial handed out (they count down from -1) */
+  private provisional = 0;
+  /** provisional serial → the serial its entry was written under */
+  private readonly aliases = new Map<number, number>();
   private queue: Queued[] = [];
   private queuedBytes = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -133,34 +142,37 @@ export class JournalWriter {
   takeSerial(): number {
     if (this.next >= this.reservedEnd || performance.now() - this.blockAt > BLOCK_FRESH_MS) {
       try {
-        this.db
-          .transaction(() => this.reserve(this.q.counter.get()!.next, this.reservedEnd))
-          .immediate()();
+        this.db.transaction(() => this.reserve(this.q.counter.get()!.next)).immediate()();
       } catch {
-        // locked or full: count on unreserved; the next write claims these serials
+        // locked or full: the rest of the block, else a provisional serial
       }
     }
-    const serial = this.next++;
-    if (serial >= this.reservedEnd) this.unreserved.add(serial);
-    return serial;
+    this.used++;
+    return this.next < this.reservedEnd ? this.next++ : --this.provisional;
+  }
+
+  /** The serial an entry was written under, for one handed out provisionally. */
+  resolve(serial: number): number {
+    return serial < 0 ? (this.aliases.get(serial) ?? serial) : serial;
   }
 
   /**
    * Inside a write transaction, with the counter's `next` as read in it: a new block, to apply
-   * once the transaction has committed. When nobody reserved since what we own (up to
-   * `ownEnd`), ours just grows (and serials handed out beyond it become ours); else the new
-   * block starts past everything reserved, ours included.
+   * once the transaction has committed. When nobody reserved since our block, its serials are
+   * still the newest: it only grows to the size wanted. Else the new block starts past
+   * everything reserved, and the rest of ours is left unused.
    */
-  private reserve(counterNext: number, ownEnd: number): () => void {
-    const contiguous = counterNext === ownEnd;
-    const start = contiguous ? this.next : Math.max(counterNext, this.next);
-    const end = Math.max(start, this.reservedEnd) + BLOCK;
-    this.q.setNext.run(end);
+  private reserve(counterNext: number): () => void {
+    const size = Math.min(BLOCK_MAX, Math.max(BLOCK_MIN, 4 * this.used));
+    const contiguous = counterNext === this.reservedEnd;
+    const start = contiguous ? this.next : counterNext;
+    const end = contiguous ? Math.max(this.reservedEnd, start + size) : start + size;
+    if (end !== counterNext) this.q.setNext.run(end);
     return () => {
-      if (contiguous) this.unreserved.clear();
       this.next = start;
       this.reservedEnd = end;
       this.blockAt = performance.now();
+      this.used = 0;
     };
   }
 
@@ -183,14 +195,18 @@ export class JournalWriter {
     }
     if (this.queue.length === 0 || !this.db.open) return true;
     const batch = this.queue;
-    let done: { reserved: (() => void) | null; claimed: number[] };
+    let done: { reserved: (() => void) | null; aliases: [number, number][] };
     try {
       done = this.db.transaction(() => this.writeBatch(batch)).immediate();
     } catch (err) {
       this.failed(err);
       return false;
     }
-    for (const s of done.claimed) this.unreserved.delete(s);
+    for (const [p, serial] of done.aliases) this.aliases.set(p, serial);
+    for (const p of this.aliases.keys()) {
+      if (this.aliases.size <= MAX_ALIASES) break;
+      this.aliases.delete(p);
+    }
     done.reserved?.();
     this.queue = [];
     this.queuedBytes = 0;
@@ -206,24 +222,20 @@ export class JournalWriter {
   }
 
   /** One batch, inside the write transaction. */
-  private writeBatch(batch: Queued[]): { reserved: (() => void) | null; claimed: number[] } {
+  private writeBatch(batch: Queued[]): {
+    reserved: (() => void) | null;
+    aliases: [number, number][];
+  } {
     const q = this.q;
     const c = q.counter.get()!;
     let next = c.next;
     let count = c.count;
     let bytes = c.bytes;
-    let ownEnd = this.reservedEnd;
-    // Nobody reserved since our last block: every serial we handed out beyond it is ours.
-    if (this.next > this.reservedEnd && c.next === this.reservedEnd) next = ownEnd = this.next;
-    const claimed: number[] = [];
+    const aliases: [number, number][] = [];
     for (const { entry, pickles, pickleBytes } of batch) {
       let serial = entry.serial;
-      if (this.unreserved.has(serial) && serial >= ownEnd) {
-        // handed out while no block could be reserved: ours if nobody reserved it since
-        claimed.push(serial);
-        if (serial >= next) next = serial + 1;
-        else serial = next++;
-      }
+      // a provisional serial becomes the next one free
+      if (serial < 0) aliases.push([entry.serial, (serial = next++)]);
       const row = (s: number): string =>
         JSON.stringify(s === entry.serial ? entry : { ...entry, serial: s });
       let json = row(serial);
@@ -232,7 +244,7 @@ export class JournalWriter {
         q.insert.run(serial, entry.time, entry.sessionId, entry.outcome, entry.path, json, size)
           .changes === 0
       ) {
-        // taken all the same (a serial written by a process that did not reserve it)
+        // taken all the same (written by a process that did not reserve it): the next free one
         serial = next++;
         json = row(serial);
       }
@@ -246,9 +258,9 @@ export class JournalWriter {
     q.setCounter.run(next, count, bytes);
     // a block about to run out or go stale is renewed in the same transaction
     const low =
-      this.reservedEnd - this.next < BLOCK / 2 ||
+      this.reservedEnd - this.next < Math.max(BLOCK_MIN, 2 * this.used) ||
       performance.now() - this.blockAt > BLOCK_FRESH_MS / 2;
-    return { reserved: low ? this.reserve(next, ownEnd) : null, claimed };
+    return { reserved: low ? this.reserve(next) : null, aliases };
   }
 
   /** Deletes the oldest entries down to TRIM_TO of each cap; returns what is left. */
@@ -301,7 +313,6 @@ export class JournalWriter {
     ) {
       const gone = this.queue.shift()!;
       this.queuedBytes -= gone.pickleBytes;
-      this.unreserved.delete(gone.entry.serial);
       if (this.failing) this.failing.dropped++;
     }
   }
