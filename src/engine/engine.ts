@@ -255,14 +255,14 @@ export class Engine {
     this.pool = pool;
     this.sources = sources;
     this.cache = new OutputCache(config.main.outputCacheDir);
+    this.logFiles =
+      opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse'));
     this.sessions = openSessions(
       config,
       () => this.pool,
       opts,
       (m) => this.log('error', m),
     );
-    this.logFiles =
-      opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse'));
     this.app = new HttpApp({
       root: config.appRoot,
       body: () => ({

@@ -215,6 +215,31 @@ describe('the journal under faults', () => {
     }
   });
 
+  it('a journal damaged inside: the server starts without it and says so once', async () => {
+    const root = fs.mkdtempSync(path.join(tmp, 'damaged-'));
+    fs.writeFileSync(path.join(root, 'hello.pt'), 'hello');
+    fs.mkdirSync(path.join(root, '.pse'));
+    const file = path.join(root, '.pse', 'journal.sqlite');
+    fs.writeFileSync(file, Buffer.alloc(8192, 0x5a));
+    const logs: string[] = [];
+    const engine = await Engine.open(root, {
+      workers: 1,
+      watch: false,
+      logFiles: false,
+      log: (l) => logs.push(l.text),
+    });
+    try {
+      const base = (await engine.listen(0)).url.replace(/\/$/, '');
+      expect((await fetch(`${base}/hello.pt`)).status).toBe(200);
+      const reported = logs.filter((l) => l.includes(file));
+      expect(reported).toHaveLength(1);
+      expect(reported[0]).toMatch(/running without a request journal/);
+      expect(engine.sessionService!.journal.enabled).toBe(false);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it(
     'pse serve and pse run on the same app write one journal; the server stays up',
     { timeout: 180_000 },

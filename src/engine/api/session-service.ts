@@ -76,18 +76,23 @@ export class SessionService {
       // a store locked by another process is waited for (off the event loop) as a session is
       busyWaitMs: Math.max(1000, config.session.lockTimeout * 1000),
     });
+    const file = path.join(config.appRoot, '.pse', 'journal.sqlite');
+    const log = opts.log ?? ((m: string) => console.error(`pse: ${m}`));
     let journal: Journal;
     try {
       journal = new Journal({
-        file: path.join(config.appRoot, '.pse', 'journal.sqlite'),
+        file,
         size: config.studio.journalSize,
         maxBytes: config.studio.journalMaxBytes,
         events,
-        ...(opts.log ? { log: opts.log } : {}),
+        log,
       });
     } catch (err) {
-      void store.close();
-      throw err;
+      // Studio's request history, not the app's data: the server runs without it
+      log(
+        `${err instanceof Error ? err.message : String(err)}; running without a request journal until the next start (move the file away if it stays so)`,
+      );
+      journal = new Journal({ file, size: 0, events });
     }
     return new SessionService({ store, journal, events, session: config.session, editor });
   }
