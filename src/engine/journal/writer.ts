@@ -132,8 +132,8 @@ export class JournalWriter {
       ),
       trim: db.prepare<[number]>('DELETE FROM entries WHERE serial <= ?'),
       trimPickles: db.prepare<[number]>('DELETE FROM pickles WHERE serial <= ?'),
-      totals: db.prepare<[], { count: number; bytes: number }>(
-        'SELECT count(*) AS count, coalesce(sum(bytes), 0) AS bytes FROM entries',
+      cutTotals: db.prepare<[number], { count: number; bytes: number }>(
+        'SELECT count(*) AS count, coalesce(sum(bytes), 0) AS bytes FROM entries WHERE serial <= ?',
       ),
     };
   }
@@ -253,7 +253,9 @@ export class JournalWriter {
       bytes += size;
     }
     if (count > this.o.size || (this.o.maxBytes > 0 && bytes > this.o.maxBytes)) {
-      ({ count, bytes } = this.trim());
+      const cut = this.trim();
+      count -= cut.count;
+      bytes -= cut.bytes;
     }
     q.setCounter.run(next, count, bytes);
     // a block about to run out or go stale is renewed in the same transaction
@@ -263,7 +265,7 @@ export class JournalWriter {
     return { reserved: low ? this.reserve(next) : null, aliases };
   }
 
-  /** Deletes the oldest entries down to TRIM_TO of each cap; returns what is left. */
+  /** Deletes the oldest entries down to TRIM_TO of each cap; returns what it deleted. */
   private trim(): { count: number; bytes: number } {
     const keep = Math.max(1, this.o.size - Math.floor(this.o.size * (1 - TRIM_TO)));
     const cuts: number[] = [];
@@ -273,12 +275,12 @@ export class JournalWriter {
       const byBytes = this.q.cutByBytes.get(Math.floor(this.o.maxBytes * TRIM_TO))?.serial;
       if (byBytes !== undefined) cuts.push(byBytes);
     }
-    if (cuts.length > 0) {
-      const cut = Math.max(...cuts);
-      this.q.trim.run(cut);
-      this.q.trimPickles.run(cut);
-    }
-    return this.q.totals.get()!;
+    if (cuts.length === 0) return { count: 0, bytes: 0 };
+    const cut = Math.max(...cuts);
+    const gone = this.q.cutTotals.get(cut)!;
+    this.q.trim.run(cut);
+    this.q.trimPickles.run(cut);
+    return gone;
   }
 
   /**
