@@ -41,6 +41,7 @@ import type { StoreLog } from './session/pg-connection.js';
 import { openSessionStore, type OpenedStore } from './session/store-factory.js';
 import { recordRequest, recordResponse, type Failure } from './journal/record.js';
 import type { CookieSession, SessionTrace } from './session/manager.js';
+import { StoreUnavailableError } from './session/store.js';
 import { compileFailure, plainLocated, TemplateSources } from './runtime/sources.js';
 import { compileTemplate, mapSyntaxErrors } from './template/index.js';
 
@@ -185,12 +186,14 @@ function openSessions(
   pool: () => WorkerPool,
   opts: EngineOptions,
   opened: OpenedStore | null,
+  log: (message: string) => void,
 ): SessionService | null {
   if (!config.session.enabled) return null;
   const conf =
     opts.journal === false ? { ...config, studio: { ...config.studio, journalSize: 0 } } : config;
   return SessionService.open(conf, pool, {
     exclusive: opts.exclusiveSessions === true,
+    log,
     ...(opened ? { opened } : {}),
   });
 }
@@ -263,9 +266,15 @@ export class Engine {
     this.pool = pool;
     this.sources = sources;
     this.cache = new OutputCache(config.main.outputCacheDir);
-    this.sessions = openSessions(config, () => this.pool, opts, opened);
     this.logFiles =
       opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse'));
+    this.sessions = openSessions(
+      config,
+      () => this.pool,
+      opts,
+      opened,
+      (m) => this.log('error', m),
+    );
     this.app = new HttpApp({
       root: config.appRoot,
       body: () => ({
@@ -785,11 +794,10 @@ export class Engine {
         cookie ? { cookie, dry } : { cookieHeader: cookieHeader(req), dry },
       );
     } catch (err) {
-      // busy past LockTimeout, or the store's database unreachable: try again later
-      const code = (err as { code?: string }).code;
-      if (code === 'session_lock_timeout' || code === 'session_store_unavailable')
+      // busy past LockTimeout: try again later
+      if ((err as { code?: string }).code === 'session_lock_timeout')
         throw new HttpError(503, (err as Error).message);
-      throw err;
+      throw storeUnavailable(err) ?? err;
     }
   }
 
@@ -1067,6 +1075,12 @@ function headerList(headers: HttpRequest['headers']): [string, string][] {
   return out;
 }
 
+/** A session store that cannot take a change now (locked, disk full): 503 with Retry-After. */
+function storeUnavailable(err: unknown): HttpError | null {
+  if (!(err instanceof StoreUnavailableError)) return null;
+  return new HttpError(503, err.message, { headers: [['Retry-After', String(err.retryAfter)]] });
+}
+
 /** Worker crash → 502, timeout → 504, nobody to run it → 503; the cause goes to the error log. */
 function failureResponse(err: unknown): HttpResponse {
   if (err instanceof WorkerFailure) {
@@ -1082,6 +1096,8 @@ function failureResponse(err: unknown): HttpResponse {
     return res;
   }
   if (err instanceof HttpError) throw err;
+  const unavailable = storeUnavailable(err);
+  if (unavailable) throw unavailable;
   const res = errorPage(500, 'The server failed to produce this page. The error has been logged.');
   res.error = err instanceof Error ? (err.stack ?? err.message) : String(err);
   return res;

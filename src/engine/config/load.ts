@@ -19,6 +19,8 @@ import { parsePgTarget } from './pg-target.js';
 import * as v from './values.js';
 
 export const CONF_NAME = 'pse.conf';
+/** `[Studio] JournalMaxBytes` when pse.conf does not set it: 256 MiB. */
+export const DEFAULT_JOURNAL_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
  * Per worker: far above what pages need (a worker idles at ~20 MB), far below what makes a
@@ -80,6 +82,7 @@ function sessionTable(root: string): Table<SessionConfig> {
 
 const studioTable: Table<StudioConfig> = {
   journalSize: { name: 'JournalSize', parse: v.int(0, 1_000_000) },
+  journalMaxBytes: { name: 'JournalMaxBytes', parse: v.bytes },
 };
 
 export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseConfig {
@@ -120,7 +123,7 @@ export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseCon
       collectionProbability: 1,
       lockTimeout: 30,
     },
-    studio: { journalSize: 5000 },
+    studio: { journalSize: 5000, journalMaxBytes: DEFAULT_JOURNAL_MAX_BYTES },
     plugins: {},
   };
 }

@@ -55,6 +55,8 @@ export interface SessionConfig {
 export interface StudioConfig {
   /** requests kept in the journal */
   journalSize: number;
+  /** bytes the journal keeps at most (the oldest entries go first); 0 = no byte cap */
+  journalMaxBytes: number;
 }
 
 export type RawPluginOptions = Record<string, { value: string; line: number }>;
