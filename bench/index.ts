@@ -16,6 +16,7 @@ const ALL = [
   'inspector',
   'cpu',
   'peers',
+  'startup',
 ] as const;
 
 async function main(): Promise<void> {

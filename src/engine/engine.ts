@@ -82,12 +82,14 @@ function openSessions(
   pool: () => WorkerPool,
   opts: EngineOptions,
   opened: OpenedStore | null,
+  log: (message: string) => void,
 ): SessionService | null {
   if (!config.session.enabled) return null;
   const conf =
     opts.journal === false ? { ...config, studio: { ...config.studio, journalSize: 0 } } : config;
   return SessionService.open(conf, pool, {
     exclusive: opts.exclusiveSessions === true,
+    log,
     ...(opened ? { opened } : {}),
   });
 }
@@ -129,7 +131,6 @@ export class Engine {
     this.pool = pool;
     this.sources = sources;
     this.cache = new OutputCache(config.main.outputCacheDir);
-    this.sessions = openSessions(config, () => this.pool, opts, opened);
     this.logs = new EngineLog({
       files: opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse')),
       sink: opts.log,
@@ -137,6 +138,14 @@ export class Engine {
       onLine: (line) => this.events.emit('log', line),
       onRequest: (r) => this.events.emit('request', r),
     });
+    // the log files open first: a journal that cannot be opened is reported there
+    this.sessions = openSessions(
+      config,
+      () => this.pool,
+      opts,
+      opened,
+      (m) => this.logs.write('error', m),
+    );
     const deps = this.requestDeps();
     this.app = new HttpApp({
       root: config.appRoot,
@@ -373,7 +382,7 @@ export class Engine {
     this.config = config;
     this.applySessionConfig(before.session, config.session);
     this.cache = new OutputCache(config.main.outputCacheDir);
-    await old.stop();
+    await old.handOver(pool);
     this.events.emit('reload', { reason, scope: 'config' } satisfies ReloadEvent);
   }
 

@@ -161,6 +161,25 @@ describe('pse.conf', () => {
     expect(issues[3].message).toContain('appears twice');
   });
 
+  it('reads WorkerMemory as a size: 1G by default, 0 for none, at least 64M', () => {
+    expect(defaultConfig(ROOT).main.workerMemory).toBe(1024 ** 3);
+    expect(parseConfig('[Main]\nWorkerMemory = 512M\n', ROOT).main.workerMemory).toBe(
+      512 * 1024 ** 2,
+    );
+    expect(parseConfig('[Main]\nWorkerMemory = 0\n', ROOT).main.workerMemory).toBe(0);
+    expect(toWorkerConfig(parseConfig('[Main]\nWorkerMemory = 2G\n', ROOT)).workerMemory).toBe(
+      2 * 1024 ** 3,
+    );
+    expect(issuesOf('[Main]\nWorkerMemory = 10M\n')).toEqual([
+      {
+        line: 2,
+        col: 16,
+        message: "WorkerMemory: expected 0 (no limit) or at least 64M, found '10M'",
+      },
+    ]);
+    expect(issuesOf('[Main]\nWorkerMemory = lots\n')[0]).toMatchObject({ line: 2, col: 16 });
+  });
+
   it('formats the error as file:line:col', () => {
     try {
       parseConfig('[Main]\nMaxBody = lots\n', ROOT);

@@ -22,6 +22,8 @@ export interface MainConfig {
   pythonExecutable: string;
   /** seconds */
   requestTimeout: number;
+  /** bytes of memory one worker may allocate (past it: MemoryError); 0 = no limit */
+  workerMemory: number;
   showTracebacks: boolean;
   exceptionHook: string | null;
   /** Host header values `pse serve` answers (else 421); empty = any */
@@ -53,6 +55,8 @@ export interface SessionConfig {
 export interface StudioConfig {
   /** requests kept in the journal */
   journalSize: number;
+  /** bytes the journal keeps at most (the oldest entries go first); 0 = no byte cap */
+  journalMaxBytes: number;
 }
 
 export type RawPluginOptions = Record<string, { value: string; line: number }>;

@@ -57,6 +57,17 @@ export const bytes: ValueParser<number> = (raw) => {
   return Number(m[1]) * unit;
 };
 
+/** Smallest WorkerMemory: below it a worker cannot even boot, which would read as a crash. */
+export const MIN_WORKER_MEMORY = 64 * 1024 ** 2;
+
+/** A per-process memory limit: a size of at least 64M, or 0 for none. */
+export const memoryLimit: ValueParser<number> = (raw) => {
+  const n = bytes(raw);
+  if (n !== 0 && n < MIN_WORKER_MEMORY)
+    throw new Error(`expected 0 (no limit) or at least 64M, found '${raw}'`);
+  return n;
+};
+
 export const text: ValueParser<string> = (raw) => {
   if (raw === '') throw new Error('expected a value, found nothing');
   return raw;

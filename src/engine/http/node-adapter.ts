@@ -10,6 +10,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { isFileBody, type HeaderList, type HttpRequest, type HttpResponse } from './types.js';
+import {
+  allowHalfClose,
+  answerBadClient,
+  noteResponse,
+  refuseConnect,
+} from './connection-edges.js';
 
 export interface ServerLimits {
   /** ms to receive the request head */
@@ -44,6 +50,7 @@ export function checkingInterval(limits: ServerLimits): number {
 const CLIENT_ERRORS: Record<string, string> = {
   HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  HPE_INVALID_METHOD: '501 Not Implemented',
 };
 
 export interface RunningServer {
@@ -78,11 +85,10 @@ export function listen(
     s.on('close', () => sockets.delete(s));
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    const status = CLIENT_ERRORS[err.code ?? ''] ?? '400 Bad Request';
-    if (socket.writable)
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    else socket.destroy();
+    answerBadClient(socket, CLIENT_ERRORS[err.code ?? ''] ?? '400 Bad Request');
   });
+  server.on('connect', refuseConnect);
+  allowHalfClose(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -119,6 +125,7 @@ async function respond(
   res: http.ServerResponse,
 ): Promise<void> {
   const sock = req.socket;
+  noteResponse(sock, res);
   const request: HttpRequest = {
     method: req.method ?? 'GET',
     url: req.url ?? '/',

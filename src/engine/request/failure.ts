@@ -8,6 +8,7 @@ import { HttpError } from '../http/http-error.js';
 import type { Answer } from '../http/types.js';
 import type { Failure } from '../journal/record.js';
 import { WorkerFailure } from '../runtime/pool.js';
+import { StoreUnavailableError } from '../session/store.js';
 
 /** Worker crash → 502, timeout → 504, nobody to run it → 503; anything else 500. */
 export function failureStatus(err: unknown): number {
@@ -38,5 +39,13 @@ export function failureAnswer(err: unknown): Answer {
     return { res, worker: err.worker, error: err.message };
   }
   if (err instanceof HttpError) throw err;
+  const unavailable = storeUnavailable(err);
+  if (unavailable) throw unavailable;
   return toErrorAnswer(err);
+}
+
+/** A session store that cannot take a change now (locked, disk full): 503 with Retry-After. */
+export function storeUnavailable(err: unknown): HttpError | null {
+  if (!(err instanceof StoreUnavailableError)) return null;
+  return new HttpError(503, err.message, { headers: [['Retry-After', String(err.retryAfter)]] });
 }

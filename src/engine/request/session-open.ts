@@ -7,6 +7,7 @@ import { HttpError } from '../http/http-error.js';
 import type { HttpRequest } from '../http/types.js';
 import type { CookieSession, SessionTicket } from '../session/manager.js';
 import type { SessionService } from '../session/service.js';
+import { storeUnavailable } from './failure.js';
 import type { Preview } from './preview.js';
 
 /**
@@ -66,11 +67,10 @@ export async function openSession(
     }
     return await sessions.open(cookie ? { cookie, dry } : { cookieHeader: cookieHeader(req), dry });
   } catch (err) {
-    // busy past LockTimeout, or the store's database unreachable: try again later
-    const code = (err as { code?: string }).code;
-    if (code === 'session_lock_timeout' || code === 'session_store_unavailable')
+    // busy past LockTimeout: try again later
+    if ((err as { code?: string }).code === 'session_lock_timeout')
       throw new HttpError(503, (err as Error).message);
-    throw err;
+    throw storeUnavailable(err) ?? err;
   }
 }
 

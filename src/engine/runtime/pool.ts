@@ -57,6 +57,8 @@ export interface PoolOptions {
   maxRequests?: number;
   /** jobs queued on one worker's pipe; default DEFAULT_MAX_IN_FLIGHT */
   maxInFlight?: number;
+  /** no job is queued behind one that has run this long, and those queued move; default STALL_MS */
+  stallMs?: number;
   sources: SourceProvider;
   log?: (level: LogMsg['level'], msg: string, worker?: number) => void;
   /** pse_boot.py; default: the one in this source tree */
@@ -103,21 +105,43 @@ export interface PoolStats {
  * workers), so this stays small.
  */
 const DEFAULT_MAX_IN_FLIGHT = 8;
+/**
+ * A worker whose running job has taken this long gets no new job, and the jobs queued behind it
+ * are asked back (`release`) while another worker has room: a slow page delays no other request
+ * by much more than this (plus the worker's 100 ms look at its pipe). Pages that take longer are
+ * not helped by queuing anyway: its gain is in the wake-ups saved between short jobs.
+ */
+const STALL_MS = 100;
+/**
+ * Job ids, unique across pools: a job handed over to the pool that replaces this one (a changed
+ * pse.conf) keeps its id, and ids on one worker's pipe must never repeat.
+ */
+let jobSeq = 0;
 const DEFAULT_BOOT_SCRIPT = bootScriptIn(PYTHON_DIR);
 const EMPTY = Buffer.alloc(0);
+/**
+ * A session namespace up to this size travels with every request of its session (a page mostly
+ * uses its session's small namespaces, and a fetch would cost a round trip); a bigger one only
+ * when a page asks for it (`session.new(name)`), so that it slows only the pages that use it.
+ */
+const INLINE_NAMESPACE_BYTES = 64 * 1024;
 
 export class WorkerPool extends EventEmitter {
   private readonly sup: Supervisor;
   private readonly queue: Job[] = [];
   private readonly maxInFlight: number;
+  private readonly stallMs: number;
   private readonly clock: LoopClock;
-  private seq = 0;
+  private stopRebalance: (() => void) | null = null;
   private closed = false;
+  /** the pool that took over: jobs that reach this one after it closed go there */
+  private successor: WorkerPool | null = null;
   private tags: string[] | null = null;
 
   constructor(private readonly opts: PoolOptions) {
     super();
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+    this.stallMs = opts.stallMs ?? STALL_MS;
     this.clock = opts.clock ?? systemClock;
     const host: SupervisorHost = {
       capacity: (w) => {
@@ -127,10 +151,7 @@ export class WorkerPool extends EventEmitter {
       room: () => {
         if (this.queue.length > 0) this.pump();
       },
-      orphaned: (jobs) => {
-        this.queue.unshift(...jobs);
-        this.pump();
-      },
+      orphaned: (jobs) => this.requeue(jobs),
       unavailable: (reason) => this.failQueued(`no worker is running: ${reason}`),
       spawned: (w) => this.emit('worker-spawn', { id: w.id, pid: w.pid }),
       exited: (info) => {
@@ -175,7 +196,14 @@ export class WorkerPool extends EventEmitter {
 
   /** Spawns the workers; rejects with a BootError when they cannot boot (e.g. a broken plugin). */
   async start(): Promise<StartInfo> {
-    await this.sup.start();
+    this.stopRebalance ??= this.clock.every(Math.max(10, this.stallMs / 2), () => this.rebalance());
+    try {
+      await this.sup.start();
+    } catch (err) {
+      this.stopRebalance();
+      this.stopRebalance = null;
+      throw err;
+    }
     const r = this.sup.lastReady!;
     return { python: r.python, tags: r.tags, plugins: r.plugins, issues: r.issues };
   }
@@ -194,7 +222,7 @@ export class WorkerPool extends EventEmitter {
     const blobs: Buffer[] = [];
     const msg: ReqMsg = {
       t: 'req',
-      id: ++this.seq,
+      id: ++jobSeq,
       servlet: input.servlet,
       method: input.method,
       url: input.url,
@@ -213,17 +241,24 @@ export class WorkerPool extends EventEmitter {
     }
     if (input.session) {
       const ns: Record<string, number> = {};
-      for (const [name, pickle] of input.session.ns) ns[name] = blobs.push(pickle) - 1;
+      let lazy: string[] | undefined;
+      for (const [name, pickle] of input.session.ns) {
+        if (pickle.length <= INLINE_NAMESPACE_BYTES) ns[name] = blobs.push(pickle) - 1;
+        else (lazy ??= []).push(name);
+      }
       msg.session = { id: input.session.id, ns };
+      if (lazy) msg.session.lazy = lazy;
     }
     const label = `${input.method} ${input.path}`;
-    this.submit(new RunJob(this, msg.id, encodeFrame(msg, blobs), label, hooks, sink));
+    const frame = encodeFrame(msg, blobs);
+    const job = new RunJob(this, msg.id, frame, label, hooks, sink, input.session?.ns);
+    this.submit(job);
   }
 
   /** Python syntax check of generated sources, by a worker. */
   check(sources: { name: string; code: string }[]): Promise<PySyntaxError[]> {
     return new Promise((resolve, reject) => {
-      const msg: CheckMsg = { t: 'check', id: ++this.seq, sources };
+      const msg: CheckMsg = { t: 'check', id: ++jobSeq, sources };
       const job = new DoneJob(msg.id, 'check', encodeFrame(msg), 'syntax check', reject, (done) => {
         if (!done.ok && !done.errors)
           reject(new Error(`syntax check failed: ${done.error?.message ?? 'no reason given'}`));
@@ -237,7 +272,7 @@ export class WorkerPool extends EventEmitter {
   admin(req: AdminRequest): Promise<AdminResult> {
     return new Promise((resolve, reject) => {
       const blobs: Buffer[] = [];
-      const msg: AdminMsg = { t: 'admin', id: ++this.seq, op: req.op };
+      const msg: AdminMsg = { t: 'admin', id: ++jobSeq, op: req.op };
       if (req.key !== undefined) msg.key = req.key;
       if (req.literal !== undefined) msg.literal = req.literal;
       if (req.pickle) msg.pickle = blobs.push(req.pickle) - 1;
@@ -276,8 +311,31 @@ export class WorkerPool extends EventEmitter {
       this.closed = true;
       this.failQueued('the worker pool is stopping');
     }
+    await this.stopWorkers();
+  }
+
+  /**
+   * Replaced by `next` (a changed pse.conf): the jobs queued here, those submitted from now on,
+   * and those a dying worker leaves unstarted run on `next`; the jobs already on this pool's
+   * pipes finish here, then its workers exit. No request is dropped.
+   */
+  async handOver(next: WorkerPool): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.successor = next;
+      this.forward(this.queue.splice(0));
+    }
+    await this.stopWorkers();
+  }
+
+  private async stopWorkers(): Promise<void> {
     const t = this.opts.requestTimeoutMs;
-    await this.sup.stop((t > 0 ? t : 30_000) + 1000);
+    try {
+      await this.sup.stop((t > 0 ? t : 30_000) + 1000);
+    } finally {
+      this.stopRebalance?.();
+      this.stopRebalance = null;
+    }
   }
 
   stats(): PoolStats {
@@ -299,6 +357,10 @@ export class WorkerPool extends EventEmitter {
   // ------------------------------------------------------------ dispatch
 
   private submit(job: Job): void {
+    if (this.successor) {
+      this.successor.submit(job);
+      return;
+    }
     if (this.closed) {
       job.fail(new WorkerFailure('unavailable', `${job.label}: the worker pool is stopped`));
       return;
@@ -316,20 +378,58 @@ export class WorkerPool extends EventEmitter {
     } else this.queue.push(job);
   }
 
-  /** the booted worker with the fewest jobs on its pipe, if one has room */
+  /**
+   * The booted worker with the fewest jobs on its pipe, if one has room; one whose running job
+   * has not stalled first (a stalled one still takes jobs when no other can: on a busy machine a
+   * worker off the CPU for a while looks stalled too, and queuing must not stop then).
+   */
   private pick(): Worker | null {
     let best: Worker | null = null;
+    let bestStalled = false;
+    let now = -1;
     for (const w of this.sup.workers) {
+      if (w.inFlight >= this.maxInFlight || !w.dispatchable) continue;
+      let stalled = false;
+      if (w.inFlight > 0) {
+        if (now < 0) now = this.clock.now();
+        stalled = w.stalled(now, this.stallMs);
+      }
       if (
-        w.inFlight < this.maxInFlight &&
-        w.dispatchable &&
-        (best === null || w.inFlight < best.inFlight)
+        best === null ||
+        (bestStalled && !stalled) ||
+        (bestStalled === stalled && w.inFlight < best.inFlight)
       ) {
         best = w;
+        bestStalled = stalled;
         if (w.inFlight === 0) break;
       }
     }
     return best;
+  }
+
+  /** Jobs queued behind a stalled job are asked back while some other worker could run them. */
+  private rebalance(): void {
+    const workers = this.sup.workers;
+    if (workers.length < 2 && !this.successor) return;
+    const now = this.clock.now();
+    for (const w of workers) {
+      if (w.jobs.length < 2 || w.releasing || !w.stalled(now, this.stallMs)) continue;
+      const elsewhere =
+        this.successor !== null ||
+        workers.some(
+          (x) =>
+            x !== w &&
+            x.dispatchable &&
+            x.inFlight < this.maxInFlight &&
+            !x.stalled(now, this.stallMs),
+        );
+      if (elsewhere && w.release())
+        this.log(
+          'DEBUG',
+          `worker ${w.id}: ${w.jobs[0]!.label} runs long; moving the jobs behind it`,
+          w.id,
+        );
+    }
   }
 
   /** move queued jobs onto pipes that have room */
@@ -340,6 +440,20 @@ export class WorkerPool extends EventEmitter {
       const job = this.queue.shift()!;
       if (!job.ended) w.send(job);
     }
+  }
+
+  /** jobs that never started (their worker died, or gave them back): first in line again */
+  private requeue(jobs: Job[]): void {
+    if (this.successor) {
+      this.forward(jobs);
+      return;
+    }
+    this.queue.unshift(...jobs);
+    this.pump();
+  }
+
+  private forward(jobs: Job[]): void {
+    for (const job of jobs) if (!job.ended) this.successor!.submit(job);
   }
 
   private failQueued(reason: string): void {
@@ -389,8 +503,8 @@ export class WorkerPool extends EventEmitter {
   }
 }
 
-function reply(w: Worker, msg: ReplyMsg): void {
-  w.write(msg);
+function reply(w: Worker, msg: ReplyMsg, blobs?: readonly Buffer[]): void {
+  w.write(msg, blobs);
 }
 
 function errorText(err: unknown, doing: string): string {
@@ -437,6 +551,8 @@ class RunJob implements Job {
     readonly label: string,
     private readonly hooks: RunHooks | undefined,
     private readonly sink: RunSink,
+    /** the session's namespaces as read for this request: a lazy one is fetched from here */
+    private readonly namespaces?: ReadonlyMap<string, Buffer>,
   ) {}
 
   message(w: Worker, msg: CallMsg | ChunkMsg | LogMsg, blobs: Buffer[]): void {
@@ -456,9 +572,22 @@ class RunJob implements Job {
         return;
       case 'call':
         if (msg.op === 'source') this.pool.answerSource(w, msg.cid, msg.path);
+        else if (msg.op === 'ns') this.namespace(w, msg.cid, msg.name);
         else this.save(w, msg.cid, sessionResult(msg.session, blobs));
         return;
     }
+  }
+
+  private namespace(w: Worker, cid: number, name: string): void {
+    const pickle = this.namespaces?.get(name);
+    if (pickle === undefined) {
+      reply(w, {
+        t: 'reply',
+        to: cid,
+        ok: false,
+        error: { message: `the session of ${this.label} has no namespace ${JSON.stringify(name)}` },
+      });
+    } else reply(w, { t: 'reply', to: cid, ok: true, pickle: 0 }, [pickle]);
   }
 
   private save(w: Worker, cid: number, s: SessionResult): void {

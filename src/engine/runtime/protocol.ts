@@ -33,6 +33,8 @@ export interface WorkerConfig {
   autoEscape: boolean;
   memoryCacheSize: number;
   maxBuffer: number;
+  /** bytes the worker may allocate (RLIMIT_DATA); 0 = no limit */
+  workerMemory: number;
   showTracebacks: boolean;
   exceptionHook: string | null;
   /** `[plugins.<name>]` sections as written: option → {value, line}. */
@@ -52,6 +54,8 @@ export interface SessionIn {
   id: string;
   /** namespace name → pickle blob ('' is the standard dictionary) */
   ns: Record<string, Blob>;
+  /** namespaces too big to send unasked: the worker fetches one (`call ns`) when a page uses it */
+  lazy?: string[];
 }
 
 export interface ReqMsg {
@@ -117,13 +121,24 @@ export interface ReplyMsg {
   ok: boolean;
   error?: LocatedError | { message: string };
   source?: CompiledSource;
+  /** to `ns`: the namespace's pickle */
+  pickle?: Blob;
 }
 
 export interface StopMsg {
   t: 'stop';
 }
 
-export type ToWorker = InitMsg | ReqMsg | CheckMsg | AdminMsg | ReplyMsg | StopMsg;
+/**
+ * Give back these jobs if they have not started (the one before them runs long and another
+ * worker is free). Answered with `released`, at once even while a job runs.
+ */
+export interface ReleaseMsg {
+  t: 'release';
+  ids: number[];
+}
+
+export type ToWorker = InitMsg | ReqMsg | CheckMsg | AdminMsg | ReplyMsg | StopMsg | ReleaseMsg;
 
 // ---------------------------------------------------------------- Python → Node
 
@@ -144,6 +159,12 @@ export interface FatalMsg {
 
 export interface BeatMsg {
   t: 'beat';
+}
+
+/** The jobs of a `release` that had not started and never will here (maybe none). */
+export interface ReleasedMsg {
+  t: 'released';
+  ids: number[];
 }
 
 export interface SessionOut {
@@ -175,7 +196,16 @@ export interface SaveCall {
   session: SessionOut;
 }
 
-export type CallMsg = SourceCall | SaveCall;
+/** A namespace of the request's session that was not sent with it (`SessionIn.lazy`). */
+export interface NamespaceCall {
+  t: 'call';
+  cid: number;
+  job: number;
+  op: 'ns';
+  name: string;
+}
+
+export type CallMsg = SourceCall | SaveCall | NamespaceCall;
 
 export interface ChunkMsg {
   t: 'chunk';
@@ -232,6 +262,7 @@ export type FromWorker =
   | ReadyMsg
   | FatalMsg
   | BeatMsg
+  | ReleasedMsg
   | CallMsg
   | ChunkMsg
   | LogMsg

@@ -83,7 +83,7 @@ export interface SupervisorHost {
   capacity(w: Worker): void;
   /** a worker finished a job (hot path: called at once, not from the loop) */
   room(w: Worker): void;
-  /** jobs that were on a dead worker's pipe but never started: run them elsewhere */
+  /** jobs that were on a worker's pipe but never started (it died, or gave them back): run them elsewhere */
   orphaned(jobs: Job[]): void;
   /** no worker is able to run anything: fail what waits */
   unavailable(reason: string): void;
@@ -165,6 +165,7 @@ export class Supervisor {
       onFatal: (w, msg) => enqueue({ kind: 'fatal', w, msg }),
       onExit: (w) => enqueue({ kind: 'exit', w }),
       onBroken: (w, why) => enqueue({ kind: 'broken', w, why }),
+      onReleased: (_w, jobs) => host.orphaned(jobs),
       onOutput: (w, stream, line) => {
         const tail = this.tails.get(w);
         if (tail) {

@@ -27,6 +27,7 @@ import type { SessionConfig } from '../config/types.js';
 import {
   isNamespaceName,
   SessionStoreError,
+  StoreUnavailableError,
   type SessionStore,
   type StoredNamespace,
 } from './store.js';
@@ -117,8 +118,14 @@ export interface SessionManagerOptions {
   random?: () => number;
 }
 
-/** A sliding expiry is written at most this often per session when nothing else changes. */
-const TOUCH_EVERY_MS = 60_000;
+/**
+ * A read that changes nothing writes the sliding expiry only when this share of `Timeout` (at
+ * most TOUCH_MAX_MS) has passed since the session's recorded access, and every expiry written
+ * carries that much on top of `Timeout`: a session used at any moment is then kept at least
+ * `Timeout` after that use (and at most that slack longer), whatever `Timeout` is.
+ */
+const TOUCH_SHARE = 0.1;
+const TOUCH_MAX_MS = 60_000;
 
 export class SessionManager {
   readonly store: SessionStore;
@@ -180,9 +187,14 @@ export class SessionManager {
     return { id: null, former: null };
   }
 
-  /** Expiry for a session accessed at `now`. */
+  /** Expiry for a session accessed at `now`: `Timeout` plus the touch slack (see touchEveryMs). */
   expiresAt(now: number): number {
-    return now + this.opts.timeout * 60_000;
+    return now + this.opts.timeout * 60_000 + this.touchEveryMs();
+  }
+
+  /** How long after its recorded access a read leaves a session's expiry as it is. */
+  touchEveryMs(): number {
+    return Math.min(TOUCH_MAX_MS, this.opts.timeout * 60_000 * TOUCH_SHARE);
   }
 
   async open(req: OpenRequest): Promise<SessionTicket> {
@@ -566,11 +578,16 @@ class Ticket implements SessionTicket {
   private async touch(): Promise<void> {
     if (!this.touchDue()) return;
     const now = this.m.now();
-    await this.m.store.touch(this.state!.id, now, this.m.expiresAt(now));
+    try {
+      await this.m.store.touch(this.state!.id, now, this.m.expiresAt(now));
+    } catch (err) {
+      // A read is not failed for its expiry: the next read of the session writes it.
+      if (!(err instanceof StoreUnavailableError)) throw err;
+    }
   }
 
   private touchDue(): boolean {
-    return this.m.now() - this.state!.accessed >= TOUCH_EVERY_MS;
+    return this.m.now() - this.state!.accessed >= this.m.touchEveryMs();
   }
 }
 

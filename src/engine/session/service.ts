@@ -73,11 +73,12 @@ export class SessionService {
    * `exclusive`: this process keeps the session file to itself (`pse serve --production`), so the
    * store may serve loads from memory; a second opener gets an error naming the file.
    * `opened`: a store opened already (store-factory.ts: PostgreSQL opens asynchronously).
+   * `log`: where a journal that cannot be written is reported (default: stderr).
    */
   static open(
     config: PseConfig,
     editor: () => PickleEditor,
-    opts: { exclusive?: boolean; opened?: OpenedStore } = {},
+    opts: { exclusive?: boolean; opened?: OpenedStore; log?: (message: string) => void } = {},
   ): SessionService {
     const events = new SessionEvents();
     const requests = new RequestEvents();
@@ -86,17 +87,26 @@ export class SessionService {
       new SqliteSessionStore({
         file: config.session.file,
         exclusive: opts.exclusive === true,
+        // a store locked by another process is waited for (off the event loop) as a session is
+        busyWaitMs: Math.max(1000, config.session.lockTimeout * 1000),
       });
+    const file = path.join(config.appRoot, '.pse', 'journal.sqlite');
+    const log = opts.log ?? ((m: string) => console.error(`pse: ${m}`));
     let journal: Journal;
     try {
       journal = new Journal({
-        file: path.join(config.appRoot, '.pse', 'journal.sqlite'),
+        file,
         size: config.studio.journalSize,
+        maxBytes: config.studio.journalMaxBytes,
         events: requests,
+        log,
       });
     } catch (err) {
-      void store.close();
-      throw err;
+      // Studio's request history, not the app's data: the server runs without it
+      log(
+        `${err instanceof Error ? err.message : String(err)}; running without a request journal until the next start (move the file away if it stays so)`,
+      );
+      journal = new Journal({ file, size: 0, events: requests });
     }
     return new SessionService({
       store,

@@ -101,6 +101,23 @@ export class SessionStoreError extends Error {
   }
 }
 
+/**
+ * The store cannot take a change now (locked by another process, disk full, its database out of
+ * reach): trying again later may succeed. The server answers 503 with `Retry-After`.
+ */
+export class StoreUnavailableError extends SessionStoreError {
+  constructor(
+    message: string,
+    readonly code: 'store_busy' | 'store_full' | 'store_unreachable',
+    /** seconds after which trying again may succeed (HTTP `Retry-After`) */
+    readonly retryAfter: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, undefined, undefined, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 /** Session namespaces are str names not starting with '_' ('' is the standard dictionary). */
 export function isNamespaceName(name: string): boolean {
   return !name.startsWith('_') && name.length <= 200;

@@ -13,6 +13,7 @@ import type {
 } from '../../../common/api-inspector.js';
 import type { NamespaceChange } from '../../../common/types/journal.js';
 import { KeyDiffLine } from '../inspector/SessionDetail.js';
+import { formatBytes } from '../inspector/SessionList.js';
 import { curlCommand } from './curl.js';
 import { DiffView } from './DiffView.js';
 import { OUTCOME_LABELS } from './filters.js';
@@ -138,6 +139,20 @@ export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }:
         <section aria-label="Session changes">
           <h4>Session {e.outcome === 'preview' ? 'changes it would have made' : 'changes'}</h4>
           <Changes changes={e.changes} label="change" />
+        </section>
+      ) : null}
+      {e.tooLarge?.length ? (
+        <section aria-label="Values not kept">
+          <h4>Values too large to keep</h4>
+          <ul className="too-large">
+            {e.tooLarge.map((d) => (
+              <li key={`${d.name} ${d.phase}`}>
+                {namespaceLabel(d.name)} {d.phase}: {formatBytes(d.size)}, sha256{' '}
+                <code title={d.sha256}>{d.sha256.slice(0, 16)}…</code> — over the journal&apos;s
+                per-value bound ([Studio] JournalMaxBytes), so not restorable from this request
+              </li>
+            ))}
+          </ul>
         </section>
       ) : null}
       {e.discarded?.length ? (
