@@ -10,7 +10,7 @@ import {
   requestDraft,
 } from '../../src/engine/journal/record.js';
 import { RequestEvents } from '../../src/engine/journal/events.js';
-import type { SessionTrace } from '../../src/engine/session/manager.js';
+import type { SessionTrace } from '../../src/engine/session/ticket.js';
 import type { JournalEntry } from '../../src/common/types/journal.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-journal-'));

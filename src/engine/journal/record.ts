@@ -12,7 +12,7 @@ import type {
   RollbackCause,
 } from '../../common/types/journal.js';
 import type { FormValue, ServletError } from '../runtime/protocol.js';
-import type { SessionTrace } from '../session/manager.js';
+import type { SessionTrace } from '../session/ticket.js';
 import type { Journal, JournalDraft } from './journal.js';
 
 /** Bodies are recorded up to this many bytes (request and response each). */

@@ -6,7 +6,7 @@ import type { ServletRequest } from '../http/app.js';
 import { headerList } from '../http/types.js';
 import { recordRequest, recordResponse, type Failure } from '../journal/record.js';
 import type { RunResult } from '../runtime/run.js';
-import type { SessionTrace } from '../session/manager.js';
+import type { SessionTrace } from '../session/ticket.js';
 import type { SessionService } from '../session/service.js';
 
 /** What the journal keeps of one request while it runs. */

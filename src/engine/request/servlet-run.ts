@@ -13,7 +13,7 @@ import { headerList, type Answer, type HeaderList, type HttpResponse } from '../
 import { WorkerFailure, type WorkerPool } from '../runtime/pool.js';
 import type { RunHooks, RunInput, RunResult, RunSink } from '../runtime/run.js';
 import type { ServletError } from '../runtime/protocol.js';
-import type { FinishResult, SessionTicket, SessionTrace } from '../session/manager.js';
+import type { FinishResult, SessionTicket, SessionTrace } from '../session/ticket.js';
 import type { SessionResult } from '../session/result.js';
 import type { SessionService } from '../session/service.js';
 import { formatLocated } from '../../common/types/located.js';

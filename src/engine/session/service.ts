@@ -11,12 +11,8 @@ import { Journal } from '../journal/journal.js';
 import { requestDraft, type Failure, type RequestFacts } from '../journal/record.js';
 import { RequestEvents } from '../journal/events.js';
 import { SessionEvents } from './events.js';
-import {
-  SessionManager,
-  type OpenRequest,
-  type SessionTicket,
-  type SessionTrace,
-} from './manager.js';
+import { SessionManager, type OpenRequest } from './manager.js';
+import type { SessionTicket, SessionTrace } from './ticket.js';
 import { SqliteSessionStore } from './sqlite-store.js';
 import type { SessionStore } from './store.js';
 import type { SessionLockProvider } from './cross-process-lock.js';
