@@ -179,11 +179,17 @@ function openSessions(
   config: PseConfig,
   pool: () => WorkerPool,
   opts: EngineOptions,
+  python: string,
+  log: (message: string) => void,
 ): SessionService | null {
   if (!config.session.enabled) return null;
   const conf =
     opts.journal === false ? { ...config, studio: { ...config.studio, journalSize: 0 } } : config;
-  return SessionService.open(conf, pool, { exclusive: opts.exclusiveSessions === true });
+  return SessionService.open(conf, pool, {
+    exclusive: opts.exclusiveSessions === true,
+    python,
+    log,
+  });
 }
 
 /** What the journal keeps of one request. */
@@ -253,7 +259,13 @@ export class Engine {
     this.pool = pool;
     this.sources = sources;
     this.cache = new OutputCache(config.main.outputCacheDir);
-    this.sessions = openSessions(config, () => this.pool, opts);
+    this.sessions = openSessions(
+      config,
+      () => this.pool,
+      opts,
+      python,
+      (m) => this.poolLog('ERROR', m),
+    );
     this.logFiles =
       opts.logFiles === false ? null : new LogFiles(path.join(config.appRoot, '.pse'));
     this.app = new HttpApp({
@@ -285,6 +297,7 @@ export class Engine {
     const pool = Engine.makePool(config, python.executable, sources, opts);
     const engine = new Engine(config, python.executable, pool, sources, opts, tmpDir);
     try {
+      await engine.sessions?.ready();
       await engine.startPool(pool);
     } catch (err) {
       await engine.close();

@@ -17,6 +17,8 @@ import {
   type SessionTrace,
 } from '../session/manager.js';
 import { SqliteSessionStore } from '../session/sqlite-store.js';
+import type { SessionLockProvider } from '../session/cross-process-lock.js';
+import { FileSessionLocks } from '../session/file-locks.js';
 import type { SessionStore } from '../session/store.js';
 import { SessionAdmin, type PickleEditor } from './admin.js';
 import type { JournalEntry } from '../../common/types/journal.js';
@@ -27,6 +29,8 @@ export interface SessionServiceOptions {
   events: SessionEvents;
   session: PseConfig['session'];
   editor: () => PickleEditor;
+  /** serializes each session's requests across the processes sharing the store */
+  crossProcess?: SessionLockProvider;
   now?: () => number;
 }
 
@@ -38,9 +42,11 @@ export class SessionService {
   /** the current pool's pickle editor (Studio's inspector stages edits with it) */
   readonly editor: () => PickleEditor;
   private readonly store: SessionStore;
+  private readonly crossProcess: SessionLockProvider | undefined;
 
   constructor(o: SessionServiceOptions) {
     this.store = o.store;
+    this.crossProcess = o.crossProcess;
     this.journal = o.journal;
     this.events = o.events;
     this.editor = o.editor;
@@ -48,6 +54,7 @@ export class SessionService {
       store: o.store,
       options: o.session,
       events: o.events,
+      ...(o.crossProcess ? { crossProcess: o.crossProcess } : {}),
       ...(o.now ? { now: o.now } : {}),
     });
     this.admin = new SessionAdmin({
@@ -66,13 +73,23 @@ export class SessionService {
   static open(
     config: PseConfig,
     editor: () => PickleEditor,
-    opts: { exclusive?: boolean } = {},
+    opts: { exclusive?: boolean; python?: string; log?: (message: string) => void } = {},
   ): SessionService {
     const events = new SessionEvents();
     const store = new SqliteSessionStore({
       file: config.session.file,
       exclusive: opts.exclusive === true,
     });
+    // A shared file may have other processes serving it: each session's requests take turns
+    // across them too (file record locks next to the store).
+    const crossProcess =
+      opts.exclusive !== true && opts.python !== undefined && config.session.file !== ':memory:'
+        ? new FileSessionLocks({
+            file: `${config.session.file}.locks`,
+            python: opts.python,
+            ...(opts.log ? { log: opts.log } : {}),
+          })
+        : undefined;
     let journal: Journal;
     try {
       journal = new Journal({
@@ -82,9 +99,22 @@ export class SessionService {
       });
     } catch (err) {
       void store.close();
+      void crossProcess?.close();
       throw err;
     }
-    return new SessionService({ store, journal, events, session: config.session, editor });
+    return new SessionService({
+      store,
+      journal,
+      events,
+      session: config.session,
+      editor,
+      ...(crossProcess ? { crossProcess } : {}),
+    });
+  }
+
+  /** Resolves once the session locks work across processes (rejects, saying why, if not). */
+  async ready(): Promise<void> {
+    if (this.crossProcess instanceof FileSessionLocks) await this.crossProcess.ready;
   }
 
   /** pse.conf reloaded: new cookie, timeout and lock options; sessions, locks and journal stay. */
@@ -116,6 +146,7 @@ export class SessionService {
 
   async close(): Promise<void> {
     this.journal.close();
+    await this.crossProcess?.close();
     await this.store.close();
   }
 }

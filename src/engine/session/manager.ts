@@ -22,6 +22,7 @@ import { isEmptyDiff, keyDiff } from './diff.js';
 import type { SessionEvents } from './events.js';
 import { isWellFormedSessionId } from './ids.js';
 import { SessionLocks, type Release } from './locks.js';
+import type { SessionLockProvider } from './cross-process-lock.js';
 import type { SessionConfig } from '../config/types.js';
 import {
   isNamespaceName,
@@ -117,6 +118,8 @@ export interface SessionManagerOptions {
     | 'lockTimeout'
   >;
   events?: SessionEvents;
+  /** serializes a session's requests across processes too (a store shared by several) */
+  crossProcess?: SessionLockProvider;
   /** clock (epoch ms), for tests of expiry */
   now?: () => number;
   /** [0, 1) random source for the sweep probability */
@@ -135,6 +138,7 @@ export class SessionManager {
   /** cookie names used before a reload renamed the cookie: still read, then replaced */
   private formerCookieNames: string[] = [];
   private readonly events: SessionEvents | undefined;
+  private readonly crossProcess: SessionLockProvider | undefined;
   readonly now: () => number;
   private readonly random: () => number;
   private sweeping = false;
@@ -143,6 +147,7 @@ export class SessionManager {
     this.store = o.store;
     this.opts = o.options;
     this.events = o.events;
+    this.crossProcess = o.crossProcess;
     this.now = o.now ?? Date.now;
     this.random = o.random ?? Math.random;
     this.locks = new SessionLocks(o.options.lockTimeout * 1000);
@@ -223,6 +228,12 @@ export class SessionManager {
       release = await this.locks.acquire(id);
       lockWaitMs = performance.now() - t0;
     }
+    // A dry run reads one consistent snapshot (one statement): other processes may go on.
+    if (this.crossProcess && !dry) {
+      const t0 = performance.now();
+      release = await this.lockAcrossProcesses(id, release, lockWaitMs);
+      lockWaitMs += performance.now() - t0;
+    }
     let loaded;
     try {
       loaded = await this.store.load(id, this.now());
@@ -234,6 +245,24 @@ export class SessionManager {
     if (!loaded || dry) release();
     if (!loaded) return new Ticket(this, null, lockWaitMs, dry, null);
     return new Ticket(this, loaded, lockWaitMs, dry, dry ? null : release, fromCookie?.former);
+  }
+
+  /** The other processes' turn after this process's own: both within one LockTimeout. */
+  private async lockAcrossProcesses(id: string, inner: Release, waited: number): Promise<Release> {
+    let outer: Release;
+    try {
+      outer = await this.crossProcess!.acquire(
+        id,
+        Math.max(1, this.opts.lockTimeout * 1000 - waited),
+      );
+    } catch (err) {
+      inner();
+      throw err;
+    }
+    return () => {
+      outer();
+      inner();
+    };
   }
 
   /**
