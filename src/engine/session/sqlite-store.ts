@@ -195,6 +195,9 @@ export class SqliteSessionStore implements SessionStore {
     const previews = new Map<string, string>();
     for (const [name, v] of c.upsert) previews.set(name, JSON.stringify(v.preview));
     let created: number | null = null; // the session's creation time when this commit made it
+    // IMMEDIATE: the write lock is taken before the first read. A deferred transaction that
+    // reads, then writes fails at once (SQLITE_BUSY, no busy wait) when another process
+    // committed in between, as several servers of one store do all the time.
     const result = this.db.transaction((): CommitResult => {
       const row = this.q.session.get(c.id);
       const live = row && row.expires > c.now ? row : undefined;
@@ -217,7 +220,7 @@ export class SqliteSessionStore implements SessionStore {
         versions.set(name, this.q.nsVersion.get(c.id, name)?.version ?? 0);
       }
       return { version: (live?.version ?? 0) + 1, versions };
-    })();
+    }).immediate();
     if (this.cache) this.writeThrough(c, created, result, previews);
     return result;
   }
@@ -289,7 +292,7 @@ export class SqliteSessionStore implements SessionStore {
         }
       }
       return this.q.deleteSession.run(id).changes > 0;
-    })();
+    }).immediate();
     this.cache?.delete(id);
     return deleted;
   }
