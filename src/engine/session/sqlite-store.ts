@@ -198,29 +198,31 @@ export class SqliteSessionStore implements SessionStore {
     // IMMEDIATE: the write lock is taken before the first read. A deferred transaction that
     // reads, then writes fails at once (SQLITE_BUSY, no busy wait) when another process
     // committed in between, as several servers of one store do all the time.
-    const result = this.db.transaction((): CommitResult => {
-      const row = this.q.session.get(c.id);
-      const live = row && row.expires > c.now ? row : undefined;
-      if (c.expectVersion !== undefined && (live?.version ?? null) !== c.expectVersion) {
-        throw new SessionConflictError(c.id, c.expectVersion, live?.version ?? null);
-      }
-      if (c.create && live) throw new SessionConflictError(c.id, 0, live.version);
-      if (!live) {
-        if (!c.create) throw new SessionConflictError(c.id, c.expectVersion ?? 0, null);
-        // An expired row with this id is dead data: it is replaced, never revived.
-        if (row) this.q.deleteSession.run(c.id);
-        this.q.insertSession.run(c.id, c.now, c.now, c.expires);
-        created = c.now;
-      }
-      this.q.bump.run(c.now, c.expires, c.id);
-      const versions = new Map<string, number>();
-      for (const name of c.delete) this.q.deleteNs.run(c.id, name);
-      for (const [name, v] of c.upsert) {
-        this.q.upsert.run(c.id, name, v.pickle, previews.get(name)!);
-        versions.set(name, this.q.nsVersion.get(c.id, name)?.version ?? 0);
-      }
-      return { version: (live?.version ?? 0) + 1, versions };
-    }).immediate();
+    const result = this.db
+      .transaction((): CommitResult => {
+        const row = this.q.session.get(c.id);
+        const live = row && row.expires > c.now ? row : undefined;
+        if (c.expectVersion !== undefined && (live?.version ?? null) !== c.expectVersion) {
+          throw new SessionConflictError(c.id, c.expectVersion, live?.version ?? null);
+        }
+        if (c.create && live) throw new SessionConflictError(c.id, 0, live.version);
+        if (!live) {
+          if (!c.create) throw new SessionConflictError(c.id, c.expectVersion ?? 0, null);
+          // An expired row with this id is dead data: it is replaced, never revived.
+          if (row) this.q.deleteSession.run(c.id);
+          this.q.insertSession.run(c.id, c.now, c.now, c.expires);
+          created = c.now;
+        }
+        this.q.bump.run(c.now, c.expires, c.id);
+        const versions = new Map<string, number>();
+        for (const name of c.delete) this.q.deleteNs.run(c.id, name);
+        for (const [name, v] of c.upsert) {
+          this.q.upsert.run(c.id, name, v.pickle, previews.get(name)!);
+          versions.set(name, this.q.nsVersion.get(c.id, name)?.version ?? 0);
+        }
+        return { version: (live?.version ?? 0) + 1, versions };
+      })
+      .immediate();
     if (this.cache) this.writeThrough(c, created, result, previews);
     return result;
   }
@@ -284,15 +286,17 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async delete(id: string, expectVersion?: number): Promise<boolean> {
-    const deleted = this.db.transaction((): boolean => {
-      if (expectVersion !== undefined) {
-        const row = this.q.session.get(id);
-        if ((row?.version ?? null) !== expectVersion) {
-          throw new SessionConflictError(id, expectVersion, row?.version ?? null);
+    const deleted = this.db
+      .transaction((): boolean => {
+        if (expectVersion !== undefined) {
+          const row = this.q.session.get(id);
+          if ((row?.version ?? null) !== expectVersion) {
+            throw new SessionConflictError(id, expectVersion, row?.version ?? null);
+          }
         }
-      }
-      return this.q.deleteSession.run(id).changes > 0;
-    }).immediate();
+        return this.q.deleteSession.run(id).changes > 0;
+      })
+      .immediate();
     this.cache?.delete(id);
     return deleted;
   }
@@ -390,17 +394,22 @@ function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/**
+ * Brings the schema up to date in one IMMEDIATE transaction: processes that open a new store
+ * at the same moment (the instances of one `pse serve`) take turns, and each one after the first
+ * finds the schema made.
+ */
 function migrate(db: Database.Database, file: string): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(
-      `${file} has schema version ${current}, newer than this PSE knows (${MIGRATIONS.length}); upgrade PSE`,
-    );
-  }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(
+        `${file} has schema version ${current}, newer than this PSE knows (${MIGRATIONS.length}); upgrade PSE`,
+      );
+    }
+    for (let v = current; v < MIGRATIONS.length; v++) {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+    }
+  }).immediate();
 }
