@@ -145,8 +145,11 @@ export async function killUnderLoad(
   expect(await holding).toMatch(/^(dropped|answered 502)$/);
 
   // Its session is usable at once, not after LockTimeout (which would answer 503).
+  // (A new connection: the setup's idle ones to the killed process are gone with it.)
+  setup.close();
+  const check = client(1);
   const t0 = Date.now();
-  const after = await setup.request(`${url}/count`, { cookie: held });
+  const after = await check.request(`${url}/count`, { cookie: held });
   expect(after.status).toBe(200);
   expect(Date.now() - t0).toBeLessThan((lockTimeout * 1000) / 2);
 
@@ -163,12 +166,12 @@ export async function killUnderLoad(
     },
     verify: async () => {
       for (const [i, cookie] of writers.entries()) {
-        const shown = (await setup.request(`${url}/show`, { cookie })).body.trim().split(/\s+/)[0]!;
+        const shown = (await check.request(`${url}/show`, { cookie })).body.trim().split(/\s+/)[0]!;
         const stored = new Set(shown.split(',').filter(Boolean).map(Number));
         expect(acked[i]!.length).toBeGreaterThan(0);
         expect(acked[i]!.filter((v) => !stored.has(v))).toEqual([]);
       }
-      setup.close();
+      check.close();
     },
   };
 }
