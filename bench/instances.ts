@@ -7,8 +7,10 @@
  * Python workers in all (PSE_BENCH_WORKERS, default 2, split among the instances). Reported:
  * req/s, and CPU µs per request of the Node processes (primary and instances) and of the
  * whole process tree (with the Python workers and the lock helpers), read from /proc: on a
- * machine with more cores the gain of N instances is bounded by those.
- * PSE_BENCH_SECONDS: seconds per window (default 10).
+ * machine with more cores the gain of N instances is bounded by those. The setups take turns
+ * in rounds (forwards, then backwards), and each figure sums its rounds, so that a change in
+ * the machine's load hits them alike.
+ * PSE_BENCH_SECONDS: seconds per window (default 10); PSE_BENCH_ROUNDS (default 2).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { ROOT, commOf, copyExamples, cpuOf, startPse, stopPse, treeOf } from './
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 10);
 const WORKERS = Number(process.env.PSE_BENCH_WORKERS ?? 2);
 const CONNECTIONS = 32;
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.PSE_BENCH_ROUNDS ?? 2)));
 
 interface Setup {
   name: string;
@@ -41,12 +44,28 @@ const SETUPS: Setup[] = [
 ];
 
 interface Result {
-  rps: number;
   n: number;
+  seconds: number;
   errors: number;
-  nodeUs: number;
-  allUs: number;
+  /** CPU µs of the Node processes, and of the whole tree */
+  node: number;
+  all: number;
 }
+
+function add(a: Result | undefined, b: Result): Result {
+  if (!a) return b;
+  return {
+    n: a.n + b.n,
+    seconds: a.seconds + b.seconds,
+    errors: a.errors + b.errors,
+    node: a.node + b.node,
+    all: a.all + b.all,
+  };
+}
+
+const rps = (r: Result): number => r.n / r.seconds;
+const nodeUs = (r: Result): number => r.node / r.n;
+const allUs = (r: Result): number => r.all / r.n;
 
 /** autocannon in its own process; each connection gets its own cookie from `cookies`. */
 function cannon(
@@ -93,9 +112,11 @@ async function window(
   const all0 = sum(tree);
   const r = await cannon(url, seconds, cookies);
   return {
-    ...r,
-    nodeUs: (sum(node) - node0) / r.n,
-    allUs: (sum(tree) - all0) / r.n,
+    n: r.n,
+    seconds: r.n / r.rps,
+    errors: r.errors,
+    node: sum(node) - node0,
+    all: sum(tree) - all0,
   };
 }
 
@@ -110,31 +131,40 @@ export async function run(): Promise<string[]> {
   const lines = [`load before: ${loadAverage()}`];
   const results = new Map<string, Result>();
   try {
-    for (const s of SETUPS) {
-      const app = copyExamples(path.join(tmp, s.name.replace(/\W+/g, '-')));
-      const server = await startPse(app, {
-        workers: String(Math.max(1, Math.round(WORKERS / s.instances))),
-        args: ['--instances', String(s.instances), ...s.args],
-        ...(s.env ? { env: s.env } : {}),
-      });
-      try {
-        const cookies: string[] = [];
-        for (let i = 0; i < CONNECTIONS; i++) cookies.push(await newCookie(server.url));
-        for (const [scenario, pathname, jar] of [
-          ['hello', '/hello', []],
-          ['session read', '/session_example', cookies],
-        ] as const) {
-          await window(server.url + pathname, server.child.pid!, [...jar], 2); // warm-up
-          const r = await window(server.url + pathname, server.child.pid!, [...jar], SECONDS);
-          results.set(`${s.name}|${scenario}`, r);
-          lines.push(
-            `${s.name.padEnd(26)} ${scenario.padEnd(13)} ${r.rps.toFixed(0).padStart(6)} req/s  ` +
-              `node ${r.nodeUs.toFixed(1)} µs/req, all processes ${r.allUs.toFixed(1)} µs/req` +
-              (r.errors ? `  errors/non-2xx ${r.errors}` : ''),
-          );
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 ? [...SETUPS].reverse() : SETUPS;
+      for (const s of order) {
+        const app = copyExamples(path.join(tmp, `${round}-${s.name.replace(/\W+/g, '-')}`));
+        const server = await startPse(app, {
+          workers: String(Math.max(1, Math.round(WORKERS / s.instances))),
+          args: ['--instances', String(s.instances), ...s.args],
+          ...(s.env ? { env: s.env } : {}),
+        });
+        try {
+          const cookies: string[] = [];
+          for (let i = 0; i < CONNECTIONS; i++) cookies.push(await newCookie(server.url));
+          for (const [scenario, pathname, jar] of [
+            ['hello', '/hello', []],
+            ['session read', '/session_example', cookies],
+          ] as const) {
+            await window(server.url + pathname, server.child.pid!, [...jar], 2); // warm-up
+            const r = await window(server.url + pathname, server.child.pid!, [...jar], SECONDS);
+            const key = `${s.name}|${scenario}`;
+            results.set(key, add(results.get(key), r));
+          }
+        } finally {
+          await stopPse(server);
         }
-      } finally {
-        await stopPse(server);
+      }
+    }
+    for (const s of SETUPS) {
+      for (const scenario of ['hello', 'session read']) {
+        const r = results.get(`${s.name}|${scenario}`)!;
+        lines.push(
+          `${s.name.padEnd(26)} ${scenario.padEnd(13)} ${rps(r).toFixed(0).padStart(6)} req/s  ` +
+            `node ${nodeUs(r).toFixed(1)} µs/req, all processes ${allUs(r).toFixed(1)} µs/req` +
+            (r.errors ? `  errors/non-2xx ${r.errors}` : ''),
+        );
       }
     }
     for (const scenario of ['hello', 'session read']) {
@@ -142,8 +172,8 @@ export async function run(): Promise<string[]> {
       for (const s of SETUPS.slice(1)) {
         const r = results.get(`${s.name}|${scenario}`)!;
         lines.push(
-          `${scenario}: ${s.name} / 1 instance = ${(r.rps / one.rps).toFixed(2)}× req/s, ` +
-            `${(r.nodeUs / one.nodeUs).toFixed(2)}× node CPU/req, ${(r.allUs / one.allUs).toFixed(2)}× total CPU/req`,
+          `${scenario}: ${s.name} / 1 instance = ${(rps(r) / rps(one)).toFixed(2)}× req/s, ` +
+            `${(nodeUs(r) / nodeUs(one)).toFixed(2)}× node CPU/req, ${(allUs(r) / allUs(one)).toFixed(2)}× total CPU/req`,
         );
       }
     }
