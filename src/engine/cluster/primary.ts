@@ -5,9 +5,9 @@
  * others keep serving; SIGINT or SIGTERM stops them all gracefully (each finishes the requests
  * it has, then exits; one that takes longer than the stop timeout is killed).
  *
- * Connections are handed out round robin by this process (node:cluster's SCHED_RR), which
- * spread keep-alive connections evenly over the instances where the kernel's own choice
- * (SCHED_NONE) left some nearly idle: see docs/deployment.md for the figures.
+ * Connections are dealt round robin by this process (node:cluster's SCHED_RR): evenly, where
+ * the kernel's own choice (SCHED_NONE) can leave most connections on a few instances, and
+ * once per keep-alive connection, not per request (docs/deployment.md has the measurements).
  */
 import cluster, { type Worker } from 'node:cluster';
 import net from 'node:net';
