@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option(
       '-i, --instances <n>',
       'engine processes sharing the port, each with its workers (default: [Main] Instances)',
-      (v) => parsePositiveInt(v, '--instances'),
+      intArg('--instances', 1),
     )
     .option(
       '--shared-store',
