@@ -186,6 +186,7 @@ function openSessions(
   pool: () => WorkerPool,
   opts: EngineOptions,
   opened: OpenedStore | null,
+  python: string,
   log: (message: string) => void,
 ): SessionService | null {
   if (!config.session.enabled) return null;
@@ -193,6 +194,7 @@ function openSessions(
     opts.journal === false ? { ...config, studio: { ...config.studio, journalSize: 0 } } : config;
   return SessionService.open(conf, pool, {
     exclusive: opts.exclusiveSessions === true,
+    python,
     log,
     ...(opened ? { opened } : {}),
   });
@@ -273,6 +275,7 @@ export class Engine {
       () => this.pool,
       opts,
       opened,
+      python,
       (m) => this.log('error', m),
     );
     this.app = new HttpApp({
@@ -337,6 +340,7 @@ export class Engine {
       opened,
     ));
     try {
+      await engine.sessions?.ready();
       await engine.startPool(pool);
     } catch (err) {
       await engine.close();
