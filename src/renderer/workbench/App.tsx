@@ -28,6 +28,7 @@ import { EditorPane } from './EditorPane.js';
 import { FileTree } from './FileTree.js';
 import { InspectorPanel } from './inspector/InspectorPanel.js';
 import { PreviewPane, type PreviewQueue } from './PreviewPane.js';
+import { mergeProblems, sameProblems } from './problems.js';
 import { QuickOpen } from './QuickOpen.js';
 import { ServerBar } from './ServerBar.js';
 
@@ -324,7 +325,7 @@ export function App({ api }: { api: ApiClient }) {
   }, [docs]);
 
   const problems = useMemo(
-    () => [...Object.values(compileProblems).flat(), ...runtimeProblems],
+    () => mergeProblems(compileProblems, runtimeProblems),
     [compileProblems, runtimeProblems],
   );
   const files = useMemo(
@@ -482,8 +483,4 @@ export function App({ api }: { api: ApiClient }) {
       {dialog ? <Dialog request={dialog} done={() => setDialog(undefined)} /> : null}
     </div>
   );
-}
-
-function sameProblems(a: LocatedProblem[] | undefined, b: LocatedProblem[]): boolean {
-  return a !== undefined && a.length === b.length && JSON.stringify(a) === JSON.stringify(b);
 }
