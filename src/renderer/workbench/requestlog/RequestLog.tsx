@@ -143,23 +143,23 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
           <table className="grid">
             <thead>
               <tr>
-                <th>#</th>
-                <th>time</th>
-                <th>method</th>
-                <th>path</th>
-                <th>status</th>
-                <th>ms</th>
-                <th>session</th>
-                <th>outcome</th>
+                <th className="c-serial">#</th>
+                <th className="c-time wide-only">time</th>
+                <th className="c-method">method</th>
+                <th className="path">path</th>
+                <th className="c-status">status</th>
+                <th className="c-ms wide-only">ms</th>
+                <th className="c-session wide-only">session</th>
+                <th className="c-outcome">outcome</th>
               </tr>
             </thead>
             <tbody>
               {running.map((r) => (
                 <tr key={`r${r.serial}`} className="running">
                   <td>{r.serial}</td>
-                  <td>{new Date(r.time).toLocaleTimeString()}</td>
+                  <td className="wide-only">{new Date(r.time).toLocaleTimeString()}</td>
                   <td>{r.method}</td>
-                  <td>{r.path}</td>
+                  <td className="path">{r.path}</td>
                   <td colSpan={4}>running…</td>
                 </tr>
               ))}
@@ -172,16 +172,16 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
                   onClick={() => setSelected(e.serial)}
                 >
                   <td>{e.serial}</td>
-                  <td>{new Date(e.time).toLocaleTimeString()}</td>
+                  <td className="wide-only">{new Date(e.time).toLocaleTimeString()}</td>
                   <td>{e.method}</td>
-                  <td className="path">
+                  <td className="path" title={e.path + (e.query ? `?${e.query}` : '')}>
                     {e.outcome === 'edited' ? e.edit : e.path + (e.query ? `?${e.query}` : '')}
                   </td>
                   <td className={e.status >= 500 ? 'status-5' : e.status >= 400 ? 'status-4' : ''}>
                     {e.status}
                   </td>
-                  <td>{Math.round(e.durationMs)}</td>
-                  <td className="mono" title={e.sessionId ?? ''}>
+                  <td className="wide-only">{Math.round(e.durationMs)}</td>
+                  <td className="mono wide-only" title={e.sessionId ?? ''}>
                     {e.sessionId ? e.sessionId.slice(0, 8) : '—'}
                   </td>
                   <td>
