@@ -53,7 +53,8 @@ describe('PSE Studio inspector in the browser', () => {
     page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(studio.url);
-    await page.getByRole('button', { name: 'Inspector' }).click();
+    // the inspector's views are tabs of the workbench panel, beside the editor
+    await page.getByRole('tab', { name: 'Requests' }).click();
   });
 
   afterAll(async () => {
@@ -95,7 +96,6 @@ describe('PSE Studio inspector in the browser', () => {
       async () => (await page.locator('.editor-host .current-line').count()) > 0,
       'the cursor on the line',
     );
-    await page.getByRole('button', { name: 'Inspector' }).click();
   });
 
   it('shows save() then raise as partially committed, with its save point', async () => {
@@ -188,7 +188,6 @@ describe('PSE Studio inspector in the browser', () => {
       'the preview in the session',
     );
     await screenshot(page, 'inspector-preview-as-session');
-    await page.getByRole('button', { name: 'Inspector' }).click();
   });
 
   it('replays a request against the state before it and reproduces its outcome', async () => {
