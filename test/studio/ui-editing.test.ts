@@ -3,7 +3,7 @@
  * typing a PI leaves exactly what was typed, quick open never edits, one error is one problem,
  * and the highlighter reads a PI as the engine does.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +145,52 @@ describe('PSE Studio: preview and editor safety', () => {
     expect(await problems.locator('li.problem').count()).toBe(1);
     await replaceEditorText(page, text);
     await until(async () => (await problems.innerText()).includes('No problems'), 'no problems');
+  });
+
+  it('asks before saving over a change made on disk: compare, overwrite or reload', async () => {
+    const file = path.join(app.dir, 'include_demo.py');
+    await openFile(page, 'include_demo.py');
+    await replaceEditorText(page, 'mine = 1\n');
+    await writeFile(file, 'theirs = 2\n');
+    await page.keyboard.press('ControlOrMeta+S');
+    const ask = page.getByRole('dialog', { name: 'Changed on disk' });
+    await ask.waitFor();
+    expect(await readFile(file, 'utf8')).toBe('theirs = 2\n');
+    await ask.getByRole('button', { name: 'Compare' }).click();
+    const compare = page.getByRole('dialog', { name: 'Compare include_demo.py' });
+    await compare.locator('.monaco-diff-editor').waitFor();
+    await until(
+      async () => (await compare.innerText()).includes('theirs'),
+      'the text on disk in the comparison',
+    );
+    await screenshot(page, 'editor-save-conflict-compare');
+    await compare.getByRole('button', { name: 'Overwrite with mine' }).click();
+    await until(async () => (await readFile(file, 'utf8')) === 'mine = 1\n', 'my text on disk');
+
+    await replaceEditorText(page, 'mine again = 1\n');
+    await writeFile(file, 'theirs again = 2\n');
+    await page.keyboard.press('ControlOrMeta+S');
+    await ask.getByRole('button', { name: 'Reload' }).click();
+    await until(
+      async () => /theirs\s+again/.test(await model().innerText()),
+      'the text from disk in the editor',
+    );
+    expect(await page.locator('.tab.dirty[data-path="include_demo.py"]').count()).toBe(0);
+    expect(await readFile(file, 'utf8')).toBe('theirs again = 2\n');
+  });
+
+  it('offers to save again, or close, a tab whose file was deleted on disk', async () => {
+    const file = path.join(app.dir, 'include_demo.py');
+    await rm(file);
+    const bar = page.locator('.file-bar');
+    await bar.waitFor({ timeout: 30_000 });
+    expect(await bar.innerText()).toContain('deleted on disk');
+    await bar.getByRole('button', { name: 'Save it again' }).click();
+    await until(
+      async () => (await readFile(file, 'utf8').catch(() => '')) === 'theirs again = 2\n',
+      'the file back on disk',
+    );
+    await bar.waitFor({ state: 'detached' });
   });
 
   it('raised no page errors', () => {

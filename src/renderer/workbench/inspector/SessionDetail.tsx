@@ -3,12 +3,13 @@
  * their diffs, Apply / Discard, and the conflict view when the server moved on meanwhile.
  */
 import { namespaceLabel } from '../../base/namespace.js';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { InspectorApi, PendingOp, SessionView } from '../../../common/api-inspector.js';
 import { formatValue } from '../../base/preview-format.js';
 import { DiffView } from '../requestlog/DiffView.js';
 import { keyLiteral, toLiteral } from './literal.js';
 import { describeOp, type ConflictView, type Pending } from './pending.js';
+import { useDialogsContext } from '../hooks/useDialogs.js';
 import { formatBytes } from './SessionList.js';
 import { ValueTree } from './ValueTree.js';
 
@@ -33,9 +34,15 @@ export function SessionDetail(p: Props) {
   const [view, setView] = useState<SessionView | undefined>();
   const [form, setForm] = useState({ namespace: '', key: '', value: '' });
   const [problem, setProblem] = useState<string | undefined>();
+  const { confirm } = useDialogsContext();
+  // set while this view expires or deletes its session: the change event that follows finds
+  // the session gone, which is then no error
+  const ending = useRef(false);
 
   const load = useCallback(() => {
+    if (ending.current) return;
     api.inspectorSession(id).then(setView, (e: Error) => {
+      if (ending.current) return;
       setView(undefined);
       onError(e.message);
     });
@@ -57,10 +64,22 @@ export function SessionDetail(p: Props) {
     const err = await p.stage(namespace, versionOf(namespace), op);
     setProblem(err ?? undefined);
   };
-  const sessionAction = (what: 'expire' | 'delete'): void => {
+  const sessionAction = async (what: 'expire' | 'delete'): Promise<void> => {
+    const sure = await confirm(
+      what === 'expire' ? 'Expire session' : 'Delete session',
+      what === 'expire'
+        ? `Expire session ${id.slice(0, 10)}…? Its visitor starts over with an empty session.`
+        : `Delete session ${id.slice(0, 10)}… and all its data? This cannot be undone.`,
+      what === 'expire' ? 'Expire' : 'Delete',
+    );
+    if (!sure) return;
+    ending.current = true;
     const call =
       what === 'expire' ? api.expireSession(id, view.version) : api.deleteSession(id, view.version);
-    call.then(p.onGone, (e: Error) => onError(e.message));
+    call.then(p.onGone, (e: Error) => {
+      ending.current = false;
+      onError(e.message);
+    });
   };
 
   return (
@@ -75,8 +94,8 @@ export function SessionDetail(p: Props) {
           {new Date(view.expires).toLocaleTimeString()}
         </span>
         <button onClick={() => p.onPreviewSession(id)}>Preview as this session</button>
-        <button onClick={() => sessionAction('expire')}>Expire</button>
-        <button onClick={() => sessionAction('delete')}>Delete session</button>
+        <button onClick={() => void sessionAction('expire')}>Expire</button>
+        <button onClick={() => void sessionAction('delete')}>Delete session</button>
       </div>
 
       <form

@@ -11,6 +11,7 @@ import {
   type KeyboardEvent,
 } from 'react';
 import type { InspectorApi, JournalEntry, RequestStarted } from '../../../common/api-inspector.js';
+import { useDialogsContext } from '../hooks/useDialogs.js';
 import { matches, NO_FILTERS, OUTCOME_LABELS, type LogFilters } from './filters.js';
 import { RequestDetail } from './RequestDetail.js';
 
@@ -37,6 +38,7 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
   const [entries, setEntries] = useState<JournalEntry[]>([]);
   const [running, setRunning] = useState<RequestStarted[]>([]);
   const [selected, setSelected] = useState<number | undefined>();
+  const { confirm } = useDialogsContext();
   const list = useRef<HTMLDivElement>(null);
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
@@ -94,6 +96,22 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
     setFilters((f) => ({ ...f, [k]: e.target.value }));
   const chosen = entries.find((x) => x.serial === selected);
 
+  const clear = async (): Promise<void> => {
+    const sure = await confirm(
+      'Clear log',
+      'Clear the request log? Every recorded request goes, and with it every session timeline (time travel and replay). Sessions themselves stay.',
+      'Clear log',
+    );
+    if (!sure) return;
+    await api.clearRequestLog().then(
+      () => {
+        setEntries([]);
+        setSelected(undefined);
+      },
+      (e: Error) => onError(e.message),
+    );
+  };
+
   return (
     <div className="request-log">
       <div className="log-side">
@@ -125,19 +143,17 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
             value={filters.sessionId}
             onChange={set('sessionId')}
           />
-          <button
-            onClick={() =>
-              api.clearRequestLog().then(
-                () => {
-                  setEntries([]);
-                  setSelected(undefined);
-                },
-                (e: Error) => onError(e.message),
-              )
-            }
-          >
-            Clear log
-          </button>
+          <label className="toggle" title="Studio's own preview dry runs">
+            <input
+              type="checkbox"
+              checked={filters.previews === 'shown'}
+              onChange={(e) =>
+                setFilters((f) => ({ ...f, previews: e.target.checked ? 'shown' : 'hidden' }))
+              }
+            />{' '}
+            previews
+          </label>
+          <button onClick={() => void clear()}>Clear log</button>
         </div>
         <div className="log-rows" ref={list} tabIndex={0} onKeyDown={onKey} aria-label="Requests">
           <table className="grid">
