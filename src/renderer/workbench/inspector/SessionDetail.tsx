@@ -5,6 +5,7 @@
 import { namespaceLabel } from '../../base/namespace.js';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { InspectorApi, PendingOp, SessionView } from '../../../common/api-inspector.js';
+import { formatWhen } from '../../base/dates.js';
 import { formatValue } from '../../base/preview-format.js';
 import { DiffView } from '../requestlog/DiffView.js';
 import { keyLiteral, toLiteral } from './literal.js';
@@ -91,7 +92,9 @@ export function SessionDetail(p: Props) {
         <span className="muted">
           version {view.version} ·{' '}
           {formatBytes(view.namespaceViews.reduce((n, x) => n + x.size, 0))} · expires{' '}
-          {new Date(view.expires).toLocaleTimeString()}
+          <span className="session-expires" title={new Date(view.expires).toString()}>
+            {formatWhen(view.expires)}
+          </span>
         </span>
         <button onClick={() => p.onPreviewSession(id)}>Preview as this session</button>
         <button onClick={() => void sessionAction('expire')}>Expire</button>

@@ -11,6 +11,8 @@ import {
   type KeyboardEvent,
 } from 'react';
 import type { InspectorApi, JournalEntry, RequestStarted } from '../../../common/api-inspector.js';
+import { parseStatusFilter } from '../../../common/api-inspector.js';
+import { Field } from '../Field.js';
 import { useDialogsContext } from '../hooks/useDialogs.js';
 import { matches, NO_FILTERS, OUTCOME_LABELS, type LogFilters } from './filters.js';
 import { RequestDetail } from './RequestDetail.js';
@@ -24,6 +26,12 @@ interface Props {
   sessionFilter?: string;
   onOpenLine(file: string, line: number, col: number): void;
   onError(message: string): void;
+}
+
+function statusProblem(text: string): string | null {
+  return parseStatusFilter(text.trim())
+    ? null
+    : `'${text.trim()}': a status such as 404, or a class such as 5xx`;
 }
 
 export function OutcomeBadge({ outcome }: { outcome: JournalEntry['outcome'] }) {
@@ -92,6 +100,8 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
     setSelected(entries[next]!.serial);
   };
 
+  // applied when committed (Enter, leaving the field) and valid: never a half-typed filter
+  const [statusText, setStatusText] = useState(filters.status);
   const set = (k: keyof LogFilters) => (e: { target: { value: string } }) =>
     setFilters((f) => ({ ...f, [k]: e.target.value }));
   const chosen = entries.find((x) => x.serial === selected);
@@ -122,12 +132,14 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
             value={filters.path}
             onChange={set('path')}
           />
-          <input
+          <Field
             aria-label="Filter by status"
             placeholder="status (404, 5xx)"
             className="narrow"
-            value={filters.status}
-            onChange={set('status')}
+            value={statusText}
+            onChange={setStatusText}
+            validate={statusProblem}
+            onCommit={(status) => setFilters((f) => ({ ...f, status: status.trim() }))}
           />
           <select aria-label="Filter by outcome" value={filters.outcome} onChange={set('outcome')}>
             <option value="">any outcome</option>
