@@ -29,6 +29,11 @@ describe('PSE Studio inspector actions', () => {
     app = await copyExamples();
     await writeFile(path.join(app.dir, 'boom.pt'), '<p>boom</p>\n');
     await writeFile(path.join(app.dir, 'boom.py'), "raise ValueError('kaboom')\n");
+    await writeFile(path.join(app.dir, 'rb.pt'), '<p>rb</p>\n');
+    await writeFile(
+      path.join(app.dir, 'rb.py'),
+      "from pse.plugins import session\ndata = session.new()\ndata['kept'] = 1\nif pse.form.has_key('fail'):\n    data['doomed'] = 2\n    raise ValueError('no')\n",
+    );
     studio = await launchWebStudio({ appRoot: app.dir, workers: 1, rendererDir: RENDERER_DIR });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
@@ -125,6 +130,39 @@ describe('PSE Studio inspector actions', () => {
     await ask.getByRole('button', { name: 'Clear log' }).click();
     await until(async () => (await rows().count()) === 0, 'an empty log');
     await noNotice();
+  });
+
+  it('strikes through only the discarded changes of a rollback, not the keys it left alone', async () => {
+    const first = await fetch(new URL('rb.pt', server));
+    const cookie = first.headers.getSetCookie()[0]!.split(';')[0]!;
+    await fetch(new URL('rb.pt?fail=1', server), { headers: { cookie } });
+    await tab('Requests').click();
+    await page.locator('.log-rows tr[data-outcome="rolled_back"]').first().click();
+    const discarded = page.locator('.ns-change.discarded');
+    await discarded.locator('.view-line', { hasText: 'kept' }).first().waitFor({ timeout: 30_000 });
+    const decoration = (loc: ReturnType<typeof discarded.locator>) =>
+      loc.evaluate((e) => getComputedStyle(e).textDecorationLine);
+    expect(
+      await decoration(discarded.locator('.view-line span', { hasText: 'kept' }).first()),
+    ).toBe('none');
+    expect(await decoration(discarded.locator('.key-diff').first())).toContain('line-through');
+    await screenshot(page, 'inspector-rollback-unchanged-keys');
+  });
+
+  it('asks before replaying a request for real, and says apart what differs in the session', async () => {
+    await page.getByRole('button', { name: 'Replay', exact: true }).click();
+    const ask = page.getByRole('dialog', { name: 'Replay' });
+    await ask.waitFor();
+    await ask.getByRole('button', { name: 'Cancel' }).click();
+    await page.waitForTimeout(300);
+    expect(await page.locator('.replay').count()).toBe(0);
+    await page.getByRole('button', { name: 'Replay on the state before (dry run)' }).click();
+    const result = page.locator('.replay');
+    await result.waitFor({ timeout: 30_000 });
+    expect(await result.innerText()).toContain('same outcome as the original');
+    expect(await result.locator('.replay-session').innerText()).toContain(
+      'The session ends the same.',
+    );
   });
 
   it('stamps a console line once and keeps the lines of a traceback', async () => {
