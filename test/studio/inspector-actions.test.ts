@@ -165,6 +165,23 @@ describe('PSE Studio inspector actions', () => {
     );
   });
 
+  it('labels the tick chosen on the timeline, with time and path on hover and a time axis', async () => {
+    await tab('Sessions').click();
+    await page.locator('.session-list tbody tr').first().click();
+    await tab('Timeline').click();
+    const ticks = page.locator('.ticks .tick');
+    await until(async () => (await ticks.count()) >= 2, 'the ticks of the session');
+    const first = ticks.first();
+    expect(await first.getAttribute('title')).toMatch(/today \d\d:\d\d.*GET \/rb\.pt/);
+    expect((await page.locator('.tick-time').first().innerText()).length).toBeGreaterThan(0);
+    await ticks.nth(1).click();
+    const label = page.locator('.tick-label');
+    await label.waitFor();
+    const serial = await ticks.nth(1).getAttribute('data-serial');
+    expect(await label.innerText()).toMatch(new RegExp(`^After #${serial} · GET /rb\\.pt`));
+    await screenshot(page, 'timeline');
+  });
+
   it('stamps a console line once and keeps the lines of a traceback', async () => {
     await fetch(new URL('boom.pt', server));
     await tab('Console').click();
