@@ -5,12 +5,14 @@
 import { namespaceLabel } from '../../base/namespace.js';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { InspectorApi, PendingOp, SessionView } from '../../../common/api-inspector.js';
+import type { PreviewValue } from '../../../common/types/session.js';
 import { formatWhen } from '../../base/dates.js';
 import { formatValue } from '../../base/preview-format.js';
 import { DiffView } from '../requestlog/DiffView.js';
 import { keyLiteral, toLiteral } from './literal.js';
 import { describeOp, type ConflictView, type Pending } from './pending.js';
 import { useDialogsContext } from '../hooks/useDialogs.js';
+import { InlineEdit } from './InlineEdit.js';
 import { formatBytes } from './SessionList.js';
 import { ValueTree } from './ValueTree.js';
 
@@ -30,11 +32,18 @@ interface Props {
   onError(message: string): void;
 }
 
+/** The literal of a top-level key's value, to edit it from. */
+function literalOf(ns: PreviewValue, key: string): string {
+  const v = ns.t === 'dict' ? ns.v.find(([k]) => k === key)?.[1] : undefined;
+  return (v && toLiteral(v)) ?? '';
+}
+
 export function SessionDetail(p: Props) {
   const { api, id, onError } = p;
   const [view, setView] = useState<SessionView | undefined>();
   const [form, setForm] = useState({ namespace: '', key: '', value: '' });
   const [problem, setProblem] = useState<string | undefined>();
+  const [editing, setEditing] = useState<{ namespace: string; key: string } | undefined>();
   const { confirm } = useDialogsContext();
   // set while this view expires or deletes its session: the change event that follows finds
   // the session gone, which is then no error
@@ -154,18 +163,36 @@ export function SessionDetail(p: Props) {
           </div>
           <ValueTree
             value={ns.preview}
+            editing={
+              editing?.namespace === ns.name
+                ? {
+                    key: editing.key,
+                    editor: (
+                      <InlineEdit
+                        label={`New value of ${editing.key}`}
+                        initial={literalOf(ns.preview, editing.key)}
+                        onCancel={() => setEditing(undefined)}
+                        onCommit={async (text) => {
+                          const err = await p.stage(ns.name, ns.version, {
+                            op: 'set',
+                            key: keyLiteral(editing.key),
+                            value: text,
+                          });
+                          if (!err) setEditing(undefined);
+                          return err;
+                        }}
+                      />
+                    ),
+                  }
+                : undefined
+            }
             actions={(key, value) => (
               <>
                 <button
                   className="small"
                   aria-label={`Edit ${key}`}
-                  onClick={() =>
-                    setForm({
-                      namespace: ns.name,
-                      key: keyLiteral(key),
-                      value: toLiteral(value) ?? '',
-                    })
-                  }
+                  title={toLiteral(value) === null ? 'no literal for this value' : undefined}
+                  onClick={() => setEditing({ namespace: ns.name, key })}
                 >
                   edit
                 </button>
