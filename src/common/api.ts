@@ -119,6 +119,8 @@ export interface LogLine {
   time: number;
   kind: 'access' | 'error' | 'info';
   text: string;
+  /** about a Studio preview (a dry run): the console shows these on their own channel */
+  preview?: boolean;
 }
 
 export interface StudioApi extends InspectorApi {

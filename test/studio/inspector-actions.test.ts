@@ -191,6 +191,16 @@ describe('PSE Studio inspector actions', () => {
     for (const l of lines) expect(l).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
     expect((await error.innerText()).split('\n').length).toBeGreaterThan(2);
     await screenshot(page, 'console');
+    // previews on a channel of their own: none among the server's lines
+    await page.locator('.console .log-line', { hasText: 'GET /boom.pt' }).first().waitFor();
+    expect(
+      await page.locator('.console .log-line', { hasText: 'GET /session_example.pt"' }).count(),
+    ).toBe(0);
+    await page.getByLabel('Console channel').selectOption('preview');
+    await page
+      .locator('.console .log-line', { hasText: 'GET /session_example.pt"' })
+      .first()
+      .waitFor();
     expect(pageErrors).toEqual([]);
   });
 });
