@@ -149,7 +149,30 @@ describe('PSE Studio inspector actions', () => {
     await screenshot(page, 'inspector-rollback-unchanged-keys');
   });
 
+  it('shows a request with its full URL, timing, headers and the body rendered and as source', async () => {
+    await page.locator('.log-rows tr[data-outcome="rolled_back"]').first().click();
+    const detail = page.locator('.log-detail');
+    expect(await detail.locator('.toolbar b').innerText()).toContain('GET /rb.pt?fail=1');
+    expect(await detail.locator('.request-timing').innerText()).toMatch(/500 · \d+ ms/);
+    await detail.locator('details.io:not(.response) summary').click();
+    await detail
+      .locator('.pairs th', { hasText: /^cookie$/i })
+      .first()
+      .waitFor();
+    // the committed request: its page, rendered (no scripts) and as source
+    await page.locator('.log-rows tr[data-outcome="committed"]', { hasText: '/rb.pt' }).click();
+    await detail.locator('details.response summary').click();
+    const frame = detail.locator('iframe.response-frame');
+    await frame.waitFor();
+    expect(await frame.getAttribute('sandbox')).toBe('');
+    expect(await frame.getAttribute('srcdoc')).toContain('<p>rb</p>');
+    expect(await detail.frameLocator('iframe.response-frame').locator('p').innerText()).toBe('rb');
+    await detail.getByLabel('source').check();
+    expect(await detail.locator('details.response pre.body').innerText()).toContain('<p>rb</p>');
+  });
+
   it('asks before replaying a request for real, and says apart what differs in the session', async () => {
+    await page.locator('.log-rows tr[data-outcome="rolled_back"]').first().click();
     await page.getByRole('button', { name: 'Replay', exact: true }).click();
     const ask = page.getByRole('dialog', { name: 'Replay' });
     await ask.waitFor();

@@ -15,6 +15,7 @@ import type { NamespaceChange } from '../../../common/types/journal.js';
 import { KeyDiffLine } from '../inspector/SessionDetail.js';
 import { curlCommand } from './curl.js';
 import { DiffView } from './DiffView.js';
+import { ResponseBody } from './ResponseBody.js';
 import { OUTCOME_LABELS } from './filters.js';
 import { useDialogsContext } from '../hooks/useDialogs.js';
 
@@ -195,14 +196,17 @@ export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }:
         </details>
       ) : null}
       {e.response ? (
-        <details className="io">
+        <details className="io response">
           <summary>Response {e.response.status}</summary>
           <Pairs rows={e.response.headers} />
           {e.response.body !== undefined ? (
-            <pre className="body">
-              {e.response.body}
-              {e.response.bodyTruncated ? '\n… (cut)' : ''}
-            </pre>
+            <ResponseBody
+              body={e.response.body}
+              truncated={!!e.response.bodyTruncated}
+              html={e.response.headers.some(
+                ([k, v]) => k.toLowerCase() === 'content-type' && v.includes('html'),
+              )}
+            />
           ) : null}
         </details>
       ) : null}
