@@ -61,6 +61,17 @@ describe('PSE Studio workbench', () => {
     await page.setViewportSize({ width: 1024, height: 700 });
     await page.waitForTimeout(300);
     await screenshot(page, 'workbench-1024x700');
+    // status and outcome stay in view at 1024 px: the path gives way
+    for (const column of ['.c-status', '.c-outcome']) {
+      const box = (await page.locator(`.log-rows th${column}`).boundingBox())!;
+      expect(box.width).toBeGreaterThan(30);
+      expect(box.x + box.width).toBeLessThanOrEqual(1024);
+    }
+    await page.locator('.log-rows tr[data-outcome="committed"] .badge').waitFor();
+    const badge = (await page
+      .locator('.log-rows tr[data-outcome="committed"] .badge')
+      .boundingBox())!;
+    expect(badge.x + badge.width).toBeLessThanOrEqual(1024);
     await page.setViewportSize({ width: 1440, height: 900 });
   });
 
