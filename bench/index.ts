@@ -15,6 +15,7 @@ const ALL = [
   'studio',
   'inspector',
   'cpu',
+  'instances',
   'peers',
   'startup',
 ] as const;

@@ -92,6 +92,8 @@ export interface RequestLogQuery {
   status: string;
   outcome: JournalOutcome | '';
   sessionId: string;
+  /** Studio's own dry runs (outcome 'preview'): hidden, so that real traffic is never buried */
+  previews: 'shown' | 'hidden';
 }
 
 export interface RequestStarted {
@@ -272,6 +274,7 @@ export const INSPECTOR_ARGS: { readonly [K in InspectorCommandName]: readonly Sc
         status: { t: 'string', max: 3 },
         outcome: { t: 'enum', values: OUTCOMES },
         sessionId: { t: 'string', max: 256 },
+        previews: { t: 'enum', values: ['shown', 'hidden'] },
       },
     },
   ],

@@ -89,6 +89,17 @@ export interface PreviewResult {
   ms: number;
 }
 
+/**
+ * A request the previewed page made itself (a link followed, a form posted): run as a dry run
+ * against the preview's session, like the preview, and never committed.
+ */
+export interface PreviewNavigation {
+  method: string;
+  /** path + query on the preview origin */
+  url: string;
+  result: PreviewResult;
+}
+
 export interface ServerStatus {
   running: boolean;
   port?: number;
@@ -99,6 +110,8 @@ export interface LogLine {
   time: number;
   kind: 'access' | 'error' | 'info';
   text: string;
+  /** about a Studio preview (a dry run): the console shows these on their own channel */
+  preview?: boolean;
 }
 
 export interface StudioApi extends InspectorApi {
@@ -121,6 +134,7 @@ export interface StudioApi extends InspectorApi {
   onFileChange: Event<FileChange>;
   onLog: Event<LogLine>;
   onServerStatus: Event<ServerStatus>;
+  onPreviewNavigation: Event<PreviewNavigation>;
 }
 
 /** Names of StudioApi's events (`on<Name>`). */

@@ -82,6 +82,7 @@ function openSessions(
   pool: () => WorkerPool,
   opts: EngineOptions,
   opened: OpenedStore | null,
+  python: string,
   log: (message: string) => void,
 ): SessionService | null {
   if (!config.session.enabled) return null;
@@ -89,6 +90,7 @@ function openSessions(
     opts.journal === false ? { ...config, studio: { ...config.studio, journalSize: 0 } } : config;
   return SessionService.open(conf, pool, {
     exclusive: opts.exclusiveSessions === true,
+    python,
     log,
     ...(opened ? { opened } : {}),
   });
@@ -144,6 +146,7 @@ export class Engine {
       () => this.pool,
       opts,
       opened,
+      python,
       (m) => this.logs.write('error', m),
     );
     const deps = this.requestDeps();
@@ -234,6 +237,7 @@ export class Engine {
       opened,
     ));
     try {
+      await engine.sessions?.ready();
       await engine.startPool(pool);
     } catch (err) {
       await engine.close();

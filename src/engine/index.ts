@@ -33,3 +33,5 @@ export { namespacesAt, sessionHistory } from './journal/history.js';
 export { PACKAGE_ROOT, PYTHON_DIR, PSE_VERSION } from './paths.js';
 export { hostProblem, loopbackPatterns } from './host-names.js';
 export { migrateSessionStore } from './session/store-factory.js';
+export { runPrimary } from './cluster/primary.js';
+export { instancePort, isInstance, leaveCluster, runInstance } from './cluster/instance.js';

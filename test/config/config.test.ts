@@ -180,6 +180,13 @@ describe('pse.conf', () => {
     expect(issuesOf('[Main]\nWorkerMemory = lots\n')[0]).toMatchObject({ line: 2, col: 16 });
   });
 
+  it('defaults to one instance and rejects a count below one, located', () => {
+    expect(parseConfig('', ROOT).main.instances).toBe(1);
+    expect(parseConfig('[Main]\nInstances = 4\n', ROOT).main.instances).toBe(4);
+    const issues = issuesOf('[Main]\nInstances = 0\n');
+    expect(issues.map((i) => [i.line, i.message.split(':')[0]])).toEqual([[2, 'Instances']]);
+  });
+
   it('formats the error as file:line:col', () => {
     try {
       parseConfig('[Main]\nMaxBody = lots\n', ROOT);

@@ -19,6 +19,8 @@ export interface MainConfig {
   /** where pse.cache output is also kept on disk; null = memory only */
   outputCacheDir: string | null;
   workers: number;
+  /** engine processes `pse serve` runs on the port (each with its own workers) */
+  instances: number;
   pythonExecutable: string;
   /** seconds */
   requestTimeout: number;

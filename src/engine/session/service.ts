@@ -14,6 +14,7 @@ import { SessionEvents } from './events.js';
 import { SessionManager, type OpenRequest } from './manager.js';
 import type { SessionTicket, SessionTrace } from './ticket.js';
 import { SqliteSessionStore } from './sqlite-store.js';
+import { FileSessionLocks } from './file-locks.js';
 import type { SessionStore } from './store.js';
 import type { SessionLockProvider } from './cross-process-lock.js';
 import type { OpenedStore } from './store-factory.js';
@@ -42,9 +43,11 @@ export class SessionService {
   /** the current pool's pickle editor (Studio's inspector stages edits with it) */
   readonly editor: () => PickleEditor;
   private readonly store: SessionStore;
+  private readonly crossProcessLock: SessionLockProvider | null;
 
   constructor(o: SessionServiceOptions) {
     this.store = o.store;
+    this.crossProcessLock = o.crossProcessLock ?? null;
     this.journal = o.journal;
     this.events = o.events;
     this.requests = o.requests;
@@ -74,7 +77,12 @@ export class SessionService {
   static open(
     config: PseConfig,
     editor: () => PickleEditor,
-    opts: { exclusive?: boolean; opened?: OpenedStore; log?: (message: string) => void } = {},
+    opts: {
+      exclusive?: boolean;
+      opened?: OpenedStore;
+      python?: string;
+      log?: (message: string) => void;
+    } = {},
   ): SessionService {
     const events = new SessionEvents();
     const requests = new RequestEvents();
@@ -86,6 +94,20 @@ export class SessionService {
         // a store locked by another process is waited for (off the event loop) as a session is
         busyWaitMs: Math.max(1000, config.session.lockTimeout * 1000),
       });
+    // A shared file may have other processes serving it: each session's requests take turns
+    // across them too (file record locks next to the store). PostgreSQL brings its own.
+    const crossProcessLock =
+      opts.opened?.lock ??
+      (!opts.opened &&
+      opts.exclusive !== true &&
+      opts.python !== undefined &&
+      config.session.file !== ':memory:'
+        ? new FileSessionLocks({
+            file: `${config.session.file}.locks`,
+            python: opts.python,
+            ...(opts.log ? { log: opts.log } : {}),
+          })
+        : null);
     const file = path.join(config.appRoot, '.pse', 'journal.sqlite');
     const log = opts.log ?? ((m: string) => console.error(`pse: ${m}`));
     let journal: Journal;
@@ -106,13 +128,18 @@ export class SessionService {
     }
     return new SessionService({
       store,
-      crossProcessLock: opts.opened?.lock ?? null,
+      crossProcessLock,
       journal,
       events,
       requests,
       session: config.session,
       editor,
     });
+  }
+
+  /** Resolves once the session locks work across processes (rejects, saying why, if not). */
+  async ready(): Promise<void> {
+    if (this.crossProcessLock instanceof FileSessionLocks) await this.crossProcessLock.ready;
   }
 
   /** pse.conf reloaded: new cookie, timeout and lock options; sessions, locks and journal stay. */
@@ -145,6 +172,8 @@ export class SessionService {
 
   async close(): Promise<void> {
     this.journal.close();
+    // PostgreSQL's lock closes with its store too: closing twice is harmless
+    await this.crossProcessLock?.close();
     await this.store.close();
   }
 }

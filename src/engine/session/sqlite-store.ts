@@ -441,17 +441,22 @@ function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/**
+ * Brings the schema up to date in one IMMEDIATE transaction: processes that open a new store
+ * at the same moment (the instances of one `pse serve`) take turns, and each one after the first
+ * finds the schema made.
+ */
 function migrate(db: Database.Database, file: string): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(
-      `${file} has schema version ${current}, newer than this PSE knows (${MIGRATIONS.length}); upgrade PSE`,
-    );
-  }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(
+        `${file} has schema version ${current}, newer than this PSE knows (${MIGRATIONS.length}); upgrade PSE`,
+      );
+    }
+    for (let v = current; v < MIGRATIONS.length; v++) {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+    }
+  }).immediate();
 }

@@ -43,6 +43,8 @@ export interface EngineResult {
 export interface EngineLogLine {
   kind: 'access' | 'error' | 'info';
   text: string;
+  /** the line is about a Studio preview (a dry run), not real traffic */
+  preview?: boolean;
 }
 
 export interface StudioEngine {

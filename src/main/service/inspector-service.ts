@@ -191,8 +191,10 @@ export class InspectorService implements InspectorApi {
         ...(q.outcome ? { outcome: q.outcome } : {}),
         ...(q.sessionId ? { sessionId: q.sessionId } : {}),
       });
-      for (const e of batch)
-        if (statusOk(e.status) && out.length < q.limit) out.push(this.relEntry(e));
+      for (const e of batch) {
+        const shown = q.previews === 'shown' || e.outcome !== 'preview' || q.outcome === 'preview';
+        if (shown && statusOk(e.status) && out.length < q.limit) out.push(this.relEntry(e));
+      }
       if (batch.length === 0) break;
       before = batch.at(-1)!.serial;
     }

@@ -11,6 +11,7 @@ import type {
   FileContent,
   LocatedProblem,
   LogLine,
+  PreviewNavigation,
   PreviewRequest,
   PreviewResult,
   ServerStatus,
@@ -19,10 +20,10 @@ import type {
   TreeEntry,
   WorkspaceInfo,
 } from '../../common/api.js';
-import type { StudioEngine } from './engine-port.js';
+import type { EngineResult, StudioEngine } from './engine-port.js';
 import { resolveReal, toRelative, WorkspacePathError } from './paths.js';
 import { InspectorService } from './inspector-service.js';
-import { PreviewHost } from './preview-host.js';
+import { PreviewHost, type PreviewNavigationReport } from './preview-host.js';
 import { Workspace } from './workspace.js';
 
 function emitter<T>(): { event: Event<T>; fire(value: T): void; clear(): void } {
@@ -52,11 +53,12 @@ export class StudioService implements StudioApi {
   private status: ServerStatus = { running: false };
   private readonly logs = emitter<LogLine>();
   private readonly statuses = emitter<ServerStatus>();
+  private readonly navigations = emitter<PreviewNavigation>();
   private readonly engineLog: Disposable;
 
   constructor(private readonly engine: StudioEngine) {
     this.workspace = new Workspace(engine.appRoot);
-    this.previewHost = new PreviewHost(engine);
+    this.previewHost = new PreviewHost(engine, (nav) => this.navigated(nav));
     this.inspector = new InspectorService(engine.inspectorEngine);
     this.engineLog = engine.onLog((line) => this.logs.fire({ time: Date.now(), ...line }));
   }
@@ -140,11 +142,15 @@ export class StudioService implements StudioApi {
       preview: { overrides, session: req.session },
     });
     await this.previewHost.start();
-    const documentUrl = this.previewHost.store(urlPath, {
-      status: result.status,
-      headers: result.headers,
-      body: result.body,
-    });
+    const documentUrl = this.previewHost.store(
+      urlPath,
+      { status: result.status, headers: result.headers, body: result.body },
+      { overrides, session: req.session },
+    );
+    return this.previewResult(result, documentUrl, performance.now() - started);
+  }
+
+  private previewResult(result: EngineResult, documentUrl: string, ms: number): PreviewResult {
     const out: PreviewResult = {
       status: result.status,
       headers: result.headers,
@@ -152,7 +158,7 @@ export class StudioService implements StudioApi {
       body: result.body.toString('utf8'),
       problems: result.problems.map((p) => this.relProblem(p)),
       pending: result.pending,
-      ms: Math.round(performance.now() - started),
+      ms: Math.round(ms),
     };
     if (result.error) {
       out.error = {
@@ -162,6 +168,14 @@ export class StudioService implements StudioApi {
     }
     if (result.sessionId) out.sessionId = result.sessionId;
     return out;
+  }
+
+  private navigated(nav: PreviewNavigationReport): void {
+    this.navigations.fire({
+      method: nav.method,
+      url: nav.url,
+      result: this.previewResult(nav.result, nav.url, nav.ms),
+    });
   }
 
   listSessions(): Promise<SessionSummary[]> {
@@ -192,6 +206,7 @@ export class StudioService implements StudioApi {
   onFileChange: Event<FileChange> = (listener) => this.workspace.onChange(listener);
   onLog: Event<LogLine> = (listener) => this.logs.event(listener);
   onServerStatus: Event<ServerStatus> = (listener) => this.statuses.event(listener);
+  onPreviewNavigation: Event<PreviewNavigation> = (listener) => this.navigations.event(listener);
 
   // Session inspector, request log, time travel: see inspector-service.ts.
   inspectorSessions: StudioApi['inspectorSessions'] = (q) => this.inspector.inspectorSessions(q);
@@ -221,6 +236,7 @@ export class StudioService implements StudioApi {
     this.engineLog.dispose();
     this.logs.clear();
     this.statuses.clear();
+    this.navigations.clear();
     await Promise.all([this.workspace.close(), this.previewHost.close()]);
   }
 }
