@@ -9,6 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The peer servers' benchmark folder: PSE_PEERS_DIR, else ../shared/bench-peers beside the repository. */
+export const PEERS_DIR =
+  process.env.PSE_PEERS_DIR || path.resolve(ROOT, '..', 'shared', 'bench-peers');
 const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
 
 export interface PseServer {

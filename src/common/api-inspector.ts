@@ -1,5 +1,5 @@
 /**
- * The inspector part of the Studio API (issue 6): sessions, the request log and session time
+ * The inspector part of the Studio API: sessions, the request log and session time
  * travel. `StudioApi` extends `InspectorApi`; `INSPECTOR_ARGS` and `INSPECTOR_EVENTS` are merged
  * into API_ARGS and the event list. Plain data, no Node, no DOM.
  */

@@ -4,7 +4,7 @@
  * tell the two apart. Methods return promises; events are `on<Name>` properties.
  * Everything here is plain data (JSON-safe): it crosses a process boundary.
  */
-import type { LocatedError } from './types/located.js';
+import type { LocatedError, TraceFrame } from './types/located.js';
 import type { InspectorApi } from './api-inspector.js';
 import type { NamespaceChange } from './types/journal.js';
 import type { SessionSummary } from './types/session.js';
@@ -66,19 +66,10 @@ export interface PreviewRequest {
   session: PreviewSessionChoice;
 }
 
-export interface TraceFrameDto {
-  file: string;
-  line: number;
-  col?: number;
-  name: string;
-  source?: string;
-  kind: 'template' | 'module' | 'other';
-}
-
 export interface PreviewError {
   type: string;
   message: string;
-  frames: TraceFrameDto[];
+  frames: TraceFrame[];
   text: string;
 }
 
@@ -153,5 +144,3 @@ export type EventName = {
 
 /** Names of StudioApi's calls. */
 export type CommandName = Exclude<keyof StudioApi, EventName>;
-
-export type EventPayload<E extends EventName> = StudioApi[E] extends Event<infer T> ? T : never;

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Engine, type EngineOptions, type LogLine } from '../../src/engine/engine.js';
+import { Engine, type EngineOptions, type LogLine } from '../../src/engine/index.js';
 
 export interface App {
   engine: Engine;

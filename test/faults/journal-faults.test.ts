@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/engine/journal/journal.js';
 import { requestDraft } from '../../src/engine/journal/record.js';
-import type { SessionTrace } from '../../src/engine/session/manager.js';
+import type { SessionTrace } from '../../src/engine/session/ticket.js';
 import type { JournalEntry } from '../../src/common/types/journal.js';
 import { Engine } from '../../src/engine/engine.js';
 import { holdWriteLock, killChildren, runPse, servePse, writeJournal } from './children.js';

@@ -56,7 +56,7 @@ describe('static files over HTTP', () => {
       body: () => ({ maxBody: 1024, spoolThreshold: 1024, tmpDir: os.tmpdir() }),
       runServlet: () => Promise.reject(new Error('no servlet here')),
     });
-    server = await listen((req) => app.handle(req), 0);
+    server = await listen(app.respond, 0);
   });
   afterAll(async () => {
     await server?.close();

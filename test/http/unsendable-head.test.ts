@@ -103,9 +103,9 @@ describe('a head that slips through to the HTTP core', () => {
       root: base,
       body: () => ({ maxBody: 1024, spoolThreshold: 1024, tmpDir: os.tmpdir() }),
       onRecord: (r) => records.push(r),
-      runServlet: () => Promise.resolve({ ...bad, headers: [...bad.headers] }),
+      runServlet: () => Promise.resolve({ res: { ...bad, headers: [...bad.headers] } }),
     });
-    const server = await listen((req) => app.handle(req), 0);
+    const server = await listen(app.respond, 0);
     try {
       const reply = await raw(server.port, '/p.pt');
       expect(reply).toMatch(/^HTTP\/1\.1 500 /);

@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/engine/config/index.js';
 import { DEFAULT_JOURNAL_MAX_BYTES } from '../../src/engine/config/load.js';
 import { Journal } from '../../src/engine/journal/journal.js';
 import { requestDraft } from '../../src/engine/journal/record.js';
-import type { SessionTrace } from '../../src/engine/session/manager.js';
+import type { SessionTrace } from '../../src/engine/session/ticket.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-journal-bytes-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

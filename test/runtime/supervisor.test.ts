@@ -4,9 +4,8 @@ import {
   WorkerFailure,
   WorkerPool,
   type PoolOptions,
-  type RunInput,
-  type RunResult,
 } from '../../src/engine/runtime/pool.js';
+import type { RunInput, RunResult } from '../../src/engine/runtime/run.js';
 import type { ExitInfo } from '../../src/engine/runtime/supervisor.js';
 import { FakeClock, FakeSpawner, type FakeChild, workerConfig } from './fakes.js';
 

@@ -14,7 +14,7 @@ import {
   type SessionCommit,
   type SessionStore,
 } from '../../src/engine/session/store.js';
-import type { Preview } from '../../src/engine/runtime/protocol.js';
+import type { PreviewValue as Preview } from '../../src/common/types/session.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-store-'));
 let n = 0;

@@ -1,15 +1,15 @@
 /** `pse serve [APP]`: the HTTP server, until SIGINT or SIGTERM; `--instances N` runs N of them. */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { runPrimary } from '../../engine/cluster/primary.js';
 import {
+  Engine,
   instancePort,
   isInstance,
   leaveCluster,
+  loadConfig,
   runInstance,
-} from '../../engine/cluster/instance.js';
-import { loadConfig } from '../../engine/config/index.js';
-import { Engine } from '../../engine/engine.js';
+  runPrimary,
+} from '../../engine/index.js';
 import { parsePositiveInt, reportFailure } from '../report.js';
 
 interface ServeOptions {

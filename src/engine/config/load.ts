@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { LocatedError } from '../runtime/protocol.js';
+import type { LocatedError } from '../../common/types/located.js';
 import { ConfigError } from './errors.js';
 import { parseIni, type IniEntry, type IniSection } from './ini.js';
 import type {

@@ -6,7 +6,7 @@
  * log record the 500 that is actually sent.
  */
 import { errorPage } from './error-pages.js';
-import { isFileBody, type HeaderList, type HttpResponse } from './types.js';
+import { isFileBody, type Answer, type HeaderList } from './types.js';
 
 // The same rules as node:http's checkIsHttpToken and checkInvalidHeaderChar.
 const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
@@ -25,18 +25,21 @@ export function unsendableHeader(headers: HeaderList): string | undefined {
   return undefined;
 }
 
-/** `res` itself when its head can be sent; otherwise a 500 saying why (its body is drained). */
-export function sendableResponse(res: HttpResponse): HttpResponse {
+/**
+ * `answer` itself when its response's head can be sent; otherwise the same answer with a 500
+ * saying why (a streamed body is drained, so that whatever produces it still ends).
+ */
+export function sendableAnswer<A extends Answer>(answer: A): A {
+  const res = answer.res;
   const problem = unsendableHeader(res.headers);
-  if (problem === undefined) return res;
+  if (problem === undefined) return answer;
   const body = res.body;
   if (!Buffer.isBuffer(body) && !isFileBody(body)) void drain(body);
-  const out = errorPage(500, `The page's response cannot be sent: ${problem}.`);
-  out.worker = res.worker;
-  out.finished = res.finished;
-  out.servletError = res.servletError;
-  out.error = `response head refused: ${problem}`;
-  return out;
+  return {
+    ...answer,
+    res: errorPage(500, `The page's response cannot be sent: ${problem}.`),
+    error: `response head refused: ${problem}`,
+  };
 }
 
 /** Let a streamed page run to its end although its bytes go nowhere. */

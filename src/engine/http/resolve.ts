@@ -1,5 +1,5 @@
 /**
- * URL → what to run (spec §1):
+ * URL → what to run (docs/language.md, URLs):
  *   /dir/name.pt            the servlet dir/name.pt
  *   /dir/ (a folder)        the folder's index.pt; /dir without the slash redirects to /dir/
  *   /dir/name (no such file) dir/name.pt when it exists (so /hello runs hello.pt)

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../sqlite.js';
 import type { JournalEntry, JournalQuery } from '../../common/types/journal.js';
-import type { SessionEvents } from '../session/events.js';
+import type { RequestEvents } from './events.js';
 import { keepPickles, valueCap, type PickleMap } from './large-values.js';
 import { JournalWriter } from './writer.js';
 
@@ -66,7 +66,7 @@ export interface JournalOptions {
   size: number;
   /** bytes kept (`[Studio] JournalMaxBytes`); 0 or absent: no byte cap */
   maxBytes?: number;
-  events?: SessionEvents;
+  events?: RequestEvents;
   /** where a journal that cannot be written is reported (once, and once when it recovers) */
   log?: (message: string) => void;
 }
@@ -75,7 +75,7 @@ export class Journal {
   readonly enabled: boolean;
   private readonly db: Database.Database | null;
   private readonly writer: JournalWriter | null;
-  private readonly events: SessionEvents | undefined;
+  private readonly events: RequestEvents | undefined;
   private readonly cap: number;
   /** serials of a journal that is off: only live events see them */
   private localSerial = 1;

@@ -6,26 +6,19 @@
 import { EventEmitter } from 'node:events';
 import { spawnChild, type Spawner } from './child.js';
 import { encodeFrame } from './framing.js';
-import { WorkerFailure, type Job, type JobKind } from './job.js';
+import { WorkerFailure, type Job } from './job.js';
 import type {
   AdminMsg,
-  CallMsg,
   CheckMsg,
-  ChunkMsg,
   CompiledSource,
-  DoneMsg,
-  FormValue,
   LocatedError,
   LogMsg,
-  Preview,
-  ReplyMsg,
   ReqMsg,
-  ResMsg,
-  ServletError,
-  SessionOut,
   WorkerConfig,
 } from './protocol.js';
 import { PYTHON_DIR } from '../paths.js';
+import type { PySyntaxError } from '../template/index.js';
+import type { PreviewValue } from '../../common/types/session.js';
 import {
   bootScriptIn,
   Supervisor,
@@ -35,6 +28,8 @@ import {
   type SupervisorHost,
 } from './supervisor.js';
 import type { Worker } from './worker.js';
+import type { RunHooks, RunInput, RunResult, RunSink } from './run.js';
+import { DoneJob, errorText, formField, reply, RunJob } from './pool-jobs.js';
 
 export { WorkerFailure } from './job.js';
 export type { FailureKind } from './job.js';
@@ -70,62 +65,6 @@ export interface PoolOptions {
   backoffMs?: { base: number; max: number };
 }
 
-export interface RunInput {
-  servlet: string;
-  override?: ReqMsg['override'];
-  method: string;
-  url: string;
-  path: string;
-  query: string;
-  headers: [string, string][];
-  remote: [string, number];
-  local: [string, number];
-  form: [
-    string,
-    string | { filename: string; type: string; size: number; file?: string; data?: Buffer },
-  ][];
-  body?: Buffer | { file: string };
-  session: { id: string; ns: Map<string, Buffer> } | null;
-  dry: boolean;
-}
-
-export interface SessionResult {
-  id: string;
-  created: boolean;
-  changed: Map<string, Buffer>;
-  previews: Record<string, Preview>;
-  deleted: string[];
-  regenerated?: string;
-  invalidated?: boolean;
-}
-
-export interface RunHooks {
-  /** streaming after flush(): the first chunk carries status and headers */
-  onChunk?(head: { status: number; headers: [string, string][] } | undefined, data: Buffer): void;
-  /** session.save(): commit now; a rejection is sent to Python as an error reply */
-  onSave?(s: SessionResult): Promise<void>;
-  onLog?(level: LogMsg['level'], msg: string): void;
-}
-
-/** How `dispatch` reports the end of a run: the result, or why there is none. */
-export interface RunSink {
-  onResult(r: RunResult): void;
-  onFailure(e: WorkerFailure): void;
-}
-
-export interface RunResult {
-  status: number;
-  headers: [string, string][];
-  body: Buffer;
-  /** chunks went to onChunk: `body` is only the rest */
-  streamed: boolean;
-  cacheUntil?: number;
-  session?: SessionResult;
-  error?: ServletError;
-  saves: number;
-  worker: number;
-}
-
 export interface StartInfo {
   python: string;
   tags: string[];
@@ -142,14 +81,7 @@ export interface AdminResult {
   ok: boolean;
   error?: { message: string; line?: number; col?: number };
   pickle?: Buffer;
-  preview?: Preview;
-}
-
-export interface CheckError {
-  name: string;
-  line: number;
-  col: number;
-  message: string;
+  preview?: PreviewValue;
 }
 
 export interface PoolStats {
@@ -179,7 +111,6 @@ const STALL_MS = 100;
  */
 let jobSeq = 0;
 const DEFAULT_BOOT_SCRIPT = bootScriptIn(PYTHON_DIR);
-const EMPTY = Buffer.alloc(0);
 /**
  * A session namespace up to this size travels with every request of its session (a page mostly
  * uses its session's small namespaces, and a fetch would cost a round trip); a bigger one only
@@ -317,7 +248,7 @@ export class WorkerPool extends EventEmitter {
   }
 
   /** Python syntax check of generated sources, by a worker. */
-  check(sources: { name: string; code: string }[]): Promise<CheckError[]> {
+  check(sources: { name: string; code: string }[]): Promise<PySyntaxError[]> {
     return new Promise((resolve, reject) => {
       const msg: CheckMsg = { t: 'check', id: ++jobSeq, sources };
       const job = new DoneJob(msg.id, 'check', encodeFrame(msg), 'syntax check', reject, (done) => {
@@ -561,202 +492,5 @@ export class WorkerPool extends EventEmitter {
           error: { message: errorText(err, `compiling ${path}`) },
         }),
     );
-  }
-}
-
-function reply(w: Worker, msg: ReplyMsg, blobs?: readonly Buffer[]): void {
-  w.write(msg, blobs);
-}
-
-function errorText(err: unknown, doing: string): string {
-  return `${doing} failed: ${err instanceof Error ? err.message : String(err)}`;
-}
-
-/** `this` is the blob list of the frame being built. */
-function formField(this: Buffer[], [name, value]: RunInput['form'][number]): [string, FormValue] {
-  if (typeof value === 'string') return [name, value];
-  const v: FormValue = { filename: value.filename, type: value.type, size: value.size };
-  if (value.file !== undefined) v.file = value.file;
-  if (value.data !== undefined) v.blob = this.push(value.data) - 1;
-  return [name, v];
-}
-
-function sessionResult(s: SessionOut, blobs: Buffer[]): SessionResult {
-  const changed = new Map<string, Buffer>();
-  for (const name in s.changed) changed.set(name, blobs[s.changed[name]!] ?? EMPTY);
-  const r: SessionResult = {
-    id: s.id,
-    created: s.created,
-    changed,
-    previews: s.previews,
-    deleted: s.deleted,
-  };
-  if (s.regenerated !== undefined) r.regenerated = s.regenerated;
-  if (s.invalidated !== undefined) r.invalidated = s.invalidated;
-  return r;
-}
-
-// ------------------------------------------------------------ jobs
-
-class RunJob implements Job {
-  readonly kind: JobKind = 'req';
-  ended = false;
-  /** chunks kept when there is no onChunk hook: merged into the body */
-  private chunks: Buffer[] | null = null;
-  private head: { status: number; headers: [string, string][] } | undefined;
-
-  constructor(
-    private readonly pool: WorkerPool,
-    readonly id: number,
-    readonly frame: Buffer,
-    readonly label: string,
-    private readonly hooks: RunHooks | undefined,
-    private readonly sink: RunSink,
-    /** the session's namespaces as read for this request: a lazy one is fetched from here */
-    private readonly namespaces?: ReadonlyMap<string, Buffer>,
-  ) {}
-
-  message(w: Worker, msg: CallMsg | ChunkMsg | LogMsg, blobs: Buffer[]): void {
-    switch (msg.t) {
-      case 'chunk': {
-        const data = blobs[msg.data] ?? EMPTY;
-        if (this.hooks?.onChunk) this.hooks.onChunk(msg.head, data);
-        else {
-          if (msg.head) this.head = msg.head;
-          (this.chunks ??= []).push(data);
-        }
-        return;
-      }
-      case 'log':
-        this.hooks?.onLog?.(msg.level, msg.msg);
-        this.pool.log(msg.level, msg.msg, w.id);
-        return;
-      case 'call':
-        if (msg.op === 'source') this.pool.answerSource(w, msg.cid, msg.path);
-        else if (msg.op === 'ns') this.namespace(w, msg.cid, msg.name);
-        else this.save(w, msg.cid, sessionResult(msg.session, blobs));
-        return;
-    }
-  }
-
-  private namespace(w: Worker, cid: number, name: string): void {
-    const pickle = this.namespaces?.get(name);
-    if (pickle === undefined) {
-      reply(w, {
-        t: 'reply',
-        to: cid,
-        ok: false,
-        error: { message: `the session of ${this.label} has no namespace ${JSON.stringify(name)}` },
-      });
-    } else reply(w, { t: 'reply', to: cid, ok: true, pickle: 0 }, [pickle]);
-  }
-
-  private save(w: Worker, cid: number, s: SessionResult): void {
-    const hooks = this.hooks;
-    if (!hooks?.onSave) {
-      reply(w, {
-        t: 'reply',
-        to: cid,
-        ok: false,
-        error: { message: 'session.save(): this run has no session store' },
-      });
-      return;
-    }
-    let p: Promise<void>;
-    try {
-      p = hooks.onSave(s); // a method call: hooks may be an object with methods
-    } catch (err) {
-      p = Promise.reject(err);
-    }
-    p.then(
-      () => reply(w, { t: 'reply', to: cid, ok: true }),
-      (err: unknown) =>
-        reply(w, {
-          t: 'reply',
-          to: cid,
-          ok: false,
-          error: { message: errorText(err, 'session.save()') },
-        }),
-    );
-  }
-
-  finish(w: Worker, msg: ResMsg | DoneMsg, blobs: Buffer[]): void {
-    this.ended = true;
-    if (msg.t !== 'res') {
-      this.sink.onFailure(
-        new WorkerFailure(
-          'crash',
-          `${this.label}: worker ${w.id} answered "${msg.t}" to a request`,
-          w.id,
-        ),
-      );
-      return;
-    }
-    let body = blobs[msg.body] ?? EMPTY;
-    let status = msg.status;
-    let headers = msg.headers;
-    if (this.chunks) {
-      this.chunks.push(body);
-      body = Buffer.concat(this.chunks);
-      if (this.head) ({ status, headers } = this.head);
-    }
-    const r: RunResult = {
-      status,
-      headers,
-      body,
-      streamed: msg.streamed && this.chunks === null,
-      saves: msg.saves,
-      worker: w.id,
-    };
-    if (msg.cacheUntil !== undefined) r.cacheUntil = msg.cacheUntil;
-    if (msg.session) r.session = sessionResult(msg.session, blobs);
-    if (msg.error) r.error = msg.error;
-    this.sink.onResult(r);
-  }
-
-  fail(failure: WorkerFailure): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.sink.onFailure(failure);
-  }
-}
-
-class DoneJob implements Job {
-  ended = false;
-
-  constructor(
-    readonly id: number,
-    readonly kind: JobKind,
-    readonly frame: Buffer,
-    readonly label: string,
-    private readonly reject: (e: Error) => void,
-    private readonly onDone: (msg: DoneMsg, blobs: Buffer[]) => void,
-  ) {}
-
-  message(_w: Worker, msg: CallMsg | ChunkMsg | LogMsg): void {
-    if (msg.t === 'call') {
-      // check and admin never call back; answer so the worker does not wait forever
-      reply(_w, {
-        t: 'reply',
-        to: msg.cid,
-        ok: false,
-        error: { message: `"${msg.op}" is not available during ${this.label}` },
-      });
-    }
-  }
-
-  finish(w: Worker, msg: ResMsg | DoneMsg, blobs: Buffer[]): void {
-    this.ended = true;
-    if (msg.t !== 'done')
-      this.reject(
-        new WorkerFailure('crash', `${this.label}: worker ${w.id} answered "${msg.t}"`, w.id),
-      );
-    else this.onDone(msg, blobs);
-  }
-
-  fail(failure: WorkerFailure): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.reject(failure);
   }
 }

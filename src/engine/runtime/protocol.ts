@@ -6,22 +6,12 @@
  * A field typed `Blob` holds an index into the frame's blobs; binary data never goes through JSON.
  */
 
-import type { LocatedError } from '../../common/types/located.js';
+import type { LocatedError, TraceFrame } from '../../common/types/located.js';
 import type { PreviewValue } from '../../common/types/session.js';
+import type { LineMapEntry, LineMapText } from '../template/linemap.js';
 
 /** Index of a blob in the frame that carries the header. */
 export type Blob = number;
-
-/** One entry of a template line map: generated Python line → template line and column (1-based). */
-export type LineMapEntry = [pyLine: number, tplLine: number, tplCol: number];
-
-/**
- * A line map as the server sends it: the Python tuple literal that the generated module assigns
- * to `__pse_linemap__`, `((pyLine,tplLine,tplCol),…)`. It is a slice of the module's text,
- * so it costs the server nothing to make (an array form is tens of thousands of numbers per MB
- * of template), and the worker parses it only when it first needs a position (an error).
- */
-export type LineMapText = string;
 
 export type { LocatedError };
 
@@ -177,9 +167,6 @@ export interface ReleasedMsg {
   ids: number[];
 }
 
-/** A typed JSON picture of a Python value, capped in depth and size (pse/_preview.py). */
-export type Preview = PreviewValue;
-
 export interface SessionOut {
   id: string;
   /** created by this request (was not in the store) */
@@ -187,7 +174,7 @@ export interface SessionOut {
   /** namespaces whose pickled bytes changed: name → pickle blob */
   changed: Record<string, Blob>;
   /** preview of each namespace the request loaded (changed or not) */
-  previews: Record<string, Preview>;
+  previews: Record<string, PreviewValue>;
   deleted: string[];
   regenerated?: string; // the new id
   invalidated?: boolean;
@@ -234,16 +221,6 @@ export interface LogMsg {
   msg: string;
 }
 
-export interface TraceFrame {
-  file: string;
-  line: number;
-  col?: number;
-  name: string;
-  source?: string;
-  /** 'template' frames were mapped from generated code to the .pt */
-  kind: 'template' | 'module' | 'other';
-}
-
 export interface ServletError {
   type: string;
   message: string;
@@ -278,7 +255,7 @@ export interface DoneMsg {
   errors?: { name: string; line: number; col: number; message: string }[];
   /** admin: the new pickle and its preview */
   pickle?: Blob;
-  preview?: Preview;
+  preview?: PreviewValue;
 }
 
 export type FromWorker =

@@ -4,6 +4,7 @@
  * checkTimeouts → reap → topUp. All changes to the worker table happen in a pass.
  */
 import path from 'node:path';
+import { formatLocated } from '../../common/types/located.js';
 import type { Spawner } from './child.js';
 import { WorkerFailure, type Job } from './job.js';
 import {
@@ -424,7 +425,7 @@ export class Supervisor {
     let message = fatal ? fatal.message : `worker ${w.id} ${reason} before it was ready`;
     if (!fatal && tail.length > 0) message += `:\n${tail.join('\n')}`;
     // the located issues, as compilers print them, so that the message alone says where
-    for (const i of issues) message += `\n  ${i.file}:${i.line}:${i.col}: ${i.message}`;
+    for (const i of issues) message += `\n  ${formatLocated(i)}`;
     const err = new BootError(message, issues);
     this.lastBootError = err;
     if (this.stopping) return;

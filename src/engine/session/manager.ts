@@ -5,20 +5,27 @@
  *   ... pool runs the servlet with ticket.session; a `call save` → await ticket.save(result) ...
  *   const { setCookie, trace } = await ticket.finish({ ok, session });  // commit or roll back, unlock
  *
- * Rules (spec §4): a cookie id that is malformed, unknown or expired is ignored, never adopted;
+ * Rules (docs/language.md, Sessions): a cookie id that is malformed, unknown or expired is ignored, never adopted;
  * a session is created only when something is stored; on success every change is committed in
  * one transaction; on failure nothing after the last save() is; a dry run commits nothing.
  */
-import type { SessionResult } from '../runtime/pool.js';
 import type { NamespaceChange, SavePoint } from '../../common/types/journal.js';
-import type { Preview } from '../runtime/protocol.js';
+import type { PreviewValue } from '../../common/types/session.js';
+import type { SessionInput, SessionResult } from './result.js';
+import type {
+  FinishOutcome,
+  FinishResult,
+  SessionOutcome,
+  SessionTicket,
+  SessionTrace,
+} from './ticket.js';
 import {
   sessionClearCookie,
   sessionIdFromCookieHeader,
   sessionSetCookie,
   type CookieOptions,
 } from './cookie.js';
-import { isEmptyDiff, keyDiff } from './diff.js';
+import { isEmptyDiff, keyDiff, namespaceChange } from './diff.js';
 import type { SessionEvents } from './events.js';
 import { isWellFormedSessionId } from './ids.js';
 import { SessionLocks, type Release } from './locks.js';
@@ -31,15 +38,6 @@ import {
   type SessionStore,
   type StoredNamespace,
 } from './store.js';
-
-/** What the pool reports of a request's session (SessionOut with its blobs resolved). */
-export type { SessionResult };
-
-/** What a worker receives: the session's namespaces as pickles ('' = the standard dictionary). */
-export interface SessionInput {
-  id: string;
-  ns: Map<string, Buffer>;
-}
 
 /** The session a request's cookies name, and the former cookie name it came under. */
 export interface CookieSession {
@@ -57,54 +55,7 @@ export interface OpenRequest {
   /** dry runs only: the session to run against, instead of the cookie's */
   sessionId?: string;
   /** dry runs only: run against this state (e.g. a copy of a past state from the journal) */
-  snapshot?: SessionInput & { previews?: Record<string, Preview> };
-}
-
-export type FinishOutcome =
-  | { ok: true; session?: SessionResult }
-  /** the servlet raised, the worker crashed or timed out; `session` (previews) if it reported one */
-  | { ok: false; session?: SessionResult };
-
-export type SessionOutcome =
-  | 'committed'
-  | 'rolled_back'
-  | 'partially_committed'
-  | 'read_only'
-  | 'preview';
-
-/** What the journal records of a request's session. */
-export interface SessionTrace {
-  sessionId: string | null;
-  outcome: SessionOutcome;
-  /** committed changes (for a dry run: the changes it would have made) */
-  changes: NamespaceChange[];
-  saves: SavePoint[];
-  /** a failed request's changes after the last save, when the worker reported them */
-  discarded?: NamespaceChange[];
-  /** pickles to restore recorded states: the namespace before the request and after it */
-  pickles: Map<string, { before?: Buffer | null; after?: Buffer | null }>;
-}
-
-export interface FinishResult {
-  setCookie?: string[];
-  trace: SessionTrace;
-}
-
-export interface SessionTicket {
-  /** the session to send with the request, or null (none yet) */
-  readonly session: SessionInput | null;
-  readonly lockWaitMs: number;
-  readonly dry: boolean;
-  /** `session.save()`: commit now (in a dry run: record the save point, commit nothing) */
-  save(s: SessionResult): Promise<void>;
-  /** Ends the request's hold on the session. Call exactly once, also after errors. */
-  finish(outcome: FinishOutcome): Promise<FinishResult>;
-  /**
-   * `finish` without a promise, when there is nothing to store: no changes to commit and no
-   * expiry to slide (a page that reads its session, or uses none). Null when there is: the
-   * ticket is still open, call `finish`.
-   */
-  finishAtOnce(outcome: FinishOutcome): FinishResult | null;
+  snapshot?: SessionInput & { previews?: Record<string, PreviewValue> };
 }
 
 export interface SessionManagerOptions {
@@ -463,8 +414,7 @@ class Ticket implements SessionTicket {
     }
     for (const name of s.deleted) {
       const before = this.state?.ns.get(name)?.preview;
-      if (before && !(name in s.previews))
-        out.push({ name, before, after: null, diff: keyDiff(before, null) });
+      if (before && !(name in s.previews)) out.push(namespaceChange(name, before, null));
     }
     return out;
   }
@@ -475,12 +425,12 @@ class Ticket implements SessionTicket {
     for (const [name] of s.changed) {
       const before = this.state?.ns.get(name)?.preview ?? null;
       const after = s.previews[name] ?? null;
-      out.push({ name, before, after, diff: keyDiff(before, after) });
+      out.push(namespaceChange(name, before, after));
     }
     for (const name of s.deleted) {
       if (s.changed.has(name)) continue;
       const before = this.state?.ns.get(name)?.preview ?? null;
-      if (before) out.push({ name, before, after: null, diff: keyDiff(before, null) });
+      if (before) out.push(namespaceChange(name, before, null));
     }
     return out;
   }
@@ -498,7 +448,7 @@ class Ticket implements SessionTicket {
     if (s.invalidated) return this.invalidate();
     const changes = this.diffs(s).filter((c) => c.before !== null || c.after !== null);
     const deleted = s.deleted.filter((n) => state?.ns.has(n) && !s.changed.has(n));
-    const upsert = new Map<string, { pickle: Buffer; preview: Preview }>();
+    const upsert = new Map<string, { pickle: Buffer; preview: PreviewValue }>();
     for (const [name, pickle] of s.changed) {
       upsert.set(name, { pickle, preview: s.previews[name] ?? { t: 'cut' } });
     }
@@ -564,7 +514,7 @@ class Ticket implements SessionTicket {
     const changes: NamespaceChange[] = [];
     if (state) {
       for (const [name, n] of state.ns) {
-        changes.push({ name, before: n.preview, after: null, diff: keyDiff(n.preview, null) });
+        changes.push(namespaceChange(name, n.preview, null));
         this.recordPickles(name, n.pickle, null);
       }
       if (!this.dry) {
@@ -612,7 +562,7 @@ function nextState(
   id: string,
   version: number,
   now: number,
-  upsert: Map<string, { pickle: Buffer; preview: Preview }>,
+  upsert: Map<string, { pickle: Buffer; preview: PreviewValue }>,
   deleted: string[],
   versions: Map<string, number>,
 ): Loaded {
@@ -634,12 +584,7 @@ function mergeChanges(saves: SavePoint[], final: NamespaceChange[]): NamespaceCh
   for (const c of [...saves.flatMap((s) => s.changes), ...final]) {
     const prev = merged.get(c.name);
     const before = prev ? prev.before : c.before;
-    const m: NamespaceChange = {
-      name: c.name,
-      before,
-      after: c.after,
-      diff: keyDiff(before, c.after),
-    };
+    const m = namespaceChange(c.name, before, c.after);
     if (c.version !== undefined) m.version = c.version;
     merged.set(c.name, m);
   }

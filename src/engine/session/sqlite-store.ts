@@ -25,11 +25,11 @@ import { ownedNamespace, SessionCache } from './session-cache.js';
 import { damagedError, retryBusy, storeError } from './sqlite-retry.js';
 import type {
   Page,
+  PreviewValue,
   SessionListQuery,
   SessionSummary,
   SessionView,
 } from '../../common/types/session.js';
-import type { Preview } from '../runtime/protocol.js';
 import {
   SessionConflictError,
   SessionStoreError,
@@ -203,7 +203,7 @@ export class SqliteSessionStore implements SessionStore {
       if (n.name === null) continue; // a session without namespaces: one row, no namespace
       ns.set(n.name, {
         pickle: n.pickle!,
-        preview: JSON.parse(n.preview!) as Preview,
+        preview: JSON.parse(n.preview!) as PreviewValue,
         version: n.nsVersion!,
       });
       nsBytes.set(n.name, n.pickle!.length + n.preview!.length);
@@ -399,7 +399,7 @@ export class SqliteSessionStore implements SessionStore {
       name: n.name,
       version: n.version,
       size: n.size,
-      preview: JSON.parse(n.preview) as Preview,
+      preview: JSON.parse(n.preview) as PreviewValue,
     }));
     return { ...row, namespaces: ns.map((n) => n.name), namespaceViews: ns };
   }

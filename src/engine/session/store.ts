@@ -6,15 +6,15 @@
  */
 import type {
   Page,
+  PreviewValue,
   SessionListQuery,
   SessionSummary,
   SessionView,
 } from '../../common/types/session.js';
-import type { Preview } from '../runtime/protocol.js';
 
 export interface StoredNamespace {
   readonly pickle: Buffer;
-  readonly preview: Preview;
+  readonly preview: PreviewValue;
   readonly version: number;
 }
 
@@ -42,7 +42,7 @@ export interface SessionCommit {
   create?: boolean;
   /** the session version the change is based on; a mismatch fails with SessionConflictError */
   expectVersion?: number;
-  upsert: Map<string, { pickle: Buffer; preview: Preview }>;
+  upsert: Map<string, { pickle: Buffer; preview: PreviewValue }>;
   delete: string[];
 }
 

@@ -1,10 +1,14 @@
 /**
- * Fits the real Engine (src/engine/engine.ts) to StudioEngine: the one file of src/main that
+ * Fits the real Engine (src/engine/index.ts) to StudioEngine: the one file of src/main that
  * knows the engine's own types. Preview requests become dry runs against the chosen session;
  * the engine answers with what the run would have changed.
  */
-import { Engine, type EngineOptions, type PreviewSession } from '../../engine/engine.js';
-import { servletErrorPage } from '../../engine/http/error-pages.js';
+import {
+  Engine,
+  servletErrorPage,
+  type EngineOptions,
+  type PreviewSession,
+} from '../../engine/index.js';
 import { withUnsavedSource } from './unsaved-source.js';
 import type { Disposable, SessionSummary } from '../../common/api.js';
 import type {

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostProblem, loopbackPatterns } from '../../engine/host-names.js';
+import { hostProblem, loopbackPatterns } from '../../engine/index.js';
 import type { EngineResult, EngineSessionChoice, StudioEngine } from './engine-port.js';
 import { misdirectedText } from './loopback-host.js';
 

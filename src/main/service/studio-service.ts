@@ -208,7 +208,7 @@ export class StudioService implements StudioApi {
   onServerStatus: Event<ServerStatus> = (listener) => this.statuses.event(listener);
   onPreviewNavigation: Event<PreviewNavigation> = (listener) => this.navigations.event(listener);
 
-  // Issue 6 — session inspector, request log, time travel: see inspector-service.ts.
+  // Session inspector, request log, time travel: see inspector-service.ts.
   inspectorSessions: StudioApi['inspectorSessions'] = (q) => this.inspector.inspectorSessions(q);
   inspectorSession: StudioApi['inspectorSession'] = (id) => this.inspector.inspectorSession(id);
   stageEdit: StudioApi['stageEdit'] = (id, edit) => this.inspector.stageEdit(id, edit);

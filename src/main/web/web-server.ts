@@ -14,7 +14,7 @@ import mime from 'mime-types';
 import { WebSocketServer } from 'ws';
 import type { StudioApi } from '../../common/api.js';
 import { serveApi } from '../../common/rpc.js';
-import { hostProblem, loopbackPatterns } from '../../engine/host-names.js';
+import { hostProblem, loopbackPatterns } from '../../engine/index.js';
 import { misdirectedText } from '../service/loopback-host.js';
 import { wsTransport } from './ws-transport.js';
 

@@ -1,4 +1,4 @@
-"""Custom tags (spec §5): classes derived from ``CustomTag``, registered from ``[Main] TagModules``."""
+"""Custom tags (docs/language.md, Custom tags): classes derived from ``CustomTag``, registered from ``[Main] TagModules``."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple

@@ -1,4 +1,4 @@
-"""Built-in plugin ``client``: the remote end and its cookies (spec §3).
+"""Built-in plugin ``client``: the remote end and its cookies (docs/language.md).
 
 ``address`` is ``(ip, port)``; ``cookies`` maps names to ``CookieClass``. Only cookies created,
 changed or deleted (``del cookies[name]``) during the request are sent back as Set-Cookie.

@@ -1,4 +1,4 @@
-"""Built-in plugin ``response``: status, headers and early endings (spec §3).
+"""Built-in plugin ``response``: status, headers and early endings (docs/language.md).
 
 ``status`` (200), ``content_type`` (``text/html; charset=utf-8``; a ``Content-Type`` in
 ``headers`` wins), ``headers`` (a ``Headers``), ``redirect(url, status=302)`` and

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LogFiles } from '../../src/engine/http/log-files.js';
+import { LogFiles } from '../../src/engine/logs/log-files.js';
 
 let dirs: string[] = [];
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutputCache } from '../../src/engine/http/output-cache.js';
+import { OutputCache } from '../../src/engine/request/output-cache.js';
 
 describe('OutputCache', () => {
   let dir: string;

@@ -1,5 +1,5 @@
 /** One line per request, in a fixed, greppable form. */
-import type { RequestRecord } from './types.js';
+import type { RequestRecord } from '../http/types.js';
 
 export function formatAccess(r: RequestRecord): string {
   const worker = r.worker === undefined ? '-' : `w${r.worker}`;

@@ -1,5 +1,5 @@
 /**
- * Sessions over HTTP (issue 4): a real Engine with CPython workers, a real SQLite store, fetch.
+ * Sessions over HTTP: a real Engine with CPython workers, a real SQLite store, fetch.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +8,7 @@ import { parseSetCookie } from 'cookie';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { AdminError } from '../../src/engine/api/admin.js';
-import type { SessionService } from '../../src/engine/api/session-service.js';
+import type { SessionService } from '../../src/engine/session/service.js';
 import { TEST_PG_URL, testSchema } from '../helpers/pg.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples');

@@ -1,7 +1,7 @@
 /**
  * SessionService: sessions, journal and admin API put together for one app — what `Engine`
  * holds. It opens the store and the journal under the app (`[plugins.session] File`,
- * `.pse/journal.sqlite`), serves the engine's session seam (`open`), records each request in
+ * `.pse/journal.sqlite`), opens each request's session (`open`), records each request in
  * the journal, and exposes the admin API and live events to Studio.
  */
 import path from 'node:path';
@@ -9,19 +9,16 @@ import type { RecordedRequest, RecordedResponse } from '../../common/types/journ
 import type { PseConfig } from '../config/types.js';
 import { Journal } from '../journal/journal.js';
 import { requestDraft, type Failure, type RequestFacts } from '../journal/record.js';
-import { SessionEvents } from '../session/events.js';
-import {
-  SessionManager,
-  type OpenRequest,
-  type SessionTicket,
-  type SessionTrace,
-} from '../session/manager.js';
-import { SqliteSessionStore } from '../session/sqlite-store.js';
-import { FileSessionLocks } from '../session/file-locks.js';
-import type { SessionStore } from '../session/store.js';
-import type { SessionLockProvider } from '../session/cross-process-lock.js';
-import type { OpenedStore } from '../session/store-factory.js';
-import { SessionAdmin, type PickleEditor } from './admin.js';
+import { RequestEvents } from '../journal/events.js';
+import { SessionEvents } from './events.js';
+import { SessionManager, type OpenRequest } from './manager.js';
+import type { SessionTicket, SessionTrace } from './ticket.js';
+import { SqliteSessionStore } from './sqlite-store.js';
+import { FileSessionLocks } from './file-locks.js';
+import type { SessionStore } from './store.js';
+import type { SessionLockProvider } from './cross-process-lock.js';
+import type { OpenedStore } from './store-factory.js';
+import { SessionAdmin, type PickleEditor } from '../api/admin.js';
 import type { JournalEntry } from '../../common/types/journal.js';
 
 export interface SessionServiceOptions {
@@ -30,6 +27,7 @@ export interface SessionServiceOptions {
   crossProcessLock?: SessionLockProvider | null;
   journal: Journal;
   events: SessionEvents;
+  requests: RequestEvents;
   session: PseConfig['session'];
   editor: () => PickleEditor;
   now?: () => number;
@@ -39,6 +37,8 @@ export class SessionService {
   readonly manager: SessionManager;
   readonly journal: Journal;
   readonly events: SessionEvents;
+  /** requests started and finished (journaled), for live views */
+  readonly requests: RequestEvents;
   readonly admin: SessionAdmin;
   /** the current pool's pickle editor (Studio's inspector stages edits with it) */
   readonly editor: () => PickleEditor;
@@ -50,6 +50,7 @@ export class SessionService {
     this.crossProcessLock = o.crossProcessLock ?? null;
     this.journal = o.journal;
     this.events = o.events;
+    this.requests = o.requests;
     this.editor = o.editor;
     this.manager = new SessionManager({
       store: o.store,
@@ -84,6 +85,7 @@ export class SessionService {
     } = {},
   ): SessionService {
     const events = new SessionEvents();
+    const requests = new RequestEvents();
     const store =
       opts.opened?.store ??
       new SqliteSessionStore({
@@ -114,7 +116,7 @@ export class SessionService {
         file,
         size: config.studio.journalSize,
         maxBytes: config.studio.journalMaxBytes,
-        events,
+        events: requests,
         log,
       });
     } catch (err) {
@@ -122,13 +124,14 @@ export class SessionService {
       log(
         `${err instanceof Error ? err.message : String(err)}; running without a request journal until the next start (move the file away if it stays so)`,
       );
-      journal = new Journal({ file, size: 0, events });
+      journal = new Journal({ file, size: 0, events: requests });
     }
     return new SessionService({
       store,
       crossProcessLock,
       journal,
       events,
+      requests,
       session: config.session,
       editor,
     });
@@ -151,7 +154,8 @@ export class SessionService {
   /** Announces a request (live views); returns its journal serial. */
   started(facts: Pick<RequestFacts, 'time' | 'method' | 'path' | 'query'>): number {
     const serial = this.journal.takeSerial();
-    if (this.events.has('requestStarted')) this.events.emit('requestStarted', { serial, ...facts });
+    if (this.requests.has('requestStarted'))
+      this.requests.emit('requestStarted', { serial, ...facts });
     return serial;
   }
 

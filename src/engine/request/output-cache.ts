@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private-files.js';
-import type { HeaderList } from './types.js';
+import type { HeaderList } from '../http/types.js';
 
 export interface CachedPage {
   status: number;

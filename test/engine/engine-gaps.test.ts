@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseSetCookie } from 'cookie';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleLogLevel, Engine, type LogLine } from '../../src/engine/engine.js';
-import type { SessionService } from '../../src/engine/api/session-service.js';
+import { consoleLogLevel, Engine, type LogLine } from '../../src/engine/index.js';
+import type { SessionService } from '../../src/engine/session/service.js';
 
 /** name → code module; each template prints `out`. */
 const SERVLETS: Record<string, string> = {

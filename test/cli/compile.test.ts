@@ -138,7 +138,7 @@ describe('runCompile', () => {
   });
 });
 
-describe('custom tags from the tag modules (spec §5)', () => {
+describe('custom tags from the tag modules (docs/language.md, Custom tags)', () => {
   const EXAMPLES = path.join(ROOT, 'examples');
 
   it('`pse compile examples` compiles <Box> as a custom tag without --tags', async () => {
