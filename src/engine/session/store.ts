@@ -13,7 +13,16 @@ import type {
 } from '../../common/types/session.js';
 
 export interface StoredNamespace {
+  /**
+   * The pickle. A store may leave a big one unread at load (see `unread`): then this is a getter
+   * that reads it on first use, at the session version loaded.
+   */
   readonly pickle: Buffer;
+  /**
+   * Set when the store did not read the pickle at load: its size, and a read that fails with a
+   * SessionConflictError unless the session is at `sessionVersion` and the namespace unchanged.
+   */
+  readonly unread?: { readonly size: number; read(sessionVersion: number): Buffer };
   readonly preview: PreviewValue;
   readonly version: number;
 }
