@@ -45,7 +45,7 @@ describe('the shared SQLite store', () => {
     expect(s.ns.get('small')!.pickle.toString()).toBe('small');
     const big = s.ns.get('big')!;
     expect(big.unread?.size).toBe(BIG.length);
-    expect(big.unread!.read(s.version).equals(BIG)).toBe(true);
+    expect(big.unread!.read(ID, s.version).equals(BIG)).toBe(true);
     expect(big.pickle.equals(BIG)).toBe(true);
     await store.close();
   });
@@ -62,7 +62,7 @@ describe('the shared SQLite store', () => {
       upsert: new Map(),
       delete: ['big'],
     });
-    expect(() => s.ns.get('big')!.unread!.read(s.version)).toThrow(SessionConflictError);
+    expect(() => s.ns.get('big')!.unread!.read(ID, s.version)).toThrow(SessionConflictError);
     await store.close();
   });
 
@@ -102,6 +102,9 @@ session.new('small')['n'] = 1 ?>filled`,
 session.new('small')['n'] = 2
 session.save()
 session.new('big')['blob'] += 'y' ?>len=<?= len(session.new('big')['blob']) ?>`,
+      'regen.pt': `<? from pse.plugins import session
+session.regenerate()
+session.save() ?>len=<?= len(session.new('big')['blob']) ?>`,
     };
     for (const [name, text] of Object.entries(pages)) fs.writeFileSync(path.join(app, name), text);
     fs.writeFileSync(path.join(app, 'pse.conf'), '[plugins.session]\nCollectionProbability = 0\n');
@@ -138,6 +141,9 @@ session.new('big')['blob'] += 'y' ?>len=<?= len(session.new('big')['blob']) ?>`,
     const journal = engine.sessionService!.journal;
     const [grow] = journal.list({ sessionId: id, path: 'grow', limit: 1 });
     expect(grow!.outcome).toBe('committed');
+    // a session renamed by the request itself: its big namespace is read under the new id
+    expect(await get('regen.pt')).toBe(`len=${N + 1}`);
+    expect(cookie.split('=')[1]).not.toBe(id);
     const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
     expect(grow!.tooLarge).toEqual([
       { name: 'big', phase: 'before', size: filled.length, sha256: sha(filled) },

@@ -325,19 +325,19 @@ class Ticket implements SessionTicket {
     const out: SessionInput['ns'] = new Map();
     for (const [name, n] of ns) {
       const unread = n.unread;
-      out.set(
-        name,
-        unread
-          ? { size: unread.size, read: () => unread.read(this.state?.version ?? -1) }
-          : n.pickle,
-      );
+      out.set(name, unread ? { size: unread.size, read: () => this.readUnread(unread) } : n.pickle);
     }
     return out;
   }
 
   /** A namespace's pickle as this request holds the session (read now if the store left it unread). */
   private pickleOf(n: StoredNamespace): Buffer {
-    return n.unread ? n.unread.read(this.state?.version ?? -1) : n.pickle;
+    return n.unread ? this.readUnread(n.unread) : n.pickle;
+  }
+
+  private readUnread(unread: NonNullable<StoredNamespace['unread']>): Buffer {
+    if (!this.state) throw new Error('the session is gone (invalidated by this request)');
+    return unread.read(this.state.id, this.state.version);
   }
 
   async save(s: SessionResult): Promise<void> {

@@ -214,6 +214,7 @@ export class SqliteSessionStore implements SessionStore {
     if (!row || row.expires <= now) return null;
     const ns = new Map<string, StoredNamespace>();
     const nsBytes = new Map<string, number>();
+    const at = { id: row.id, version: row.version };
     for (const n of rows) {
       if (n.name === null) continue; // a session without namespaces: one row, no namespace
       const preview = JSON.parse(n.preview!) as PreviewValue;
@@ -221,8 +222,8 @@ export class SqliteSessionStore implements SessionStore {
         n.name,
         n.pickle !== null
           ? { pickle: n.pickle, preview, version: n.nsVersion! }
-          : new UnreadNamespace(preview, n.nsVersion!, n.size!, row.version, (sv) =>
-              this.readPickle(id, n.name!, n.nsVersion!, sv),
+          : new UnreadNamespace(preview, n.nsVersion!, n.size!, at, (sid, sv) =>
+              this.readPickle(sid, n.name!, n.nsVersion!, sv),
             ),
       );
       nsBytes.set(n.name, n.size! + n.preview!.length);
@@ -456,14 +457,14 @@ class UnreadNamespace implements StoredNamespace {
     readonly preview: PreviewValue,
     readonly version: number,
     size: number,
-    private readonly loadedAt: number,
-    fetch: (sessionVersion: number) => Buffer,
+    private readonly loadedAt: { readonly id: string; readonly version: number },
+    fetch: (sessionId: string, sessionVersion: number) => Buffer,
   ) {
-    this.unread = { size, read: (sv) => (this.kept ??= fetch(sv)) };
+    this.unread = { size, read: (sid, sv) => (this.kept ??= fetch(sid, sv)) };
   }
 
   get pickle(): Buffer {
-    return this.unread!.read(this.loadedAt);
+    return this.unread!.read(this.loadedAt.id, this.loadedAt.version);
   }
 }
 

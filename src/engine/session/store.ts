@@ -20,9 +20,13 @@ export interface StoredNamespace {
   readonly pickle: Buffer;
   /**
    * Set when the store did not read the pickle at load: its size, and a read that fails with a
-   * SessionConflictError unless the session is at `sessionVersion` and the namespace unchanged.
+   * SessionConflictError unless the session is `sessionId` (it may have been renamed since) at
+   * `sessionVersion`, with the namespace as loaded.
    */
-  readonly unread?: { readonly size: number; read(sessionVersion: number): Buffer };
+  readonly unread?: {
+    readonly size: number;
+    read(sessionId: string, sessionVersion: number): Buffer;
+  };
   readonly preview: PreviewValue;
   readonly version: number;
 }
