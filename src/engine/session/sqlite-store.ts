@@ -60,6 +60,21 @@ const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
   // 2: Studio lists sessions most recently used first
   `CREATE INDEX sessions_accessed ON sessions (accessed);`,
+  // 3: namespaces in a rowid table, the pickle last, so that a load reads a big pickle's length
+  // without the pickle: in a WITHOUT ROWID table a row is its key and finding one compares whole
+  // records, and a column after a big blob is reached through all of its overflow pages.
+  `CREATE TABLE namespaces_rowid (
+     session TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE ON UPDATE CASCADE,
+     name TEXT NOT NULL,
+     preview TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     pickle BLOB NOT NULL,
+     PRIMARY KEY (session, name)
+   );
+   INSERT INTO namespaces_rowid (session, name, pickle, preview, version)
+     SELECT session, name, pickle, preview, version FROM namespaces;
+   DROP TABLE namespaces;
+   ALTER TABLE namespaces_rowid RENAME TO namespaces;`,
 ];
 
 interface SessionRow {
