@@ -15,7 +15,7 @@ import type {
 } from './protocol.js';
 import type { RunHooks, RunInput, RunResult, RunSink } from './run.js';
 import type { Worker } from './worker.js';
-import type { SessionResult } from '../session/result.js';
+import type { SessionInput, SessionResult } from '../session/result.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -75,7 +75,7 @@ export class RunJob implements Job {
     private readonly hooks: RunHooks | undefined,
     private readonly sink: RunSink,
     /** the session's namespaces as read for this request: a lazy one is fetched from here */
-    private readonly namespaces?: ReadonlyMap<string, Buffer>,
+    private readonly namespaces?: SessionInput['ns'],
   ) {}
 
   message(w: Worker, msg: CallMsg | ChunkMsg | LogMsg, blobs: Buffer[]): void {
@@ -102,15 +102,24 @@ export class RunJob implements Job {
   }
 
   private namespace(w: Worker, cid: number, name: string): void {
-    const pickle = this.namespaces?.get(name);
-    if (pickle === undefined) {
+    const p = this.namespaces?.get(name);
+    let pickle: Buffer;
+    try {
+      if (p === undefined) {
+        throw new Error(`the session of ${this.label} has no namespace ${JSON.stringify(name)}`);
+      }
+      // A store may read a big namespace only now, when the page uses it.
+      pickle = Buffer.isBuffer(p) ? p : p.read();
+    } catch (err) {
       reply(w, {
         t: 'reply',
         to: cid,
         ok: false,
-        error: { message: `the session of ${this.label} has no namespace ${JSON.stringify(name)}` },
+        error: { message: errorText(err, `session namespace ${JSON.stringify(name)}`) },
       });
-    } else reply(w, { t: 'reply', to: cid, ok: true, pickle: 0 }, [pickle]);
+      return;
+    }
+    reply(w, { t: 'reply', to: cid, ok: true, pickle: 0 }, [pickle]);
   }
 
   private save(w: Worker, cid: number, s: SessionResult): void {

@@ -234,9 +234,10 @@ export class WorkerPool extends EventEmitter {
     if (input.session) {
       const ns: Record<string, number> = {};
       let lazy: string[] | undefined;
-      for (const [name, pickle] of input.session.ns) {
-        if (pickle.length <= INLINE_NAMESPACE_BYTES) ns[name] = blobs.push(pickle) - 1;
-        else (lazy ??= []).push(name);
+      for (const [name, p] of input.session.ns) {
+        const size = Buffer.isBuffer(p) ? p.length : p.size;
+        if (size > INLINE_NAMESPACE_BYTES) (lazy ??= []).push(name);
+        else ns[name] = blobs.push(Buffer.isBuffer(p) ? p : p.read()) - 1;
       }
       msg.session = { id: input.session.id, ns };
       if (lazy) msg.session.lazy = lazy;

@@ -165,9 +165,9 @@ export class SessionManager {
     }
     if (req.snapshot) {
       const ns = new Map<string, StoredNamespace>();
-      for (const [name, pickle] of req.snapshot.ns) {
+      for (const [name, p] of req.snapshot.ns) {
         ns.set(name, {
-          pickle,
+          pickle: Buffer.isBuffer(p) ? p : p.read(),
           preview: req.snapshot.previews?.[name] ?? { t: 'cut' },
           version: 0,
         });
@@ -314,7 +314,30 @@ class Ticket implements SessionTicket {
     private readonly formerCookie: string | null = null,
   ) {
     this.state = loaded;
-    this.session = loaded ? { id: loaded.id, ns: picklesOf(loaded.ns) } : null;
+    this.session = loaded ? { id: loaded.id, ns: this.picklesOf(loaded.ns) } : null;
+  }
+
+  /**
+   * What the worker receives of the namespaces: their pickles, or, for one the store left
+   * unread, a reader of it at the version this request holds (it moves with its own saves).
+   */
+  private picklesOf(ns: ReadonlyMap<string, StoredNamespace>): SessionInput['ns'] {
+    const out: SessionInput['ns'] = new Map();
+    for (const [name, n] of ns) {
+      const unread = n.unread;
+      out.set(name, unread ? { size: unread.size, read: () => this.readUnread(unread) } : n.pickle);
+    }
+    return out;
+  }
+
+  /** A namespace's pickle as this request holds the session (read now if the store left it unread). */
+  private pickleOf(n: StoredNamespace): Buffer {
+    return n.unread ? this.readUnread(n.unread) : n.pickle;
+  }
+
+  private readUnread(unread: NonNullable<StoredNamespace['unread']>): Buffer {
+    if (!this.state) throw new Error('the session is gone (invalidated by this request)');
+    return unread.read(this.state.id, this.state.version);
   }
 
   async save(s: SessionResult): Promise<void> {
@@ -462,12 +485,14 @@ class Ticket implements SessionTicket {
         id = s.id;
       }
       const sid = id!;
-      for (const c of changes)
+      for (const c of changes) {
+        const before = state?.ns.get(c.name);
         this.recordPickles(
           c.name,
-          state?.ns.get(c.name)?.pickle ?? null,
+          before ? this.pickleOf(before) : null,
           s.changed.get(c.name) ?? null,
         );
+      }
       if (!this.dry) {
         const r = await this.m.store.commit({
           id: sid,
@@ -515,7 +540,7 @@ class Ticket implements SessionTicket {
     if (state) {
       for (const [name, n] of state.ns) {
         changes.push(namespaceChange(name, n.preview, null));
-        this.recordPickles(name, n.pickle, null);
+        this.recordPickles(name, this.pickleOf(n), null);
       }
       if (!this.dry) {
         await this.m.store.delete(state.id);
@@ -548,13 +573,6 @@ class Ticket implements SessionTicket {
   private touchDue(): boolean {
     return this.m.now() - this.state!.accessed >= this.m.touchEveryMs();
   }
-}
-
-/** What a worker receives of a session's namespaces: their pickles. */
-function picklesOf(ns: ReadonlyMap<string, StoredNamespace>): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  for (const [name, n] of ns) out.set(name, n.pickle);
-  return out;
 }
 
 function nextState(

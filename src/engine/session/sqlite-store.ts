@@ -60,6 +60,21 @@ const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
   // 2: Studio lists sessions most recently used first
   `CREATE INDEX sessions_accessed ON sessions (accessed);`,
+  // 3: namespaces in a rowid table, the pickle last, so that a load reads a big pickle's length
+  // without the pickle: in a WITHOUT ROWID table a row is its key and finding one compares whole
+  // records, and a column after a big blob is reached through all of its overflow pages.
+  `CREATE TABLE namespaces_rowid (
+     session TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE ON UPDATE CASCADE,
+     name TEXT NOT NULL,
+     preview TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     pickle BLOB NOT NULL,
+     PRIMARY KEY (session, name)
+   );
+   INSERT INTO namespaces_rowid (session, name, pickle, preview, version)
+     SELECT session, name, pickle, preview, version FROM namespaces;
+   DROP TABLE namespaces;
+   ALTER TABLE namespaces_rowid RENAME TO namespaces;`,
 ];
 
 interface SessionRow {
@@ -72,7 +87,9 @@ interface SessionRow {
 /** A session joined with one of its namespaces (all null when it has none). */
 interface LoadRow extends SessionRow {
   name: string | null;
+  /** null also when the pickle is bigger than the load reads (`size` says how big) */
   pickle: Buffer | null;
+  size: number | null;
   preview: string | null;
   nsVersion: number | null;
 }
@@ -99,6 +116,13 @@ const DEFAULT_BUSY_WAIT_MS = 5000;
 const OPEN_BUSY_TIMEOUT_MS = 5000;
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A shared store's load reads pickles up to this size; a bigger one is read when it is used (the
+ * worker pool sends namespaces up to the same size with every request, bigger ones on demand),
+ * so a request that reads a small namespace does not read a big one beside it.
+ */
+const LOAD_PICKLE_BYTES = 64 * 1024;
 
 /** The schema version this build writes (`PRAGMA user_version`). */
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -146,10 +170,15 @@ export class SqliteSessionStore implements SessionStore {
       session: db.prepare<[string], SessionRow>(
         'SELECT id, created, accessed, expires, version FROM sessions WHERE id = ?',
       ),
-      load: db.prepare<[string], LoadRow>(
+      load: db.prepare<[number, string], LoadRow>(
         `SELECT s.id, s.created, s.accessed, s.expires, s.version,
-                n.name, n.pickle, n.preview, n.version AS nsVersion
+                n.name, CASE WHEN length(n.pickle) <= ? THEN n.pickle END AS pickle,
+                length(n.pickle) AS size, n.preview, n.version AS nsVersion
          FROM sessions s LEFT JOIN namespaces n ON n.session = s.id WHERE s.id = ?`,
+      ),
+      pickle: db.prepare<[string, string, number, number], { pickle: Buffer }>(
+        `SELECT n.pickle FROM namespaces n JOIN sessions s ON s.id = n.session
+         WHERE n.session = ? AND n.name = ? AND n.version = ? AND s.version = ?`,
       ),
       nsMeta: db.prepare<
         [string],
@@ -194,19 +223,25 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   private loadNow(id: string, now: number): StoredSession | null {
-    const rows = this.q.load.all(id);
+    // The exclusive store's cache keeps whole sessions: it reads every pickle once.
+    const rows = this.q.load.all(this.cache ? Number.MAX_SAFE_INTEGER : LOAD_PICKLE_BYTES, id);
     const row = rows[0];
     if (!row || row.expires <= now) return null;
     const ns = new Map<string, StoredNamespace>();
     const nsBytes = new Map<string, number>();
+    const at = { id: row.id, version: row.version };
     for (const n of rows) {
       if (n.name === null) continue; // a session without namespaces: one row, no namespace
-      ns.set(n.name, {
-        pickle: n.pickle!,
-        preview: JSON.parse(n.preview!) as PreviewValue,
-        version: n.nsVersion!,
-      });
-      nsBytes.set(n.name, n.pickle!.length + n.preview!.length);
+      const preview = JSON.parse(n.preview!) as PreviewValue;
+      ns.set(
+        n.name,
+        n.pickle !== null
+          ? { pickle: n.pickle, preview, version: n.nsVersion! }
+          : new UnreadNamespace(preview, n.nsVersion!, n.size!, at, (sid, sv) =>
+              this.readPickle(sid, n.name!, n.nsVersion!, sv),
+            ),
+      );
+      nsBytes.set(n.name, n.size! + n.preview!.length);
     }
     const s: StoredSession = {
       id: row.id,
@@ -218,6 +253,24 @@ export class SqliteSessionStore implements SessionStore {
     };
     this.cache?.set(s, nsBytes);
     return s;
+  }
+
+  /** A pickle the load left unread, as it was then: the session still at `sessionVersion`. */
+  private readPickle(id: string, name: string, nsVersion: number, sessionVersion: number): Buffer {
+    let found;
+    try {
+      found = this.q.pickle.get(id, name, nsVersion, sessionVersion);
+    } catch (err) {
+      throw storeError(this.file, err);
+    }
+    if (found) return found.pickle;
+    let actual: number | null = null;
+    try {
+      actual = this.q.session.get(id)?.version ?? null;
+    } catch {
+      // the conflict is reported all the same, without the version it moved to
+    }
+    throw new SessionConflictError(id, sessionVersion, actual);
   }
 
   async commit(c: SessionCommit): Promise<CommitResult> {
@@ -407,6 +460,26 @@ export class SqliteSessionStore implements SessionStore {
   async close(): Promise<void> {
     this.cache?.clear();
     if (this.db.open) this.db.close();
+  }
+}
+
+/** A namespace whose pickle the load left in the file: read on first use, then kept. */
+class UnreadNamespace implements StoredNamespace {
+  readonly unread: StoredNamespace['unread'];
+  private kept: Buffer | undefined;
+
+  constructor(
+    readonly preview: PreviewValue,
+    readonly version: number,
+    size: number,
+    private readonly loadedAt: { readonly id: string; readonly version: number },
+    fetch: (sessionId: string, sessionVersion: number) => Buffer,
+  ) {
+    this.unread = { size, read: (sid, sv) => (this.kept ??= fetch(sid, sv)) };
+  }
+
+  get pickle(): Buffer {
+    return this.unread!.read(this.loadedAt.id, this.loadedAt.version);
   }
 }
 

@@ -13,7 +13,20 @@ import type {
 } from '../../common/types/session.js';
 
 export interface StoredNamespace {
+  /**
+   * The pickle. A store may leave a big one unread at load (see `unread`): then this is a getter
+   * that reads it on first use, at the session version loaded.
+   */
   readonly pickle: Buffer;
+  /**
+   * Set when the store did not read the pickle at load: its size, and a read that fails with a
+   * SessionConflictError unless the session is `sessionId` (it may have been renamed since) at
+   * `sessionVersion`, with the namespace as loaded.
+   */
+  readonly unread?: {
+    readonly size: number;
+    read(sessionId: string, sessionVersion: number): Buffer;
+  };
   readonly preview: PreviewValue;
   readonly version: number;
 }
