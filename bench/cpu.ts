@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAverage } from './load.js';
 import {
+  PEERS_DIR,
   ROOT,
   childrenOf,
   copyExamples,
@@ -92,8 +93,7 @@ async function measure(
 }
 
 export async function run(): Promise<string[]> {
-  const peers = process.env.PSE_PEERS_DIR ?? '/work/shared/bench-peers';
-  const wrkDir = path.join(peers, 'wrk');
+  const wrkDir = path.join(PEERS_DIR, 'wrk');
   if (!existsSync(path.join(wrkDir, 'bench.lua'))) return ['cpu: no bench-peers/wrk/bench.lua'];
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-cpu-'));
   const base = process.env.PSE_BENCH_BASE;

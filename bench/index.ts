@@ -16,7 +16,9 @@ const ALL = [
   'inspector',
   'journal-extras',
   'cpu',
+  'instances',
   'peers',
+  'startup',
 ] as const;
 
 async function main(): Promise<void> {

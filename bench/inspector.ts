@@ -1,5 +1,5 @@
 /**
- * Inspector benchmark (issue 6), on a real engine with one worker: the latency of what a click in
+ * Inspector benchmark, on a real engine with one worker: the latency of what a click in
  * the inspector costs — staging an edit (a literal checked in Python), applying it (lock, commit,
  * journal), rebuilding a past state from the journal, and a dry-run replay against the state
  * before a request — after the session has a history of HISTORY requests.

@@ -1,17 +1,18 @@
 /**
- * PSE measured exactly like the peer servers of /work/shared/bench-peers (Apache mod_python,
+ * PSE measured exactly like the peer servers of a bench-peers folder (Apache mod_python,
  * Flask + gunicorn, PHP-FPM): `pse serve --production` on a copy of the examples app, then the
  * peers' own `wrk/bench.lua` with run.sh's arguments for the scenarios hello, sess-shared,
  * sess-per-conn and sess-new. Prints PSE's RESULT lines; the peers' rows come from their run.sh.
  * Missing peers or wrk is not a failure: one line says so.
- * Env: PSE_BENCH_SECONDS (10), PSE_BENCH_WORKERS (default: [Main] Workers), PSE_PEERS_DIR.
+ * Env: PSE_BENCH_SECONDS (10), PSE_BENCH_WORKERS (default: [Main] Workers), PSE_PEERS_DIR (the
+ * peers' folder; default ../shared/bench-peers beside this repository).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadAverage } from './load.js';
-import { ROOT, copyExamples, startPse, stopPse } from './pse-server.js';
+import { PEERS_DIR, copyExamples, startPse, stopPse } from './pse-server.js';
 
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 10);
 const THREADS = 2;
@@ -33,17 +34,9 @@ const SCENARIOS: Scenario[] = [
   { name: 'sess-new', url: '/session_example?name=Nick', cookies: 'none', expect: 'Hello, Nick!' },
 ];
 
-/** The peers' folder: PSE_PEERS_DIR, /work/shared/bench-peers, or ../shared/bench-peers. */
+/** The peers' folder, when it holds their benchmark. */
 function peersDir(): string | null {
-  const candidates = [
-    process.env.PSE_PEERS_DIR,
-    '/work/shared/bench-peers',
-    path.resolve(ROOT, '..', 'shared', 'bench-peers'),
-  ];
-  for (const dir of candidates) {
-    if (dir && existsSync(path.join(dir, 'wrk', 'bench.lua'))) return dir;
-  }
-  return null;
+  return existsSync(path.join(PEERS_DIR, 'wrk', 'bench.lua')) ? PEERS_DIR : null;
 }
 
 function exec(cmd: string, args: string[], cwd?: string): Promise<string> {
@@ -91,7 +84,8 @@ async function wrk(
 
 export async function run(): Promise<string[]> {
   const dir = peersDir();
-  if (!dir) return ['peers: no bench-peers folder (/work/shared/bench-peers): nothing to compare'];
+  if (!dir)
+    return [`peers: no bench-peers folder (${PEERS_DIR}; set PSE_PEERS_DIR): nothing to compare`];
   if (!(await hasWrk())) return ['peers: wrk is not installed (see bench-peers/setup.sh): skipped'];
   const wrkDir = path.join(dir, 'wrk');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-peers-'));

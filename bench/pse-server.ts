@@ -9,6 +9,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The peer servers' benchmark folder: PSE_PEERS_DIR, else ../shared/bench-peers beside the repository. */
+export const PEERS_DIR =
+  process.env.PSE_PEERS_DIR || path.resolve(ROOT, '..', 'shared', 'bench-peers');
 const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
 
 export interface PseServer {
@@ -38,13 +42,24 @@ export function copyExamples(dest: string): string {
 /** Starts `pse serve` on `app`; resolves with its URL (no trailing slash) once it is serving. */
 export function startPse(
   app: string,
-  opts: { command?: string[]; workers?: string; development?: boolean } = {},
+  opts: {
+    command?: string[];
+    workers?: string;
+    development?: boolean;
+    /** more `pse serve` arguments (`--instances 2`) */
+    args?: string[];
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<PseServer> {
   const args = [...(opts.command ?? pseCommand()), 'serve', app];
-  args.push('--port', '0', '--quiet');
+  args.push('--port', '0', '--quiet', ...(opts.args ?? []));
   if (!opts.development) args.push('--production');
   if (opts.workers) args.push('--workers', opts.workers);
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.env ? { env: opts.env } : {}),
+  });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -98,4 +113,22 @@ export function childrenOf(pid: number): number[] {
     if (text) out.push(...text.split(' ').map(Number));
   }
   return out;
+}
+
+/** A process and all its descendants (a cluster's instances, their workers and helpers). */
+export function treeOf(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      out.push(...childrenOf(out[i]!));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** The command name of a process (`node`, `python3`…). */
+export function commOf(pid: number): string {
+  return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
 }

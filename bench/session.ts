@@ -3,7 +3,7 @@
  * with the autocannon CLI (-c 32 -d 10), next to a bare node:http server as the baseline.
  *   no cookie — the same page without a session: the engine alone, for comparison
  *   read   — a cookie of a session that knows the name: lock + load + unpickle, no commit.
- *            One session's requests never interleave (spec §4), so 32 connections on one
+ *            One session's requests never interleave (docs/language.md, Sessions), so 32 connections on one
  *            cookie are served one at a time: this is the latency of one request, inverted
  *   write  — the same session, a new name per request: every request commits (FIFO per session)
  *   create — no cookie, a new name per request: every request creates a session

@@ -1,5 +1,5 @@
 /**
- * Keystroke-to-preview latency of PSE Studio in a real browser (browser mode, Debian Chromium):
+ * Keystroke-to-preview latency of PSE Studio in a real browser (browser mode, the tests' Chromium):
  * 50 edits of a template, each timed from the keystroke until the preview iframe shows the new
  * text. Includes the preview debounce. Target: p95 ≤ 300 ms.
  */

@@ -1,5 +1,5 @@
 /**
- * The inspector part of the Studio API (issue 6): sessions, the request log and session time
+ * The inspector part of the Studio API: sessions, the request log and session time
  * travel. `StudioApi` extends `InspectorApi`; `INSPECTOR_ARGS` and `INSPECTOR_EVENTS` are merged
  * into API_ARGS and the event list. Plain data, no Node, no DOM.
  */
@@ -92,6 +92,8 @@ export interface RequestLogQuery {
   status: string;
   outcome: JournalOutcome | '';
   sessionId: string;
+  /** Studio's own dry runs (outcome 'preview'): hidden, so that real traffic is never buried */
+  previews: 'shown' | 'hidden';
 }
 
 export interface RequestStarted {
@@ -272,6 +274,7 @@ export const INSPECTOR_ARGS: { readonly [K in InspectorCommandName]: readonly Sc
         status: { t: 'string', max: 3 },
         outcome: { t: 'enum', values: OUTCOMES },
         sessionId: { t: 'string', max: 256 },
+        previews: { t: 'enum', values: ['shown', 'hidden'] },
       },
     },
   ],

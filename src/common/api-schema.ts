@@ -64,6 +64,7 @@ const EVENTS: { readonly [K in EventName]: true } = {
   onFileChange: true,
   onLog: true,
   onServerStatus: true,
+  onPreviewNavigation: true,
   ...INSPECTOR_EVENTS,
 };
 

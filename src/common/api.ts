@@ -4,7 +4,7 @@
  * tell the two apart. Methods return promises; events are `on<Name>` properties.
  * Everything here is plain data (JSON-safe): it crosses a process boundary.
  */
-import type { LocatedError } from './types/located.js';
+import type { LocatedError, TraceFrame } from './types/located.js';
 import type { InspectorApi } from './api-inspector.js';
 import type { TestingApi } from './api-testing.js';
 import type { ExceptionsApi } from './api-exceptions.js';
@@ -68,19 +68,10 @@ export interface PreviewRequest {
   session: PreviewSessionChoice;
 }
 
-export interface TraceFrameDto {
-  file: string;
-  line: number;
-  col?: number;
-  name: string;
-  source?: string;
-  kind: 'template' | 'module' | 'other';
-}
-
 export interface PreviewError {
   type: string;
   message: string;
-  frames: TraceFrameDto[];
+  frames: TraceFrame[];
   text: string;
 }
 
@@ -100,6 +91,17 @@ export interface PreviewResult {
   ms: number;
 }
 
+/**
+ * A request the previewed page made itself (a link followed, a form posted): run as a dry run
+ * against the preview's session, like the preview, and never committed.
+ */
+export interface PreviewNavigation {
+  method: string;
+  /** path + query on the preview origin */
+  url: string;
+  result: PreviewResult;
+}
+
 export interface ServerStatus {
   running: boolean;
   port?: number;
@@ -110,6 +112,8 @@ export interface LogLine {
   time: number;
   kind: 'access' | 'error' | 'info';
   text: string;
+  /** about a Studio preview (a dry run): the console shows these on their own channel */
+  preview?: boolean;
 }
 
 export interface StudioApi extends InspectorApi, TestingApi, ExceptionsApi {
@@ -132,6 +136,7 @@ export interface StudioApi extends InspectorApi, TestingApi, ExceptionsApi {
   onFileChange: Event<FileChange>;
   onLog: Event<LogLine>;
   onServerStatus: Event<ServerStatus>;
+  onPreviewNavigation: Event<PreviewNavigation>;
 }
 
 /** Names of StudioApi's events (`on<Name>`). */
@@ -141,5 +146,3 @@ export type EventName = {
 
 /** Names of StudioApi's calls. */
 export type CommandName = Exclude<keyof StudioApi, EventName>;
-
-export type EventPayload<E extends EventName> = StudioApi[E] extends Event<infer T> ? T : never;

@@ -9,7 +9,7 @@ import { parseSetCookie } from 'cookie';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { AdminError } from '../../src/engine/api/admin.js';
-import type { SessionService } from '../../src/engine/api/session-service.js';
+import type { SessionService } from '../../src/engine/session/service.js';
 import { SessionConflictError } from '../../src/engine/session/store.js';
 import type { SessionChangedEvent } from '../../src/engine/session/events.js';
 import type { JournalEntry } from '../../src/common/types/journal.js';
@@ -146,8 +146,8 @@ describe('admin API over a live engine', () => {
     const started: number[] = [];
     const offs = [
       sessions.events.on('sessionChanged', (e) => changed.push(e)),
-      sessions.events.on('requestFinished', (e) => finished.push(e)),
-      sessions.events.on('requestStarted', (e) => started.push(e.serial)),
+      sessions.requests.on('requestFinished', (e) => finished.push(e)),
+      sessions.requests.on('requestStarted', (e) => started.push(e.serial)),
     ];
     try {
       const cookie = (await get('/session_example.pt?name=Live')).cookie!;

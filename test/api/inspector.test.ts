@@ -89,6 +89,7 @@ const log = (over: Partial<Parameters<InspectorService['requestLog']>[0]> = {}) 
     status: '',
     outcome: '',
     sessionId: '',
+    previews: 'shown',
     ...over,
   });
 
@@ -392,6 +393,7 @@ describe('the request log across restarts', () => {
           status: '',
           outcome: '',
           sessionId: '',
+          previews: 'shown',
         } as const;
         expect((await again.requestLog(q)).map((e) => [e.path, e.outcome])).toEqual([
           ['/fail.pt', 'rolled_back'],

@@ -58,6 +58,18 @@ describe('pse', () => {
     for (const cmd of ['serve', 'run', 'new', 'compile', 'studio']) expect(help).toContain(cmd);
   });
 
+  it('pse serve refuses an instance count below one, and a broken [Main] Instances, before starting', async () => {
+    const bad = await pse(['serve', APP, '--instances', '0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--instances must be a whole number of at least 1');
+    const app = path.join(tmp, 'instances-app');
+    await cp(APP, app, { recursive: true });
+    await writeFile(path.join(app, 'pse.conf'), '[Main]\nInstances = none\n');
+    const conf = await pse(['serve', app, '--port', '0']);
+    expect(conf.code).toBe(2);
+    expect(conf.stderr).toMatch(/pse\.conf:2:\d+: Instances/);
+  });
+
   it('pse new creates a working app and refuses a non-empty folder', async () => {
     const app = path.join(tmp, 'myapp');
     const made = await pse(['new', app]);

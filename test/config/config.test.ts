@@ -103,6 +103,28 @@ describe('pse.conf', () => {
     ]);
   });
 
+  it('reads [Main] AllowedHosts and locates a bad entry', () => {
+    expect(defaultConfig(ROOT).main.allowedHosts).toEqual([]);
+    const c = parseConfig(
+      '[Main]\nAllowedHosts = Example.com, .apps.example.org:8443, 10.0.0.5, [::1]:8080\n',
+      ROOT,
+    );
+    expect(c.main.allowedHosts).toEqual([
+      { host: 'example.com', subdomains: false },
+      { host: 'apps.example.org', port: 8443, subdomains: true },
+      { host: '10.0.0.5', subdomains: false },
+      { host: '[::1]', port: 8080, subdomains: false },
+    ]);
+    const issues = issuesOf('[Main]\nAllowedHosts = example.com, http://x.org/\n');
+    expect(issues).toEqual([
+      {
+        line: 2,
+        col: 16,
+        message: expect.stringContaining("AllowedHosts: 'http://x.org/' is not a host"),
+      },
+    ]);
+  });
+
   it('rejects bad values of [plugins.session]', () => {
     const issues = issuesOf(
       [
@@ -137,6 +159,32 @@ describe('pse.conf', () => {
     expect(issues[0].message).toContain('outside any section');
     expect(issues[1].message).toContain('set twice');
     expect(issues[3].message).toContain('appears twice');
+  });
+
+  it('reads WorkerMemory as a size: 1G by default, 0 for none, at least 64M', () => {
+    expect(defaultConfig(ROOT).main.workerMemory).toBe(1024 ** 3);
+    expect(parseConfig('[Main]\nWorkerMemory = 512M\n', ROOT).main.workerMemory).toBe(
+      512 * 1024 ** 2,
+    );
+    expect(parseConfig('[Main]\nWorkerMemory = 0\n', ROOT).main.workerMemory).toBe(0);
+    expect(toWorkerConfig(parseConfig('[Main]\nWorkerMemory = 2G\n', ROOT)).workerMemory).toBe(
+      2 * 1024 ** 3,
+    );
+    expect(issuesOf('[Main]\nWorkerMemory = 10M\n')).toEqual([
+      {
+        line: 2,
+        col: 16,
+        message: "WorkerMemory: expected 0 (no limit) or at least 64M, found '10M'",
+      },
+    ]);
+    expect(issuesOf('[Main]\nWorkerMemory = lots\n')[0]).toMatchObject({ line: 2, col: 16 });
+  });
+
+  it('defaults to one instance and rejects a count below one, located', () => {
+    expect(parseConfig('', ROOT).main.instances).toBe(1);
+    expect(parseConfig('[Main]\nInstances = 4\n', ROOT).main.instances).toBe(4);
+    const issues = issuesOf('[Main]\nInstances = 0\n');
+    expect(issues.map((i) => [i.line, i.message.split(':')[0]])).toEqual([[2, 'Instances']]);
   });
 
   it('formats the error as file:line:col', () => {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,37 @@ describe('what a changed file means to a running engine', () => {
       expect(acts).toEqual([{ kind: 'config' }]);
     } finally {
       await w.close();
+    }
+  });
+
+  it('does not follow a symlink out of the app, even one to an ancestor folder', async () => {
+    const base = await mkdtemp(path.join(os.tmpdir(), 'pse-watch-link-'));
+    const app = path.join(base, 'app');
+    await mkdir(app);
+    await mkdir(path.join(base, 'other'));
+    await writeFile(path.join(base, 'other', 'outside.py'), '');
+    await writeFile(path.join(app, 'helper.py'), '');
+    // a link to the folder that holds the app: followed, the app would contain itself forever
+    await symlink(base, path.join(app, 'up'));
+    const acts: WatchAction[] = [];
+    const w = new AppWatcher(
+      app,
+      () => defaultConfig(app),
+      (a) => acts.push(a),
+    );
+    try {
+      await w.ready();
+      await writeFile(path.join(base, 'other', 'outside.py'), 'a = 1');
+      await writeFile(path.join(base, 'other', 'new.py'), 'b = 1');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(acts).toEqual([]);
+      // the app's own files are still watched
+      await writeFile(path.join(app, 'helper.py'), 'c = 1');
+      await expect.poll(() => acts.length, { timeout: 10_000 }).toBe(1);
+      expect(acts).toEqual([{ kind: 'restart', reason: 'helper.py changed' }]);
+    } finally {
+      await w.close();
+      await rm(base, { recursive: true, force: true });
     }
   });
 });

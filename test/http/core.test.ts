@@ -59,10 +59,13 @@ beforeAll(async () => {
           body,
         }),
       );
-      return { status: 200, headers: [['Content-Type', 'application/json']], body: out, worker: 7 };
+      return {
+        res: { status: 200, headers: [['Content-Type', 'application/json']], body: out },
+        worker: 7,
+      };
     },
   });
-  server = await listen((req) => app.handle(req), 0);
+  server = await listen(app.respond, 0);
 });
 
 afterAll(async () => {

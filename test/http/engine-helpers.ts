@@ -4,7 +4,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Engine, type EngineOptions, type LogLine } from '../../src/engine/engine.js';
+import { Engine, type EngineOptions, type LogLine } from '../../src/engine/index.js';
 
 export const APPS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'apps');
 

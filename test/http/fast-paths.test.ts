@@ -160,7 +160,7 @@ describe('an engine without a journal (pse serve --production)', () => {
       { journal: false },
     );
     const seen: string[] = [];
-    engine.sessionService!.events.on('requestFinished', (e) => seen.push(e.path));
+    engine.sessionService!.requests.on('requestFinished', (e) => seen.push(e.path));
     await request(port, 'GET', '/who?name=Ann');
     await new Promise((r) => setTimeout(r, 50));
     expect(seen).toEqual(['/who']);

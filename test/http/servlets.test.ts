@@ -205,6 +205,17 @@ describe('servlet features', () => {
     expect((await get('/cached.pt?k=2')).body).not.toBe('');
   });
 
+  it('keeps a cached page per Host: one name never gets the page made for another', async () => {
+    const kinds = (): string[] =>
+      records.filter((r) => r.url === '/cached.pt?k=host').map((r) => r.kind);
+    await get('/cached.pt?k=host', { host: 'a.example' });
+    await expect.poll(kinds).toEqual(['servlet']);
+    await get('/cached.pt?k=host', { host: 'A.example' });
+    await expect.poll(kinds).toEqual(['servlet', 'cache']);
+    await get('/cached.pt?k=host', { host: 'b.example' });
+    await expect.poll(kinds).toEqual(['servlet', 'cache', 'servlet']);
+  });
+
   it('runs index.pt of a folder and /name as name.pt', async () => {
     expect((await get('/sub/')).body).toBe('index of sub');
     expect((await get('/app_dict')).status).toBe(200);

@@ -9,8 +9,8 @@ import {
   recordResponse,
   requestDraft,
 } from '../../src/engine/journal/record.js';
-import { SessionEvents } from '../../src/engine/session/events.js';
-import type { SessionTrace } from '../../src/engine/session/manager.js';
+import { RequestEvents } from '../../src/engine/journal/events.js';
+import type { SessionTrace } from '../../src/engine/session/ticket.js';
 import type { JournalEntry } from '../../src/common/types/journal.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-journal-'));
@@ -104,7 +104,7 @@ describe('Journal', () => {
   });
 
   it('switched off (size 0): records nothing but still emits events', () => {
-    const events = new SessionEvents();
+    const events = new RequestEvents();
     const seen: JournalEntry[] = [];
     events.on('requestFinished', (e) => seen.push(e));
     const j = new Journal({ file: path.join(tmp, 'off', 'j.sqlite'), size: 0, events });

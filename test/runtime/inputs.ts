@@ -1,6 +1,6 @@
 /** What the runtime tests hand the pool: a plain GET of one servlet of a test app. */
 import path from 'node:path';
-import type { RunInput } from '../../src/engine/runtime/pool.js';
+import type { RunInput } from '../../src/engine/runtime/run.js';
 
 export function runInput(root: string, name: string, extra: Partial<RunInput> = {}): RunInput {
   return {

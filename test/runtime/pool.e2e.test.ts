@@ -11,9 +11,9 @@ import {
   WorkerPool,
   type ExitInfo,
   type PoolOptions,
-  type RunResult,
-  type SessionResult,
 } from '../../src/engine/runtime/pool.js';
+import type { RunResult } from '../../src/engine/runtime/run.js';
+import type { SessionResult } from '../../src/engine/session/result.js';
 import type { WorkerConfig } from '../../src/engine/runtime/protocol.js';
 import { resolvePython } from '../../src/engine/runtime/python.js';
 import { runInput as req } from './inputs.js';

@@ -4,9 +4,8 @@ import {
   WorkerFailure,
   WorkerPool,
   type PoolOptions,
-  type RunInput,
-  type RunResult,
 } from '../../src/engine/runtime/pool.js';
+import type { RunInput, RunResult } from '../../src/engine/runtime/run.js';
 import type { ExitInfo } from '../../src/engine/runtime/supervisor.js';
 import { FakeClock, FakeSpawner, type FakeChild, workerConfig } from './fakes.js';
 
@@ -200,6 +199,82 @@ describe('supervisor (fake processes, fake clock)', () => {
     expect(r.sp.alive()).toHaveLength(2);
     expect(r.exits.map((e) => e.id)).toEqual([1]);
     expect(r.exits[0]!.reason).toMatch(/ran longer than RequestTimeout/);
+  });
+
+  it('asks back the jobs queued behind a stalled one when another worker has room; only what did not start moves', async () => {
+    const r = await started({ stallMs: 100 });
+    const [a, b] = r.sp.children as [FakeChild, FakeChild];
+    const runs = Array.from({ length: 4 }, () => track(r.pool.run(input())));
+    await r.clock.flush();
+    const [slow, behind] = a.jobIds() as [number, number];
+    expect(b.jobIds()).toHaveLength(2);
+    for (const id of b.jobIds()) b.res(id);
+    await r.clock.advance(150);
+    // a's head has run 150 ms and b is free: a is asked for what waits behind it
+    expect(a.received.filter((m) => m.t === 'release')).toEqual([{ t: 'release', ids: [behind] }]);
+    await r.clock.advance(150);
+    expect(a.received.filter((m) => m.t === 'release')).toHaveLength(1); // one at a time
+    a.send({ t: 'released', ids: [behind] });
+    await r.clock.flush();
+    expect(b.jobIds().at(-1)).toBe(behind);
+    // while stalled, a is the last choice for new jobs
+    const later = track(r.pool.run(input()));
+    await r.clock.flush();
+    expect(b.jobIds().at(-1)).not.toBe(behind);
+    expect(a.jobIds()).toEqual([slow, behind]);
+    b.res(behind);
+    b.res(b.jobIds().at(-1)!);
+    a.res(slow);
+    await r.clock.flush();
+    expect([...runs, later].every((x) => x.settled && x.value)).toBe(true);
+    expect((runs[2]!.value as RunResult).worker).toBe(2); // the released one: b ran it
+  });
+
+  it('handOver(next): queued and late jobs run on the next pool, the pipes drain here, nothing fails', async () => {
+    const old = await started({ maxInFlight: 1 });
+    const next = await started();
+    const runs = Array.from({ length: 4 }, () => track(old.pool.run(input())));
+    await old.clock.flush();
+    const [a, b] = old.sp.children as [FakeChild, FakeChild];
+    const [c, d] = next.sp.children as [FakeChild, FakeChild];
+    expect(old.pool.stats().queued).toBe(2);
+    const done = track(old.pool.handOver(next.pool));
+    await old.clock.flush();
+    const moved = (): number[] => [...c.jobIds(), ...d.jobIds()];
+    expect(moved()).toHaveLength(2);
+    const late = track(old.pool.run(input()));
+    expect(moved()).toHaveLength(3);
+    expect(a.has('stop') && b.has('stop')).toBe(true);
+    a.res(a.jobIds()[0]!);
+    b.res(b.jobIds()[0]!);
+    for (const id of c.jobIds()) c.res(id);
+    for (const id of d.jobIds()) d.res(id);
+    await old.clock.flush();
+    await next.clock.flush();
+    expect([...runs, late].every((x) => x.settled && x.value)).toBe(true);
+    expect(done.settled).toBe(false); // until its workers are gone
+    a.exit(0);
+    b.exit(0);
+    await old.clock.flush();
+    expect(done.settled).toBe(true);
+  });
+
+  it('leaves a job the worker says had started where it is', async () => {
+    const r = await started({ stallMs: 100 });
+    const [a, b] = r.sp.children as [FakeChild, FakeChild];
+    const runs = Array.from({ length: 4 }, () => track(r.pool.run(input())));
+    await r.clock.flush();
+    const [first, second] = a.jobIds() as [number, number];
+    for (const id of b.jobIds()) b.res(id);
+    await r.clock.advance(150);
+    a.res(first); // the first ended and the second started before the release was read
+    a.send({ t: 'released', ids: [] });
+    await r.clock.flush();
+    expect(b.jobIds()).not.toContain(second);
+    a.res(second);
+    await r.clock.flush();
+    expect(runs.every((x) => x.settled && x.value)).toBe(true);
+    expect((runs[2]!.value as RunResult).worker).toBe(1);
   });
 
   it("a job's deadline starts when the job before it finished, not when it was queued", async () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
 import type { SessionCommit, SessionStore, StoredSession } from '../../src/engine/session/store.js';
-import type { Preview } from '../../src/engine/runtime/protocol.js';
+import type { PreviewValue as Preview } from '../../src/common/types/session.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-exclusive-'));
 let n = 0;

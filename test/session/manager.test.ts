@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSetCookie } from 'cookie';
-import { SessionManager, type SessionResult } from '../../src/engine/session/manager.js';
+import { SessionManager } from '../../src/engine/session/manager.js';
+import type { SessionResult } from '../../src/engine/session/result.js';
 import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
 import { LockTimeoutError } from '../../src/engine/session/locks.js';
-import type { Preview } from '../../src/engine/runtime/protocol.js';
+import type { PreviewValue as Preview } from '../../src/common/types/session.js';
 
 const NEW_ID = 'N'.repeat(43);
 const NEW_ID2 = 'M'.repeat(43);

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseSetCookie } from 'cookie';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, type LogLine } from '../../src/engine/engine.js';
+import { Engine, type LogLine } from '../../src/engine/index.js';
 import { throwawayCluster, type ThrowawayCluster } from '../helpers/pg-cluster.js';
 
 let cluster: ThrowawayCluster;

@@ -2,7 +2,8 @@
 import { parseSetCookie } from 'cookie';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockTimeoutError, SessionLocks } from '../../src/engine/session/locks.js';
-import { SessionManager, type SessionResult } from '../../src/engine/session/manager.js';
+import { SessionManager } from '../../src/engine/session/manager.js';
+import type { SessionResult } from '../../src/engine/session/result.js';
 import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
 
 const ID = 'N'.repeat(43);

@@ -14,7 +14,7 @@ import {
   type SessionCommit,
   type SessionStore,
 } from '../../src/engine/session/store.js';
-import type { Preview } from '../../src/engine/runtime/protocol.js';
+import type { PreviewValue as Preview } from '../../src/common/types/session.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-store-'));
 let n = 0;
@@ -242,15 +242,26 @@ describe('SqliteSessionStore file', () => {
                PRIMARY KEY (session, name)) WITHOUT ROWID;
              PRAGMA user_version = 1;`);
     db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, 3)').run(ID, T0, T0, T0 + HOUR);
+    db.prepare('INSERT INTO namespaces VALUES (?, ?, ?, ?, 2)').run(
+      ID,
+      'cart',
+      Buffer.from('{"n":1}'),
+      '{"t":"dict","v":[]}',
+    );
     db.close();
     const store = new SqliteSessionStore({ file });
-    expect((await store.load(ID, T0))?.version).toBe(3);
+    const s = await store.load(ID, T0);
+    expect(s?.version).toBe(3);
+    expect(s?.ns.get('cart')?.pickle.toString()).toBe('{"n":1}');
+    expect(s?.ns.get('cart')?.version).toBe(2);
+    await store.delete(ID); // the namespace goes with its session
     await store.close();
     const check = new Database(file);
     expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(
       check.prepare("SELECT name FROM sqlite_master WHERE name = 'sessions_accessed'").get(),
     ).toBeDefined();
+    expect(check.prepare('SELECT count(*) AS n FROM namespaces').get()).toEqual({ n: 0 });
     check.close();
   });
 

@@ -1,20 +1,16 @@
-/** Debian's Chromium through playwright-core, and small helpers to drive the Studio page. */
-import { existsSync } from 'node:fs';
+/** Chromium through playwright-core (found or installed by chromium.ts), and small helpers to
+ * drive the Studio page. */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ensureChromium } from './chromium.js';
 import { REPO } from './helpers.js';
 
-export const CHROMIUM = process.env.PSE_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.join(REPO, 'test-artifacts');
 
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: apt-get install chromium, or set PSE_CHROMIUM`,
-    );
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: ensureChromium(),
     args: [
       '--headless',
       '--no-sandbox',

@@ -53,7 +53,8 @@ describe('PSE Studio inspector in the browser', () => {
     page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(studio.url);
-    await page.getByRole('button', { name: 'Inspector' }).click();
+    // the inspector's views are tabs of the workbench panel, beside the editor
+    await page.getByRole('tab', { name: 'Requests' }).click();
   });
 
   afterAll(async () => {
@@ -95,7 +96,6 @@ describe('PSE Studio inspector in the browser', () => {
       async () => (await page.locator('.editor-host .current-line').count()) > 0,
       'the cursor on the line',
     );
-    await page.getByRole('button', { name: 'Inspector' }).click();
   });
 
   it('shows save() then raise as partially committed, with its save point', async () => {
@@ -114,17 +114,20 @@ describe('PSE Studio inspector in the browser', () => {
     await tab('Sessions').click();
     await page.locator(`.session-list tr[data-id="${sessionId()}"]`).click();
     await page.locator('.session-detail [data-namespace=""]').waitFor();
+    // edited in place, in the tree: Enter stages, a refused literal keeps the editor open
     await page.locator('button[aria-label="Edit name"]').click();
-    expect(await page.getByLabel('Value literal').inputValue()).toBe("'Ann'");
-    await page.getByLabel('Value literal').fill("'Bob");
-    await page.getByRole('button', { name: 'Stage' }).click();
+    const value = page.getByLabel('New value of name');
+    expect(await value.inputValue()).toBe("'Ann'");
+    await value.fill("'Bob");
+    await value.press('Enter');
     await until(
       async () => (await page.locator('.edit-problem').innerText()).includes('line 1'),
       'the literal error',
     );
     expect(await page.locator('.pending-changes').count()).toBe(0);
-    await page.getByLabel('Value literal').fill("'Bob'");
-    await page.getByRole('button', { name: 'Stage' }).click();
+    await value.fill("'Bob'");
+    await value.press('Enter');
+    await value.waitFor({ state: 'detached' });
     await page.locator('.pending-changes .diff-changed', { hasText: 'name' }).waitFor();
     await screenshot(page, 'inspector-pending');
     await page.getByRole('button', { name: 'Apply' }).click();
@@ -137,8 +140,14 @@ describe('PSE Studio inspector in the browser', () => {
 
   it('refuses an edit the server overtook, showing base, server and yours', async () => {
     await page.locator('button[aria-label="Edit name"]').click();
-    await page.getByLabel('Value literal').fill("'Carl'");
-    await page.getByRole('button', { name: 'Stage' }).click();
+    // Escape cancels an edit in place
+    await page.getByLabel('New value of name').fill("'Nobody'");
+    await page.getByLabel('New value of name').press('Escape');
+    await page.getByLabel('New value of name').waitFor({ state: 'detached' });
+    expect(await page.locator('.pending-changes').count()).toBe(0);
+    await page.locator('button[aria-label="Edit name"]').click();
+    await page.getByLabel('New value of name').fill("'Carl'");
+    await page.getByLabel('New value of name').press('Enter');
     await page.locator('.pending-changes').waitFor();
     expect(await get('session_example.pt?name=Dan')).toContain('Hello, Dan!');
     await page.getByRole('button', { name: 'Apply' }).click();
@@ -188,7 +197,6 @@ describe('PSE Studio inspector in the browser', () => {
       'the preview in the session',
     );
     await screenshot(page, 'inspector-preview-as-session');
-    await page.getByRole('button', { name: 'Inspector' }).click();
   });
 
   it('replays a request against the state before it and reproduces its outcome', async () => {

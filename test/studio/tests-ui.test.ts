@@ -39,7 +39,7 @@ describe('PSE Studio tests tab in the browser', () => {
     page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(studio.url);
-    await page.getByRole('button', { name: 'Inspector' }).click();
+    await page.getByRole('tab', { name: /^Sessions/ }).click();
   });
 
   afterAll(async () => {

@@ -37,7 +37,7 @@ describe('PSE Studio watches in the browser', () => {
     page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(studio.url);
-    await page.getByRole('button', { name: 'Inspector' }).click();
+    await page.getByRole('tab', { name: /^Sessions/ }).click();
   });
 
   afterAll(async () => {
@@ -66,7 +66,7 @@ describe('PSE Studio watches in the browser', () => {
     await page.locator('.watch-hits li', { hasText: '#3' }).waitFor();
     await screenshot(page, 'watches');
 
-    await page.getByRole('button', { name: 'Inspector' }).click(); // back to the editor
+    await page.getByRole('tab', { name: /^Console/ }).click(); // another view
     await get('session_example.pt?name=Cy');
     await page.locator('.watch-toast', { hasText: '#4 GET' }).waitFor();
     expect(await page.locator('.watch-toast', { hasText: '#4 GET' }).isVisible()).toBe(true);

@@ -2,6 +2,7 @@
  * Browser mode's server: the StudioApi contract over a real WebSocket, the per-launch token,
  * the refusal of strangers, and the static renderer.
  */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Disposable } from '../../src/common/api.js';
@@ -34,6 +35,24 @@ function transportOf(ws: WebSocket): Transport {
   };
 }
 
+/** A GET with the Host header as given (fetch would set its own). */
+function getWithHost(
+  port: number,
+  target: string,
+  host: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: target, headers: { host } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }),
+      );
+    });
+    req.on('error', reject);
+  });
+}
+
 describe('pse studio --web', () => {
   let app: Awaited<ReturnType<typeof copyExamples>>;
   let studio: RunningWebStudio;
@@ -64,7 +83,9 @@ describe('pse studio --web', () => {
 
   it('refuses a WebSocket without the token, or with a wrong one', async () => {
     await expect(connect(apiUrl)).rejects.toThrow(/401/);
-    await expect(connect(`${apiUrl}?token=${studio.token.slice(0, -1)}x`)).rejects.toThrow(/401/);
+    // one character changed (a fixed 'x' would be no change for a token ending in x)
+    const wrong = studio.token.slice(0, -1) + (studio.token.endsWith('x') ? 'y' : 'x');
+    await expect(connect(`${apiUrl}?token=${wrong}`)).rejects.toThrow(/401/);
     await expect(connect(`${apiUrl}?token=`)).rejects.toThrow(/401/);
     await expect(
       connect(`ws://127.0.0.1:${studio.port}/other?token=${studio.token}`),
@@ -89,6 +110,41 @@ describe('pse studio --web', () => {
     for (const r of replies) expect(JSON.parse(r)).toMatchObject({ k: 'err' });
     ws.close();
     expect((await client.getWorkspace()).root).toBe(app.dir);
+  });
+
+  it('answers only to 127.0.0.1, localhost and [::1] with its own port (DNS rebinding)', async () => {
+    const port = studio.port;
+    // a missing file: 404 when served at all, whether or not the renderer is built
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`])
+      expect((await getWithHost(port, '/missing.js', host)).status, host).toBe(404);
+    for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1:${port + 1}`]) {
+      const res = await getWithHost(port, '/missing.js', host);
+      expect(res.status, host).toBe(421);
+      expect(res.body).toContain(`http://localhost:${port}`);
+    }
+    await expect(
+      connect(`${apiUrl}?token=${studio.token}`, { host: `rebound.example:${port}` }),
+    ).rejects.toThrow(/421/);
+  });
+
+  it('serves previews on an origin that answers only to the loopback names', async () => {
+    const res = await client.preview({
+      path: 'hello.pt',
+      overrides: {},
+      method: 'GET',
+      query: '',
+      form: [],
+      cookies: {},
+      session: { kind: 'none' },
+    });
+    const doc = new URL(res.documentUrl);
+    const port = Number(doc.port);
+    const target = doc.pathname + doc.search;
+    expect((await getWithHost(port, target, `localhost:${port}`)).status).toBe(200);
+    const refused = await getWithHost(port, target, `evil.example:${port}`);
+    expect(refused.status).toBe(421);
+    expect(refused.body).toContain('evil.example');
+    expect((await getWithHost(port, '/hello.pt', `evil.example:${port}`)).status).toBe(421);
   });
 
   it('serves the built renderer with a strict Content-Security-Policy', async () => {

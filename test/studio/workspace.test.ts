@@ -1,10 +1,15 @@
 /** The workspace: confinement to the app folder, safe writes, no overwrite on rename. */
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveInside } from '../../src/main/service/paths.js';
 import { Workspace } from '../../src/main/service/workspace.js';
+
+const run = promisify(execFile);
 
 describe('workspace', () => {
   let base: string;
@@ -60,6 +65,37 @@ describe('workspace', () => {
     expect((await readdir(path.join(root, 'dir'))).filter((f) => f.includes('pse-save'))).toEqual(
       [],
     );
+  });
+
+  it('removes its temporary file when a save fails, and keeps the old text', async () => {
+    // A real failure: a child process whose file-size limit (RLIMIT_FSIZE) is below the text's size
+    // saves through the Workspace, and its write fails with EFBIG.
+    await writeFile(path.join(root, 'big.txt'), 'old text');
+    const module = pathToFileURL(path.resolve('src/main/service/workspace.ts')).href;
+    const script = [
+      `const { Workspace } = await import(${JSON.stringify(module)});`,
+      `const ws = new Workspace(${JSON.stringify(root)});`,
+      `try { await ws.write('big.txt', 'x'.repeat(64 * 1024)); console.log('saved'); }`,
+      `catch (e) { console.log('failed', e.code); }`,
+    ].join('\n');
+    const limited = [
+      'import resource, os, sys',
+      'resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))',
+      'os.execvp(sys.argv[1], sys.argv[1:])',
+    ].join('\n');
+    const { stdout } = await run('python3', [
+      '-c',
+      limited,
+      process.execPath,
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      script,
+    ]);
+    expect(stdout.trim()).toBe('failed EFBIG');
+    expect(await readFile(path.join(root, 'big.txt'), 'utf8')).toBe('old text');
+    expect((await readdir(root)).filter((f) => f.includes('pse-save'))).toEqual([]);
   });
 
   it('never overwrites on rename or create', async () => {

@@ -1,16 +1,14 @@
 /**
- * One test per error kind of the template language (spec §2), each asserting the exact line and
+ * One test per error kind of the template language (docs/language.md, Templates), each asserting the exact line and
  * column, the stage, and that the message says what is expected and what is still open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   compileTemplate,
   mapSyntaxErrors,
-  startSyntaxChecker,
   TemplateError,
-  type PySyntaxChecker,
 } from '../../src/engine/template/index.js';
-import { python } from './helpers/python.js';
+import { startChecker, type SyntaxChecker } from './helpers/python.js';
 
 const TAGS = new Set(['A', 'B']);
 
@@ -150,9 +148,9 @@ describe('parse errors', () => {
 });
 
 describe('Python syntax errors mapped to the template', () => {
-  let checker: PySyntaxChecker;
+  let checker: SyntaxChecker;
   beforeAll(async () => {
-    checker = startSyntaxChecker(await python());
+    checker = await startChecker();
   });
   afterAll(() => checker.close());
 

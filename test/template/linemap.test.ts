@@ -1,7 +1,7 @@
 /** The line map: exact by construction, embedded in the module, and used by Python's tracebacks. */
 import { describe, expect, it } from 'vitest';
 import { compileTemplate, templateLineFor } from '../../src/engine/template/index.js';
-import type { LineMapEntry } from '../../src/engine/runtime/protocol.js';
+import type { LineMapEntry } from '../../src/engine/template/linemap.js';
 import { runTemplates } from './helpers/python.js';
 
 function compiled(source: string): { py: string; map: LineMapEntry[] } {

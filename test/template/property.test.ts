@@ -4,18 +4,16 @@
  * - mutated and random templates either compile or fail with located TemplateErrors, never throw;
  *   when they compile, any Python syntax error maps to a position inside the template;
  * - text-only templates reproduce their text exactly when run.
- * Python checks run in batches through one syntax-checker process.
+ * Python checks run in batches through one worker's syntax check.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   compileTemplate,
   mapSyntaxErrors,
-  startSyntaxChecker,
   TemplateError,
-  type PySyntaxChecker,
 } from '../../src/engine/template/index.js';
-import { python, runTemplates } from './helpers/python.js';
+import { runTemplates, startChecker, type SyntaxChecker } from './helpers/python.js';
 
 const TAGS = new Set(['Box', 'Item']);
 const SEED = Number(process.env.PSE_FC_SEED ?? Date.now() % 2 ** 31);
@@ -219,9 +217,9 @@ const randomChars = fc.string({
 
 // ---------------------------------------------------------------- checks
 
-let checker: PySyntaxChecker;
+let checker: SyntaxChecker;
 beforeAll(async () => {
-  checker = startSyntaxChecker(await python());
+  checker = await startChecker();
 });
 afterAll(() => checker.close());
 
@@ -265,8 +263,8 @@ function compileAll(sources: readonly string[], mustCompile: boolean): Compiled[
 
 async function pythonErrors(
   compiled: readonly Compiled[],
-): Promise<Map<number, Awaited<ReturnType<PySyntaxChecker['check']>>>> {
-  const found = new Map<number, Awaited<ReturnType<PySyntaxChecker['check']>>>();
+): Promise<Map<number, Awaited<ReturnType<SyntaxChecker['check']>>>> {
+  const found = new Map<number, Awaited<ReturnType<SyntaxChecker['check']>>>();
   for (let i = 0; i < compiled.length; i += BATCH) {
     const batch = compiled.slice(i, i + BATCH);
     const errs = await checker.check(batch.map((c, k) => ({ name: String(i + k), code: c.py })));

@@ -5,7 +5,7 @@
  * excerpt. Exit status 1 when anything failed. `--stage tokens|ast|py` dumps one stage of one
  * template instead.
  *
- * Custom tag names come from the application's tag modules (spec §5): when SRC or a folder
+ * Custom tag names come from the application's tag modules (docs/language.md, Custom tags): when SRC or a folder
  * above it holds a `pse.conf` with `[Main] TagModules`, one worker boots with that
  * configuration and reports the names it registered; `--tags` adds to them.
  */
@@ -21,25 +21,26 @@ import {
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
+  BootError,
+  compileTemplate,
   CONF_NAME,
   ConfigError,
-  formatLocated,
-  loadConfig,
-  toWorkerConfig,
-  type PseConfig,
-} from '../../engine/config/index.js';
-import { BootError, WorkerPool } from '../../engine/runtime/pool.js';
-import type { LocatedError } from '../../engine/runtime/protocol.js';
-import { resolvePython } from '../../engine/runtime/python.js';
-import {
-  compileTemplate,
+  defaultConfig,
+  excerpt,
   lex,
+  LineIndex,
+  loadConfig,
   mapSyntaxErrors,
   parse,
-  startSyntaxChecker,
+  resolvePython,
   TemplateError,
-} from '../../engine/template/index.js';
-import { excerpt, LineIndex } from '../../engine/template/source.js';
+  toWorkerConfig,
+  WorkerPool,
+  type PseConfig,
+  type PySyntaxError,
+  type StartInfo,
+} from '../../engine/index.js';
+import { formatLocated, type LocatedError } from '../../common/types/located.js';
 
 export const STAGES = ['tokens', 'ast', 'py'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -141,11 +142,31 @@ export async function runCompile(
   if (typeof app === 'number') return app;
   const pythonName = opts.python ?? app?.main.pythonExecutable ?? 'python3';
   const tags = new Set(opts.tags ?? []);
-  if (app && app.main.tagModules.length > 0) {
-    const found = await tagsOfApp(app, pythonName, io);
-    if (typeof found === 'number') return found;
-    for (const t of found) tags.add(t);
+  const worker = new CompileWorker(
+    app ?? defaultConfig(isDir ? src : path.dirname(src)),
+    pythonName,
+    io,
+  );
+  try {
+    if (app && app.main.tagModules.length > 0) {
+      const found = await worker.tags();
+      if (typeof found === 'number') return found;
+      for (const t of found) tags.add(t);
+    }
+    return await compileTree(src, isDir, opts, tags, worker, io);
+  } finally {
+    await worker.stop();
   }
+}
+
+async function compileTree(
+  src: string,
+  isDir: boolean,
+  opts: CompileCommandOptions,
+  tags: ReadonlySet<string>,
+  worker: CompileWorker,
+  io: { out: Output; err: Output },
+): Promise<number> {
   if (opts.stage) {
     if (isDir || !src.endsWith('.pt')) {
       io.err.write(`pse compile: --stage needs a single .pt file, not ${opts.src}\n`);
@@ -184,11 +205,10 @@ export async function runCompile(
   for (const m of modules) toCheck.push({ name: String(toCheck.length), code: m.source });
 
   if (toCheck.length) {
-    const python = await pythonFor(pythonName, io);
-    if (typeof python === 'number') return python;
-    const checker = startSyntaxChecker(python);
-    try {
-      for (const e of await checker.check(toCheck)) {
+    const found = await worker.check(toCheck);
+    if (typeof found === 'number') return found;
+    {
+      for (const e of found) {
         const i = Number(e.name);
         if (i < checked.length) {
           const { t, result } = checked[i]!;
@@ -208,8 +228,6 @@ export async function runCompile(
           );
         }
       }
-    } finally {
-      await checker.close();
     }
   }
 
@@ -255,52 +273,83 @@ async function appConfig(
 }
 
 /**
- * The custom tag names the application's tag modules register, asked of one worker booted with
- * its configuration (the workers are what imports tag modules; Node never guesses from source).
- * A module that fails to import is reported where it fails; the exit status is returned then.
+ * The one worker `pse compile` boots, when first needed, with the application's configuration:
+ * it reports the custom tag names the app's tag modules register (the workers are what imports
+ * tag modules; Node never guesses from source) and checks the Python syntax of generated code
+ * and code modules. A boot failure is reported where it fails; the exit status is returned then.
  */
-async function tagsOfApp(
-  config: PseConfig,
-  pythonName: string,
-  io: { out: Output; err: Output },
-): Promise<string[] | number> {
-  const python = await pythonFor(pythonName, io);
-  if (typeof python === 'number') return python;
-  const pool = new WorkerPool({
-    python,
-    workers: 1,
-    appRoot: config.appRoot,
-    config: toWorkerConfig(config),
-    requestTimeoutMs: 0,
-    // This worker only reports its tags: it is never asked to run a page.
-    sources: (file) =>
-      Promise.resolve<LocatedError>({
-        stage: 'config',
-        file,
-        line: 1,
-        col: 1,
-        message: 'pse compile runs no pages',
-      }),
-  });
-  try {
-    const info = await pool.start();
-    if (info.issues.length > 0) {
-      for (const issue of info.issues) io.err.write(locatedText(issue) + '\n');
+class CompileWorker {
+  private pool: WorkerPool | null = null;
+  private info: Promise<StartInfo | number> | null = null;
+
+  constructor(
+    private readonly config: PseConfig,
+    private readonly pythonName: string,
+    private readonly io: { out: Output; err: Output },
+  ) {}
+
+  async tags(): Promise<string[] | number> {
+    const info = await this.start();
+    return typeof info === 'number' ? info : info.tags;
+  }
+
+  async check(sources: { name: string; code: string }[]): Promise<PySyntaxError[] | number> {
+    const info = await this.start();
+    if (typeof info === 'number') return info;
+    return this.pool!.check(sources);
+  }
+
+  stop(): Promise<void> {
+    return this.pool?.stop() ?? Promise.resolve();
+  }
+
+  private start(): Promise<StartInfo | number> {
+    return (this.info ??= this.boot());
+  }
+
+  private async boot(): Promise<StartInfo | number> {
+    const { config, io } = this;
+    const python = await pythonFor(this.pythonName, io);
+    if (typeof python === 'number') return python;
+    this.pool = new WorkerPool({
+      python,
+      workers: 1,
+      appRoot: config.appRoot,
+      config: toWorkerConfig(config),
+      requestTimeoutMs: 0,
+      // Compiling a large tree keeps Node's loop busy between the boot and the check: the
+      // worker's heartbeats are read late then, and it is not hung.
+      heartbeatTimeoutMs: 10 * 60_000,
+      // This worker only reports its tags and checks syntax: it is never asked to run a page.
+      sources: (file) =>
+        Promise.resolve<LocatedError>({
+          stage: 'config',
+          file,
+          line: 1,
+          col: 1,
+          message: 'pse compile runs no pages',
+        }),
+    });
+    try {
+      const info = await this.pool.start();
+      if (info.issues.length > 0) {
+        for (const issue of info.issues) io.err.write(locatedText(issue) + '\n');
+        return EXIT_ERRORS;
+      }
+      return info;
+    } catch (e) {
+      if (!(e instanceof BootError)) throw e;
+      const where = e.issues.length
+        ? e.issues.map(locatedText)
+        : [`${relative(config.confFile)}: ${e.message}`];
+      for (const line of where) io.err.write(`${line}\n`);
+      const unknown =
+        config.main.tagModules.length > 0
+          ? `the custom tags of ${relative(config.confFile)} are unknown`
+          : 'the Python syntax cannot be checked';
+      io.err.write(`pse compile: ${unknown}: the worker did not boot (${firstLine(e.message)})\n`);
       return EXIT_ERRORS;
     }
-    return info.tags;
-  } catch (e) {
-    if (!(e instanceof BootError)) throw e;
-    const where = e.issues.length
-      ? e.issues.map(locatedText)
-      : [`${relative(config.confFile)}: ${e.message}`];
-    for (const line of where) io.err.write(`${line}\n`);
-    io.err.write(
-      `pse compile: the custom tags of ${relative(config.confFile)} are unknown: the worker did not boot (${firstLine(e.message)})\n`,
-    );
-    return EXIT_ERRORS;
-  } finally {
-    await pool.stop();
   }
 }
 
@@ -318,8 +367,7 @@ function locatedText(issue: LocatedError): string {
       shown = ''; // not a readable file (e.g. a module inside a zip): the location still says where
     }
   }
-  const head = formatLocated({ ...issue, file: relative(issue.file) });
-  return shown ? `${head}\n${shown.replace(/^/gm, '    ')}` : head;
+  return formatLocated({ ...issue, file: relative(issue.file), excerpt: shown }, { excerpt: true });
 }
 
 function firstLine(text: string): string {

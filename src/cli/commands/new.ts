@@ -38,6 +38,8 @@ export const CONF_TEMPLATE = `; pse.conf: the configuration of this PSE applicat
 ; Python worker processes (default: one per CPU).
 ;Workers = 2
 ;PythonExecutable = python3
+; Host names the server answers to (default: any); others get 421.
+;AllowedHosts = example.com, .example.org
 ; Seconds a request may run before its worker is replaced (504).
 ;RequestTimeout = 30
 ; Show tracebacks in error pages (default: yes, no with --production).

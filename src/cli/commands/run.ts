@@ -2,8 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CONF_NAME } from '../../engine/config/index.js';
-import { Engine, type EngineResponse } from '../../engine/engine.js';
+import { CONF_NAME, Engine, type EngineResponse } from '../../engine/index.js';
 import { EXIT_FAILED, EXIT_USAGE, reportFailure } from '../report.js';
 
 interface RunOptions {

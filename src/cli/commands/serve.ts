@@ -1,7 +1,15 @@
-/** `pse serve [APP]`: the HTTP server, until SIGINT or SIGTERM. */
+/** `pse serve [APP]`: the HTTP server, until SIGINT or SIGTERM; `--instances N` runs N of them. */
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { Engine } from '../../engine/engine.js';
+import {
+  Engine,
+  instancePort,
+  isInstance,
+  leaveCluster,
+  loadConfig,
+  runInstance,
+  runPrimary,
+} from '../../engine/index.js';
 import { parsePositiveInt, reportFailure } from '../report.js';
 
 interface ServeOptions {
@@ -9,6 +17,8 @@ interface ServeOptions {
   host: string;
   production?: boolean;
   workers?: number;
+  instances?: number;
+  sharedStore?: boolean;
   quiet?: boolean;
   migrate: boolean;
 }
@@ -33,6 +43,15 @@ export function register(program: Command): void {
     .option('-w, --workers <n>', 'number of Python workers (default: [Main] Workers)', (v) =>
       parsePositiveInt(v, '--workers'),
     )
+    .option(
+      '-i, --instances <n>',
+      'engine processes sharing the port, each with its workers (default: [Main] Instances)',
+      intArg('--instances', 1),
+    )
+    .option(
+      '--shared-store',
+      'with --production: share the session store with other pse serve processes of the app',
+    )
     .option('-q, --quiet', 'do not print the access log')
     .option(
       '--no-migrate',
@@ -44,40 +63,45 @@ export function register(program: Command): void {
 }
 
 async function serve(appRoot: string, opts: ServeOptions): Promise<number> {
-  let engine: Engine;
+  if (isInstance()) {
+    const code = await runInstance(() => start(appRoot, opts, false)).catch((err: unknown) =>
+      reportFailure(err, `cannot serve ${appRoot}`),
+    );
+    leaveCluster();
+    return code;
+  }
+  let instances = opts.instances;
+  if (instances === undefined) {
+    try {
+      instances = (await loadConfig(appRoot, { production: opts.production })).main.instances;
+    } catch (err) {
+      return reportFailure(err, `cannot serve ${appRoot}`);
+    }
+  }
+  if (instances > 1) {
+    return runPrimary({
+      instances,
+      port: opts.port,
+      host: opts.host,
+      appRoot,
+      out: (line) => process.stdout.write(line + '\n'),
+      err: (line) => process.stderr.write(line + '\n'),
+    }).catch((err: unknown) => reportFailure(err, `cannot listen on ${opts.host}:${opts.port}`));
+  }
+  let server: Awaited<ReturnType<typeof start>>;
   try {
-    engine = await Engine.open(appRoot, {
-      production: opts.production,
-      // a production server keeps no request journal (Studio's history): see EngineOptions.journal
-      journal: !opts.production,
-      // ... and keeps its session store to itself, served from memory: EngineOptions.exclusiveSessions
-      exclusiveSessions: opts.production === true,
-      workers: opts.workers,
-      migrate: opts.migrate,
-      log: (line) => {
-        if (line.kind === 'access') {
-          if (!opts.quiet) process.stdout.write(line.text + '\n');
-        } else process.stderr.write(line.text + '\n');
-      },
-    });
+    server = await start(appRoot, opts, opts.sharedStore !== true);
   } catch (err) {
     return reportFailure(err, `cannot serve ${appRoot}`);
   }
-  let url: string;
-  try {
-    ({ url } = await engine.listen(opts.port, opts.host));
-  } catch (err) {
-    await engine.close();
-    return reportFailure(err, `cannot listen on ${opts.host}:${opts.port}`);
-  }
-  process.stdout.write(`PSE serving ${appRoot} at ${url}\n`);
+  process.stdout.write(`PSE serving ${appRoot} at ${server.url}\n`);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) return;
       stopping = true;
       process.stdout.write(`PSE stopping (${signal})\n`);
-      engine.close().then(
+      server.close().then(
         () => resolve(0),
         (err: unknown) => resolve(reportFailure(err, 'stopping')),
       );
@@ -85,4 +109,39 @@ async function serve(appRoot: string, opts: ServeOptions): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/**
+ * Opens the engine and listens. `alone`: this is the app's only server, so `--production` may
+ * keep the session store to itself; several processes (instances, `--shared-store`) share it.
+ */
+async function start(
+  appRoot: string,
+  opts: ServeOptions,
+  alone: boolean,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const engine = await Engine.open(appRoot, {
+    production: opts.production,
+    // a production server keeps no request journal (Studio's history): see EngineOptions.journal
+    journal: !opts.production,
+    // ... and keeps its session store to itself, served from memory: EngineOptions.exclusiveSessions
+    exclusiveSessions: opts.production === true && alone,
+    workers: opts.workers,
+    migrate: opts.migrate,
+    log: (line) => {
+      if (line.kind === 'access') {
+        if (!opts.quiet) process.stdout.write(line.text + '\n');
+      } else process.stderr.write(line.text + '\n');
+    },
+  });
+  try {
+    const { url } = await engine.listen(instancePort(opts.port), opts.host);
+    return { url, close: () => engine.close() };
+  } catch (err) {
+    await engine.close();
+    throw new Error(
+      `cannot listen on ${opts.host}:${opts.port}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
 }

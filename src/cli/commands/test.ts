@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { findTests, formatRun, runTests } from '../../engine/testing/runner.js';
+import { findTests, formatRun, runTests } from '../../engine/index.js';
 import { EXIT_FAILED, EXIT_USAGE, reportFailure } from '../report.js';
 
 interface TestOptions {

@@ -76,6 +76,17 @@ export interface RequestLogLine {
   msg: string;
 }
 
+/** A session value the journal did not keep (too large): what identifies it. */
+export interface PickleDigest {
+  /** the namespace */
+  name: string;
+  phase: 'before' | 'after';
+  /** bytes of its pickle */
+  size: number;
+  /** SHA-256 of its pickle, hex */
+  sha256: string;
+}
+
 export interface JournalEntry {
   serial: number;
   /** epoch milliseconds when the request started */
@@ -99,6 +110,8 @@ export interface JournalEntry {
   response?: RecordedResponse;
   /** namespaces whose pickles were recorded: restorable as 'before' / 'after' */
   restorable: { name: string; before: boolean; after: boolean }[];
+  /** values too large to keep (`[Studio] JournalMaxBytes`): their size and digest instead */
+  tooLarge?: PickleDigest[];
   /** for `edited`: what the admin did */
   edit?: string;
   /** the `server.log` lines written during the request, in order (capped) */

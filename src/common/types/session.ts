@@ -64,18 +64,3 @@ export interface Page<T> {
   offset: number;
   limit: number;
 }
-
-/** What an admin change is based on: a change fails with a conflict if the session moved on. */
-export interface BasedOn {
-  /** the session's version as read; required */
-  version: number;
-}
-
-/** The error an admin change fails with when the session changed since it was read. */
-export interface SessionConflictInfo {
-  code: 'session_conflict';
-  sessionId: string;
-  expected: number;
-  actual: number | null;
-  message: string;
-}

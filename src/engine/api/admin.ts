@@ -14,10 +14,12 @@ import type {
   SessionListQuery,
   SessionSummary,
   SessionView,
+  PreviewValue,
 } from '../../common/types/session.js';
+import { namespacesAt, sessionHistory } from '../journal/history.js';
 import type { Journal, PicklePhase } from '../journal/journal.js';
-import type { AdminMsg, Preview } from '../runtime/protocol.js';
-import { keyDiff } from '../session/diff.js';
+import type { AdminMsg } from '../runtime/protocol.js';
+import { namespaceChange } from '../session/diff.js';
 import type { SessionEvents } from '../session/events.js';
 import type { SessionManager } from '../session/manager.js';
 import { isNamespaceName, SessionConflictError, type StoredSession } from '../session/store.js';
@@ -34,7 +36,7 @@ export interface PickleEditor {
     ok: boolean;
     error?: { message: string; line?: number; col?: number };
     pickle?: Buffer;
-    preview?: Preview;
+    preview?: PreviewValue;
   }>;
 }
 
@@ -83,22 +85,15 @@ export class SessionAdmin {
     return this.d.journal.get(serial);
   }
 
-  /** Subscribe to live events: requestStarted, requestFinished, sessionChanged. */
-  get events(): SessionEvents {
-    return this.d.events;
-  }
-
   /**
    * A session state for a dry run (SessionManager.open({ dry: true, snapshot })): the entry's
-   * session with the namespaces the entry recorded put back as they were `phase` the request (or
-   * removed, if they did not exist then), and every other namespace as the first later request
-   * that changed it found it. The journal keeps only the namespaces a request changed, so a
-   * namespace no later request changed (or whose pickle is no longer kept) is today's.
+   * session as it stood `phase` the request (see journal/history.ts), today's namespaces where
+   * the journal knows no better.
    */
   async snapshot(
     serial: number,
     phase: PicklePhase,
-  ): Promise<{ id: string; ns: Map<string, Buffer>; previews: Record<string, Preview> }> {
+  ): Promise<{ id: string; ns: Map<string, Buffer>; previews: Record<string, PreviewValue> }> {
     const entry = this.d.journal.get(serial);
     if (!entry)
       throw new AdminError(
@@ -109,61 +104,25 @@ export class SessionAdmin {
       throw new AdminError('not_found', `journal entry ${serial} has no session`);
     const current = await this.d.manager.store.load(entry.sessionId, this.d.manager.now());
     const ns = new Map<string, Buffer>();
-    const previews: Record<string, Preview> = {};
+    const previews: Record<string, PreviewValue> = {};
     for (const [name, n] of current?.ns ?? []) {
       ns.set(name, n.pickle);
       previews[name] = n.preview;
     }
-    for (const r of entry.restorable) {
-      const pickle = this.d.journal.pickle(serial, r.name, phase);
-      const recorded = entry.changes.find((c) => c.name === r.name);
-      const preview = recorded ? (phase === 'before' ? recorded.before : recorded.after) : null;
-      delete previews[r.name];
+    const past = namespacesAt(sessionHistory(this.d.journal, entry.sessionId), serial, phase);
+    for (const [name, p] of past) {
+      const pickle = p.from ? this.d.journal.pickle(p.from.serial, name, p.from.phase) : null;
       if (pickle) {
-        ns.set(r.name, pickle);
-        if (preview) previews[r.name] = preview;
-      } else {
-        ns.delete(r.name);
-      }
-    }
-    // The namespaces this entry did not record stood then as the first later request that
-    // changed them found them (today's value when none did, or its pickle is no longer kept).
-    const settled = new Set(entry.restorable.map((r) => r.name));
-    for (const later of this.laterEntries(entry.sessionId, serial)) {
-      for (const c of later.changes) {
-        if (settled.has(c.name)) continue;
-        settled.add(c.name);
-        const kept = later.restorable.some((r) => r.name === c.name);
-        const pickle = kept ? this.d.journal.pickle(later.serial, c.name, 'before') : null;
-        if (pickle) {
-          ns.set(c.name, pickle);
-          delete previews[c.name];
-          if (c.before) previews[c.name] = c.before;
-        } else if (c.before === null) {
-          ns.delete(c.name);
-          delete previews[c.name];
-        }
+        ns.set(name, pickle);
+        delete previews[name];
+        if (p.preview) previews[name] = p.preview;
+      } else if (p.from || p.preview === null) {
+        // recorded as not existing then
+        ns.delete(name);
+        delete previews[name];
       }
     }
     return { id: entry.sessionId, ns, previews };
-  }
-
-  /** Session `id`'s journal entries after `serial`, oldest first (dry runs changed nothing). */
-  private laterEntries(id: string, serial: number): JournalEntry[] {
-    const out: JournalEntry[] = [];
-    let before: number | undefined;
-    for (let round = 0; round < 50; round++) {
-      const batch = this.d.journal.list({
-        sessionId: id,
-        limit: 1000,
-        ...(before !== undefined ? { before } : {}),
-      });
-      const newer = batch.filter((e) => e.serial > serial && e.outcome !== 'preview');
-      out.push(...newer);
-      if (batch.length < 1000 || batch.at(-1)!.serial <= serial) break;
-      before = batch.at(-1)!.serial;
-    }
-    return out.reverse();
   }
 
   // ---------------------------------------------------------------- changes
@@ -213,7 +172,7 @@ export class SessionAdmin {
       return {
         upsert: new Map(),
         delete: [ns],
-        changes: [change(ns, old.preview, null)],
+        changes: [namespaceChange(ns, old.preview, null)],
         pickles: [[ns, old.pickle, null]],
       };
     });
@@ -298,7 +257,7 @@ export class SessionAdmin {
       );
     }
     return this.change(target, basedOn, `restore #${serial} ${phase}`, async (s) => {
-      const upsert = new Map<string, { pickle: Buffer; preview: Preview }>();
+      const upsert = new Map<string, { pickle: Buffer; preview: PreviewValue }>();
       const del: string[] = [];
       const changes: NamespaceChange[] = [];
       const pickles: [string, Buffer | null, Buffer | null][] = [];
@@ -308,7 +267,7 @@ export class SessionAdmin {
         if (!recorded) {
           if (old) {
             del.push(r.name);
-            changes.push(change(r.name, old.preview, null));
+            changes.push(namespaceChange(r.name, old.preview, null));
             pickles.push([r.name, old.pickle, null]);
           }
           continue;
@@ -319,7 +278,7 @@ export class SessionAdmin {
           ...(old ? { pickle: old.pickle } : {}),
         });
         upsert.set(r.name, edited);
-        changes.push(change(r.name, old?.preview ?? null, edited.preview));
+        changes.push(namespaceChange(r.name, old?.preview ?? null, edited.preview));
         pickles.push([r.name, old?.pickle ?? null, edited.pickle]);
       }
       return { upsert, delete: del, changes, pickles };
@@ -346,7 +305,7 @@ export class SessionAdmin {
       return {
         upsert: new Map([[ns, edited]]),
         delete: [],
-        changes: [change(ns, old?.preview ?? null, edited.preview)],
+        changes: [namespaceChange(ns, old?.preview ?? null, edited.preview)],
         pickles: [[ns, old?.pickle ?? null, edited.pickle]],
       };
     });
@@ -354,7 +313,7 @@ export class SessionAdmin {
 
   private async edit(
     req: Parameters<PickleEditor['admin']>[0],
-  ): Promise<{ pickle: Buffer; preview: Preview }> {
+  ): Promise<{ pickle: Buffer; preview: PreviewValue }> {
     const r = await this.d.editor().admin(req);
     if (!r.ok || !r.pickle || !r.preview) {
       const e = r.error ?? { message: 'the worker gave no result' };
@@ -375,7 +334,7 @@ export class SessionAdmin {
     basedOn: number,
     what: string,
     plan: (s: StoredSession) => Promise<{
-      upsert: Map<string, { pickle: Buffer; preview: Preview }>;
+      upsert: Map<string, { pickle: Buffer; preview: PreviewValue }>;
       delete: string[];
       changes: NamespaceChange[];
       pickles: (readonly [string, Buffer | null, Buffer | null])[];
@@ -443,10 +402,6 @@ export class SessionAdmin {
   }
 }
 
-function change(name: string, before: Preview | null, after: Preview | null): NamespaceChange {
-  return { name, before, after, diff: keyDiff(before, after) };
-}
-
 function removedAll(s: StoredSession): NamespaceChange[] {
-  return [...s.ns].map(([name, n]) => change(name, n.preview, null));
+  return [...s.ns].map(([name, n]) => namespaceChange(name, n.preview, null));
 }

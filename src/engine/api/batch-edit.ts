@@ -7,10 +7,9 @@
  */
 import { recordEdit } from '../journal/record.js';
 import type { NamespaceChange } from '../../common/types/journal.js';
-import type { SessionView } from '../../common/types/session.js';
+import type { PreviewValue, SessionView } from '../../common/types/session.js';
 import type { Journal } from '../journal/journal.js';
-import type { Preview } from '../runtime/protocol.js';
-import { keyDiff } from '../session/diff.js';
+import { namespaceChange } from '../session/diff.js';
 import type { SessionEvents } from '../session/events.js';
 import type { SessionManager } from '../session/manager.js';
 import { isNamespaceName, type StoredSession } from '../session/store.js';
@@ -47,7 +46,7 @@ export interface NamespaceConflict {
   namespace: string;
   baseVersion: number;
   serverVersion: number;
-  server: Preview | null;
+  server: PreviewValue | null;
 }
 
 /** Namespaces changed since their edits began: nothing was written. */
@@ -75,7 +74,7 @@ export interface BatchEditDeps {
   events: SessionEvents;
 }
 
-type State = { pickle: Buffer; preview: Preview } | null;
+type State = { pickle: Buffer; preview: PreviewValue } | null;
 
 export class BatchEditor {
   constructor(private readonly d: BatchEditDeps) {}
@@ -86,7 +85,7 @@ export class BatchEditor {
     this.checkVersions(s, [edit]);
     const old = stateOf(s, edit.namespace);
     const after = await this.run(edit, old);
-    return change(edit.namespace, old?.preview ?? null, after?.preview ?? null);
+    return namespaceChange(edit.namespace, old?.preview ?? null, after?.preview ?? null);
   }
 
   /** Applies every edit in one commit under the session's lock; journals one `edited` entry. */
@@ -109,7 +108,7 @@ export class BatchEditor {
     try {
       const s = await this.load(id);
       this.checkVersions(s, edits);
-      const upsert = new Map<string, { pickle: Buffer; preview: Preview }>();
+      const upsert = new Map<string, { pickle: Buffer; preview: PreviewValue }>();
       const del: string[] = [];
       const pickles = new Map<string, { before: Buffer | null; after: Buffer | null }>();
       for (const e of edits) {
@@ -118,7 +117,7 @@ export class BatchEditor {
         if (!old && !after) continue;
         if (after) upsert.set(e.namespace, after);
         else del.push(e.namespace);
-        changes.push(change(e.namespace, old?.preview ?? null, after?.preview ?? null));
+        changes.push(namespaceChange(e.namespace, old?.preview ?? null, after?.preview ?? null));
         pickles.set(e.namespace, { before: old?.pickle ?? null, after: after?.pickle ?? null });
       }
       if (changes.length === 0) return { view: await this.view(id), changes, serial };
@@ -227,7 +226,7 @@ export class BatchEditor {
     namespace: string,
     index: number,
     req: Parameters<PickleEditor['admin']>[0],
-  ): Promise<{ pickle: Buffer; preview: Preview }> {
+  ): Promise<{ pickle: Buffer; preview: PreviewValue }> {
     const clean = Object.fromEntries(
       Object.entries(req).filter(([, v]) => v !== undefined),
     ) as typeof req;
@@ -249,10 +248,6 @@ export class BatchEditor {
 function stateOf(s: StoredSession, name: string): State {
   const n = s.ns.get(name);
   return n ? { pickle: n.pickle, preview: n.preview } : null;
-}
-
-function change(name: string, before: Preview | null, after: Preview | null): NamespaceChange {
-  return { name, before, after, diff: keyDiff(before, after) };
 }
 
 function describeEdits(edits: NamespaceEditSpec[]): string {

@@ -3,7 +3,7 @@
  * comments starting with `;` or `#`, and indented continuation lines (as Python's configparser).
  * It knows nothing about PSE's options; it only keeps where everything was written.
  */
-import type { LocatedError } from '../runtime/protocol.js';
+import type { LocatedError } from '../../common/types/located.js';
 
 export interface IniEntry {
   /** the option name as written */

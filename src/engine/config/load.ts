@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { LocatedError } from '../runtime/protocol.js';
+import type { LocatedError } from '../../common/types/located.js';
 import { ConfigError } from './errors.js';
 import { parseIni, type IniEntry, type IniSection } from './ini.js';
 import type {
@@ -19,6 +19,14 @@ import { parsePgTarget } from './pg-target.js';
 import * as v from './values.js';
 
 export const CONF_NAME = 'pse.conf';
+/** `[Studio] JournalMaxBytes` when pse.conf does not set it: 256 MiB. */
+export const DEFAULT_JOURNAL_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Per worker: far above what pages need (a worker idles at ~20 MB), far below what makes a
+ * machine swap when a page allocates without bound.
+ */
+export const DEFAULT_WORKER_MEMORY = 1024 ** 3;
 
 export interface ConfigOptions {
   /** --production: ShowTracebacks defaults to no */
@@ -47,10 +55,13 @@ function mainTable(root: string): Table<MainConfig> {
     maxBody: { name: 'MaxBody', parse: v.bytes },
     outputCacheDir: { name: 'OutputCacheDir', parse: v.dir(root) },
     workers: { name: 'Workers', parse: v.int(1, 256) },
+    instances: { name: 'Instances', parse: v.int(1, 256) },
     pythonExecutable: { name: 'PythonExecutable', parse: v.text },
     requestTimeout: { name: 'RequestTimeout', parse: v.seconds(0) },
+    workerMemory: { name: 'WorkerMemory', parse: v.memoryLimit },
     showTracebacks: { name: 'ShowTracebacks', parse: v.bool },
     exceptionHook: { name: 'ExceptionHook', parse: v.moduleName },
+    allowedHosts: { name: 'AllowedHosts', parse: v.hostPatterns },
   };
 }
 
@@ -72,6 +83,7 @@ function sessionTable(root: string): Table<SessionConfig> {
 
 const studioTable: Table<StudioConfig> = {
   journalSize: { name: 'JournalSize', parse: v.int(0, 1_000_000) },
+  journalMaxBytes: { name: 'JournalMaxBytes', parse: v.bytes },
 };
 
 export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseConfig {
@@ -92,10 +104,13 @@ export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseCon
       maxBody: 10 * 1024 * 1024,
       outputCacheDir: null,
       workers: os.availableParallelism(),
+      instances: 1,
       pythonExecutable: 'python3',
       requestTimeout: 30,
+      workerMemory: DEFAULT_WORKER_MEMORY,
       showTracebacks: !opts.production,
       exceptionHook: null,
+      allowedHosts: [],
     },
     session: {
       enabled: true,
@@ -110,7 +125,7 @@ export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseCon
       collectionProbability: 1,
       lockTimeout: 30,
     },
-    studio: { journalSize: 5000 },
+    studio: { journalSize: 5000, journalMaxBytes: DEFAULT_JOURNAL_MAX_BYTES },
     plugins: {},
   };
 }

@@ -1,5 +1,6 @@
 /** The typed picture of pse.conf, with every default filled in and every path absolute. */
 import type { PgTarget } from './pg-target.js';
+import type { HostPattern } from '../host-names.js';
 
 export interface MainConfig {
   /** extra sys.path entries */
@@ -18,11 +19,17 @@ export interface MainConfig {
   /** where pse.cache output is also kept on disk; null = memory only */
   outputCacheDir: string | null;
   workers: number;
+  /** engine processes `pse serve` runs on the port (each with its own workers) */
+  instances: number;
   pythonExecutable: string;
   /** seconds */
   requestTimeout: number;
+  /** bytes of memory one worker may allocate (past it: MemoryError); 0 = no limit */
+  workerMemory: number;
   showTracebacks: boolean;
   exceptionHook: string | null;
+  /** Host header values `pse serve` answers (else 421); empty = any */
+  allowedHosts: HostPattern[];
 }
 
 export interface SessionConfig {
@@ -50,6 +57,8 @@ export interface SessionConfig {
 export interface StudioConfig {
   /** requests kept in the journal */
   journalSize: number;
+  /** bytes the journal keeps at most (the oldest entries go first); 0 = no byte cap */
+  journalMaxBytes: number;
 }
 
 export type RawPluginOptions = Record<string, { value: string; line: number }>;

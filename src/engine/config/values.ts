@@ -1,5 +1,6 @@
 /** Value parsers for pse.conf options. Each returns the value or throws a message (no location). */
 import path from 'node:path';
+import { parseHostPattern, type HostPattern } from '../host-names.js';
 
 export type ValueParser<T> = (raw: string) => T;
 
@@ -54,6 +55,17 @@ export const bytes: ValueParser<number> = (raw) => {
   if (!m || unit === undefined)
     throw new Error(`expected a size such as 1048576, 512K or 10M, found '${raw}'`);
   return Number(m[1]) * unit;
+};
+
+/** Smallest WorkerMemory: below it a worker cannot even boot, which would read as a crash. */
+export const MIN_WORKER_MEMORY = 64 * 1024 ** 2;
+
+/** A per-process memory limit: a size of at least 64M, or 0 for none. */
+export const memoryLimit: ValueParser<number> = (raw) => {
+  const n = bytes(raw);
+  if (n !== 0 && n < MIN_WORKER_MEMORY)
+    throw new Error(`expected 0 (no limit) or at least 64M, found '${raw}'`);
+  return n;
 };
 
 export const text: ValueParser<string> = (raw) => {
@@ -125,3 +137,5 @@ export const tableName: ValueParser<string> = (raw) => {
     );
   return raw.toLowerCase();
 };
+/** `[Main] AllowedHosts`: a list of host names or addresses, each with an optional port. */
+export const hostPatterns: ValueParser<HostPattern[]> = (raw) => list(raw).map(parseHostPattern);

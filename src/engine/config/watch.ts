@@ -3,7 +3,8 @@
  *   pse.conf                                   → re-read the configuration
  *   a servlet's .pt or its code module .py     → nothing: workers stat their files per request
  *   any other .py (helper, tag module, plugin) → restart the workers gracefully
- * Bursts (an editor's save writes several times) are merged into one action.
+ * Bursts (an editor's save writes several times) are merged into one action. Symbolic links are
+ * not followed, so nothing outside the app folder is watched.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -37,6 +38,10 @@ export class AppWatcher {
   ) {
     this.watcher = chokidar.watch(root, {
       ignoreInitial: true,
+      // A link is watched as itself, never followed: one to an ancestor folder would make the
+      // whole tree above the app (itself included, again and again) look like the app's files,
+      // and every change there a restart. What a link inside the app points to is watched anyway.
+      followSymlinks: false,
       // .pse/ (logs, sessions, caches), dot-folders, bytecode and dependencies never matter
       ignored: (p: string) => {
         const rel = path.relative(root, p);

@@ -13,6 +13,7 @@ export function toWorkerConfig(config: PseConfig, version: string = PSE_VERSION)
     autoEscape: m.autoEscape,
     memoryCacheSize: m.memoryCacheSize,
     maxBuffer: m.maxBuffer,
+    workerMemory: m.workerMemory,
     showTracebacks: m.showTracebacks,
     exceptionHook: m.exceptionHook,
     plugins: config.plugins,

@@ -6,11 +6,13 @@
 import { performance } from 'node:perf_hooks';
 import { readBody, removeTemps, type BodyOptions, type ParsedBody } from './body.js';
 import { errorPage } from './error-pages.js';
+import { sendableAnswer } from './header-check.js';
 import { HttpError } from './http-error.js';
 import { Resolver } from './resolve.js';
 import { serveStatic } from './static.js';
 import {
   isFileBody,
+  type Answer,
   type FormEntry,
   type HttpRequest,
   type HttpResponse,
@@ -18,9 +20,12 @@ import {
 } from './types.js';
 import { UrlCache } from './url.js';
 
-/** What the servlet handler receives: the request already mapped and its body parsed. */
-export interface ServletRequest {
-  req: HttpRequest;
+/**
+ * What the servlet handler receives: the request already mapped and its body parsed. `req` is
+ * the request as the caller gave it, with whatever the caller added to it (e.g. a preview).
+ */
+export interface ServletRequest<R extends HttpRequest = HttpRequest> {
+  req: R;
   /** absolute path of the .pt */
   servlet: string;
   path: string;
@@ -29,81 +34,93 @@ export interface ServletRequest {
   body?: Buffer | { file: string };
 }
 
-export type ServletHandler = (s: ServletRequest) => Promise<HttpResponse>;
+export type ServletHandler<R extends HttpRequest, A extends Answer> = (
+  s: ServletRequest<R>,
+) => Promise<A>;
 
-export interface AppOptions {
+export interface AppOptions<R extends HttpRequest, A extends Answer> {
   root: string;
   body: () => BodyOptions;
-  runServlet: ServletHandler;
+  runServlet: ServletHandler<R, A>;
   onRecord?: (r: RequestRecord) => void;
 }
 
-export class HttpApp {
+/** `R`: the requests the caller hands in; `A`: what its servlet handler answers. */
+export class HttpApp<R extends HttpRequest = HttpRequest, A extends Answer = Answer> {
   private readonly resolver: Resolver;
   private readonly urls = new UrlCache();
   private nextId = 1;
 
-  constructor(private readonly opts: AppOptions) {
+  constructor(private readonly opts: AppOptions<R, A>) {
     this.resolver = new Resolver(opts.root);
   }
 
-  async handle(req: HttpRequest): Promise<HttpResponse> {
+  /** The answer: the servlet handler's own for a servlet, else the core's. */
+  async handle(req: R): Promise<A | Answer> {
     const started = performance.now();
     const id = this.nextId++;
     const time = isoNow();
     let kind: RequestRecord['kind'] = 'error';
     let servlet: string | undefined;
     let temps: string[] = NO_TEMPS;
-    let res: HttpResponse;
+    let answer: A | Answer;
     try {
       const url = this.urls.parse(req.url);
       const target = this.resolver.resolve(url);
       if (target.kind === 'redirect') {
         kind = 'redirect';
-        res = {
-          status: 301,
-          headers: [
-            ['Location', target.location],
-            ['Content-Length', '0'],
-          ],
-          body: Buffer.alloc(0),
+        answer = {
+          res: {
+            status: 301,
+            headers: [
+              ['Location', target.location],
+              ['Content-Length', '0'],
+            ],
+            body: Buffer.alloc(0),
+          },
         };
       } else if (target.kind === 'static') {
         kind = 'static';
-        res = serveStatic(req, target.file, target.stats);
+        answer = { res: serveStatic(req, target.file, target.stats) };
       } else {
         kind = 'servlet';
         servlet = target.file;
         // most requests have no body: no options to build, no await
         const parsed = req.body === undefined ? NO_BODY : await readBody(req, this.opts.body());
         temps = parsed.temps;
-        res = await this.opts.runServlet({
-          req,
-          servlet: target.file,
-          path: url.path,
-          query: url.query,
-          form: parsed.form,
-          body: parsed.body,
-        });
-        if (res.cached) kind = 'cache';
+        answer = sendableAnswer(
+          await this.opts.runServlet({
+            req,
+            servlet: target.file,
+            path: url.path,
+            query: url.query,
+            form: parsed.form,
+            body: parsed.body,
+          }),
+        );
+        if (answer.cached) kind = 'cache';
       }
     } catch (err) {
-      res = toErrorResponse(err);
-      if (res.status >= 500 || kind === 'servlet')
-        res.error ??= err instanceof Error ? (err.stack ?? err.message) : String(err);
+      answer = toErrorAnswer(err);
+      if (answer.res.status >= 500 || kind === 'servlet')
+        answer.error ??= err instanceof Error ? (err.stack ?? err.message) : String(err);
     }
     const facts: RecordFacts = { id, time, started, req, kind, servlet, temps };
     // A whole page is over now; a streamed one is recorded when its run has finished.
-    if (res.finished === undefined) this.finish(facts, res);
+    if (answer.finished === undefined) this.finish(facts, answer);
     else {
-      const streamed = res;
-      void res.finished.catch(noop).then(() => this.finish(facts, streamed));
+      const streamed = answer;
+      void answer.finished.catch(noop).then(() => this.finish(facts, streamed));
     }
-    return res;
+    return answer;
   }
 
+  /** For an adapter (node-adapter.ts `listen`): the response alone. */
+  readonly respond = (req: R): Promise<HttpResponse> => this.handle(req).then((a) => a.res);
+
   /** The request is over: its temporary files go, and its record out. */
-  private finish(f: RecordFacts, res: HttpResponse): void {
+  private finish(f: RecordFacts, answer: Answer): void {
+    const res = answer.res;
     if (f.temps.length) void removeTemps(f.temps);
     this.opts.onRecord?.({
       id: f.id,
@@ -117,11 +134,11 @@ export class HttpApp {
           ? res.body.end - res.body.start + 1
           : undefined,
       durationMs: performance.now() - f.started,
-      worker: res.worker,
+      worker: answer.worker,
       remote: f.req.remote[0],
       kind: f.kind,
       servlet: f.servlet,
-      error: res.error,
+      error: answer.error,
     });
   }
 }
@@ -150,14 +167,15 @@ const NO_TEMPS: string[] = [];
 const NO_BODY: ParsedBody = { form: [], temps: NO_TEMPS };
 const noop = (): void => undefined;
 
-export function toErrorResponse(err: unknown): HttpResponse {
+/** An error page for what a request threw: an HttpError's status, else 500 (logged). */
+export function toErrorAnswer(err: unknown): Answer {
   if (err instanceof HttpError) {
     const res = errorPage(err.status, err.status === 404 ? undefined : err.message, err.headers);
     if (err.closeConnection) res.headers.push(['Connection', 'close']);
-    if (err.status >= 500) res.error = err.message;
-    return res;
+    return err.status >= 500 ? { res, error: err.message } : { res };
   }
-  const res = errorPage(500, 'The server failed to produce this page. The error has been logged.');
-  res.error = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  return res;
+  return {
+    res: errorPage(500, 'The server failed to produce this page. The error has been logged.'),
+    error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+  };
 }

@@ -10,6 +10,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { isFileBody, type HeaderList, type HttpRequest, type HttpResponse } from './types.js';
+import {
+  allowHalfClose,
+  answerBadClient,
+  noteResponse,
+  refuseConnect,
+} from './connection-edges.js';
 
 export interface ServerLimits {
   /** ms to receive the request head */
@@ -28,10 +34,23 @@ export const DEFAULT_LIMITS: ServerLimits = {
   keepAliveTimeout: 5_000,
 };
 
+/**
+ * How often node:http looks for connections over headersTimeout / requestTimeout. Its default
+ * (30 s) would let a client trickling its headers stay about 30 s instead of 10; a tenth of the
+ * shorter limit, at most a second, keeps each limit within 10 % of its value.
+ */
+export function checkingInterval(limits: ServerLimits): number {
+  return Math.max(
+    10,
+    Math.min(1000, Math.floor(Math.min(limits.headersTimeout, limits.requestTimeout) / 10)),
+  );
+}
+
 /** node:http parser errors → the status a client should see before its socket is closed */
 const CLIENT_ERRORS: Record<string, string> = {
   HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  HPE_INVALID_METHOD: '501 Not Implemented',
 };
 
 export interface RunningServer {
@@ -56,6 +75,7 @@ export function listen(
       requestTimeout: limits.requestTimeout,
       maxHeaderSize: limits.maxHeaderSize,
       keepAliveTimeout: limits.keepAliveTimeout,
+      connectionsCheckingInterval: checkingInterval(limits),
     },
     (req, res) => void respond(handler, req, res),
   );
@@ -65,11 +85,10 @@ export function listen(
     s.on('close', () => sockets.delete(s));
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    const status = CLIENT_ERRORS[err.code ?? ''] ?? '400 Bad Request';
-    if (socket.writable)
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    else socket.destroy();
+    answerBadClient(socket, CLIENT_ERRORS[err.code ?? ''] ?? '400 Bad Request');
   });
+  server.on('connect', refuseConnect);
+  allowHalfClose(server);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -106,6 +125,7 @@ async function respond(
   res: http.ServerResponse,
 ): Promise<void> {
   const sock = req.socket;
+  noteResponse(sock, res);
   const request: HttpRequest = {
     method: req.method ?? 'GET',
     url: req.url ?? '/',
@@ -131,8 +151,25 @@ async function respond(
     if (Buffer.isBuffer(out.body))
       writeHead(res, out, out.body).end(req.method === 'HEAD' ? undefined : out.body);
     else await write(req, res, out);
-  } catch {
+  } catch (err) {
+    // node:http refused the head before writing a byte (HttpApp checks heads, so this is a bug):
+    // the client still gets an answer rather than an empty reply.
+    if (!res.headersSent && !res.destroyed) refusedHead(res, err);
     // The client went away mid-response: nothing to answer.
+    else res.destroy();
+  }
+}
+
+function refusedHead(res: http.ServerResponse, err: unknown): void {
+  console.error('pse: node:http refused a response head', err);
+  const body = Buffer.from('Internal Server Error: the response head could not be sent\n');
+  try {
+    res.writeHead(500, [
+      ['Content-Type', 'text/plain'],
+      ['Content-Length', String(body.length)],
+    ]);
+    res.end(body);
+  } catch {
     res.destroy();
   }
 }

@@ -1,34 +1,23 @@
 /**
- * URL → what to run (spec §1):
+ * URL → what to run (docs/language.md, URLs):
  *   /dir/name.pt            the servlet dir/name.pt
  *   /dir/ (a folder)        the folder's index.pt; /dir without the slash redirects to /dir/
  *   /dir/name (no such file) dir/name.pt when it exists (so /hello runs hello.pt)
  *   any other file          a static file
- * Code modules (.py), generated sources (.pty), pse.conf and anything whose real path leaves
- * the document root (symlinks included) are not found.
+ * Hidden names (static-hidden.ts: code, configuration, dot-files, editor and backup copies) and
+ * anything whose real path leaves the document root (symlinks included) are not found.
  */
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
 import { HttpError } from './http-error.js';
+import { isHiddenName } from './static-hidden.js';
 import type { SafeUrl } from './url.js';
 
 export type Resolved =
   | { kind: 'servlet'; file: string }
   | { kind: 'static'; file: string; stats: Stats }
   | { kind: 'redirect'; location: string };
-
-const HIDDEN_EXT = new Set(['.py', '.pty', '.pyc']);
-
-export function isHiddenName(name: string): boolean {
-  const lower = name.toLowerCase();
-  return (
-    lower.startsWith('.') ||
-    lower === 'pse.conf' ||
-    lower === '__pycache__' ||
-    HIDDEN_EXT.has(path.extname(lower))
-  );
-}
 
 /**
  * A servlet found for a URL path is remembered this long: the stat + realpath (a syscall per path

@@ -1,6 +1,3 @@
-import type { JournalOutcome, NamespaceChange } from '../../common/types/journal.js';
-import type { LocatedError, ServletError } from '../runtime/protocol.js';
-
 /**
  * The HTTP core's values. The core never sees node:http: a request is plain data with its body
  * as bytes or an async iterable of chunks, and a response is plain data the adapter writes out.
@@ -34,20 +31,22 @@ export interface HttpResponse {
   status: number;
   headers: HeaderList;
   body: ResponseBody;
-  /** worker number that ran the servlet */
-  worker?: number;
-  /** settles when the servlet run is over (a streamed body may still be flowing before that) */
-  finished?: Promise<void>;
-  /** served from the output cache (pse.cache) without running the servlet */
-  cached?: boolean;
-  /** the servlet raised (for in-process callers: Studio shows the mapped frames) */
-  servletError?: ServletError;
-  /** the request's unsaved preview text did not compile */
-  problems?: LocatedError[];
-  /** the session the servlet ran with and what it changed (in-process callers only) */
-  session?: SessionOutcomeView;
+}
+
+/**
+ * What a handler answers the core: the response, and what the access and error logs say of it.
+ * A servlet handler answers more (see src/engine/request): the core passes it through as it is.
+ */
+export interface Answer {
+  res: HttpResponse;
   /** what went wrong, for the error log (never sent as such) */
   error?: string;
+  /** the number of the process that produced the response, for the access log */
+  worker?: number;
+  /** served from a cache without running the handler's work (access-log kind 'cache') */
+  cached?: boolean;
+  /** settles when the producer of a streamed body is done (the body may still be flowing) */
+  finished?: Promise<void>;
 }
 
 export type UploadValue = {
@@ -86,9 +85,15 @@ export function headerValue(headers: RequestHeaders, name: string): string | und
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
-/** A request's session as in-process callers see it: its id, outcome and namespace changes. */
-export interface SessionOutcomeView {
-  id: string | null;
-  outcome: JournalOutcome;
-  changes: NamespaceChange[];
+/** The request's headers as a list of pairs, a repeated header once per value. */
+export function headerList(headers: RequestHeaders): HeaderList {
+  const out: HeaderList = [];
+  // for…in, not Object.entries: no [key, value] array per header on every request
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) out.push([k, x]);
+    else out.push([k, v]);
+  }
+  return out;
 }

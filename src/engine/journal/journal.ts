@@ -1,16 +1,21 @@
 /**
  * The request journal: one entry per request (and per admin edit), with its session changes,
  * save points, rollback cause, and the pickles needed to restore a recorded state. Kept in its
- * own SQLite file, capped to the newest `size` entries. Writes are batched: entries are queued
- * and written in one transaction every FLUSH_MS, off the request's critical path;
- * every read flushes the queue first, so readers always see every finished request.
+ * own SQLite file, capped to the newest `size` entries and to `maxBytes` bytes; session values
+ * over a per-value bound are noted by size and digest instead (large-values.ts). Writes are
+ * batched off the request's critical path by the writer (writer.ts), which never lets a
+ * journal that cannot be written (locked by another process, full disk) cost a request or
+ * the server; every read flushes the queue first, so readers see every finished request that
+ * could be written. Several processes may write one journal.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../sqlite.js';
 import type { JournalEntry, JournalQuery } from '../../common/types/journal.js';
-import type { SessionEvents } from '../session/events.js';
+import type { RequestEvents } from './events.js';
+import { keepPickles, valueCap, type PickleMap } from './large-values.js';
+import { JournalWriter } from './writer.js';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE entries (
@@ -29,24 +34,29 @@ const MIGRATIONS: readonly string[] = [
      pickle BLOB NOT NULL,
      PRIMARY KEY (serial, name, phase)
    ) WITHOUT ROWID;`,
+  // 2: serials reserved by every writing process from one counter; entries and bytes counted
+  `ALTER TABLE entries ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+   UPDATE entries SET bytes = length(entry) +
+     coalesce((SELECT sum(length(p.pickle)) FROM pickles p WHERE p.serial = entries.serial), 0);
+   CREATE TABLE serials (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     next INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     bytes INTEGER NOT NULL
+   );
+   INSERT INTO serials
+     SELECT 1, coalesce(max(serial), 0) + 1, count(*), coalesce(sum(bytes), 0) FROM entries;`,
 ];
 
 export type PicklePhase = 'before' | 'after';
 
-/**
- * Entries wait up to FLUSH_MS (or until FLUSH_BATCH are queued) and go to SQLite in one
- * transaction: under load one commit per few dozen requests instead of one per event-loop
- * turn. Batches stay small because a flush blocks the event loop, and with it the feeding of
- * the workers. Readers flush first, so they never miss a finished request; a crash can lose
- * only the last FLUSH_MS of a debugging aid, never session data (the session store's job).
- */
-const FLUSH_MS = 20;
-const FLUSH_BATCH = 64;
+/** At open only (migrations): how long to wait for another process's write lock. */
+const OPEN_BUSY_TIMEOUT_MS = 2000;
 
 /** An entry to record; the journal gives it its serial. */
 export type JournalDraft = Omit<JournalEntry, 'serial' | 'restorable'> & {
   /** namespace → pickles of its state before / after (null: did not exist) */
-  pickles?: Map<string, { before?: Buffer | null; after?: Buffer | null }>;
+  pickles?: PickleMap;
 };
 
 export interface JournalOptions {
@@ -54,58 +64,59 @@ export interface JournalOptions {
   file: string;
   /** entries kept (`[Studio] JournalSize`); 0 switches the journal off */
   size: number;
-  events?: SessionEvents;
+  /** bytes kept (`[Studio] JournalMaxBytes`); 0 or absent: no byte cap */
+  maxBytes?: number;
+  events?: RequestEvents;
+  /** where a journal that cannot be written is reported (once, and once when it recovers) */
+  log?: (message: string) => void;
 }
 
 export class Journal {
   readonly enabled: boolean;
-  private readonly size: number;
   private readonly db: Database.Database | null;
-  private readonly events: SessionEvents | undefined;
-  private nextSerial = 1;
-  private pending: { entry: JournalEntry; pickles: JournalDraft['pickles'] }[] = [];
-  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly writer: JournalWriter | null;
+  private readonly events: RequestEvents | undefined;
+  private readonly cap: number;
+  /** serials of a journal that is off: only live events see them */
+  private localSerial = 1;
   private readonly q;
 
   constructor(opts: JournalOptions) {
-    this.size = Math.max(0, Math.floor(opts.size));
-    this.enabled = this.size > 0;
+    const size = Math.max(0, Math.floor(opts.size));
+    const maxBytes = Math.max(0, Math.floor(opts.maxBytes ?? 0));
+    this.enabled = size > 0;
     this.events = opts.events;
+    this.cap = valueCap(maxBytes);
     if (!this.enabled) {
       this.db = null;
+      this.writer = null;
       this.q = null;
       return;
     }
     if (opts.file !== ':memory:') fs.mkdirSync(path.dirname(opts.file), { recursive: true });
     const db = openDatabase(opts.file);
     this.db = db;
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) {
+    try {
+      db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      migrate(db, opts.file);
+      // from now on nothing waits for a lock inside SQLite: the writer retries on a timer
+      db.pragma('busy_timeout = 0');
+    } catch (err) {
       db.close();
       throw new Error(
-        `${opts.file}: journal schema version ${version} is newer than this PSE knows; upgrade PSE`,
+        `journal ${opts.file}: cannot open: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
       );
     }
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      db.transaction(() => {
-        db.exec(MIGRATIONS[v]!);
-        db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
-    this.nextSerial =
-      (db.prepare<[], { m: number | null }>('SELECT max(serial) AS m FROM entries').get()?.m ?? 0) +
-      1;
+    this.writer = new JournalWriter(db, {
+      file: opts.file,
+      size,
+      maxBytes,
+      log: opts.log ?? ((m) => console.error(`pse: ${m}`)),
+    });
     this.q = {
-      insert: db.prepare(
-        'INSERT INTO entries (serial, time, session, outcome, path, entry) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      insertPickle: db.prepare(
-        'INSERT INTO pickles (serial, name, phase, pickle) VALUES (?, ?, ?, ?)',
-      ),
-      trim: db.prepare('DELETE FROM entries WHERE serial <= ?'),
-      trimPickles: db.prepare('DELETE FROM pickles WHERE serial <= ?'),
       get: db.prepare<[number], { entry: string }>('SELECT entry FROM entries WHERE serial = ?'),
       pickle: db.prepare<[number, string, string], { pickle: Buffer }>(
         'SELECT pickle FROM pickles WHERE serial = ? AND name = ? AND phase = ?',
@@ -113,64 +124,37 @@ export class Journal {
     };
   }
 
-  /** Takes a serial for a request that starts now (for the requestStarted event). */
+  /**
+   * Takes a serial for a request that starts now (for the requestStarted event). Negative while
+   * the journal cannot be written and its reserved serials are used up: a provisional serial,
+   * by which `get` and `pickle` still find the entry once it is written.
+   */
   takeSerial(): number {
-    return this.nextSerial++;
+    return this.writer ? this.writer.takeSerial() : this.localSerial++;
   }
 
   /** Records an entry (with a serial from takeSerial(), or a new one); returns it. */
   record(draft: JournalDraft, serial = this.takeSerial()): JournalEntry {
     const { pickles, ...rest } = draft;
-    const restorable = [
-      ...(pickles ?? new Map<string, { before?: Buffer | null; after?: Buffer | null }>()),
-    ].map(([name, p]) => ({ name, before: !!p.before, after: !!p.after }));
-    const entry: JournalEntry = { serial, ...rest, restorable };
-    if (this.enabled) {
-      this.pending.push({ entry, pickles });
-      if (this.pending.length >= FLUSH_BATCH) this.flush();
-      else if (!this.flushTimer) {
-        this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
-        // a pending batch never keeps the process alive; close() writes it
-        this.flushTimer.unref();
-      }
+    const { kept, restorable, tooLarge } = keepPickles(pickles, this.cap);
+    const entry: JournalEntry = {
+      serial,
+      ...rest,
+      restorable,
+      ...(tooLarge.length ? { tooLarge } : {}),
+    };
+    if (this.writer) {
+      let pickleBytes = 0;
+      for (const p of kept) pickleBytes += p.pickle.length;
+      this.writer.enqueue({ entry, pickles: kept, pickleBytes });
     }
     this.events?.emit('requestFinished', entry);
     return entry;
   }
 
-  /** Writes queued entries now (reads call it; so do tests and close()). */
-  flush(): void {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-    }
-    if (!this.db || !this.q || this.pending.length === 0 || !this.db.open) return;
-    const batch = this.pending;
-    this.pending = [];
-    const q = this.q;
-    this.db.transaction(() => {
-      let last = 0;
-      for (const { entry, pickles } of batch) {
-        q.insert.run(
-          entry.serial,
-          entry.time,
-          entry.sessionId,
-          entry.outcome,
-          entry.path,
-          JSON.stringify(entry),
-        );
-        for (const [name, p] of pickles ?? []) {
-          if (p.before) q.insertPickle.run(entry.serial, name, 'before', p.before);
-          if (p.after) q.insertPickle.run(entry.serial, name, 'after', p.after);
-        }
-        last = Math.max(last, entry.serial);
-      }
-      const cut = last - this.size;
-      if (cut > 0) {
-        q.trim.run(cut);
-        q.trimPickles.run(cut);
-      }
-    })();
+  /** Writes queued entries now (reads call it; so do tests and close()); false if it cannot. */
+  flush(): boolean {
+    return this.writer?.flush() ?? true;
   }
 
   list(query: JournalQuery = {}): JournalEntry[] {
@@ -206,7 +190,7 @@ export class Journal {
   get(serial: number): JournalEntry | null {
     if (!this.q) return null;
     this.flush();
-    const r = this.q.get.get(serial);
+    const r = this.q.get.get(this.writer!.resolve(serial));
     return r ? (JSON.parse(r.entry) as JournalEntry) : null;
   }
 
@@ -214,21 +198,33 @@ export class Journal {
   pickle(serial: number, name: string, phase: PicklePhase): Buffer | null {
     if (!this.q) return null;
     this.flush();
-    return this.q.pickle.get(serial, name, phase)?.pickle ?? null;
+    return this.q.pickle.get(this.writer!.resolve(serial), name, phase)?.pickle ?? null;
   }
 
   /** Forgets every entry and pickle (Studio's "clear the log"); serials keep counting up. */
   clear(): void {
-    if (!this.db || !this.q) return;
-    this.pending = [];
-    this.db.transaction(() => {
-      this.db!.exec('DELETE FROM entries; DELETE FROM pickles;');
-    })();
+    this.writer?.clear();
   }
 
   close(): void {
     if (!this.db?.open) return;
-    this.flush();
+    this.writer!.close();
     this.db.close();
   }
+}
+
+/** Applies the missing migrations in one write transaction (another process may race us). */
+function migrate(db: Database.Database, file: string): void {
+  const apply = db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new Error(
+        `journal schema version ${version} is newer than this PSE knows; upgrade PSE, or delete ${file} (it is Studio's request history)`,
+      );
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
+    if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+  });
+  if ((db.pragma('user_version', { simple: true }) as number) !== MIGRATIONS.length)
+    apply.immediate();
 }

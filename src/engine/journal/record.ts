@@ -13,7 +13,7 @@ import type {
   RollbackCause,
 } from '../../common/types/journal.js';
 import type { FormValue, ServletError } from '../runtime/protocol.js';
-import type { SessionTrace } from '../session/manager.js';
+import type { SessionTrace } from '../session/ticket.js';
 import type { Journal, JournalDraft } from './journal.js';
 
 /** Bodies are recorded up to this many bytes (request and response each). */
@@ -36,16 +36,11 @@ export function addLogLine(lines: RequestLogLine[], at: number, level: string, m
   });
 }
 
-export interface RequestFacts {
-  time: number;
-  method: string;
-  path: string;
-  query: string;
-  status: number;
-  durationMs: number;
-  worker: number | null;
-  lockWaitMs: number;
-}
+/** What the request path knows of a finished request, as its journal entry says it. */
+export type RequestFacts = Pick<
+  JournalEntry,
+  'time' | 'method' | 'path' | 'query' | 'status' | 'durationMs' | 'worker' | 'lockWaitMs'
+>;
 
 export type Failure =
   | { kind: 'exception'; error: ServletError }

@@ -6,26 +6,19 @@
 import { EventEmitter } from 'node:events';
 import { spawnChild, type Spawner } from './child.js';
 import { encodeFrame } from './framing.js';
-import { WorkerFailure, type Job, type JobKind } from './job.js';
+import { WorkerFailure, type Job } from './job.js';
 import type {
   AdminMsg,
-  CallMsg,
   CheckMsg,
-  ChunkMsg,
   CompiledSource,
-  DoneMsg,
-  FormValue,
   LocatedError,
   LogMsg,
-  Preview,
-  ReplyMsg,
   ReqMsg,
-  ResMsg,
-  ServletError,
-  SessionOut,
   WorkerConfig,
 } from './protocol.js';
 import { PYTHON_DIR } from '../paths.js';
+import type { PySyntaxError } from '../template/index.js';
+import type { PreviewValue } from '../../common/types/session.js';
 import {
   bootScriptIn,
   Supervisor,
@@ -35,6 +28,8 @@ import {
   type SupervisorHost,
 } from './supervisor.js';
 import type { Worker } from './worker.js';
+import type { RunHooks, RunInput, RunResult, RunSink } from './run.js';
+import { DoneJob, errorText, formField, reply, RunJob } from './pool-jobs.js';
 
 export { WorkerFailure } from './job.js';
 export type { FailureKind } from './job.js';
@@ -55,6 +50,8 @@ export interface PoolOptions {
   maxRequests?: number;
   /** jobs queued on one worker's pipe; default DEFAULT_MAX_IN_FLIGHT */
   maxInFlight?: number;
+  /** no job is queued behind one that has run this long, and those queued move; default STALL_MS */
+  stallMs?: number;
   sources: SourceProvider;
   log?: (level: LogMsg['level'], msg: string, worker?: number) => void;
   /** pse_boot.py; default: the one in this source tree */
@@ -66,62 +63,6 @@ export interface PoolOptions {
   bootTimeoutMs?: number;
   tickMs?: number;
   backoffMs?: { base: number; max: number };
-}
-
-export interface RunInput {
-  servlet: string;
-  override?: ReqMsg['override'];
-  method: string;
-  url: string;
-  path: string;
-  query: string;
-  headers: [string, string][];
-  remote: [string, number];
-  local: [string, number];
-  form: [
-    string,
-    string | { filename: string; type: string; size: number; file?: string; data?: Buffer },
-  ][];
-  body?: Buffer | { file: string };
-  session: { id: string; ns: Map<string, Buffer> } | null;
-  dry: boolean;
-}
-
-export interface SessionResult {
-  id: string;
-  created: boolean;
-  changed: Map<string, Buffer>;
-  previews: Record<string, Preview>;
-  deleted: string[];
-  regenerated?: string;
-  invalidated?: boolean;
-}
-
-export interface RunHooks {
-  /** streaming after flush(): the first chunk carries status and headers */
-  onChunk?(head: { status: number; headers: [string, string][] } | undefined, data: Buffer): void;
-  /** session.save(): commit now; a rejection is sent to Python as an error reply */
-  onSave?(s: SessionResult): Promise<void>;
-  onLog?(level: LogMsg['level'], msg: string): void;
-}
-
-/** How `dispatch` reports the end of a run: the result, or why there is none. */
-export interface RunSink {
-  onResult(r: RunResult): void;
-  onFailure(e: WorkerFailure): void;
-}
-
-export interface RunResult {
-  status: number;
-  headers: [string, string][];
-  body: Buffer;
-  /** chunks went to onChunk: `body` is only the rest */
-  streamed: boolean;
-  cacheUntil?: number;
-  session?: SessionResult;
-  error?: ServletError;
-  saves: number;
-  worker: number;
 }
 
 export interface StartInfo {
@@ -140,14 +81,7 @@ export interface AdminResult {
   ok: boolean;
   error?: { message: string; line?: number; col?: number };
   pickle?: Buffer;
-  preview?: Preview;
-}
-
-export interface CheckError {
-  name: string;
-  line: number;
-  col: number;
-  message: string;
+  preview?: PreviewValue;
 }
 
 export interface PoolStats {
@@ -164,21 +98,42 @@ export interface PoolStats {
  * workers), so this stays small.
  */
 const DEFAULT_MAX_IN_FLIGHT = 8;
+/**
+ * A worker whose running job has taken this long gets no new job, and the jobs queued behind it
+ * are asked back (`release`) while another worker has room: a slow page delays no other request
+ * by much more than this (plus the worker's 100 ms look at its pipe). Pages that take longer are
+ * not helped by queuing anyway: its gain is in the wake-ups saved between short jobs.
+ */
+const STALL_MS = 100;
+/**
+ * Job ids, unique across pools: a job handed over to the pool that replaces this one (a changed
+ * pse.conf) keeps its id, and ids on one worker's pipe must never repeat.
+ */
+let jobSeq = 0;
 const DEFAULT_BOOT_SCRIPT = bootScriptIn(PYTHON_DIR);
-const EMPTY = Buffer.alloc(0);
+/**
+ * A session namespace up to this size travels with every request of its session (a page mostly
+ * uses its session's small namespaces, and a fetch would cost a round trip); a bigger one only
+ * when a page asks for it (`session.new(name)`), so that it slows only the pages that use it.
+ */
+const INLINE_NAMESPACE_BYTES = 64 * 1024;
 
 export class WorkerPool extends EventEmitter {
   private readonly sup: Supervisor;
   private readonly queue: Job[] = [];
   private readonly maxInFlight: number;
+  private readonly stallMs: number;
   private readonly clock: LoopClock;
-  private seq = 0;
+  private stopRebalance: (() => void) | null = null;
   private closed = false;
+  /** the pool that took over: jobs that reach this one after it closed go there */
+  private successor: WorkerPool | null = null;
   private tags: string[] | null = null;
 
   constructor(private readonly opts: PoolOptions) {
     super();
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+    this.stallMs = opts.stallMs ?? STALL_MS;
     this.clock = opts.clock ?? systemClock;
     const host: SupervisorHost = {
       capacity: (w) => {
@@ -188,10 +143,7 @@ export class WorkerPool extends EventEmitter {
       room: () => {
         if (this.queue.length > 0) this.pump();
       },
-      orphaned: (jobs) => {
-        this.queue.unshift(...jobs);
-        this.pump();
-      },
+      orphaned: (jobs) => this.requeue(jobs),
       unavailable: (reason) => this.failQueued(`no worker is running: ${reason}`),
       spawned: (w) => this.emit('worker-spawn', { id: w.id, pid: w.pid }),
       exited: (info) => {
@@ -236,7 +188,14 @@ export class WorkerPool extends EventEmitter {
 
   /** Spawns the workers; rejects with a BootError when they cannot boot (e.g. a broken plugin). */
   async start(): Promise<StartInfo> {
-    await this.sup.start();
+    this.stopRebalance ??= this.clock.every(Math.max(10, this.stallMs / 2), () => this.rebalance());
+    try {
+      await this.sup.start();
+    } catch (err) {
+      this.stopRebalance();
+      this.stopRebalance = null;
+      throw err;
+    }
     const r = this.sup.lastReady!;
     return { python: r.python, tags: r.tags, plugins: r.plugins, issues: r.issues };
   }
@@ -255,7 +214,7 @@ export class WorkerPool extends EventEmitter {
     const blobs: Buffer[] = [];
     const msg: ReqMsg = {
       t: 'req',
-      id: ++this.seq,
+      id: ++jobSeq,
       servlet: input.servlet,
       method: input.method,
       url: input.url,
@@ -274,17 +233,25 @@ export class WorkerPool extends EventEmitter {
     }
     if (input.session) {
       const ns: Record<string, number> = {};
-      for (const [name, pickle] of input.session.ns) ns[name] = blobs.push(pickle) - 1;
+      let lazy: string[] | undefined;
+      for (const [name, p] of input.session.ns) {
+        const size = Buffer.isBuffer(p) ? p.length : p.size;
+        if (size > INLINE_NAMESPACE_BYTES) (lazy ??= []).push(name);
+        else ns[name] = blobs.push(Buffer.isBuffer(p) ? p : p.read()) - 1;
+      }
       msg.session = { id: input.session.id, ns };
+      if (lazy) msg.session.lazy = lazy;
     }
     const label = `${input.method} ${input.path}`;
-    this.submit(new RunJob(this, msg.id, encodeFrame(msg, blobs), label, hooks, sink));
+    const frame = encodeFrame(msg, blobs);
+    const job = new RunJob(this, msg.id, frame, label, hooks, sink, input.session?.ns);
+    this.submit(job);
   }
 
   /** Python syntax check of generated sources, by a worker. */
-  check(sources: { name: string; code: string }[]): Promise<CheckError[]> {
+  check(sources: { name: string; code: string }[]): Promise<PySyntaxError[]> {
     return new Promise((resolve, reject) => {
-      const msg: CheckMsg = { t: 'check', id: ++this.seq, sources };
+      const msg: CheckMsg = { t: 'check', id: ++jobSeq, sources };
       const job = new DoneJob(msg.id, 'check', encodeFrame(msg), 'syntax check', reject, (done) => {
         if (!done.ok && !done.errors)
           reject(new Error(`syntax check failed: ${done.error?.message ?? 'no reason given'}`));
@@ -298,7 +265,7 @@ export class WorkerPool extends EventEmitter {
   admin(req: AdminRequest): Promise<AdminResult> {
     return new Promise((resolve, reject) => {
       const blobs: Buffer[] = [];
-      const msg: AdminMsg = { t: 'admin', id: ++this.seq, op: req.op };
+      const msg: AdminMsg = { t: 'admin', id: ++jobSeq, op: req.op };
       if (req.key !== undefined) msg.key = req.key;
       if (req.literal !== undefined) msg.literal = req.literal;
       if (req.pickle) msg.pickle = blobs.push(req.pickle) - 1;
@@ -337,8 +304,31 @@ export class WorkerPool extends EventEmitter {
       this.closed = true;
       this.failQueued('the worker pool is stopping');
     }
+    await this.stopWorkers();
+  }
+
+  /**
+   * Replaced by `next` (a changed pse.conf): the jobs queued here, those submitted from now on,
+   * and those a dying worker leaves unstarted run on `next`; the jobs already on this pool's
+   * pipes finish here, then its workers exit. No request is dropped.
+   */
+  async handOver(next: WorkerPool): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.successor = next;
+      this.forward(this.queue.splice(0));
+    }
+    await this.stopWorkers();
+  }
+
+  private async stopWorkers(): Promise<void> {
     const t = this.opts.requestTimeoutMs;
-    await this.sup.stop((t > 0 ? t : 30_000) + 1000);
+    try {
+      await this.sup.stop((t > 0 ? t : 30_000) + 1000);
+    } finally {
+      this.stopRebalance?.();
+      this.stopRebalance = null;
+    }
   }
 
   stats(): PoolStats {
@@ -360,6 +350,10 @@ export class WorkerPool extends EventEmitter {
   // ------------------------------------------------------------ dispatch
 
   private submit(job: Job): void {
+    if (this.successor) {
+      this.successor.submit(job);
+      return;
+    }
     if (this.closed) {
       job.fail(new WorkerFailure('unavailable', `${job.label}: the worker pool is stopped`));
       return;
@@ -377,20 +371,58 @@ export class WorkerPool extends EventEmitter {
     } else this.queue.push(job);
   }
 
-  /** the booted worker with the fewest jobs on its pipe, if one has room */
+  /**
+   * The booted worker with the fewest jobs on its pipe, if one has room; one whose running job
+   * has not stalled first (a stalled one still takes jobs when no other can: on a busy machine a
+   * worker off the CPU for a while looks stalled too, and queuing must not stop then).
+   */
   private pick(): Worker | null {
     let best: Worker | null = null;
+    let bestStalled = false;
+    let now = -1;
     for (const w of this.sup.workers) {
+      if (w.inFlight >= this.maxInFlight || !w.dispatchable) continue;
+      let stalled = false;
+      if (w.inFlight > 0) {
+        if (now < 0) now = this.clock.now();
+        stalled = w.stalled(now, this.stallMs);
+      }
       if (
-        w.inFlight < this.maxInFlight &&
-        w.dispatchable &&
-        (best === null || w.inFlight < best.inFlight)
+        best === null ||
+        (bestStalled && !stalled) ||
+        (bestStalled === stalled && w.inFlight < best.inFlight)
       ) {
         best = w;
+        bestStalled = stalled;
         if (w.inFlight === 0) break;
       }
     }
     return best;
+  }
+
+  /** Jobs queued behind a stalled job are asked back while some other worker could run them. */
+  private rebalance(): void {
+    const workers = this.sup.workers;
+    if (workers.length < 2 && !this.successor) return;
+    const now = this.clock.now();
+    for (const w of workers) {
+      if (w.jobs.length < 2 || w.releasing || !w.stalled(now, this.stallMs)) continue;
+      const elsewhere =
+        this.successor !== null ||
+        workers.some(
+          (x) =>
+            x !== w &&
+            x.dispatchable &&
+            x.inFlight < this.maxInFlight &&
+            !x.stalled(now, this.stallMs),
+        );
+      if (elsewhere && w.release())
+        this.log(
+          'DEBUG',
+          `worker ${w.id}: ${w.jobs[0]!.label} runs long; moving the jobs behind it`,
+          w.id,
+        );
+    }
   }
 
   /** move queued jobs onto pipes that have room */
@@ -401,6 +433,20 @@ export class WorkerPool extends EventEmitter {
       const job = this.queue.shift()!;
       if (!job.ended) w.send(job);
     }
+  }
+
+  /** jobs that never started (their worker died, or gave them back): first in line again */
+  private requeue(jobs: Job[]): void {
+    if (this.successor) {
+      this.forward(jobs);
+      return;
+    }
+    this.queue.unshift(...jobs);
+    this.pump();
+  }
+
+  private forward(jobs: Job[]): void {
+    for (const job of jobs) if (!job.ended) this.successor!.submit(job);
   }
 
   private failQueued(reason: string): void {
@@ -447,187 +493,5 @@ export class WorkerPool extends EventEmitter {
           error: { message: errorText(err, `compiling ${path}`) },
         }),
     );
-  }
-}
-
-function reply(w: Worker, msg: ReplyMsg): void {
-  w.write(msg);
-}
-
-function errorText(err: unknown, doing: string): string {
-  return `${doing} failed: ${err instanceof Error ? err.message : String(err)}`;
-}
-
-/** `this` is the blob list of the frame being built. */
-function formField(this: Buffer[], [name, value]: RunInput['form'][number]): [string, FormValue] {
-  if (typeof value === 'string') return [name, value];
-  const v: FormValue = { filename: value.filename, type: value.type, size: value.size };
-  if (value.file !== undefined) v.file = value.file;
-  if (value.data !== undefined) v.blob = this.push(value.data) - 1;
-  return [name, v];
-}
-
-function sessionResult(s: SessionOut, blobs: Buffer[]): SessionResult {
-  const changed = new Map<string, Buffer>();
-  for (const name in s.changed) changed.set(name, blobs[s.changed[name]!] ?? EMPTY);
-  const r: SessionResult = {
-    id: s.id,
-    created: s.created,
-    changed,
-    previews: s.previews,
-    deleted: s.deleted,
-  };
-  if (s.regenerated !== undefined) r.regenerated = s.regenerated;
-  if (s.invalidated !== undefined) r.invalidated = s.invalidated;
-  return r;
-}
-
-// ------------------------------------------------------------ jobs
-
-class RunJob implements Job {
-  readonly kind: JobKind = 'req';
-  ended = false;
-  /** chunks kept when there is no onChunk hook: merged into the body */
-  private chunks: Buffer[] | null = null;
-  private head: { status: number; headers: [string, string][] } | undefined;
-
-  constructor(
-    private readonly pool: WorkerPool,
-    readonly id: number,
-    readonly frame: Buffer,
-    readonly label: string,
-    private readonly hooks: RunHooks | undefined,
-    private readonly sink: RunSink,
-  ) {}
-
-  message(w: Worker, msg: CallMsg | ChunkMsg | LogMsg, blobs: Buffer[]): void {
-    switch (msg.t) {
-      case 'chunk': {
-        const data = blobs[msg.data] ?? EMPTY;
-        if (this.hooks?.onChunk) this.hooks.onChunk(msg.head, data);
-        else {
-          if (msg.head) this.head = msg.head;
-          (this.chunks ??= []).push(data);
-        }
-        return;
-      }
-      case 'log':
-        this.hooks?.onLog?.(msg.level, msg.msg);
-        this.pool.log(msg.level, msg.msg, w.id);
-        return;
-      case 'call':
-        if (msg.op === 'source') this.pool.answerSource(w, msg.cid, msg.path);
-        else this.save(w, msg.cid, sessionResult(msg.session, blobs));
-        return;
-    }
-  }
-
-  private save(w: Worker, cid: number, s: SessionResult): void {
-    const hooks = this.hooks;
-    if (!hooks?.onSave) {
-      reply(w, {
-        t: 'reply',
-        to: cid,
-        ok: false,
-        error: { message: 'session.save(): this run has no session store' },
-      });
-      return;
-    }
-    let p: Promise<void>;
-    try {
-      p = hooks.onSave(s); // a method call: hooks may be an object with methods
-    } catch (err) {
-      p = Promise.reject(err);
-    }
-    p.then(
-      () => reply(w, { t: 'reply', to: cid, ok: true }),
-      (err: unknown) =>
-        reply(w, {
-          t: 'reply',
-          to: cid,
-          ok: false,
-          error: { message: errorText(err, 'session.save()') },
-        }),
-    );
-  }
-
-  finish(w: Worker, msg: ResMsg | DoneMsg, blobs: Buffer[]): void {
-    this.ended = true;
-    if (msg.t !== 'res') {
-      this.sink.onFailure(
-        new WorkerFailure(
-          'crash',
-          `${this.label}: worker ${w.id} answered "${msg.t}" to a request`,
-          w.id,
-        ),
-      );
-      return;
-    }
-    let body = blobs[msg.body] ?? EMPTY;
-    let status = msg.status;
-    let headers = msg.headers;
-    if (this.chunks) {
-      this.chunks.push(body);
-      body = Buffer.concat(this.chunks);
-      if (this.head) ({ status, headers } = this.head);
-    }
-    const r: RunResult = {
-      status,
-      headers,
-      body,
-      streamed: msg.streamed && this.chunks === null,
-      saves: msg.saves,
-      worker: w.id,
-    };
-    if (msg.cacheUntil !== undefined) r.cacheUntil = msg.cacheUntil;
-    if (msg.session) r.session = sessionResult(msg.session, blobs);
-    if (msg.error) r.error = msg.error;
-    this.sink.onResult(r);
-  }
-
-  fail(failure: WorkerFailure): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.sink.onFailure(failure);
-  }
-}
-
-class DoneJob implements Job {
-  ended = false;
-
-  constructor(
-    readonly id: number,
-    readonly kind: JobKind,
-    readonly frame: Buffer,
-    readonly label: string,
-    private readonly reject: (e: Error) => void,
-    private readonly onDone: (msg: DoneMsg, blobs: Buffer[]) => void,
-  ) {}
-
-  message(_w: Worker, msg: CallMsg | ChunkMsg | LogMsg): void {
-    if (msg.t === 'call') {
-      // check and admin never call back; answer so the worker does not wait forever
-      reply(_w, {
-        t: 'reply',
-        to: msg.cid,
-        ok: false,
-        error: { message: `"${msg.op}" is not available during ${this.label}` },
-      });
-    }
-  }
-
-  finish(w: Worker, msg: ResMsg | DoneMsg, blobs: Buffer[]): void {
-    this.ended = true;
-    if (msg.t !== 'done')
-      this.reject(
-        new WorkerFailure('crash', `${this.label}: worker ${w.id} answered "${msg.t}"`, w.id),
-      );
-    else this.onDone(msg, blobs);
-  }
-
-  fail(failure: WorkerFailure): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.reject(failure);
   }
 }

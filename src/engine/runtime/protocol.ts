@@ -6,22 +6,12 @@
  * A field typed `Blob` holds an index into the frame's blobs; binary data never goes through JSON.
  */
 
-import type { LocatedError } from '../../common/types/located.js';
+import type { LocatedError, TraceFrame } from '../../common/types/located.js';
 import type { PreviewValue } from '../../common/types/session.js';
+import type { LineMapEntry, LineMapText } from '../template/linemap.js';
 
 /** Index of a blob in the frame that carries the header. */
 export type Blob = number;
-
-/** One entry of a template line map: generated Python line → template line and column (1-based). */
-export type LineMapEntry = [pyLine: number, tplLine: number, tplCol: number];
-
-/**
- * A line map as the server sends it: the Python tuple literal that the generated module assigns
- * to `__pse_linemap__`, `((pyLine,tplLine,tplCol),…)`. It is a slice of the module's text,
- * so it costs the server nothing to make (an array form is tens of thousands of numbers per MB
- * of template), and the worker parses it only when it first needs a position (an error).
- */
-export type LineMapText = string;
 
 export type { LocatedError };
 
@@ -43,6 +33,8 @@ export interface WorkerConfig {
   autoEscape: boolean;
   memoryCacheSize: number;
   maxBuffer: number;
+  /** bytes the worker may allocate (RLIMIT_DATA); 0 = no limit */
+  workerMemory: number;
   showTracebacks: boolean;
   exceptionHook: string | null;
   /** `[plugins.<name>]` sections as written: option → {value, line}. */
@@ -62,6 +54,8 @@ export interface SessionIn {
   id: string;
   /** namespace name → pickle blob ('' is the standard dictionary) */
   ns: Record<string, Blob>;
+  /** namespaces too big to send unasked: the worker fetches one (`call ns`) when a page uses it */
+  lazy?: string[];
 }
 
 export interface ReqMsg {
@@ -127,13 +121,24 @@ export interface ReplyMsg {
   ok: boolean;
   error?: LocatedError | { message: string };
   source?: CompiledSource;
+  /** to `ns`: the namespace's pickle */
+  pickle?: Blob;
 }
 
 export interface StopMsg {
   t: 'stop';
 }
 
-export type ToWorker = InitMsg | ReqMsg | CheckMsg | AdminMsg | ReplyMsg | StopMsg;
+/**
+ * Give back these jobs if they have not started (the one before them runs long and another
+ * worker is free). Answered with `released`, at once even while a job runs.
+ */
+export interface ReleaseMsg {
+  t: 'release';
+  ids: number[];
+}
+
+export type ToWorker = InitMsg | ReqMsg | CheckMsg | AdminMsg | ReplyMsg | StopMsg | ReleaseMsg;
 
 // ---------------------------------------------------------------- Python → Node
 
@@ -156,8 +161,11 @@ export interface BeatMsg {
   t: 'beat';
 }
 
-/** A typed JSON picture of a Python value, capped in depth and size (pse/_preview.py). */
-export type Preview = PreviewValue;
+/** The jobs of a `release` that had not started and never will here (maybe none). */
+export interface ReleasedMsg {
+  t: 'released';
+  ids: number[];
+}
 
 export interface SessionOut {
   id: string;
@@ -166,7 +174,7 @@ export interface SessionOut {
   /** namespaces whose pickled bytes changed: name → pickle blob */
   changed: Record<string, Blob>;
   /** preview of each namespace the request loaded (changed or not) */
-  previews: Record<string, Preview>;
+  previews: Record<string, PreviewValue>;
   deleted: string[];
   regenerated?: string; // the new id
   invalidated?: boolean;
@@ -188,7 +196,16 @@ export interface SaveCall {
   session: SessionOut;
 }
 
-export type CallMsg = SourceCall | SaveCall;
+/** A namespace of the request's session that was not sent with it (`SessionIn.lazy`). */
+export interface NamespaceCall {
+  t: 'call';
+  cid: number;
+  job: number;
+  op: 'ns';
+  name: string;
+}
+
+export type CallMsg = SourceCall | SaveCall | NamespaceCall;
 
 export interface ChunkMsg {
   t: 'chunk';
@@ -202,16 +219,6 @@ export interface LogMsg {
   job?: number;
   level: 'DEBUG' | 'INFO' | 'NOTICE' | 'WARNING' | 'ERROR';
   msg: string;
-}
-
-export interface TraceFrame {
-  file: string;
-  line: number;
-  col?: number;
-  name: string;
-  source?: string;
-  /** 'template' frames were mapped from generated code to the .pt */
-  kind: 'template' | 'module' | 'other';
 }
 
 export interface ServletError {
@@ -248,13 +255,14 @@ export interface DoneMsg {
   errors?: { name: string; line: number; col: number; message: string }[];
   /** admin: the new pickle and its preview */
   pickle?: Blob;
-  preview?: Preview;
+  preview?: PreviewValue;
 }
 
 export type FromWorker =
   | ReadyMsg
   | FatalMsg
   | BeatMsg
+  | ReleasedMsg
   | CallMsg
   | ChunkMsg
   | LogMsg

@@ -4,7 +4,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { compileTemplate } from '../template/index.js';
-import type { CompiledSource, LineMapText, LocatedError } from './protocol.js';
+import { locatedData } from '../../common/types/located.js';
+import type { LineMapText } from '../template/linemap.js';
+import type { CompiledSource, LocatedError } from './protocol.js';
 
 /** A successful compile: the generated module and its line map in the form the workers get. */
 export interface Compiled {
@@ -132,26 +134,9 @@ export function compileFailure(file: string, errors: readonly LocatedError[]): L
       col: 1,
       message: 'the template does not compile (no reason given)',
     };
-  const out = plainLocated(first);
+  const out = locatedData(first);
   if (errors.length > 1)
     out.message += ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})`;
-  return out;
-}
-
-/** A located error as the protocol carries it: no class, no fields beyond its own. */
-export function plainLocated(error: LocatedError): LocatedError {
-  const e =
-    typeof (error as { toJSON?: unknown }).toJSON === 'function'
-      ? (error as unknown as { toJSON(): LocatedError }).toJSON()
-      : error;
-  const out: LocatedError = {
-    stage: e.stage,
-    file: e.file,
-    line: e.line,
-    col: e.col,
-    message: e.message,
-  };
-  if (e.excerpt !== undefined) out.excerpt = e.excerpt;
   return out;
 }
 

@@ -4,6 +4,7 @@
  * checkTimeouts → reap → topUp. All changes to the worker table happen in a pass.
  */
 import path from 'node:path';
+import { formatLocated } from '../../common/types/located.js';
 import type { Spawner } from './child.js';
 import { WorkerFailure, type Job } from './job.js';
 import {
@@ -82,7 +83,7 @@ export interface SupervisorHost {
   capacity(w: Worker): void;
   /** a worker finished a job (hot path: called at once, not from the loop) */
   room(w: Worker): void;
-  /** jobs that were on a dead worker's pipe but never started: run them elsewhere */
+  /** jobs that were on a worker's pipe but never started (it died, or gave them back): run them elsewhere */
   orphaned(jobs: Job[]): void;
   /** no worker is able to run anything: fail what waits */
   unavailable(reason: string): void;
@@ -164,6 +165,7 @@ export class Supervisor {
       onFatal: (w, msg) => enqueue({ kind: 'fatal', w, msg }),
       onExit: (w) => enqueue({ kind: 'exit', w }),
       onBroken: (w, why) => enqueue({ kind: 'broken', w, why }),
+      onReleased: (_w, jobs) => host.orphaned(jobs),
       onOutput: (w, stream, line) => {
         const tail = this.tails.get(w);
         if (tail) {
@@ -423,7 +425,7 @@ export class Supervisor {
     let message = fatal ? fatal.message : `worker ${w.id} ${reason} before it was ready`;
     if (!fatal && tail.length > 0) message += `:\n${tail.join('\n')}`;
     // the located issues, as compilers print them, so that the message alone says where
-    for (const i of issues) message += `\n  ${i.file}:${i.line}:${i.col}: ${i.message}`;
+    for (const i of issues) message += `\n  ${formatLocated(i)}`;
     const err = new BootError(message, issues);
     this.lastBootError = err;
     if (this.stopping) return;

@@ -27,6 +27,8 @@ export interface WorkerListener {
   onJobDone(w: Worker): void;
   /** the worker broke the protocol; it has been killed */
   onBroken(w: Worker, why: string): void;
+  /** jobs the worker gave back unstarted (after `release`): run them elsewhere */
+  onReleased(w: Worker, jobs: Job[]): void;
 }
 
 export class Worker {
@@ -48,6 +50,8 @@ export class Worker {
   maxServed = Infinity;
   /** when the head job started (the end of the job before it) */
   runningSince = 0;
+  /** a `release` is on its way: no second one until it is answered */
+  releasing = false;
   readonly jobs: Job[] = [];
   ready: ReadyMsg | null = null;
   fatal: FatalMsg | null = null;
@@ -108,6 +112,23 @@ export class Worker {
     if (this.state !== 'exited') this.child.write(encodeFrame(msg, blobs));
   }
 
+  /** Asks the worker to give back the jobs behind its head that have not started. */
+  release(): boolean {
+    if (this.releasing || this.state !== 'ready' || this.aborted || this.jobs.length < 2)
+      return false;
+    const ids: number[] = [];
+    for (let i = 1; i < this.jobs.length; i++) if (!this.jobs[i]!.ended) ids.push(this.jobs[i]!.id);
+    if (ids.length === 0) return false;
+    this.releasing = true;
+    this.write({ t: 'release', ids });
+    return true;
+  }
+
+  /** whether the head job has run longer than `ms` (a job queued behind it would wait) */
+  stalled(now: number, ms: number): boolean {
+    return this.jobs.length > 0 && now - this.runningSince > ms;
+  }
+
   /** graceful: the worker finishes what is on its pipe, then exits */
   retire(): void {
     if (this.retiring || this.state === 'exited') return;
@@ -148,6 +169,19 @@ export class Worker {
     switch (msg.t) {
       case 'beat':
         return;
+      case 'released': {
+        this.releasing = false;
+        // the worker's word: these never started there (the head may be one, if the job before
+        // it ended meanwhile)
+        const ids = new Set(msg.ids);
+        const given: Job[] = [];
+        for (let i = this.jobs.length - 1; i >= 0; i--) {
+          if (ids.has(this.jobs[i]!.id)) given.unshift(...this.jobs.splice(i, 1));
+        }
+        // runningSince stays: it is when the job before the new head ended
+        if (given.length > 0) this.listener.onReleased(this, given);
+        return;
+      }
       case 'res':
       case 'done': {
         const head = this.jobs[0];

@@ -1,6 +1,6 @@
 /**
  * The session cookie: read the id from a `Cookie` header, write `Set-Cookie` values with the
- * attributes the spec requires (HttpOnly, SameSite=Lax, Path=/, Secure when configured).
+ * attributes PSE promises (HttpOnly, SameSite=Lax, Path=/, Secure when configured).
  */
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { isWellFormedSessionId } from './ids.js';

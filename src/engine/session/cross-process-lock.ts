@@ -1,18 +1,24 @@
 /**
- * A session lock shared by every process serving one store: one request of a session at a
- * time across processes (and machines), on top of each process's own FIFO (locks.ts).
- * SessionManager takes it after the process's own lock, for what is left of LockTimeout.
+ * The lock that serializes one session's requests across processes (several `pse serve`
+ * instances or machines on one store). The SessionManager takes it after the process's own FIFO
+ * lock (locks.ts), for what is left of LockTimeout, so each process asks for a session at most
+ * once at a time; the backend decides how processes exclude each other (file record locks on
+ * one machine, PostgreSQL's advisory locks across machines).
  *
  * An implementation must not outlive its holder: a process that dies (kill -9) must leave no
- * session locked (PostgreSQL's advisory locks go with their connection).
+ * session locked — its locks go with its connection or its file descriptor.
  */
 import type { Release } from './locks.js';
+
+export type { Release };
 
 export interface SessionLockProvider {
   /**
    * Resolves with the release once no other process holds `id`; rejects with LockTimeoutError
-   * after `timeoutMs`, or with the store's error when the lock cannot be asked for at all.
+   * after `timeoutMs`, or with the backend's error when the lock cannot be asked for at all.
    * Release is idempotent and never throws.
    */
   acquire(id: string, timeoutMs: number): Promise<Release>;
+  /** Lets go of every lock and the connection; idempotent. */
+  close(): Promise<void>;
 }

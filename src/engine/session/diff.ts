@@ -3,13 +3,13 @@
  * preview text). Values beyond the preview caps are not compared: the journal shows what a
  * person can read, and the pickles it keeps are the exact record.
  */
-import type { KeyDiff } from '../../common/types/journal.js';
-import type { Preview } from '../runtime/protocol.js';
+import type { KeyDiff, NamespaceChange } from '../../common/types/journal.js';
+import type { PreviewValue } from '../../common/types/session.js';
 
 /** Name used for a namespace that is not a dict (the whole value is one "key"). */
 const WHOLE = '*';
 
-export function keyDiff(before: Preview | null, after: Preview | null): KeyDiff {
+export function keyDiff(before: PreviewValue | null, after: PreviewValue | null): KeyDiff {
   const a = entries(before);
   const b = entries(after);
   const diff: KeyDiff = { added: [], removed: [], changed: [] };
@@ -26,10 +26,19 @@ export function isEmptyDiff(d: KeyDiff): boolean {
   return d.added.length === 0 && d.removed.length === 0 && d.changed.length === 0;
 }
 
-function entries(p: Preview | null): Map<string, string> {
+function entries(p: PreviewValue | null): Map<string, string> {
   const m = new Map<string, string>();
   if (!p) return m;
   if (p.t === 'dict') for (const [k, v] of p.v) m.set(k, JSON.stringify(v));
   else m.set(WHOLE, JSON.stringify(p));
   return m;
+}
+
+/** A namespace's change from `before` to `after` (null: it did not exist), with its key diff. */
+export function namespaceChange(
+  name: string,
+  before: PreviewValue | null,
+  after: PreviewValue | null,
+): NamespaceChange {
+  return { name, before, after, diff: keyDiff(before, after) };
 }

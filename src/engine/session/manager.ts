@@ -5,20 +5,27 @@
  *   ... pool runs the servlet with ticket.session; a `call save` → await ticket.save(result) ...
  *   const { setCookie, trace } = await ticket.finish({ ok, session });  // commit or roll back, unlock
  *
- * Rules (spec §4): a cookie id that is malformed, unknown or expired is ignored, never adopted;
+ * Rules (docs/language.md, Sessions): a cookie id that is malformed, unknown or expired is ignored, never adopted;
  * a session is created only when something is stored; on success every change is committed in
  * one transaction; on failure nothing after the last save() is; a dry run commits nothing.
  */
-import type { SessionResult } from '../runtime/pool.js';
 import type { NamespaceChange, SavePoint } from '../../common/types/journal.js';
-import type { Preview } from '../runtime/protocol.js';
+import type { PreviewValue } from '../../common/types/session.js';
+import type { SessionInput, SessionResult } from './result.js';
+import type {
+  FinishOutcome,
+  FinishResult,
+  SessionOutcome,
+  SessionTicket,
+  SessionTrace,
+} from './ticket.js';
 import {
   sessionClearCookie,
   sessionIdFromCookieHeader,
   sessionSetCookie,
   type CookieOptions,
 } from './cookie.js';
-import { isEmptyDiff, keyDiff } from './diff.js';
+import { isEmptyDiff, keyDiff, namespaceChange } from './diff.js';
 import type { SessionEvents } from './events.js';
 import { isWellFormedSessionId } from './ids.js';
 import { SessionLocks, type Release } from './locks.js';
@@ -27,18 +34,10 @@ import type { SessionConfig } from '../config/types.js';
 import {
   isNamespaceName,
   SessionStoreError,
+  StoreUnavailableError,
   type SessionStore,
   type StoredNamespace,
 } from './store.js';
-
-/** What the pool reports of a request's session (SessionOut with its blobs resolved). */
-export type { SessionResult };
-
-/** What a worker receives: the session's namespaces as pickles ('' = the standard dictionary). */
-export interface SessionInput {
-  id: string;
-  ns: Map<string, Buffer>;
-}
 
 /** The session a request's cookies name, and the former cookie name it came under. */
 export interface CookieSession {
@@ -56,54 +55,7 @@ export interface OpenRequest {
   /** dry runs only: the session to run against, instead of the cookie's */
   sessionId?: string;
   /** dry runs only: run against this state (e.g. a copy of a past state from the journal) */
-  snapshot?: SessionInput & { previews?: Record<string, Preview> };
-}
-
-export type FinishOutcome =
-  | { ok: true; session?: SessionResult }
-  /** the servlet raised, the worker crashed or timed out; `session` (previews) if it reported one */
-  | { ok: false; session?: SessionResult };
-
-export type SessionOutcome =
-  | 'committed'
-  | 'rolled_back'
-  | 'partially_committed'
-  | 'read_only'
-  | 'preview';
-
-/** What the journal records of a request's session. */
-export interface SessionTrace {
-  sessionId: string | null;
-  outcome: SessionOutcome;
-  /** committed changes (for a dry run: the changes it would have made) */
-  changes: NamespaceChange[];
-  saves: SavePoint[];
-  /** a failed request's changes after the last save, when the worker reported them */
-  discarded?: NamespaceChange[];
-  /** pickles to restore recorded states: the namespace before the request and after it */
-  pickles: Map<string, { before?: Buffer | null; after?: Buffer | null }>;
-}
-
-export interface FinishResult {
-  setCookie?: string[];
-  trace: SessionTrace;
-}
-
-export interface SessionTicket {
-  /** the session to send with the request, or null (none yet) */
-  readonly session: SessionInput | null;
-  readonly lockWaitMs: number;
-  readonly dry: boolean;
-  /** `session.save()`: commit now (in a dry run: record the save point, commit nothing) */
-  save(s: SessionResult): Promise<void>;
-  /** Ends the request's hold on the session. Call exactly once, also after errors. */
-  finish(outcome: FinishOutcome): Promise<FinishResult>;
-  /**
-   * `finish` without a promise, when there is nothing to store: no changes to commit and no
-   * expiry to slide (a page that reads its session, or uses none). Null when there is: the
-   * ticket is still open, call `finish`.
-   */
-  finishAtOnce(outcome: FinishOutcome): FinishResult | null;
+  snapshot?: SessionInput & { previews?: Record<string, PreviewValue> };
 }
 
 export interface SessionManagerOptions {
@@ -126,8 +78,14 @@ export interface SessionManagerOptions {
   random?: () => number;
 }
 
-/** A sliding expiry is written at most this often per session when nothing else changes. */
-const TOUCH_EVERY_MS = 60_000;
+/**
+ * A read that changes nothing writes the sliding expiry only when this share of `Timeout` (at
+ * most TOUCH_MAX_MS) has passed since the session's recorded access, and every expiry written
+ * carries that much on top of `Timeout`: a session used at any moment is then kept at least
+ * `Timeout` after that use (and at most that slack longer), whatever `Timeout` is.
+ */
+const TOUCH_SHARE = 0.1;
+const TOUCH_MAX_MS = 60_000;
 
 export class SessionManager {
   readonly store: SessionStore;
@@ -189,9 +147,14 @@ export class SessionManager {
     return { id: null, former: null };
   }
 
-  /** Expiry for a session accessed at `now`. */
+  /** Expiry for a session accessed at `now`: `Timeout` plus the touch slack (see touchEveryMs). */
   expiresAt(now: number): number {
-    return now + this.opts.timeout * 60_000;
+    return now + this.opts.timeout * 60_000 + this.touchEveryMs();
+  }
+
+  /** How long after its recorded access a read leaves a session's expiry as it is. */
+  touchEveryMs(): number {
+    return Math.min(TOUCH_MAX_MS, this.opts.timeout * 60_000 * TOUCH_SHARE);
   }
 
   async open(req: OpenRequest): Promise<SessionTicket> {
@@ -202,9 +165,9 @@ export class SessionManager {
     }
     if (req.snapshot) {
       const ns = new Map<string, StoredNamespace>();
-      for (const [name, pickle] of req.snapshot.ns) {
+      for (const [name, p] of req.snapshot.ns) {
         ns.set(name, {
-          pickle,
+          pickle: Buffer.isBuffer(p) ? p : p.read(),
           preview: req.snapshot.previews?.[name] ?? { t: 'cut' },
           version: 0,
         });
@@ -351,7 +314,30 @@ class Ticket implements SessionTicket {
     private readonly formerCookie: string | null = null,
   ) {
     this.state = loaded;
-    this.session = loaded ? { id: loaded.id, ns: picklesOf(loaded.ns) } : null;
+    this.session = loaded ? { id: loaded.id, ns: this.picklesOf(loaded.ns) } : null;
+  }
+
+  /**
+   * What the worker receives of the namespaces: their pickles, or, for one the store left
+   * unread, a reader of it at the version this request holds (it moves with its own saves).
+   */
+  private picklesOf(ns: ReadonlyMap<string, StoredNamespace>): SessionInput['ns'] {
+    const out: SessionInput['ns'] = new Map();
+    for (const [name, n] of ns) {
+      const unread = n.unread;
+      out.set(name, unread ? { size: unread.size, read: () => this.readUnread(unread) } : n.pickle);
+    }
+    return out;
+  }
+
+  /** A namespace's pickle as this request holds the session (read now if the store left it unread). */
+  private pickleOf(n: StoredNamespace): Buffer {
+    return n.unread ? this.readUnread(n.unread) : n.pickle;
+  }
+
+  private readUnread(unread: NonNullable<StoredNamespace['unread']>): Buffer {
+    if (!this.state) throw new Error('the session is gone (invalidated by this request)');
+    return unread.read(this.state.id, this.state.version);
   }
 
   async save(s: SessionResult): Promise<void> {
@@ -451,8 +437,7 @@ class Ticket implements SessionTicket {
     }
     for (const name of s.deleted) {
       const before = this.state?.ns.get(name)?.preview;
-      if (before && !(name in s.previews))
-        out.push({ name, before, after: null, diff: keyDiff(before, null) });
+      if (before && !(name in s.previews)) out.push(namespaceChange(name, before, null));
     }
     return out;
   }
@@ -463,12 +448,12 @@ class Ticket implements SessionTicket {
     for (const [name] of s.changed) {
       const before = this.state?.ns.get(name)?.preview ?? null;
       const after = s.previews[name] ?? null;
-      out.push({ name, before, after, diff: keyDiff(before, after) });
+      out.push(namespaceChange(name, before, after));
     }
     for (const name of s.deleted) {
       if (s.changed.has(name)) continue;
       const before = this.state?.ns.get(name)?.preview ?? null;
-      if (before) out.push({ name, before, after: null, diff: keyDiff(before, null) });
+      if (before) out.push(namespaceChange(name, before, null));
     }
     return out;
   }
@@ -486,7 +471,7 @@ class Ticket implements SessionTicket {
     if (s.invalidated) return this.invalidate();
     const changes = this.diffs(s).filter((c) => c.before !== null || c.after !== null);
     const deleted = s.deleted.filter((n) => state?.ns.has(n) && !s.changed.has(n));
-    const upsert = new Map<string, { pickle: Buffer; preview: Preview }>();
+    const upsert = new Map<string, { pickle: Buffer; preview: PreviewValue }>();
     for (const [name, pickle] of s.changed) {
       upsert.set(name, { pickle, preview: s.previews[name] ?? { t: 'cut' } });
     }
@@ -500,12 +485,14 @@ class Ticket implements SessionTicket {
         id = s.id;
       }
       const sid = id!;
-      for (const c of changes)
+      for (const c of changes) {
+        const before = state?.ns.get(c.name);
         this.recordPickles(
           c.name,
-          state?.ns.get(c.name)?.pickle ?? null,
+          before ? this.pickleOf(before) : null,
           s.changed.get(c.name) ?? null,
         );
+      }
       if (!this.dry) {
         const r = await this.m.store.commit({
           id: sid,
@@ -552,8 +539,8 @@ class Ticket implements SessionTicket {
     const changes: NamespaceChange[] = [];
     if (state) {
       for (const [name, n] of state.ns) {
-        changes.push({ name, before: n.preview, after: null, diff: keyDiff(n.preview, null) });
-        this.recordPickles(name, n.pickle, null);
+        changes.push(namespaceChange(name, n.preview, null));
+        this.recordPickles(name, this.pickleOf(n), null);
       }
       if (!this.dry) {
         await this.m.store.delete(state.id);
@@ -575,19 +562,17 @@ class Ticket implements SessionTicket {
   private async touch(): Promise<void> {
     if (!this.touchDue()) return;
     const now = this.m.now();
-    await this.m.store.touch(this.state!.id, now, this.m.expiresAt(now));
+    try {
+      await this.m.store.touch(this.state!.id, now, this.m.expiresAt(now));
+    } catch (err) {
+      // A read is not failed for its expiry: the next read of the session writes it.
+      if (!(err instanceof StoreUnavailableError)) throw err;
+    }
   }
 
   private touchDue(): boolean {
-    return this.m.now() - this.state!.accessed >= TOUCH_EVERY_MS;
+    return this.m.now() - this.state!.accessed >= this.m.touchEveryMs();
   }
-}
-
-/** What a worker receives of a session's namespaces: their pickles. */
-function picklesOf(ns: ReadonlyMap<string, StoredNamespace>): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  for (const [name, n] of ns) out.set(name, n.pickle);
-  return out;
 }
 
 function nextState(
@@ -595,7 +580,7 @@ function nextState(
   id: string,
   version: number,
   now: number,
-  upsert: Map<string, { pickle: Buffer; preview: Preview }>,
+  upsert: Map<string, { pickle: Buffer; preview: PreviewValue }>,
   deleted: string[],
   versions: Map<string, number>,
 ): Loaded {
@@ -617,12 +602,7 @@ function mergeChanges(saves: SavePoint[], final: NamespaceChange[]): NamespaceCh
   for (const c of [...saves.flatMap((s) => s.changes), ...final]) {
     const prev = merged.get(c.name);
     const before = prev ? prev.before : c.before;
-    const m: NamespaceChange = {
-      name: c.name,
-      before,
-      after: c.after,
-      diff: keyDiff(before, c.after),
-    };
+    const m = namespaceChange(c.name, before, c.after);
     if (c.version !== undefined) m.version = c.version;
     merged.set(c.name, m);
   }

@@ -5,11 +5,11 @@
  */
 import type {
   Page,
+  PreviewValue,
   SessionListQuery,
   SessionSummary,
   SessionView,
 } from '../../common/types/session.js';
-import type { Preview } from '../runtime/protocol.js';
 import {
   SessionConflictError,
   SessionStoreError,
@@ -40,18 +40,11 @@ export class MemorySessionStore implements SessionStore {
     for (const [name, n] of e.ns) {
       ns.set(name, {
         pickle: n.pickle,
-        preview: JSON.parse(n.preview) as Preview,
+        preview: JSON.parse(n.preview) as PreviewValue,
         version: n.version,
       });
     }
-    return {
-      id,
-      created: e.created,
-      accessed: e.accessed,
-      expires: e.expires,
-      version: e.version,
-      ns,
-    };
+    return { ...times(id, e), ns };
   }
 
   async commit(c: SessionCommit): Promise<CommitResult> {
@@ -143,7 +136,7 @@ export class MemorySessionStore implements SessionStore {
           name,
           version: n.version,
           size: n.pickle.length,
-          preview: JSON.parse(n.preview) as Preview,
+          preview: JSON.parse(n.preview) as PreviewValue,
         };
       }),
     };
@@ -159,15 +152,13 @@ export class MemorySessionStore implements SessionStore {
   }
 }
 
+/** The session's id, times and version, as both a summary and a loaded session carry them. */
+function times(id: string, e: Entry): Omit<SessionSummary, 'namespaces'> {
+  return { id, created: e.created, accessed: e.accessed, expires: e.expires, version: e.version };
+}
+
 function summary(id: string, e: Entry): SessionSummary {
-  return {
-    id,
-    created: e.created,
-    accessed: e.accessed,
-    expires: e.expires,
-    version: e.version,
-    namespaces: [...e.ns.keys()].sort(),
-  };
+  return { ...times(id, e), namespaces: [...e.ns.keys()].sort() };
 }
 
 function matches(id: string, e: Entry, q: SessionListQuery): boolean {
@@ -176,7 +167,7 @@ function matches(id: string, e: Entry, q: SessionListQuery): boolean {
   if (q.key !== undefined) {
     const key = q.key;
     const has = [...e.ns.values()].some((n) => {
-      const p = JSON.parse(n.preview) as Preview;
+      const p = JSON.parse(n.preview) as PreviewValue;
       return p.t === 'dict' && p.v.some(([k]) => k === key);
     });
     if (!has) return false;

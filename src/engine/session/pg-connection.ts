@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { describePgTarget, effectivePgTarget, type PgTarget } from '../config/pg-target.js';
-import { SessionStoreError } from './store.js';
+import { SessionStoreError, StoreUnavailableError } from './store.js';
 
 export function pgClientConfig(target: PgTarget | null): pg.ClientConfig {
   const t = effectivePgTarget(target);
@@ -26,10 +26,9 @@ export function pgClientConfig(target: PgTarget | null): pg.ClientConfig {
 }
 
 /** The store cannot reach its database now: the request gets 503, the next one tries again. */
-export class SessionStoreUnavailableError extends SessionStoreError {
-  readonly code = 'session_store_unavailable';
+export class SessionStoreUnavailableError extends StoreUnavailableError {
   constructor(where: string, cause: unknown) {
-    super(`session store ${where} is unreachable: ${messageOf(cause)}`, undefined, undefined, {
+    super(`session store ${where} is unreachable: ${messageOf(cause)}`, 'store_unreachable', 5, {
       cause,
     });
     this.name = 'SessionStoreUnavailableError';

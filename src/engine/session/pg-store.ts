@@ -12,11 +12,11 @@
 import pg from 'pg';
 import type {
   Page,
+  PreviewValue,
   SessionListQuery,
   SessionSummary,
   SessionView,
 } from '../../common/types/session.js';
-import type { Preview } from '../runtime/protocol.js';
 import { describePgTarget, type PgTarget } from '../config/pg-target.js';
 import { openError, pgClientConfig, PgHealth, type StoreLog } from './pg-connection.js';
 import { PgSessionLocks } from './pg-lock.js';
@@ -55,7 +55,7 @@ interface SessionRow {
 interface LoadRow extends SessionRow {
   name: string | null;
   pickle: Buffer | null;
-  preview: Preview | null;
+  preview: PreviewValue | null;
   nsv: number | null;
 }
 
@@ -314,11 +314,12 @@ export class PgSessionStore implements SessionStore {
     const s = await this.query<SessionRow>('pse_session', this.q.session, [id]);
     const row = s.rows[0];
     if (!row || row.expires <= now) return null;
-    const r = await this.query<{ name: string; size: number; preview: Preview; version: number }>(
-      'pse_ns_meta',
-      this.q.nsMeta,
-      [id],
-    );
+    const r = await this.query<{
+      name: string;
+      size: number;
+      preview: PreviewValue;
+      version: number;
+    }>('pse_ns_meta', this.q.nsMeta, [id]);
     const ns = r.rows.map((n) => ({
       name: n.name,
       version: n.version,
@@ -362,7 +363,7 @@ export class PgSessionStore implements SessionStore {
  * A preview as jsonb text. jsonb holds no NUL character: a str preview that contains one shows
  * it as ␀ (previews are for display; the pickle keeps the value itself).
  */
-function previewJson(p: Preview): string {
+function previewJson(p: PreviewValue): string {
   return JSON.stringify(p).replaceAll('\\u0000', '\u2400');
 }
 

@@ -11,19 +11,25 @@
  * written through on every change: a request's load is then a Map lookup, not a read
  * transaction with its file locks. Only a sole writer can trust such a cache; the lock makes
  * sure it is one.
+ *
+ * Never blocking: statements run with `busy_timeout = 0` and are retried on a timer while
+ * another process holds the lock (sqlite-retry.ts), so the event loop keeps serving other
+ * requests. The file's integrity is checked at open (`PRAGMA quick_check`): a damaged store
+ * stops the start with the file's name and what to do, instead of failing every request.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../sqlite.js';
 import { ownedNamespace, SessionCache } from './session-cache.js';
+import { damagedError, retryBusy, storeError } from './sqlite-retry.js';
 import type {
   Page,
+  PreviewValue,
   SessionListQuery,
   SessionSummary,
   SessionView,
 } from '../../common/types/session.js';
-import type { Preview } from '../runtime/protocol.js';
 import {
   SessionConflictError,
   SessionStoreError,
@@ -54,6 +60,21 @@ const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
   // 2: Studio lists sessions most recently used first
   `CREATE INDEX sessions_accessed ON sessions (accessed);`,
+  // 3: namespaces in a rowid table, the pickle last, so that a load reads a big pickle's length
+  // without the pickle: in a WITHOUT ROWID table a row is its key and finding one compares whole
+  // records, and a column after a big blob is reached through all of its overflow pages.
+  `CREATE TABLE namespaces_rowid (
+     session TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE ON UPDATE CASCADE,
+     name TEXT NOT NULL,
+     preview TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     pickle BLOB NOT NULL,
+     PRIMARY KEY (session, name)
+   );
+   INSERT INTO namespaces_rowid (session, name, pickle, preview, version)
+     SELECT session, name, pickle, preview, version FROM namespaces;
+   DROP TABLE namespaces;
+   ALTER TABLE namespaces_rowid RENAME TO namespaces;`,
 ];
 
 interface SessionRow {
@@ -66,7 +87,9 @@ interface SessionRow {
 /** A session joined with one of its namespaces (all null when it has none). */
 interface LoadRow extends SessionRow {
   name: string | null;
+  /** null also when the pickle is bigger than the load reads (`size` says how big) */
   pickle: Buffer | null;
+  size: number | null;
   preview: string | null;
   nsVersion: number | null;
 }
@@ -81,9 +104,25 @@ export interface SqliteStoreOptions {
   exclusive?: boolean;
   /** exclusive only: bytes of pickles and previews kept in memory; default 64 MiB */
   cacheBytes?: number;
+  /**
+   * how long (ms) a statement is retried while another process holds the file locked, before
+   * it fails with a StoreUnavailableError; default 5000. The event loop never waits for it.
+   */
+  busyWaitMs?: number;
 }
 
+const DEFAULT_BUSY_WAIT_MS = 5000;
+/** At open only (not on the request path): how long to wait for another process's lock. */
+const OPEN_BUSY_TIMEOUT_MS = 5000;
+
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A shared store's load reads pickles up to this size; a bigger one is read when it is used (the
+ * worker pool sends namespaces up to the same size with every request, bigger ones on demand),
+ * so a request that reads a small namespace does not read a big one beside it.
+ */
+const LOAD_PICKLE_BYTES = 64 * 1024;
 
 /** The schema version this build writes (`PRAGMA user_version`). */
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -95,9 +134,11 @@ export class SqliteSessionStore implements SessionStore {
   private readonly q;
   /** exclusive stores only: the sessions loaded or written, as the database has them */
   private readonly cache: SessionCache | null;
+  private readonly busyWaitMs: number;
 
   constructor(opts: SqliteStoreOptions) {
     this.file = opts.file;
+    this.busyWaitMs = opts.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS;
     const exclusive = opts.exclusive === true;
     if (opts.file !== ':memory:') fs.mkdirSync(path.dirname(opts.file), { recursive: true });
     try {
@@ -109,13 +150,16 @@ export class SqliteSessionStore implements SessionStore {
       // Set before the first access: an exclusive WAL database keeps its index in this
       // process's memory and takes no file lock per transaction.
       if (exclusive) this.db.pragma('locking_mode = EXCLUSIVE');
-      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('foreign_keys = ON');
       // A write takes the exclusive lock for good: another process fails now, not mid-request.
       if (exclusive) this.db.exec('BEGIN IMMEDIATE; COMMIT');
+      if (opts.file !== ':memory:') checkIntegrity(this.db, opts.file);
       migrate(this.db, opts.file);
+      // From now on a lock is waited for on a timer (retryBusy), never inside SQLite.
+      this.db.pragma('busy_timeout = 0');
     } catch (err) {
       this.db.close();
       throw openError(opts.file, err);
@@ -126,10 +170,15 @@ export class SqliteSessionStore implements SessionStore {
       session: db.prepare<[string], SessionRow>(
         'SELECT id, created, accessed, expires, version FROM sessions WHERE id = ?',
       ),
-      load: db.prepare<[string], LoadRow>(
+      load: db.prepare<[number, string], LoadRow>(
         `SELECT s.id, s.created, s.accessed, s.expires, s.version,
-                n.name, n.pickle, n.preview, n.version AS nsVersion
+                n.name, CASE WHEN length(n.pickle) <= ? THEN n.pickle END AS pickle,
+                length(n.pickle) AS size, n.preview, n.version AS nsVersion
          FROM sessions s LEFT JOIN namespaces n ON n.session = s.id WHERE s.id = ?`,
+      ),
+      pickle: db.prepare<[string, string, number, number], { pickle: Buffer }>(
+        `SELECT n.pickle FROM namespaces n JOIN sessions s ON s.id = n.session
+         WHERE n.session = ? AND n.name = ? AND n.version = ? AND s.version = ?`,
       ),
       nsMeta: db.prepare<
         [string],
@@ -161,23 +210,38 @@ export class SqliteSessionStore implements SessionStore {
     };
   }
 
+  /** `run` now, or on a timer while another process holds the lock; failures name the file. */
+  private retrying<T>(run: () => T): Promise<T> {
+    return retryBusy(this.file, this.busyWaitMs, run);
+  }
+
   /** One statement (a join) for the session and its namespaces: the read path of every request. */
   async load(id: string, now: number): Promise<StoredSession | null> {
     const cached = this.cache?.get(id);
     if (cached) return cached.expires > now ? cached : null;
-    const rows = this.q.load.all(id);
+    return this.retrying(() => this.loadNow(id, now));
+  }
+
+  private loadNow(id: string, now: number): StoredSession | null {
+    // The exclusive store's cache keeps whole sessions: it reads every pickle once.
+    const rows = this.q.load.all(this.cache ? Number.MAX_SAFE_INTEGER : LOAD_PICKLE_BYTES, id);
     const row = rows[0];
     if (!row || row.expires <= now) return null;
     const ns = new Map<string, StoredNamespace>();
     const nsBytes = new Map<string, number>();
+    const at = { id: row.id, version: row.version };
     for (const n of rows) {
       if (n.name === null) continue; // a session without namespaces: one row, no namespace
-      ns.set(n.name, {
-        pickle: n.pickle!,
-        preview: JSON.parse(n.preview!) as Preview,
-        version: n.nsVersion!,
-      });
-      nsBytes.set(n.name, n.pickle!.length + n.preview!.length);
+      const preview = JSON.parse(n.preview!) as PreviewValue;
+      ns.set(
+        n.name,
+        n.pickle !== null
+          ? { pickle: n.pickle, preview, version: n.nsVersion! }
+          : new UnreadNamespace(preview, n.nsVersion!, n.size!, at, (sid, sv) =>
+              this.readPickle(sid, n.name!, n.nsVersion!, sv),
+            ),
+      );
+      nsBytes.set(n.name, n.size! + n.preview!.length);
     }
     const s: StoredSession = {
       id: row.id,
@@ -191,11 +255,29 @@ export class SqliteSessionStore implements SessionStore {
     return s;
   }
 
+  /** A pickle the load left unread, as it was then: the session still at `sessionVersion`. */
+  private readPickle(id: string, name: string, nsVersion: number, sessionVersion: number): Buffer {
+    let found;
+    try {
+      found = this.q.pickle.get(id, name, nsVersion, sessionVersion);
+    } catch (err) {
+      throw storeError(this.file, err);
+    }
+    if (found) return found.pickle;
+    let actual: number | null = null;
+    try {
+      actual = this.q.session.get(id)?.version ?? null;
+    } catch {
+      // the conflict is reported all the same, without the version it moved to
+    }
+    throw new SessionConflictError(id, sessionVersion, actual);
+  }
+
   async commit(c: SessionCommit): Promise<CommitResult> {
     const previews = new Map<string, string>();
     for (const [name, v] of c.upsert) previews.set(name, JSON.stringify(v.preview));
     let created: number | null = null; // the session's creation time when this commit made it
-    const result = this.db.transaction((): CommitResult => {
+    const write = this.db.transaction((): CommitResult => {
       const row = this.q.session.get(c.id);
       const live = row && row.expires > c.now ? row : undefined;
       if (c.expectVersion !== undefined && (live?.version ?? null) !== c.expectVersion) {
@@ -217,7 +299,9 @@ export class SqliteSessionStore implements SessionStore {
         versions.set(name, this.q.nsVersion.get(c.id, name)?.version ?? 0);
       }
       return { version: (live?.version ?? 0) + 1, versions };
-    })();
+    });
+    // IMMEDIATE: the write lock is taken first, so a busy store fails before any work is done
+    const result = await this.retrying(() => write.immediate());
     if (this.cache) this.writeThrough(c, created, result, previews);
     return result;
   }
@@ -257,14 +341,14 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async touch(id: string, now: number, expires: number): Promise<boolean> {
-    const changed = this.q.touch.run(now, expires, id).changes > 0;
+    const changed = await this.retrying(() => this.q.touch.run(now, expires, id).changes > 0);
     const kept = this.cache?.peek(id);
     if (kept) this.cache!.replace(id, { ...kept.session, accessed: now, expires });
     return changed;
   }
 
   async rename(oldId: string, newId: string, now: number, expires: number): Promise<void> {
-    const r = this.q.rename.run(newId, now, expires, oldId);
+    const r = await this.retrying(() => this.q.rename.run(newId, now, expires, oldId));
     if (r.changes === 0)
       throw new SessionStoreError(`session ${oldId}: cannot regenerate, it does not exist`, oldId);
     const kept = this.cache?.peek(oldId);
@@ -281,7 +365,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async delete(id: string, expectVersion?: number): Promise<boolean> {
-    const deleted = this.db.transaction((): boolean => {
+    const remove = this.db.transaction((): boolean => {
       if (expectVersion !== undefined) {
         const row = this.q.session.get(id);
         if ((row?.version ?? null) !== expectVersion) {
@@ -289,18 +373,23 @@ export class SqliteSessionStore implements SessionStore {
         }
       }
       return this.q.deleteSession.run(id).changes > 0;
-    })();
+    });
+    const deleted = await this.retrying(() => remove.immediate());
     this.cache?.delete(id);
     return deleted;
   }
 
   async sweep(now: number): Promise<number> {
-    const n = this.q.sweep.run(now).changes;
+    const n = await this.retrying(() => this.q.sweep.run(now).changes);
     this.cache?.deleteExpired(now);
     return n;
   }
 
-  async list(query: SessionListQuery, now: number): Promise<Page<SessionSummary>> {
+  list(query: SessionListQuery, now: number): Promise<Page<SessionSummary>> {
+    return this.retrying(() => this.listNow(query, now));
+  }
+
+  private listNow(query: SessionListQuery, now: number): Page<SessionSummary> {
     const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
     const offset = Math.max(query.offset ?? 0, 0);
     const where = ['s.expires > @now'];
@@ -352,14 +441,18 @@ export class SqliteSessionStore implements SessionStore {
     };
   }
 
-  async view(id: string, now: number): Promise<SessionView | null> {
+  view(id: string, now: number): Promise<SessionView | null> {
+    return this.retrying(() => this.viewNow(id, now));
+  }
+
+  private viewNow(id: string, now: number): SessionView | null {
     const row = this.q.session.get(id);
     if (!row || row.expires <= now) return null;
     const ns = this.q.nsMeta.all(id).map((n) => ({
       name: n.name,
       version: n.version,
       size: n.size,
-      preview: JSON.parse(n.preview) as Preview,
+      preview: JSON.parse(n.preview) as PreviewValue,
     }));
     return { ...row, namespaces: ns.map((n) => n.name), namespaceViews: ns };
   }
@@ -370,8 +463,42 @@ export class SqliteSessionStore implements SessionStore {
   }
 }
 
+/** A namespace whose pickle the load left in the file: read on first use, then kept. */
+class UnreadNamespace implements StoredNamespace {
+  readonly unread: StoredNamespace['unread'];
+  private kept: Buffer | undefined;
+
+  constructor(
+    readonly preview: PreviewValue,
+    readonly version: number,
+    size: number,
+    private readonly loadedAt: { readonly id: string; readonly version: number },
+    fetch: (sessionId: string, sessionVersion: number) => Buffer,
+  ) {
+    this.unread = { size, read: (sid, sv) => (this.kept ??= fetch(sid, sv)) };
+  }
+
+  get pickle(): Buffer {
+    return this.unread!.read(this.loadedAt.id, this.loadedAt.version);
+  }
+}
+
+/**
+ * `PRAGMA quick_check`: the b-trees' structure, in one pass over the file (a few ms per MB).
+ * A damaged store found now stops the start with what to do; found later, every request of a
+ * session on a damaged page would fail.
+ */
+function checkIntegrity(db: Database.Database, file: string): void {
+  const rows = db.pragma('quick_check(5)') as { quick_check: string }[];
+  const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+  if (problems.length > 0) throw damagedError(file, `quick_check: ${problems.join('; ')}`);
+}
+
 /** A failure to open, with what to do about the usual one: another process holding the file. */
 function openError(file: string, err: unknown): SessionStoreError {
+  if (err instanceof SessionStoreError) return err;
+  const mapped = storeError(file, err);
+  if (mapped instanceof SessionStoreError) return mapped;
   const busy = (err as { code?: string }).code === 'SQLITE_BUSY';
   const why = busy
     ? 'another process holds it locked (a `pse serve --production` keeps its session store to itself: it cannot share it with another server, `pse studio` or `pse run` of the app)'
@@ -387,17 +514,22 @@ function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/**
+ * Brings the schema up to date in one IMMEDIATE transaction: processes that open a new store
+ * at the same moment (the instances of one `pse serve`) take turns, and each one after the first
+ * finds the schema made.
+ */
 function migrate(db: Database.Database, file: string): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(
-      `${file} has schema version ${current}, newer than this PSE knows (${MIGRATIONS.length}); upgrade PSE`,
-    );
-  }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new Error(
+        `${file} has schema version ${current}, newer than this PSE knows (${MIGRATIONS.length}); upgrade PSE`,
+      );
+    }
+    for (let v = current; v < MIGRATIONS.length; v++) {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+    }
+  }).immediate();
 }

@@ -5,7 +5,7 @@
 import type { SessionConfig } from '../config/types.js';
 import type { SessionLockProvider } from './cross-process-lock.js';
 import type { StoreLog } from './pg-connection.js';
-import { SqliteSessionStore } from './sqlite-store.js';
+import { SCHEMA_VERSION, SqliteSessionStore } from './sqlite-store.js';
 import type { SessionStore } from './store.js';
 
 export interface OpenedStore {
@@ -42,4 +42,18 @@ export async function openSessionStore(
     store: new SqliteSessionStore({ file: config.file, exclusive: opts.exclusive === true }),
     lock: null,
   };
+}
+
+/** `pse db migrate`: creates or upgrades the store's schema now; says where and to what. */
+export async function migrateSessionStore(config: SessionConfig): Promise<string> {
+  if (config.type !== 'postgresql') {
+    // the embedded SQLite store upgrades its file whenever it is opened
+    await new SqliteSessionStore({ file: config.file }).close();
+    return `${config.file}: schema version ${SCHEMA_VERSION}`;
+  }
+  const { migratePgStore } = await import('./pg-migrate.js');
+  const r = await migratePgStore(config);
+  return r.from === r.to
+    ? `${r.where}: schema version ${r.to}, up to date`
+    : `${r.where}: schema version ${r.from} → ${r.to}`;
 }

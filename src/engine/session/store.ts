@@ -6,15 +6,28 @@
  */
 import type {
   Page,
+  PreviewValue,
   SessionListQuery,
   SessionSummary,
   SessionView,
 } from '../../common/types/session.js';
-import type { Preview } from '../runtime/protocol.js';
 
 export interface StoredNamespace {
+  /**
+   * The pickle. A store may leave a big one unread at load (see `unread`): then this is a getter
+   * that reads it on first use, at the session version loaded.
+   */
   readonly pickle: Buffer;
-  readonly preview: Preview;
+  /**
+   * Set when the store did not read the pickle at load: its size, and a read that fails with a
+   * SessionConflictError unless the session is `sessionId` (it may have been renamed since) at
+   * `sessionVersion`, with the namespace as loaded.
+   */
+  readonly unread?: {
+    readonly size: number;
+    read(sessionId: string, sessionVersion: number): Buffer;
+  };
+  readonly preview: PreviewValue;
   readonly version: number;
 }
 
@@ -42,7 +55,7 @@ export interface SessionCommit {
   create?: boolean;
   /** the session version the change is based on; a mismatch fails with SessionConflictError */
   expectVersion?: number;
-  upsert: Map<string, { pickle: Buffer; preview: Preview }>;
+  upsert: Map<string, { pickle: Buffer; preview: PreviewValue }>;
   delete: string[];
 }
 
@@ -98,6 +111,23 @@ export class SessionStoreError extends Error {
   ) {
     super(message, options);
     this.name = 'SessionStoreError';
+  }
+}
+
+/**
+ * The store cannot take a change now (locked by another process, disk full, its database out of
+ * reach): trying again later may succeed. The server answers 503 with `Retry-After`.
+ */
+export class StoreUnavailableError extends SessionStoreError {
+  constructor(
+    message: string,
+    readonly code: 'store_busy' | 'store_full' | 'store_unreachable',
+    /** seconds after which trying again may succeed (HTTP `Retry-After`) */
+    readonly retryAfter: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, undefined, undefined, options);
+    this.name = 'StoreUnavailableError';
   }
 }
 

@@ -9,7 +9,6 @@
  * Names the runtime provides in the servlet namespace: __pse_out__, __pse_str__, __pse_attr__,
  * __pse_battr__, __pse_tag_open__, __pse_tag_close__ (see index.ts for their contract).
  */
-import type { LineMapEntry, LineMapText } from '../runtime/protocol.js';
 import type {
   AttrNode,
   BlockNode,
@@ -21,7 +20,7 @@ import type {
   TemplateNode,
 } from './nodes.js';
 import type { CodeLine } from './pyscan.js';
-import { MAP_NAME, parseMapText } from './linemap.js';
+import { MAP_NAME, parseMapText, type LineMapEntry, type LineMapText } from './linemap.js';
 import { pyStr, writePyStrBody } from './pystr.js';
 
 export interface Generated {

@@ -2,7 +2,7 @@
  * The one error type of the template compiler. It carries its location as data, so that it can
  * cross the worker pipe and Studio's IPC as JSON (`toJSON`) and be printed as `file:line:col`.
  */
-import type { LocatedError } from '../runtime/protocol.js';
+import { formatLocated, locatedData, type LocatedError } from '../../common/types/located.js';
 import { excerpt, type LineIndex } from './source.js';
 
 export type TemplateStage = 'lex' | 'parse' | 'codegen' | 'python';
@@ -34,20 +34,11 @@ export class TemplateError extends Error implements LocatedError {
   }
 
   toJSON(): LocatedError {
-    const out: LocatedError = {
-      stage: this.stage,
-      file: this.file,
-      line: this.line,
-      col: this.col,
-      message: this.message,
-    };
-    if (this.excerpt !== undefined) out.excerpt = this.excerpt;
-    return out;
+    return locatedData(this);
   }
 
   /** `file:line:col: message`, then the excerpt indented, as compilers print it. */
   format(): string {
-    const head = `${this.file}:${this.line}:${this.col}: ${this.message}`;
-    return this.excerpt ? `${head}\n${this.excerpt.replace(/^/gm, '    ')}` : head;
+    return formatLocated(this, { excerpt: true });
   }
 }

@@ -5,7 +5,7 @@
  *
  * - `__pse_out__(text)` writes to the page (into the open custom tag's `addString`, if any);
  * - `__pse_str__(value) -> str`: the text of `<?= ?>` (escaped under AutoEscape unless Markup);
- * - `__pse_attr__(name, value) -> str`: ` name="value"`, the value escaped unless Markup;
+ * - `__pse_attr__(name, value) -> str`: ` name="value"`, the value escaped under AutoEscape unless Markup;
  * - `__pse_battr__(name, cond) -> str`: ` name` when cond is true, else '';
  * - `__pse_tag_open__(name, attrs, empty)`: a custom tag starts. attrs maps attribute names to
  *   str (literal values; a bare attribute's value is its name) or to the evaluated value of
@@ -14,20 +14,23 @@
  *   complete.
  * - `__pse_tag_close__(name)`: the closing tag of a non-empty custom tag.
  */
-import type { LineMapEntry, LineMapText } from '../runtime/protocol.js';
 import { Generator, type Generated } from './codegen.js';
 import { TemplateError } from './errors.js';
 import { lexInto, withoutBom } from './lexer.js';
-import { entryIndex, mapEntries, templateLineFor } from './linemap.js';
+import {
+  entryIndex,
+  mapEntries,
+  templateLineFor,
+  type LineMapEntry,
+  type LineMapText,
+} from './linemap.js';
 import { Parser } from './parser.js';
 import { LineIndex, excerpt } from './source.js';
-import type { PySyntaxError } from './checker.js';
 
 export { TemplateError } from './errors.js';
 export type { TemplateStage } from './errors.js';
 export { mapEntries, templateLineFor } from './linemap.js';
-export { startSyntaxChecker, SYNTAX_SCRIPT } from './checker.js';
-export type { PySyntaxChecker, PySyntaxError } from './checker.js';
+export type { LineMapEntry, LineMapText } from './linemap.js';
 export { lex } from './lexer.js';
 export { parse } from './parser.js';
 export { generate } from './codegen.js';
@@ -88,10 +91,18 @@ export function compileTemplate(source: string, opts: CompileOptions): CompileRe
 }
 
 /**
- * Python's syntax errors in generated code (from the checker), moved to the template's lines
+ * Python's syntax errors in generated code (the worker pool's `check`), moved to the template's lines
  * and columns, with the template excerpt. `compiled.cols` makes columns exact; without it the
  * column is counted from the generated line's first non-space character.
  */
+/** A Python syntax error in generated code (the worker pool's syntax check), at a generated line. */
+export interface PySyntaxError {
+  name: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
 export function mapSyntaxErrors(
   errors: readonly PySyntaxError[],
   compiled: {

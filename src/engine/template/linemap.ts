@@ -3,7 +3,17 @@
  * came from the template, in order; a line without its own entry belongs to the last entry
  * before it (Jinja's rule).
  */
-import type { LineMapEntry, LineMapText } from '../runtime/protocol.js';
+
+/** One entry of a template line map: generated Python line → template line and column (1-based). */
+export type LineMapEntry = [pyLine: number, tplLine: number, tplCol: number];
+
+/**
+ * A line map as the server sends it: the Python tuple literal that the generated module assigns
+ * to `__pse_linemap__`, `((pyLine,tplLine,tplCol),…)`. It is a slice of the module's text,
+ * so it costs the server nothing to make (an array form is tens of thousands of numbers per MB
+ * of template), and the worker parses it only when it first needs a position (an error).
+ */
+export type LineMapText = string;
 
 /** How the generated module's last line starts: the map constant, then its value. */
 export const MAP_NAME = '__pse_linemap__ = ';

@@ -185,6 +185,16 @@ export class Parser {
     if (stop) throw new Stop();
   }
 
+  /** An attribute `="…"` / `="?…"` with nothing in it; parsing goes on. */
+  private noExpression(at: Loc, name: string, mode: string): void {
+    const sigil = mode === 'expr' ? '=' : '?';
+    this.fail(
+      at,
+      `attribute '${name}' has '${sigil}' but no expression; write '${sigil}${sigil}' for a literal '${sigil}'`,
+      false,
+    );
+  }
+
   private token(t: Token): void {
     switch (t.kind) {
       case 'text': {
@@ -206,12 +216,7 @@ export class Parser {
       case 'attr': {
         const lines = exprLines(t.lines);
         if (lines.length === 0) {
-          const sigil = t.mode === 'expr' ? '=' : '?';
-          this.fail(
-            t,
-            `attribute '${t.name}' has '${sigil}' but no expression; write '${sigil}${sigil}' for a literal '${sigil}'`,
-            false,
-          );
+          this.noExpression(t, t.name, t.mode);
           return;
         }
         this.body.push({
@@ -428,12 +433,7 @@ export class Parser {
       }
       const lines = exprLines(a.lines);
       if (lines.length === 0) {
-        const sigil = a.kind === 'expr' ? '=' : '?';
-        this.fail(
-          a,
-          `attribute '${a.name}' has '${sigil}' but no expression; write '${sigil}${sigil}' for a literal '${sigil}'`,
-          false,
-        );
+        this.noExpression(a, a.name, a.kind);
         continue;
       }
       out.push({

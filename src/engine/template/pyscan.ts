@@ -158,22 +158,19 @@ export function scanPython(
         i++;
         continue;
       }
-      if (first < 0) first = i;
-      if (atLogicalStart) {
-        lastLogical = i;
-        atLogicalStart = false;
-      }
-      last = i;
-      i++;
-      continue;
     }
-    // Every significant character: remember the first, the last, and where logical lines start.
+    // Every significant character (a backslash not ending a line is one): remember the first,
+    // the last, and where logical lines start.
     if (first < 0) first = i;
     if (atLogicalStart) {
       lastLogical = i;
       atLogicalStart = false;
     }
     last = i;
+    if (c === BSL) {
+      i++;
+      continue;
+    }
     if (c === Q1 || c === Q2) {
       const triple = src.charCodeAt(i + 1) === c && src.charCodeAt(i + 2) === c;
       if (triple) {

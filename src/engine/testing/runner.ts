@@ -16,7 +16,8 @@ import type {
   TestRunResult,
   TestStep,
 } from '../../common/types/testing.js';
-import { Engine, type LogSink } from '../engine.js';
+import { Engine } from '../engine.js';
+import type { LogSink } from '../logs/engine-log.js';
 import { formatProblem, parseTest, TEST_EXT, TestFileError } from './psetest.js';
 import { namespaceKeys, quote } from './values.js';
 

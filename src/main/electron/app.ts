@@ -3,7 +3,7 @@
  * served to the window over validated IPC. The renderer is sandboxed, context-isolated and has no
  * Node; the preload exposes one narrow bridge.
  */
-import { app, BrowserWindow, dialog, shell } from 'electron';
+import { app, BrowserWindow, dialog, session, shell, type Session } from 'electron';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Disposable } from '../../common/api.js';
@@ -13,17 +13,14 @@ import { openStudioEngine, type EngineAdapter } from '../service/engine-adapter.
 import { StudioService } from '../service/studio-service.js';
 import { installMenu } from './menu.js';
 import { ipcTransport, onValidated } from './ipc.js';
+import { externalUrl, isRendererUrl, navigationDecision, permissionAllowed } from './policy.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RENDERER_HTML = path.join(here, '../renderer/index.html');
 const PRELOAD = path.join(here, '../preload/index.cjs');
 const rendererUrl = pathToFileURL(RENDERER_HTML).href;
 
-function isTrustedUrl(url: string): boolean {
-  return (
-    url === rendererUrl || url.startsWith(rendererUrl + '?') || url.startsWith(rendererUrl + '#')
-  );
-}
+const isTrustedUrl = (url: string): boolean => isRendererUrl(rendererUrl, url);
 
 function appFolder(): string {
   const fromArgs = process.argv.slice(app.isPackaged ? 1 : 2).find((a) => !a.startsWith('-'));
@@ -45,17 +42,20 @@ async function createWindow(service: StudioService): Promise<BrowserWindow> {
     },
   });
   const contents = window.webContents;
-  // Navigation away from the renderer, and new windows, go to the system browser.
+  // Navigation away from the renderer, and new windows, go to the system browser: http(s) only.
   contents.on('will-navigate', (e, url) => {
-    if (!isTrustedUrl(url)) {
-      e.preventDefault();
-      void shell.openExternal(url);
-    }
+    const decision = navigationDecision(rendererUrl, url);
+    if (decision.allow) return;
+    e.preventDefault();
+    if (decision.openExternal) void shell.openExternal(decision.openExternal);
   });
   contents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:/.test(url)) void shell.openExternal(url);
+    const external = externalUrl(url);
+    if (external) void shell.openExternal(external);
     return { action: 'deny' };
   });
+  // No <webview>: nothing in Studio uses one, and one could load anything with its own settings.
+  contents.on('will-attach-webview', (e) => e.preventDefault());
 
   let api: Disposable | undefined;
   const hello = onValidated(Channel.hello, contents, isTrustedUrl, () => {
@@ -90,12 +90,23 @@ async function createWindow(service: StudioService): Promise<BrowserWindow> {
   return window;
 }
 
+/** Deny-by-default permission handlers (Electron grants every permission unless told). */
+function denyPermissions(ses: Session): void {
+  ses.setPermissionRequestHandler((_contents, permission, callback, details) =>
+    callback(permissionAllowed(rendererUrl, permission, details.requestingUrl)),
+  );
+  ses.setPermissionCheckHandler((_contents, permission, _origin, details) =>
+    permissionAllowed(rendererUrl, permission, details.requestingUrl),
+  );
+}
+
 export async function startDesktop(): Promise<void> {
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return;
   }
   await app.whenReady();
+  denyPermissions(session.defaultSession);
   const root = appFolder();
   let engine: EngineAdapter;
   try {

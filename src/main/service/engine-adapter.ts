@@ -1,10 +1,14 @@
 /**
- * Fits the real Engine (src/engine/engine.ts) to StudioEngine: the one file of src/main that
+ * Fits the real Engine (src/engine/index.ts) to StudioEngine: the one file of src/main that
  * knows the engine's own types. Preview requests become dry runs against the chosen session;
  * the engine answers with what the run would have changed.
  */
-import { Engine, type EngineOptions, type PreviewSession } from '../../engine/engine.js';
-import { servletErrorPage } from '../../engine/http/error-pages.js';
+import {
+  Engine,
+  servletErrorPage,
+  type EngineOptions,
+  type PreviewSession,
+} from '../../engine/index.js';
 import { withUnsavedSource } from './unsaved-source.js';
 import type { Disposable, SessionSummary } from '../../common/api.js';
 import type {
@@ -24,7 +28,16 @@ export interface OpenOptions {
   workers?: number;
 }
 
+/** The `"METHOD URL"` an access or error line quotes. */
+const QUOTED_REQUEST = /"([A-Z]+ [^"]*)"/;
+
 export class EngineAdapter implements StudioEngine {
+  /**
+   * `"METHOD URL"` of the previews in flight: the engine logs a request before answering it,
+   * so a line quoting one of them is about a preview (the console keeps those apart).
+   */
+  private readonly previewsInFlight = new Map<string, number>();
+
   constructor(readonly engine: Engine) {}
 
   get appRoot(): string {
@@ -41,6 +54,19 @@ export class EngineAdapter implements StudioEngine {
   }
 
   async handle(req: EngineRequest): Promise<EngineResult> {
+    if (!req.preview) return this.run(req);
+    const key = `${req.method} ${req.url}`;
+    this.previewsInFlight.set(key, (this.previewsInFlight.get(key) ?? 0) + 1);
+    try {
+      return await this.run(req);
+    } finally {
+      const n = this.previewsInFlight.get(key)! - 1;
+      if (n > 0) this.previewsInFlight.set(key, n);
+      else this.previewsInFlight.delete(key);
+    }
+  }
+
+  private async run(req: EngineRequest): Promise<EngineResult> {
     const res = await this.engine.handle({
       method: req.method,
       url: req.url,
@@ -109,7 +135,14 @@ export class EngineAdapter implements StudioEngine {
   }
 
   onLog(listener: (line: EngineLogLine) => void): Disposable {
-    const handler = (line: EngineLogLine): void => listener(line);
+    const handler = (line: EngineLogLine): void => {
+      const quoted = line.kind === 'info' ? null : QUOTED_REQUEST.exec(line.text);
+      listener(
+        quoted && this.previewsInFlight.has(quoted[1]!)
+          ? { kind: line.kind, text: line.text, preview: true }
+          : { kind: line.kind, text: line.text },
+      );
+    };
     this.engine.on('log', handler);
     return { dispose: () => this.engine.off('log', handler) };
   }

@@ -1,6 +1,6 @@
 /**
  * What Studio needs of the engine, in Studio's own terms. `engine-adapter.ts` fits the real
- * `Engine` (src/engine/engine.ts) to it; nothing else in src/main touches the engine's types, so
+ * `Engine` (src/engine/index.ts) to it; nothing else in src/main touches the engine's types, so
  * a change there is absorbed in one file.
  */
 import type { InspectorEngine } from './inspector-service.js';
@@ -8,8 +8,8 @@ import type {
   Disposable,
   LocatedProblem,
   NamespaceChange,
+  PreviewError,
   SessionSummary,
-  TraceFrameDto,
 } from '../../common/api.js';
 
 export type EngineSessionChoice =
@@ -32,7 +32,7 @@ export interface EngineResult {
   headers: [string, string][];
   body: Buffer;
   /** the servlet raised; frames carry absolute paths */
-  error?: { type: string; message: string; frames: TraceFrameDto[]; text: string };
+  error?: PreviewError;
   /** the servlet did not compile; absolute paths */
   problems: LocatedProblem[];
   /** dry run: what the request would have committed */
@@ -43,10 +43,12 @@ export interface EngineResult {
 export interface EngineLogLine {
   kind: 'access' | 'error' | 'info';
   text: string;
+  /** the line is about a Studio preview (a dry run), not real traffic */
+  preview?: boolean;
 }
 
 export interface StudioEngine {
-  /** the engine's session service, journal and in-process requests (issue 6's inspector) */
+  /** the engine's session service, journal and in-process requests (for the inspector) */
   readonly inspectorEngine?: InspectorEngine;
   readonly appRoot: string;
   readonly production: boolean;

@@ -4,8 +4,7 @@
  */
 import path from 'node:path';
 import type { ExceptionGroup, ExceptionsApi } from '../../common/api-exceptions.js';
-import type { SessionService } from '../../engine/api/session-service.js';
-import { journalExceptions } from '../../engine/journal/exceptions.js';
+import { journalExceptions, type SessionService } from '../../engine/index.js';
 
 export interface ExceptionsEngine {
   readonly appRoot: string;

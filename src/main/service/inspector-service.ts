@@ -1,11 +1,8 @@
 /**
- * InspectorService: the inspector part of StudioApi (issue 6) on an embedded engine — the
+ * InspectorService: the inspector part of StudioApi on an embedded engine — the
  * session inspector, the request log with replay, and session time travel. Node only, no
  * Electron. Arguments arrive already checked against INSPECTOR_ARGS (src/common/rpc.ts).
- *
- * Session states in the past are rebuilt from the journal: a namespace stood after entry N as
- * the last entry ≤ N that changed it left it, or else as the first entry > N found it, or else
- * as it is now. The journal's pickles make such a state restorable (and replayable).
+ * Session states in the past come from the engine's time travel (src/engine/journal/history.ts).
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -32,15 +29,21 @@ import {
 import type { JournalEntry, NamespaceChange } from '../../common/types/journal.js';
 import type {
   Page,
-  PreviewValue,
   SessionListQuery,
   SessionSummary,
   SessionView,
 } from '../../common/types/session.js';
-import { BatchEditor, EditConflictError, EditProblemError } from '../../engine/api/batch-edit.js';
-import type { SessionService } from '../../engine/api/session-service.js';
-import type { EngineRequest, EngineResponse, PreviewSession } from '../../engine/engine.js';
-import type { SessionEventMap } from '../../engine/session/events.js';
+import {
+  BatchEditor,
+  EditConflictError,
+  EditProblemError,
+  type EngineRequest,
+  type EngineResponse,
+  type PreviewSession,
+  namespacesAt,
+  sessionHistory,
+  type SessionService,
+} from '../../engine/index.js';
 
 /** What the inspector needs of the engine; the real `Engine` fits. */
 export interface InspectorEngine {
@@ -67,15 +70,6 @@ const DROP_HEADERS = new Set([
   'cookie',
   REPLAY_HEADER,
 ]);
-/** Journal entries read at most to rebuild a session's past (the journal is capped anyway). */
-const HISTORY_MAX = 20_000;
-
-interface PastNamespace {
-  preview: PreviewValue | null;
-  /** the journal pickle that holds it; null: none kept */
-  from: { serial: number; phase: 'before' | 'after' } | null;
-  unchanged: boolean;
-}
 
 export class InspectorService implements InspectorApi {
   /** `engine` is absent when Studio runs on an engine that has no session service to offer. */
@@ -197,8 +191,10 @@ export class InspectorService implements InspectorApi {
         ...(q.outcome ? { outcome: q.outcome } : {}),
         ...(q.sessionId ? { sessionId: q.sessionId } : {}),
       });
-      for (const e of batch)
-        if (statusOk(e.status) && out.length < q.limit) out.push(this.relEntry(e));
+      for (const e of batch) {
+        const shown = q.previews === 'shown' || e.outcome !== 'preview' || q.outcome === 'preview';
+        if (shown && statusOk(e.status) && out.length < q.limit) out.push(this.relEntry(e));
+      }
       if (batch.length === 0) break;
       before = batch.at(-1)!.serial;
     }
@@ -257,7 +253,7 @@ export class InspectorService implements InspectorApi {
     }
 
     let made: JournalEntry | null = null;
-    const stop = s.events.on('requestFinished', (e) => {
+    const stop = s.requests.on('requestFinished', (e) => {
       if (e.request?.headers.some(([k, v]) => k.toLowerCase() === REPLAY_HEADER && v === nonce))
         made = e;
     });
@@ -297,7 +293,7 @@ export class InspectorService implements InspectorApi {
   // -------------------------------------------------------------------------- time travel
 
   async sessionTimeline(id: string): Promise<TimelineTick[]> {
-    return this.history(id).map((e) => ({
+    return sessionHistory(this.sessions.journal, id).map((e) => ({
       serial: e.serial,
       time: e.time,
       outcome: e.outcome,
@@ -310,7 +306,7 @@ export class InspectorService implements InspectorApi {
   }
 
   async sessionStateAt(id: string, serial: number): Promise<SessionStateAt> {
-    const past = this.pastState(id, serial);
+    const past = namespacesAt(sessionHistory(this.sessions.journal, id), serial, 'after');
     const current = await this.sessions.manager.store.view(id, this.sessions.manager.now());
     const namespaces: NamespaceAt[] = [];
     for (const [name, p] of [...past].sort(([a], [b]) => a.localeCompare(b))) {
@@ -327,19 +323,17 @@ export class InspectorService implements InspectorApi {
 
   // ------------------------------------------------------------------------------- events
 
-  onRequestStarted: Event<RequestStarted> = (listener) => this.listen('requestStarted', listener);
+  onRequestStarted: Event<RequestStarted> = (listener) =>
+    this.listen((s) => s.requests.on('requestStarted', listener));
   onRequestFinished: Event<JournalEntry> = (listener) =>
-    this.listen('requestFinished', (e) => listener(this.relEntry(e)));
-  onSessionChanged: Event<SessionChanged> = (listener) => this.listen('sessionChanged', listener);
+    this.listen((s) => s.requests.on('requestFinished', (e) => listener(this.relEntry(e))));
+  onSessionChanged: Event<SessionChanged> = (listener) =>
+    this.listen((s) => s.events.on('sessionChanged', listener));
 
-  private listen<K extends keyof SessionEventMap>(
-    name: K,
-    listener: (e: SessionEventMap[K]) => void,
-  ): { dispose(): void } {
+  /** A subscription to the engine's live events; none when it has no sessions. */
+  private listen(subscribe: (s: SessionService) => () => void): { dispose(): void } {
     const s = this.target?.sessionService;
-    if (!s) return { dispose: () => undefined };
-    const off = s.events.on(name, listener);
-    return { dispose: off };
+    return { dispose: s ? subscribe(s) : () => undefined };
   }
 
   // ---------------------------------------------------------------------------- internals
@@ -357,56 +351,6 @@ export class InspectorService implements InspectorApi {
     const rel = path.relative(this.engine.appRoot, file);
     if (rel.startsWith('..') || path.isAbsolute(rel)) return e;
     return { ...e, cause: { ...e.cause!, file: rel.split(path.sep).join('/') } };
-  }
-
-  /** The session's requests and edits, oldest first (dry runs committed nothing: left out). */
-  private history(id: string): JournalEntry[] {
-    const journal = this.sessions.journal;
-    const out: JournalEntry[] = [];
-    let before: number | undefined;
-    while (out.length < HISTORY_MAX) {
-      const batch = journal.list({
-        sessionId: id,
-        limit: 1000,
-        ...(before !== undefined ? { before } : {}),
-      });
-      if (batch.length === 0) break;
-      out.push(...batch);
-      before = batch.at(-1)!.serial;
-    }
-    return out.filter((e) => e.outcome !== 'preview').reverse();
-  }
-
-  /** Each namespace of session `id` as it stood after journal entry `serial`. */
-  private pastState(id: string, serial: number): Map<string, PastNamespace> {
-    const entries = this.history(id);
-    const names = new Set<string>();
-    for (const e of entries) for (const c of e.changes) names.add(c.name);
-    const out = new Map<string, PastNamespace>();
-    for (const name of names) {
-      let found: PastNamespace | null = null;
-      for (const e of entries) {
-        const c = e.changes.find((x) => x.name === name);
-        if (!c) continue;
-        const kept = e.restorable.some((r) => r.name === name);
-        if (e.serial <= serial) {
-          found = {
-            preview: c.after,
-            from: kept ? { serial: e.serial, phase: 'after' } : null,
-            unchanged: false,
-          };
-        } else {
-          found ??= {
-            preview: c.before,
-            from: kept ? { serial: e.serial, phase: 'before' } : null,
-            unchanged: false,
-          };
-          break;
-        }
-      }
-      if (found) out.set(name, found);
-    }
-    return out;
   }
 }
 

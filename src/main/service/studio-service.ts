@@ -11,6 +11,7 @@ import type {
   FileContent,
   LocatedProblem,
   LogLine,
+  PreviewNavigation,
   PreviewRequest,
   PreviewResult,
   ServerStatus,
@@ -19,12 +20,12 @@ import type {
   TreeEntry,
   WorkspaceInfo,
 } from '../../common/api.js';
-import type { StudioEngine } from './engine-port.js';
+import type { EngineResult, StudioEngine } from './engine-port.js';
 import { resolveReal, toRelative, WorkspacePathError } from './paths.js';
 import { InspectorService } from './inspector-service.js';
 import { TestingService } from './testing-service.js';
 import { ExceptionsService } from './exceptions-service.js';
-import { PreviewHost } from './preview-host.js';
+import { PreviewHost, type PreviewNavigationReport } from './preview-host.js';
 import { Workspace } from './workspace.js';
 
 function emitter<T>(): { event: Event<T>; fire(value: T): void; clear(): void } {
@@ -56,11 +57,12 @@ export class StudioService implements StudioApi {
   private status: ServerStatus = { running: false };
   private readonly logs = emitter<LogLine>();
   private readonly statuses = emitter<ServerStatus>();
+  private readonly navigations = emitter<PreviewNavigation>();
   private readonly engineLog: Disposable;
 
   constructor(private readonly engine: StudioEngine) {
     this.workspace = new Workspace(engine.appRoot);
-    this.previewHost = new PreviewHost(engine);
+    this.previewHost = new PreviewHost(engine, (nav) => this.navigated(nav));
     this.inspector = new InspectorService(engine.inspectorEngine);
     this.testing = new TestingService(engine.inspectorEngine);
     this.exceptions = new ExceptionsService(engine.inspectorEngine);
@@ -146,11 +148,15 @@ export class StudioService implements StudioApi {
       preview: { overrides, session: req.session },
     });
     await this.previewHost.start();
-    const documentUrl = this.previewHost.store(urlPath, {
-      status: result.status,
-      headers: result.headers,
-      body: result.body,
-    });
+    const documentUrl = this.previewHost.store(
+      urlPath,
+      { status: result.status, headers: result.headers, body: result.body },
+      { overrides, session: req.session },
+    );
+    return this.previewResult(result, documentUrl, performance.now() - started);
+  }
+
+  private previewResult(result: EngineResult, documentUrl: string, ms: number): PreviewResult {
     const out: PreviewResult = {
       status: result.status,
       headers: result.headers,
@@ -158,7 +164,7 @@ export class StudioService implements StudioApi {
       body: result.body.toString('utf8'),
       problems: result.problems.map((p) => this.relProblem(p)),
       pending: result.pending,
-      ms: Math.round(performance.now() - started),
+      ms: Math.round(ms),
     };
     if (result.error) {
       out.error = {
@@ -168,6 +174,14 @@ export class StudioService implements StudioApi {
     }
     if (result.sessionId) out.sessionId = result.sessionId;
     return out;
+  }
+
+  private navigated(nav: PreviewNavigationReport): void {
+    this.navigations.fire({
+      method: nav.method,
+      url: nav.url,
+      result: this.previewResult(nav.result, nav.url, nav.ms),
+    });
   }
 
   listSessions(): Promise<SessionSummary[]> {
@@ -198,8 +212,9 @@ export class StudioService implements StudioApi {
   onFileChange: Event<FileChange> = (listener) => this.workspace.onChange(listener);
   onLog: Event<LogLine> = (listener) => this.logs.event(listener);
   onServerStatus: Event<ServerStatus> = (listener) => this.statuses.event(listener);
+  onPreviewNavigation: Event<PreviewNavigation> = (listener) => this.navigations.event(listener);
 
-  // Issue 6 — session inspector, request log, time travel: see inspector-service.ts.
+  // Session inspector, request log, time travel: see inspector-service.ts.
   inspectorSessions: StudioApi['inspectorSessions'] = (q) => this.inspector.inspectorSessions(q);
   inspectorSession: StudioApi['inspectorSession'] = (id) => this.inspector.inspectorSession(id);
   stageEdit: StudioApi['stageEdit'] = (id, edit) => this.inspector.stageEdit(id, edit);
@@ -232,6 +247,7 @@ export class StudioService implements StudioApi {
     this.engineLog.dispose();
     this.logs.clear();
     this.statuses.clear();
+    this.navigations.clear();
     await Promise.all([this.workspace.close(), this.previewHost.close()]);
   }
 }

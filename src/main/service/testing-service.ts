@@ -8,10 +8,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExportedTest, TestingApi, TestRunResult } from '../../common/api-testing.js';
 import type { JournalEntry } from '../../common/types/journal.js';
-import type { SessionService } from '../../engine/api/session-service.js';
-import { testFileName, testFromJournal } from '../../engine/testing/export.js';
-import { TEST_EXT } from '../../engine/testing/psetest.js';
-import { findTests, runTests, TESTS_DIR } from '../../engine/testing/runner.js';
+import {
+  findTests,
+  runTests,
+  TEST_EXT,
+  testFileName,
+  testFromJournal,
+  TESTS_DIR,
+  type SessionService,
+} from '../../engine/index.js';
 import { toRelative } from './paths.js';
 
 /** What the tests need of the engine; the real `Engine` fits. */

@@ -6,10 +6,10 @@
  */
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import type { TraceFrameDto } from '../../common/api.js';
+import type { TraceFrame } from '../../common/types/located.js';
 
 export interface TracebackLike {
-  frames: TraceFrameDto[];
+  frames: TraceFrame[];
   text: string;
 }
 

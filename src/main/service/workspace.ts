@@ -59,12 +59,18 @@ export class Workspace {
     const tmp = `${abs}.pse-save-${process.pid}-${Date.now()}`;
     const handle = await open(tmp, 'w', info?.mode ?? 0o644);
     try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
+      try {
+        await handle.writeFile(text, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, abs);
+    } catch (err) {
+      // A failed save leaves the file as it was and no half-written copy beside it.
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
     }
-    await rename(tmp, abs);
     const after = await stat(abs);
     return { path: rel, text, mtimeMs: after.mtimeMs };
   }
@@ -110,6 +116,8 @@ export class Workspace {
     if (this.watcher) return;
     this.watcher = watch(this.root, {
       ignoreInitial: true,
+      // links are not followed: one to an ancestor folder would make the tree contain itself
+      followSymlinks: false,
       ignored: (p: string) => {
         const rel = toRelative(this.root, p);
         return rel.split('/').some((part) => isHiddenName(part)) || /\.pse-save-\d+-\d+$/.test(p);

@@ -1,7 +1,8 @@
 /**
  * Browser mode (`pse studio --web`): one loopback HTTP server that serves the built renderer
  * (out/renderer) and the Studio API over a WebSocket at /api. Every WebSocket must present the
- * per-launch token (`?token=`); anything else is refused before the upgrade.
+ * per-launch token (`?token=`); anything else is refused before the upgrade. Requests whose
+ * Host is not 127.0.0.1, localhost or [::1] with this port get 421 (DNS rebinding).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -13,6 +14,8 @@ import mime from 'mime-types';
 import { WebSocketServer } from 'ws';
 import type { StudioApi } from '../../common/api.js';
 import { serveApi } from '../../common/rpc.js';
+import { hostProblem, loopbackPatterns } from '../../engine/index.js';
+import { misdirectedText } from '../service/loopback-host.js';
 import { wsTransport } from './ws-transport.js';
 
 export interface WebStudioOptions {
@@ -72,6 +75,13 @@ export async function startWebStudio(options: WebStudioOptions): Promise<WebStud
   let port = 0;
 
   const server = http.createServer((req, res) => {
+    const why = hostProblem(loopbackPatterns(port), req.headers.host);
+    if (why !== undefined) {
+      log(`studio: refused a request from ${req.socket.remoteAddress}: ${why}`);
+      res.writeHead(421, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+      res.end(misdirectedText(why, port));
+      return;
+    }
     void serveStatic(root, req, res, securityHeaders(port)).catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`studio: ${err instanceof Error ? err.message : String(err)}`);
@@ -87,6 +97,8 @@ export async function startWebStudio(options: WebStudioOptions): Promise<WebStud
         `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
       );
     };
+    const why = hostProblem(loopbackPatterns(port), req.headers.host);
+    if (why !== undefined) return refuse(421, why);
     if (url.pathname !== '/api') return refuse(404, `unknown path ${url.pathname}`);
     if (!sameToken(url.searchParams.get('token'), token))
       return refuse(401, 'missing or wrong token');

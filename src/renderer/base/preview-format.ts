@@ -37,10 +37,3 @@ export function formatValue(v: PreviewValue | null | undefined): string {
       return '…';
   }
 }
-
-/** The value of top-level key `key` (as previewed, e.g. "'name'") in a dict preview. */
-export function dictEntry(v: PreviewValue | null, key: string): PreviewValue | null {
-  if (!v || v.t !== 'dict') return null;
-  const hit = v.v.find(([k]) => k === key);
-  return hit ? hit[1] : null;
-}

@@ -54,7 +54,3 @@ export function languageFor(path: string): string {
 export function uriFor(path: string): monaco.Uri {
   return monaco.Uri.from({ scheme: 'pse', path: '/' + path });
 }
-
-export function pathOf(uri: monaco.Uri): string {
-  return uri.path.replace(/^\//, '');
-}

@@ -11,16 +11,57 @@ export const PSE_TEMPLATE = 'pse-template';
 const tokenizer: monaco.languages.IMonarchLanguage = {
   defaultToken: '',
   ignoreCase: true,
+  pyKeywords: (
+    'and as assert break class continue def del elif else except exec finally for from global ' +
+    'if import in is lambda not or pass print raise return try while with yield None True False'
+  ).split(' '),
   tokenizer: {
     root: [
-      [/<\?=?/, { token: 'metatag.pse', next: '@pi', nextEmbedded: 'python' }],
+      [/<\?=?/, { token: 'metatag.pse', next: '@pi' }],
       [/<!--/, 'comment.html', '@comment'],
       [/<!DOCTYPE/, 'metatag.html', '@doctype'],
       [/(<\/?)([A-Za-z][\w.:-]*)/, ['delimiter.html', { token: 'tag.html', next: '@tag' }]],
       [/[^<]+/, ''],
       [/</, ''],
     ],
-    pi: [[/\?>/, { token: 'metatag.pse', next: '@pop', nextEmbedded: '@pop' }]],
+    // Python inside a PI, tokenized here rather than embedded: an embedded language would end at
+    // the first '?>', even one inside a string, where the engine's own scanner does not.
+    pi: [
+      [/\?>/, { token: 'metatag.pse', next: '@pop' }],
+      [/[rbuf]{0,2}"""/, 'string.python', '@pyLong2'],
+      [/[rbuf]{0,2}'''/, 'string.python', '@pyLong1'],
+      [/[rbuf]{0,2}"/, 'string.python', '@pyString2'],
+      [/[rbuf]{0,2}'/, 'string.python', '@pyString1'],
+      [/#(?:[^?]|\?(?!>))*/, 'comment.python'],
+      [/\d+(?:\.\d*)?(?:e[+-]?\d+)?j?/, 'number.python'],
+      [
+        /[a-z_]\w*/,
+        { cases: { '@pyKeywords': 'keyword.python', '@default': 'identifier.python' } },
+      ],
+      [/[{}()[\]]/, '@brackets.python'],
+      [/\s+/, 'white.python'],
+      [/./, 'delimiter.python'],
+    ],
+    pyString2: [
+      [/[^\\"]+/, 'string.python'],
+      [/\\./, 'string.escape.python'],
+      [/"/, 'string.python', '@pop'],
+    ],
+    pyString1: [
+      [/[^\\']+/, 'string.python'],
+      [/\\./, 'string.escape.python'],
+      [/'/, 'string.python', '@pop'],
+    ],
+    pyLong2: [
+      [/"""/, 'string.python', '@pop'],
+      [/\\./, 'string.escape.python'],
+      [/[^\\"]+|"/, 'string.python'],
+    ],
+    pyLong1: [
+      [/'''/, 'string.python', '@pop'],
+      [/\\./, 'string.escape.python'],
+      [/[^\\']+|'/, 'string.python'],
+    ],
     comment: [
       [/-->/, 'comment.html', '@pop'],
       [/[^-]+/, 'comment.content.html'],
@@ -32,7 +73,7 @@ const tokenizer: monaco.languages.IMonarchLanguage = {
     ],
     tag: [
       [/\/?>/, 'delimiter.html', '@pop'],
-      [/<\?=?/, { token: 'metatag.pse', next: '@pi', nextEmbedded: 'python' }],
+      [/<\?=?/, { token: 'metatag.pse', next: '@pi' }],
       [
         /(\?=)(")/,
         ['delimiter.html', { token: 'metatag.pse', next: '@attrExpr', nextEmbedded: 'python' }],
@@ -68,8 +109,9 @@ export function registerPseTemplate(): void {
       ['[', ']'],
       ['{', '}'],
     ],
+    // No pair for '<?': Monaco cannot type over a ' ?>' it inserted, so a typed '?>' would leave
+    // a stray one behind as page text.
     autoClosingPairs: [
-      { open: '<?', close: ' ?>' },
       { open: '(', close: ')' },
       { open: '[', close: ']' },
       { open: '{', close: '}' },

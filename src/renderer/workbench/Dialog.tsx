@@ -24,7 +24,15 @@ export function Dialog({ request, done }: { request: DialogRequest; done(): void
   };
   return (
     <div className="dialog-backdrop" role="presentation">
-      <div className="dialog" role="dialog" aria-label={request.title}>
+      <div
+        className="dialog"
+        role="dialog"
+        aria-label={request.title}
+        onKeyDown={(e) => {
+          // Escape is the last button of a confirm: Cancel
+          if (e.key === 'Escape' && request.kind === 'confirm') finish(request.buttons.length - 1);
+        }}
+      >
         <div className="dialog-title">{request.title}</div>
         {request.kind === 'prompt' ? (
           <form

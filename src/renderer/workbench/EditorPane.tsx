@@ -5,16 +5,13 @@ import type { Doc } from './documents.js';
 
 interface Props {
   doc: Doc | undefined;
-  onSave(): void;
-  onQuickOpen(): void;
   onEditorReady(editor: monaco.editor.IStandaloneCodeEditor): void;
 }
 
-export function EditorPane({ doc, onSave, onQuickOpen, onEditorReady }: Props) {
+// The workbench's keybindings (save, quick open…) are taken window-wide before Monaco sees them.
+export function EditorPane({ doc, onEditorReady }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | undefined>(undefined);
-  const handlers = useRef({ onSave, onQuickOpen });
-  handlers.current = { onSave, onQuickOpen };
 
   useEffect(() => {
     if (!host.current) return;
@@ -29,10 +26,6 @@ export function EditorPane({ doc, onSave, onQuickOpen, onEditorReady }: Props) {
       occurrencesHighlight: 'singleFile',
       scrollBeyondLastLine: false,
     });
-    ed.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => handlers.current.onSave());
-    ed.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyP, () =>
-      handlers.current.onQuickOpen(),
-    );
     editor.current = ed;
     onEditorReady(ed);
     return () => ed.dispose();
@@ -42,7 +35,8 @@ export function EditorPane({ doc, onSave, onQuickOpen, onEditorReady }: Props) {
     const ed = editor.current;
     if (!ed) return;
     if (ed.getModel() !== (doc?.model ?? null)) ed.setModel(doc?.model ?? null);
-    if (doc) ed.focus();
+    // a file opened from the Explorer leaves the keyboard there, to go on browsing
+    if (doc && !document.activeElement?.closest('.explorer')) ed.focus();
   }, [doc]);
 
   return (

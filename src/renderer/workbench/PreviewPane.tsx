@@ -14,8 +14,8 @@ import type {
 import type { ApiClient } from '../../common/rpc.js';
 import type { LatestRunner } from '../base/latest.js';
 import { codeModuleOf, servletOf } from '../base/paths.js';
-import { formatValue } from '../base/preview-format.js';
 import type { Documents } from './documents.js';
+import { PendingChanges } from './PendingChanges.js';
 
 /** The preview queue: one dry run at a time, the newest edit wins (see base/latest.ts). */
 export type PreviewQueue = LatestRunner<PreviewRequest, PreviewResult>;
@@ -88,6 +88,9 @@ export const PreviewPane = memo(function PreviewPane({
     api.listSessions().then(setSessions, () => setSessions([]));
   }, [api, sessionRequest]);
   const [result, setResult] = useState<PreviewResult | undefined>();
+  // the frame keeps its page while the page navigates itself; only a new preview reloads it
+  const [frameSrc, setFrameSrc] = useState<string | undefined>();
+  const [navigation, setNavigation] = useState<string | undefined>();
   const [failure, setFailure] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const servlet = active ? servletOf(active) : null;
@@ -99,6 +102,8 @@ export const PreviewPane = memo(function PreviewPane({
         setBusy(false);
         if (outcome.ok) {
           setResult(outcome.value);
+          setFrameSrc(outcome.value.documentUrl);
+          setNavigation(undefined);
           setFailure(undefined);
           onRuntimeProblems(runtimeProblems(outcome.value));
         } else {
@@ -109,6 +114,15 @@ export const PreviewPane = memo(function PreviewPane({
       }),
     [queue, onRuntimeProblems],
   );
+
+  useEffect(() => {
+    const sub = api.onPreviewNavigation((nav) => {
+      setResult(nav.result);
+      setNavigation(`${nav.method} ${nav.url}`);
+      onRuntimeProblems(runtimeProblems(nav.result));
+    });
+    return () => sub.dispose();
+  }, [api, onRuntimeProblems]);
 
   useEffect(() => {
     if (!servlet || !runnable) return;
@@ -229,8 +243,13 @@ export const PreviewPane = memo(function PreviewPane({
             title="Preview"
             // No allow-same-origin: the page gets an opaque origin and cannot reach the Studio.
             sandbox="allow-scripts allow-forms allow-popups"
-            src={result.documentUrl}
+            src={frameSrc}
           />
+          {navigation ? (
+            <div className="preview-navigation" role="status">
+              The page requested <code>{navigation}</code> — a dry run too: nothing was saved.
+            </div>
+          ) : null}
           {result.problems.length ? (
             <div className="preview-error" role="alert">
               {result.problems.map((p, i) => (
@@ -248,46 +267,7 @@ export const PreviewPane = memo(function PreviewPane({
               <pre className="traceback">{result.error.text}</pre>
             </div>
           ) : null}
-          <div className="pending">
-            <div className="pending-title">
-              Pending session changes (dry run — nothing was saved)
-            </div>
-            {result.pending.length === 0 ? (
-              <div className="empty">none</div>
-            ) : (
-              <ul>
-                {result.pending.map((c) => (
-                  <li key={c.name} className="pending-ns">
-                    <span className="ns-name">
-                      {c.name === '' ? 'session' : `session '${c.name}'`}
-                    </span>
-                    {c.before === null ? ' (new)' : c.after === null ? ' (deleted)' : ''}
-                    <div className="pending-diff">
-                      {c.diff.added.map((k) => (
-                        <div key={'a' + k} className="diff-added">
-                          + {k}
-                        </div>
-                      ))}
-                      {c.diff.changed.map((k) => (
-                        <div key={'c' + k} className="diff-changed">
-                          ~ {k}
-                        </div>
-                      ))}
-                      {c.diff.removed.map((k) => (
-                        <div key={'r' + k} className="diff-removed">
-                          − {k}
-                        </div>
-                      ))}
-                    </div>
-                    <div className="pending-values">
-                      <div>before: {formatValue(c.before)}</div>
-                      <div>after: {formatValue(c.after)}</div>
-                    </div>
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
+          <PendingChanges pending={result.pending} />
         </>
       ) : (
         <div className="empty">Rendering…</div>

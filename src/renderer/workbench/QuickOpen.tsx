@@ -57,7 +57,11 @@ export function QuickOpen({
             if (e.key === 'Escape') onClose();
             else if (e.key === 'ArrowDown') setIndex((i) => Math.min(i + 1, matches.length - 1));
             else if (e.key === 'ArrowUp') setIndex((i) => Math.max(i - 1, 0));
-            else if (e.key === 'Enter' && matches[index]) onPick(matches[index]);
+            else if (e.key === 'Enter') {
+              // or the key's text input would land in the editor the pick focuses
+              e.preventDefault();
+              if (matches[index]) onPick(matches[index]);
+            }
           }}
         />
         <ul>

@@ -2,6 +2,8 @@
 import { useState } from 'react';
 import type { ServerStatus } from '../../common/api.js';
 import type { ApiClient } from '../../common/rpc.js';
+import { portProblem } from '../base/port.js';
+import { Field } from './Field.js';
 
 export function ServerBar({
   api,
@@ -34,21 +36,22 @@ export function ServerBar({
         <>
           <label>
             port{' '}
-            <input
+            <Field
               aria-label="Server port"
               className="port"
               value={port}
               inputMode="numeric"
-              onChange={(e) => setPort(e.target.value.replace(/\D/g, ''))}
+              title="0: any free port"
+              onChange={setPort}
+              validate={portProblem}
             />
           </label>
           <button
             disabled={busy}
             onClick={() => {
-              const n = Number(port || '0');
-              if (!Number.isInteger(n) || n > 65535)
-                return onError(`port ${port}: expected 0–65535`);
-              act(api.startServer(n));
+              const problem = portProblem(port);
+              if (problem) return onError(`Server not started: ${problem}`);
+              act(api.startServer(Number(port.trim())));
             }}
           >
             Start server

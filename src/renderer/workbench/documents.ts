@@ -10,6 +10,8 @@ export interface Doc {
   path: string;
   model: monaco.editor.ITextModel;
   savedVersion: number;
+  /** the file's text on disk as last read or written here: a save over anything else asks */
+  diskText: string;
   /** deleted or changed on disk while dirty */
   conflict?: 'deleted' | 'changed';
 }
@@ -56,7 +58,12 @@ export class Documents {
     const model =
       monaco.editor.getModel(uriFor(path)) ??
       monaco.editor.createModel(file.text, languageFor(path), uriFor(path));
-    const doc: Doc = { path, model, savedVersion: model.getAlternativeVersionId() };
+    const doc: Doc = {
+      path,
+      model,
+      savedVersion: model.getAlternativeVersionId(),
+      diskText: file.text,
+    };
     model.onDidChangeContent(() => this.changed());
     this.docs.set(path, doc);
     this.changed();
@@ -67,8 +74,34 @@ export class Documents {
     const doc = this.docs.get(path);
     if (!doc) return;
     const version = doc.model.getAlternativeVersionId();
-    await this.api.writeFile(path, doc.model.getValue());
+    const text = doc.model.getValue();
+    await this.api.writeFile(path, text);
     doc.savedVersion = version;
+    doc.diskText = text;
+    delete doc.conflict;
+    this.changed();
+  }
+
+  /**
+   * What is on disk now, if it is not what this document was read from or last saved as
+   * (someone else wrote the file): null when saving would overwrite nothing unseen.
+   */
+  async changedOnDisk(path: string): Promise<{ text: string } | { deleted: true } | null> {
+    const doc = this.docs.get(path);
+    if (!doc) return null;
+    const file = await this.api.readFile(path).catch(() => undefined);
+    if (!file) return doc.conflict === 'deleted' ? null : { deleted: true };
+    return file.text === doc.diskText ? null : { text: file.text };
+  }
+
+  /** Drops the unsaved text for the file's text on disk. */
+  async revert(path: string): Promise<void> {
+    const doc = this.docs.get(path);
+    if (!doc) return;
+    const file = await this.api.readFile(path);
+    doc.model.setValue(file.text);
+    doc.diskText = file.text;
+    doc.savedVersion = doc.model.getAlternativeVersionId();
     delete doc.conflict;
     this.changed();
   }
@@ -88,6 +121,7 @@ export class Documents {
     const file = await this.api.readFile(path).catch(() => undefined);
     if (!file || file.text === doc.model.getValue()) {
       if (file) {
+        doc.diskText = file.text;
         doc.savedVersion = doc.model.getAlternativeVersionId();
         delete doc.conflict;
         this.changed();
@@ -98,6 +132,7 @@ export class Documents {
       doc.conflict = 'changed';
     } else {
       doc.model.setValue(file.text);
+      doc.diskText = file.text;
       doc.savedVersion = doc.model.getAlternativeVersionId();
     }
     this.changed();
@@ -129,6 +164,7 @@ export class Documents {
         path,
         model,
         savedVersion: dirty ? -1 : model.getAlternativeVersionId(),
+        diskText: doc.diskText,
       });
     }
     this.changed();

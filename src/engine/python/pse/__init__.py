@@ -1,4 +1,4 @@
-"""PSE, the Python Servlet Engine: the ``pse`` module every servlet sees (spec §3).
+"""PSE, the Python Servlet Engine: the ``pse`` module every servlet sees (docs/language.md).
 
 Members that belong to the running request (``form``, ``cache``, ``include``, ``call``,
 ``flush``) work while a servlet runs in a PSE worker.

@@ -75,7 +75,7 @@ def literal(text, what):
         tree = ast.parse(text.strip(), mode='eval')
     except SyntaxError as e:
         raise AdminError('%s: invalid Python literal: %s' % (what, e.msg), e.lineno, e.offset) from None
-    for node in ast.walk(tree):
+    for node, at in _walk(tree):
         if isinstance(node, _LITERAL_NODES):
             continue
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == 'set'
@@ -85,11 +85,33 @@ def literal(text, what):
             continue
         raise AdminError('%s: only literals are allowed (numbers, strings, bytes, tuples, lists, '
                          'dicts, sets, True, False, None), not %s'
-                         % (what, type(node).__name__), node.lineno, node.col_offset + 1)
+                         % (what, _describe(node)), getattr(at, 'lineno', 1), getattr(at, 'col_offset', 0) + 1)
     try:
         return ast.literal_eval(tree)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as e:
         raise AdminError('%s: not a literal: %s' % (what, e), 1, 1) from None
+
+
+def _walk(tree):
+    """Every node of tree with the nearest node that has a position: an operator (``**``, ``*``)
+    has none of its own, so it is located at its expression."""
+    todo = [(tree, None)]
+    while todo:
+        node, at = todo.pop()
+        if hasattr(node, 'lineno'):
+            at = node
+        yield node, at
+        todo.extend((child, at) for child in reversed(list(ast.iter_child_nodes(node))))
+
+
+_OPERATORS = {ast.Mult: '*', ast.Pow: '**', ast.Div: '/', ast.FloorDiv: '//', ast.Mod: '%',
+              ast.MatMult: '@', ast.LShift: '<<', ast.RShift: '>>', ast.BitOr: '|', ast.BitAnd: '&',
+              ast.BitXor: '^', ast.Not: 'not', ast.Invert: '~'}
+
+
+def _describe(node):
+    symbol = _OPERATORS.get(type(node))
+    return 'the operator %s' % symbol if symbol else type(node).__name__
 
 
 def _check_key(key):

@@ -1,15 +1,34 @@
 """``Headers``: an ordered, case-insensitive multi-map of HTTP header fields."""
 from __future__ import annotations
 
+import re
 from typing import Iterable, Iterator, List, Optional, Tuple
+
+# What Node's http module accepts (RFC 9110 token; field value: tab, visible ASCII, space, and
+# bytes 0x80-0xff): anything else would make it refuse the whole response.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_VALUE_CHAR = re.compile(r'[^\t\x20-\x7e\x80-\xff]')
+
+
+def check_value(what: str, value: object) -> str:
+    """``value`` if it can be sent as a header value; ValueError naming ``what`` otherwise."""
+    if not isinstance(value, str):
+        raise ValueError('%s must be a str, got %r' % (what, value))
+    bad = _BAD_VALUE_CHAR.search(value)
+    if bad is not None:
+        char = bad.group()
+        kind = 'CR or LF' if char in '\r\n' else 'the character %r' % char
+        raise ValueError('%s cannot be sent: it contains %s (at index %d); the value must be a str '
+                         'without CR or LF, control characters or characters beyond U+00FF, got %r'
+                         % (what, kind, bad.start(), value))
+    return value
 
 
 def _check(name: str, value: str) -> None:
     # A CR or LF would let page data inject headers or split the response.
-    if not isinstance(name, str) or not name or any(c in name for c in ' \t\r\n:'):
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
         raise ValueError('bad header name %r' % (name,))
-    if not isinstance(value, str) or '\r' in value or '\n' in value:
-        raise ValueError('header %s: the value must be a str without CR or LF, got %r' % (name, value))
+    check_value('header %s' % name, value)
 
 
 class Headers:

@@ -1,4 +1,4 @@
-"""Plugins (spec §3): load the built-in and user plugins, apply ``[plugins.<name>]``, run hooks.
+"""Plugins (docs/language.md): load the built-in and user plugins, apply ``[plugins.<name>]``, run hooks.
 
 Order: the built-ins (``BUILTIN``), then the user plugins of ``[Main] PluginPath`` in file-name
 order, ``_``-prefixed files skipped. ``initialize`` runs in that order, ``finalize`` in reverse.

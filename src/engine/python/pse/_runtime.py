@@ -5,7 +5,8 @@ module level in the servlet namespace and calls only
 
 * ``__pse_out__(text)`` — write (inside an open custom tag: to the tag's ``addString``);
 * ``__pse_str__(value) -> str`` — text of ``<?= ?>`` (escaped when AutoEscape is on);
-* ``__pse_attr__(name, value) -> str`` — `` name="value"`` (value escaped unless Markup);
+* ``__pse_attr__(name, value) -> str`` — `` name="value"`` (value escaped, as ``<?= ?>``, when
+  AutoEscape is on and it is not Markup);
 * ``__pse_battr__(name, cond) -> str`` — `` name`` when cond is true, else ``''``;
 * ``__pse_tag_open__(name, attrs, empty)`` / ``__pse_tag_close__(name)`` — custom tags.
 """
@@ -103,6 +104,10 @@ def attr(name: str, value: Any) -> str:
     return ' %s="%s"' % (name, value)
 
 
+def attr_raw(name: str, value: Any) -> str:
+    return ' %s="%s"' % (name, value if type(value) is str else str(value))
+
+
 def battr(name: str, cond: Any) -> str:
     return ' ' + name if cond else ''
 
@@ -116,7 +121,7 @@ class Scope:
         self._tags = tags
         ns['__pse_out__'] = out.writer()
         ns['__pse_str__'] = text_escaped if auto_escape else text_raw
-        ns['__pse_attr__'] = attr
+        ns['__pse_attr__'] = attr if auto_escape else attr_raw
         ns['__pse_battr__'] = battr
         ns['__pse_tag_open__'] = self.tag_open
         ns['__pse_tag_close__'] = self.tag_close

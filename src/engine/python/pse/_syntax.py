@@ -1,14 +1,8 @@
-"""Syntax check of generated template code and code modules.
+"""Syntax check of generated template code and code modules (the worker's ``check`` job).
 
 ``check(sources)`` compiles each source and reports the first syntax error of each, with the
-generated line and column; Node maps them back to template lines. Run as a script, it answers
-JSON requests, one per line on stdin ({"id": n, "sources": [{"name", "code"}]}), with one JSON
-line each on stdout ({"id": n, "errors": [...]}, or {"id": n, "error": "..."} for a bad request).
-The worker pool imports ``check`` as well. Standard library only.
+generated line and column; Node maps them back to template lines. Standard library only.
 """
-
-import json
-import sys
 
 
 def _error(name, line, col, message):
@@ -35,31 +29,3 @@ def check(sources):
         if err is not None:
             errors.append(err)
     return errors
-
-
-def _answer(line):
-    try:
-        request = json.loads(line)
-    except ValueError as e:
-        return {'id': None, 'error': 'request is not JSON: %s' % e}
-    rid = request.get('id') if isinstance(request, dict) else None
-    sources = request.get('sources') if isinstance(request, dict) else None
-    if not isinstance(sources, list) or not all(
-        isinstance(s, dict) and isinstance(s.get('name'), str) and isinstance(s.get('code'), str) for s in sources
-    ):
-        return {'id': rid, 'error': 'request needs "sources": a list of {"name": str, "code": str}'}
-    return {'id': rid, 'errors': check(sources)}
-
-
-def main(stdin=sys.stdin, stdout=sys.stdout):
-    for line in stdin:
-        if not line.strip():
-            continue
-        stdout.write(json.dumps(_answer(line)) + '\n')
-        stdout.flush()
-
-
-if __name__ == '__main__':
-    # JSON escapes every non-ASCII character, but a lone surrogate must survive decoding.
-    sys.stdin.reconfigure(encoding='utf-8', errors='surrogatepass')
-    main()

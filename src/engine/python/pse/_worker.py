@@ -181,6 +181,7 @@ def serve(state: WorkerState) -> None:
     while True:
         job, blobs = channel.next_job()
         kind = job.get('t')
+        channel.running = job.get('id')
         if kind == 'req':
             run_req(state, job, blobs)
         elif kind == 'check':
@@ -191,6 +192,7 @@ def serve(state: WorkerState) -> None:
             return
         else:
             channel.log('WARNING', 'worker %d ignored a %r frame outside a call' % (state.number, kind))
+        channel.running = None
 
 
 # ---------------------------------------------------------------- process
@@ -237,6 +239,32 @@ def _schedule_as_batch() -> None:
         pass
 
 
+def limit_memory(limit: int) -> Optional[str]:
+    """Cap what this process may allocate at ``limit`` bytes (0: no cap); past it allocations
+    raise MemoryError, which fails the request (500) instead of making the machine swap.
+
+    RLIMIT_DATA on Linux: since Linux 4.7 it counts every private writable mapping, so CPython's
+    arenas and large blocks (mmap) alike, but not the shared libraries, file mappings or the
+    address space reserved and never written (which RLIMIT_AS would count, several times what
+    a worker uses). Elsewhere RLIMIT_AS. Returns why the cap could not be set, or None."""
+    if limit <= 0:
+        return None
+    try:
+        import resource
+    except ImportError:
+        return 'WorkerMemory is not available on this system (no resource module): no limit'
+    which = resource.RLIMIT_DATA if sys.platform.startswith('linux') else resource.RLIMIT_AS
+    _, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY and hard < limit:
+        limit = hard  # a lower limit set from outside stays
+    try:
+        # the hard limit too: a servlet cannot lift it again
+        resource.setrlimit(which, (limit, limit))
+    except (ValueError, OSError) as exc:
+        return 'WorkerMemory %d could not be applied: %s: no limit' % (limit, exc)
+    return None
+
+
 def main() -> None:
     parent = os.getppid()
     _schedule_as_batch()
@@ -251,6 +279,8 @@ def main() -> None:
         init, _ = channel.read()
         if init.get('t') != 'init':
             _fatal(channel, 'the first frame must be init, got %r' % init.get('t'), [])
+        # before boot: plugins and tag modules are held to it too
+        memory_problem = limit_memory(int((init.get('config') or {}).get('workerMemory') or 0))
         state = boot(channel, init)
     except ChannelClosed:
         os._exit(0)
@@ -265,7 +295,10 @@ def main() -> None:
         return
     channel.send({'t': 'ready', 'pid': os.getpid(), 'python': platform.python_version(),
                   'tags': sorted(state.tags), 'plugins': [p.name for p in state.plugins], 'issues': state.issues})
+    if memory_problem:
+        channel.log('WARNING', 'worker %d: %s' % (state.number, memory_problem))
     threading.Thread(target=_heartbeat, args=(channel, parent), name='pse-heartbeat', daemon=True).start()
+    threading.Thread(target=channel.watch, name='pse-watch', daemon=True).start()
     try:
         serve(state)
     except OutputClosed:

@@ -47,6 +47,17 @@ class AdminTest(unittest.TestCase):
         err = self.error({'op': 'set', 'key': 'name', 'literal': '1'})
         self.assertIn('key: only literals', err['message'])
 
+    def test_operators_without_a_position_of_their_own_are_refused_at_their_expression(self):
+        err = self.error({'op': 'set', 'key': "'a'", 'literal': '[1, 2 ** 3]'})
+        self.assertIn('only literals', err['message'])
+        self.assertIn('**', err['message'])
+        self.assertEqual((err['line'], err['col']), (1, 5))
+        err = self.error({'op': 'set', 'key': "'a'", 'literal': '(1,\n 2 * 3)'})
+        self.assertIn('the operator *', err['message'])
+        self.assertEqual((err['line'], err['col']), (2, 2))
+        err = self.error({'op': 'set', 'key': '9 ** 99', 'literal': '1'})
+        self.assertIn('key: only literals', err['message'])
+
     def test_unhashable_key(self):
         self.assertIn('not hashable', self.error({'op': 'set', 'key': '[1]', 'literal': '1'})['message'])
 

@@ -1,14 +1,7 @@
-"""pse._syntax: the syntax check of generated template code, as a function and as a process."""
-import io
-import json
-import os
-import subprocess
-import sys
+"""pse._syntax: the syntax check of generated template code."""
 import unittest
 
 from pse import _syntax
-
-SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'pse', '_syntax.py')
 
 
 class CheckTest(unittest.TestCase):
@@ -37,35 +30,6 @@ class CheckTest(unittest.TestCase):
     def test_errors_found_only_at_compile_time(self):
         [err] = _syntax.check([{'name': 'r', 'code': 'return 1\n'}])
         self.assertIn("'return' outside function", err['message'])
-
-
-class ProtocolTest(unittest.TestCase):
-    def test_main_answers_each_line_in_order(self):
-        requests = [
-            {'id': 1, 'sources': [{'name': 'a', 'code': 'x ='}]},
-            {'id': 2, 'sources': []},
-            'not json',
-            {'id': 3, 'sources': 'wrong'},
-        ]
-        stdin = io.StringIO(''.join((r if isinstance(r, str) else json.dumps(r)) + '\n' for r in requests))
-        stdout = io.StringIO()
-        _syntax.main(stdin, stdout)
-        answers = [json.loads(line) for line in stdout.getvalue().splitlines()]
-        self.assertEqual(answers[0]['id'], 1)
-        self.assertEqual(answers[0]['errors'][0]['line'], 1)
-        self.assertEqual(answers[1], {'id': 2, 'errors': []})
-        self.assertIsNone(answers[2]['id'])
-        self.assertIn('not JSON', answers[2]['error'])
-        self.assertEqual(answers[3]['id'], 3)
-        self.assertIn('sources', answers[3]['error'])
-
-    def test_runs_as_a_script(self):
-        request = json.dumps({'id': 7, 'sources': [{'name': 'p.pt', 'code': 'if x:\n'}]}) + '\n'
-        done = subprocess.run([sys.executable, '-u', SCRIPT], input=request, capture_output=True, text=True, timeout=30)
-        self.assertEqual(done.returncode, 0, done.stderr)
-        answer = json.loads(done.stdout)
-        self.assertEqual(answer['id'], 7)
-        self.assertEqual(answer['errors'][0]['name'], 'p.pt')
 
 
 if __name__ == '__main__':

@@ -113,7 +113,12 @@ class RunTests(Fixture):
     def test_the_worker_and_its_heartbeat_run_as_batch_processes(self):
         w = self.start()
         w.wait_ready()
+        # the heartbeat thread starts right after `ready` is sent: give it a moment to appear
+        deadline = time.monotonic() + 10
         tasks = os.listdir('/proc/%d/task' % w.proc.pid)
+        while len(tasks) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+            tasks = os.listdir('/proc/%d/task' % w.proc.pid)
         self.assertGreaterEqual(len(tasks), 2)  # the main thread and the heartbeat thread
         for tid in tasks:
             self.assertEqual(os.sched_getscheduler(int(tid)), os.SCHED_BATCH)

@@ -142,6 +142,14 @@ if mode == 'badheader':
     response.headers['X-B'] = 'a\\r\\nb'
 if mode == 'badstatus':
     response.status = 'abc'
+if mode == 'badtype':
+    response.content_type = 'text/html\\r\\nX-Evil: 1'
+if mode == 'wide':
+    response.headers['X-W'] = '\\u65e5'
+if mode == 'badcookie':
+    client.cookies['c'] = client.CookieClass('c', '1', path='/\\nX-Evil: 1')
+if mode == 'unicode':
+    response.redirect('/f\\u00fcr ein/\\u65e5?q=%41&x=\\u00e9\\x7f')
 if mode == 'catch':
     try:
         response.redirect('/caught', 301)
@@ -433,6 +441,22 @@ class ServletTests(unittest.TestCase):
         self.assertIn('nothing &lt;here&gt;', blobs[0].decode())
         self.assertNotIn('before', blobs[0].decode())
 
+    def test_redirect_percent_encodes_what_a_header_cannot_carry(self):
+        head, _ = self.w.request('resp.pt', query='mode=unicode')
+        self.assertEqual(head['status'], 302)
+        self.assertIn(['Location', '/f%C3%BCr%20ein/%E6%97%A5?q=%41&x=%C3%A9%7F'], head['headers'])
+
+    def test_a_header_value_that_cannot_be_sent_fails_at_its_line(self):
+        for mode, line, needle in (('badtype', 17, 'content_type cannot be sent: it contains CR or LF'),
+                                   ('wide', 19, "header X-W cannot be sent: it contains the character '\u65e5'")):
+            err = self.error('resp.pt', query='mode=' + mode)
+            self.assertEqual(err['type'], 'ValueError')
+            self.assertIn(needle, err['message'])
+            self.assertEqual(os.path.basename(err['frames'][-1]['file']), 'resp.py')
+            self.assertEqual(err['frames'][-1]['line'], line)
+        err = self.error('resp.pt', query='mode=badcookie')
+        self.assertIn('cookie c: its Set-Cookie header cannot be sent: it contains CR or LF', err['message'])
+
     def test_bad_header_or_status_is_a_servlet_error(self):
         err = self.error('resp.pt', query='mode=badheader')
         self.assertEqual(err['type'], 'ValueError')
@@ -492,10 +516,10 @@ class ConfigVariantTests(unittest.TestCase):
         cls.w.close()
         shutil.rmtree(cls.dir)
 
-    def test_autoescape_off_writes_raw_text_but_attributes_stay_escaped(self):
+    def test_autoescape_off_writes_raw_text_and_raw_attribute_values(self):
         page = self.w.page('hello.pt')
         self.assertIn('<p><b>Hi</b><i>ok</i></p>', page)
-        self.assertIn('href="a?b=1&amp;c=&quot;2&quot;"', page)
+        self.assertIn('href="a?b=1&c="2""', page)
 
     def test_max_buffer_streams_once_exceeded(self):
         chunks = []

@@ -13,6 +13,8 @@ from pse._headers import Headers
 from pse._loader import LRU, FileStates
 from pse._plugins import convert, parse_bool
 from pse._protocol import ProtocolError, decode, encode, read_frame, renumber_session
+from pse._runtime import Output, Scope
+from pse.tags import CustomTag
 from pse._traceback import Template
 from pse.plugins import client
 
@@ -105,6 +107,49 @@ class MarkupTests(unittest.TestCase):
         self.assertEqual(escape(Markup('<b>')), '<b>')
         self.assertEqual(Markup.escape('<'), '&lt;')
         self.assertEqual(repr(Markup('x')), "Markup('x')")
+
+
+class Pse3Panel(CustomTag):
+    """A tag class as written for PSE 3: its own arguments, the base class called positionally."""
+
+    def __init__(self, id=None, color='grey', *args, **kw):
+        CustomTag.__init__(self, id, *args, **kw)
+        self.color = color
+
+    def __str__(self):
+        return '<div id="%s" class="%s" title="%s">%s</div>' % (
+            self.id, self.color, self.attrs.get('title'), ''.join(str(c) for c in self._contents))
+
+
+class CustomTagTests(unittest.TestCase):
+    def render(self, ops):
+        out = Output()
+        ns = {}
+        scope = Scope(ns, out, True, {'Panel': Pse3Panel, 'Tag': CustomTag})
+        for op in ops:
+            if isinstance(op, tuple):
+                scope.tag_open(*op)
+            elif op.startswith('/'):
+                scope.tag_close(op[1:])
+            else:
+                ns['__pse_out__'](op)
+        return out.take()
+
+    def test_pse3_tag_classes_run_unchanged(self):
+        page = self.render([('Panel', {'id': 'p1', 'color': 'red', 'title': 'T'}), 'a',
+                            ('Tag', {}, True), ('Panel', {}), 'b', '/Panel', '/Panel'])
+        self.assertEqual(page, '<div id="p1" class="red" title="T">a<div id="None" class="grey" title="None">'
+                               'b</div></div>')
+
+    def test_base_class_keeps_pse3_and_current_names(self):
+        tag = CustomTag('x', 'extra', title='T')
+        self.assertEqual((tag.id, tag.args, tag.attrs), ('x', ('extra',), {'id': 'x', 'title': 'T'}))
+        tag.addString('a')
+        tag.add(CustomTag())
+        self.assertIs(tag.content, tag._contents)
+        self.assertEqual(len(tag._contents), 2)
+        self.assertEqual(str(tag), 'a')
+        self.assertEqual(CustomTag(title='T').attrs, {'title': 'T'})
 
 
 class CookieTests(unittest.TestCase):

@@ -1,7 +1,9 @@
 /**
- * The inspector (issue 6) as one panel: Sessions (list + one session with its pending changes),
- * Requests (the live request log) and Timeline (time travel of the chosen session). Pending
- * changes live here, so the timeline's "restore this state" lands among them.
+ * The inspector's views in the workbench panel: Sessions (list + one session with its pending
+ * changes), Requests (the live request log), Timeline (time travel of the chosen session),
+ * Exceptions (grouped by type and line), Watches (on the chosen session) and Tests (.psetest).
+ * The panel's tab strip chooses the view; pending changes live here, so the timeline's "restore
+ * this state" lands among them.
  */
 import { memo, useCallback, useEffect, useState } from 'react';
 import type { InspectorApi, PendingOp } from '../../../common/api-inspector.js';
@@ -40,7 +42,11 @@ interface Props {
   onOpenLine(file: string, line: number, col: number): void;
   onPreviewSession(id: string): void;
   onError(message: string): void;
-  initialTab?: InspectorTab;
+  /** the view shown; null while the panel shows something else (the inspector stays mounted) */
+  tab: InspectorTab | null;
+  onTab(tab: InspectorTab): void;
+  /** how many namespaces have staged changes, for the Sessions tab's label */
+  onPendingCount(count: number): void;
 }
 
 function problemText(p: { message: string; op: number }, ops: PendingOp[]): string {
@@ -54,9 +60,10 @@ export const InspectorPanel = memo(function InspectorPanel({
   onOpenLine,
   onPreviewSession,
   onError,
-  initialTab = 'sessions',
+  tab,
+  onTab: setTab,
+  onPendingCount,
 }: Props) {
-  const [tab, setTab] = useState<InspectorTab>(initialTab);
   const [session, setSession] = useState<string | undefined>();
   const [pending, setPending] = useState<Pending>([]);
   const [conflicts, setConflicts] = useState<ConflictView[]>([]);
@@ -65,6 +72,7 @@ export const InspectorPanel = memo(function InspectorPanel({
     setPending([]);
     setConflicts([]);
   }, [session]);
+  useEffect(() => onPendingCount(pending.length), [pending.length, onPendingCount]);
 
   const stage = useCallback(
     async (
@@ -150,30 +158,11 @@ export const InspectorPanel = memo(function InspectorPanel({
       setTab('sessions');
       return null;
     },
-    [api, session, pending, stage],
+    [api, session, pending, stage, setTab],
   );
 
   return (
-    <div className="inspector">
-      <div className="panel-tabs" role="tablist" aria-label="Inspector">
-        {(['sessions', 'requests', 'timeline', 'exceptions', 'watches', 'tests'] as const).map(
-          (t) => (
-            <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)}>
-              {t === 'sessions'
-                ? `Sessions${pending.length ? ` (${pending.length} pending)` : ''}`
-                : t === 'requests'
-                  ? 'Requests'
-                  : t === 'timeline'
-                    ? 'Timeline'
-                    : t === 'exceptions'
-                      ? 'Exceptions'
-                      : t === 'watches'
-                        ? 'Watches'
-                        : 'Tests'}
-            </button>
-          ),
-        )}
-      </div>
+    <div className="inspector" hidden={tab === null}>
       <div className="inspector-body">
         {tab === 'sessions' ? (
           <div className="sessions-split">

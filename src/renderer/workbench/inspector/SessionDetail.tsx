@@ -3,12 +3,16 @@
  * their diffs, Apply / Discard, and the conflict view when the server moved on meanwhile.
  */
 import { namespaceLabel } from '../../base/namespace.js';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { InspectorApi, PendingOp, SessionView } from '../../../common/api-inspector.js';
+import type { PreviewValue } from '../../../common/types/session.js';
+import { formatWhen } from '../../base/dates.js';
 import { formatValue } from '../../base/preview-format.js';
 import { DiffView } from '../requestlog/DiffView.js';
 import { keyLiteral, toLiteral } from './literal.js';
 import { describeOp, type ConflictView, type Pending } from './pending.js';
+import { useDialogsContext } from '../hooks/useDialogs.js';
+import { InlineEdit } from './InlineEdit.js';
 import { formatBytes } from './SessionList.js';
 import { ValueTree } from './ValueTree.js';
 
@@ -28,14 +32,27 @@ interface Props {
   onError(message: string): void;
 }
 
+/** The literal of a top-level key's value, to edit it from. */
+function literalOf(ns: PreviewValue, key: string): string {
+  const v = ns.t === 'dict' ? ns.v.find(([k]) => k === key)?.[1] : undefined;
+  return (v && toLiteral(v)) ?? '';
+}
+
 export function SessionDetail(p: Props) {
   const { api, id, onError } = p;
   const [view, setView] = useState<SessionView | undefined>();
   const [form, setForm] = useState({ namespace: '', key: '', value: '' });
   const [problem, setProblem] = useState<string | undefined>();
+  const [editing, setEditing] = useState<{ namespace: string; key: string } | undefined>();
+  const { confirm } = useDialogsContext();
+  // set while this view expires or deletes its session: the change event that follows finds
+  // the session gone, which is then no error
+  const ending = useRef(false);
 
   const load = useCallback(() => {
+    if (ending.current) return;
     api.inspectorSession(id).then(setView, (e: Error) => {
+      if (ending.current) return;
       setView(undefined);
       onError(e.message);
     });
@@ -57,10 +74,22 @@ export function SessionDetail(p: Props) {
     const err = await p.stage(namespace, versionOf(namespace), op);
     setProblem(err ?? undefined);
   };
-  const sessionAction = (what: 'expire' | 'delete'): void => {
+  const sessionAction = async (what: 'expire' | 'delete'): Promise<void> => {
+    const sure = await confirm(
+      what === 'expire' ? 'Expire session' : 'Delete session',
+      what === 'expire'
+        ? `Expire session ${id.slice(0, 10)}…? Its visitor starts over with an empty session.`
+        : `Delete session ${id.slice(0, 10)}… and all its data? This cannot be undone.`,
+      what === 'expire' ? 'Expire' : 'Delete',
+    );
+    if (!sure) return;
+    ending.current = true;
     const call =
       what === 'expire' ? api.expireSession(id, view.version) : api.deleteSession(id, view.version);
-    call.then(p.onGone, (e: Error) => onError(e.message));
+    call.then(p.onGone, (e: Error) => {
+      ending.current = false;
+      onError(e.message);
+    });
   };
 
   return (
@@ -72,11 +101,13 @@ export function SessionDetail(p: Props) {
         <span className="muted">
           version {view.version} ·{' '}
           {formatBytes(view.namespaceViews.reduce((n, x) => n + x.size, 0))} · expires{' '}
-          {new Date(view.expires).toLocaleTimeString()}
+          <span className="session-expires" title={new Date(view.expires).toString()}>
+            {formatWhen(view.expires)}
+          </span>
         </span>
         <button onClick={() => p.onPreviewSession(id)}>Preview as this session</button>
-        <button onClick={() => sessionAction('expire')}>Expire</button>
-        <button onClick={() => sessionAction('delete')}>Delete session</button>
+        <button onClick={() => void sessionAction('expire')}>Expire</button>
+        <button onClick={() => void sessionAction('delete')}>Delete session</button>
       </div>
 
       <form
@@ -132,18 +163,36 @@ export function SessionDetail(p: Props) {
           </div>
           <ValueTree
             value={ns.preview}
+            editing={
+              editing?.namespace === ns.name
+                ? {
+                    key: editing.key,
+                    editor: (
+                      <InlineEdit
+                        label={`New value of ${editing.key}`}
+                        initial={literalOf(ns.preview, editing.key)}
+                        onCancel={() => setEditing(undefined)}
+                        onCommit={async (text) => {
+                          const err = await p.stage(ns.name, ns.version, {
+                            op: 'set',
+                            key: keyLiteral(editing.key),
+                            value: text,
+                          });
+                          if (!err) setEditing(undefined);
+                          return err;
+                        }}
+                      />
+                    ),
+                  }
+                : undefined
+            }
             actions={(key, value) => (
               <>
                 <button
                   className="small"
                   aria-label={`Edit ${key}`}
-                  onClick={() =>
-                    setForm({
-                      namespace: ns.name,
-                      key: keyLiteral(key),
-                      value: toLiteral(value) ?? '',
-                    })
-                  }
+                  title={toLiteral(value) === null ? 'no literal for this value' : undefined}
+                  onClick={() => setEditing({ namespace: ns.name, key })}
                 >
                   edit
                 </button>

@@ -1,4 +1,5 @@
 /** Every session in the store: paged, searchable, refreshed live as requests come in. */
+import { formatWhen } from '../../base/dates.js';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { InspectorApi, InspectorSessionRow, Page } from '../../../common/api-inspector.js';
 import { debounce } from '../../base/debounce.js';
@@ -19,8 +20,6 @@ export function formatBytes(n: number): string {
       ? `${(n / 1024).toFixed(1)} KiB`
       : `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
-
-const time = (ms: number): string => new Date(ms).toLocaleString();
 
 export function SessionList({ api, selected, onSelect, onError }: Props) {
   const [search, setSearch] = useState('');
@@ -94,9 +93,9 @@ export function SessionList({ api, selected, onSelect, onError }: Props) {
               <td className="mono" title={s.id}>
                 {s.id.slice(0, 12)}…
               </td>
-              <td>{time(s.created)}</td>
-              <td>{time(s.accessed)}</td>
-              <td>{time(s.expires)}</td>
+              <td title={new Date(s.created).toString()}>{formatWhen(s.created)}</td>
+              <td title={new Date(s.accessed).toString()}>{formatWhen(s.accessed)}</td>
+              <td title={new Date(s.expires).toString()}>{formatWhen(s.expires)}</td>
               <td>{formatBytes(s.size)}</td>
               <td>{s.namespaces.map((n) => (n === '' ? "''" : n)).join(', ')}</td>
             </tr>

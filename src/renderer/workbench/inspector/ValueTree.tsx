@@ -10,9 +10,11 @@ interface Props {
   depth?: number;
   /** extra controls shown beside a top-level key (edit, delete) */
   actions?: (key: string, value: PreviewValue) => ReactNode;
+  /** a top-level key being edited in place: its editor stands in for its value */
+  editing?: { key: string; editor: ReactNode };
 }
 
-export function ValueTree({ value, label, depth = 0, actions }: Props) {
+export function ValueTree({ value, label, depth = 0, actions, editing }: Props) {
   const children: [string, PreviewValue][] | null =
     value.t === 'dict'
       ? value.v
@@ -43,8 +45,18 @@ export function ValueTree({ value, label, depth = 0, actions }: Props) {
       <div className="vt-children">
         {children.map(([k, v]) => (
           <div key={k} className="vt-row">
-            <ValueTree value={v} label={k} depth={depth + 1} />
-            {depth === 0 && actions ? <span className="vt-actions">{actions(k, v)}</span> : null}
+            {depth === 0 && editing?.key === k ? (
+              <div className="vt-leaf vt-editing" data-key={k}>
+                <span className="vt-key">{k}</span>: {editing.editor}
+              </div>
+            ) : (
+              <>
+                <ValueTree value={v} label={k} depth={depth + 1} />
+                {depth === 0 && actions ? (
+                  <span className="vt-actions">{actions(k, v)}</span>
+                ) : null}
+              </>
+            )}
           </div>
         ))}
         {more}

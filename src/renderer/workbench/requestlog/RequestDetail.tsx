@@ -14,9 +14,12 @@ import type {
 } from '../../../common/api-inspector.js';
 import type { NamespaceChange } from '../../../common/types/journal.js';
 import { KeyDiffLine } from '../inspector/SessionDetail.js';
+import { formatBytes } from '../inspector/SessionList.js';
 import { curlCommand } from './curl.js';
 import { DiffView } from './DiffView.js';
+import { ResponseBody } from './ResponseBody.js';
 import { OUTCOME_LABELS } from './filters.js';
+import { useDialogsContext } from '../hooks/useDialogs.js';
 
 interface Props {
   api: InspectorApi;
@@ -74,7 +77,17 @@ export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }:
   const [busy, setBusy] = useState(false);
   const [copied, setCopied] = useState<string | undefined>();
 
-  const run = (mode: ReplayMode): void => {
+  const { confirm } = useDialogsContext();
+  const run = async (mode: ReplayMode): Promise<void> => {
+    if (
+      mode === 'again' &&
+      !(await confirm(
+        'Replay',
+        `Send #${e.serial} ${e.method} ${e.path} again, for real? It runs against the live session${e.sessionId ? ` ${e.sessionId.slice(0, 10)}…` : ''} and commits what it changes. "Replay on the state before" is the dry run.`,
+        'Replay for real',
+      ))
+    )
+      return;
     setBusy(true);
     api.replayRequest(e.serial, mode).then(
       (r) => {
@@ -100,14 +113,18 @@ export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }:
       <div className="toolbar">
         <b>
           #{e.serial} {e.method} {e.path}
+          {e.query ? `?${e.query}` : ''}
         </b>
+        <span className="muted request-timing">
+          {e.status} · {Math.round(e.durationMs)} ms
+        </span>
         <span className={`badge outcome-${e.outcome}`}>{OUTCOME_LABELS[e.outcome]}</span>
         {isRequest ? (
           <>
-            <button disabled={busy} onClick={() => run('again')}>
+            <button disabled={busy} onClick={() => void run('again')}>
               Replay
             </button>
-            <button disabled={busy} onClick={() => run('before')}>
+            <button disabled={busy} onClick={() => void run('before')}>
               Replay on the state before (dry run)
             </button>
             <button onClick={copy}>Copy as curl</button>
@@ -139,6 +156,20 @@ export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }:
         <section aria-label="Session changes">
           <h4>Session {e.outcome === 'preview' ? 'changes it would have made' : 'changes'}</h4>
           <Changes changes={e.changes} label="change" />
+        </section>
+      ) : null}
+      {e.tooLarge?.length ? (
+        <section aria-label="Values not kept">
+          <h4>Values too large to keep</h4>
+          <ul className="too-large">
+            {e.tooLarge.map((d) => (
+              <li key={`${d.name} ${d.phase}`}>
+                {namespaceLabel(d.name)} {d.phase}: {formatBytes(d.size)}, sha256{' '}
+                <code title={d.sha256}>{d.sha256.slice(0, 16)}…</code> — over the journal&apos;s
+                per-value bound ([Studio] JournalMaxBytes), so not restorable from this request
+              </li>
+            ))}
+          </ul>
         </section>
       ) : null}
       {e.discarded?.length ? (
@@ -182,14 +213,17 @@ export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }:
         </details>
       ) : null}
       {e.response ? (
-        <details className="io">
+        <details className="io response">
           <summary>Response {e.response.status}</summary>
           <Pairs rows={e.response.headers} />
           {e.response.body !== undefined ? (
-            <pre className="body">
-              {e.response.body}
-              {e.response.bodyTruncated ? '\n… (cut)' : ''}
-            </pre>
+            <ResponseBody
+              body={e.response.body}
+              truncated={!!e.response.bodyTruncated}
+              html={e.response.headers.some(
+                ([k, v]) => k.toLowerCase() === 'content-type' && v.includes('html'),
+              )}
+            />
           ) : null}
         </details>
       ) : null}
@@ -197,10 +231,20 @@ export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }:
   );
 }
 
+/** A difference in what the session ends with (see compareOutcomes in the service). */
+const isSessionDifference = (d: string): boolean =>
+  d.startsWith('changed:') || d.startsWith('discarded:');
+
 function ReplayView({ r }: { r: ReplayResult }) {
-  const same = r.differences.length === 0;
+  // the outcome is status and outcome; what the session ends with is said apart
+  const same = r.original.status === r.replay.status && r.original.outcome === r.replay.outcome;
+  const session = r.differences.filter(isSessionDifference);
+  const other = r.differences.filter((d) => !isSessionDifference(d));
   return (
-    <section className={`replay ${same ? 'same' : 'different'}`} aria-label="Replay result">
+    <section
+      className={`replay ${same && r.differences.length === 0 ? 'same' : 'different'}`}
+      aria-label="Replay result"
+    >
       <h4>
         {r.mode === 'before' ? 'Dry run on the state before' : 'Replayed'}
         {r.serial ? ` (#${r.serial})` : ''}:{' '}
@@ -238,13 +282,27 @@ function ReplayView({ r }: { r: ReplayResult }) {
           </tr>
         </tbody>
       </table>
-      {same ? null : (
+      {other.length ? (
         <ul className="differences">
-          {r.differences.map((d, i) => (
+          {other.map((d, i) => (
             <li key={i}>{d}</li>
           ))}
         </ul>
-      )}
+      ) : null}
+      <div className="replay-session">
+        {session.length ? (
+          <>
+            The session ends differently:
+            <ul className="differences">
+              {session.map((d, i) => (
+                <li key={i}>{d}</li>
+              ))}
+            </ul>
+          </>
+        ) : (
+          'The session ends the same.'
+        )}
+      </div>
     </section>
   );
 }

@@ -11,6 +11,9 @@ import {
   type KeyboardEvent,
 } from 'react';
 import type { InspectorApi, JournalEntry, RequestStarted } from '../../../common/api-inspector.js';
+import { parseStatusFilter } from '../../../common/api-inspector.js';
+import { Field } from '../Field.js';
+import { useDialogsContext } from '../hooks/useDialogs.js';
 import { matches, NO_FILTERS, OUTCOME_LABELS, type LogFilters } from './filters.js';
 import { RequestDetail } from './RequestDetail.js';
 
@@ -25,6 +28,12 @@ interface Props {
   onError(message: string): void;
 }
 
+function statusProblem(text: string): string | null {
+  return parseStatusFilter(text.trim())
+    ? null
+    : `'${text.trim()}': a status such as 404, or a class such as 5xx`;
+}
+
 export function OutcomeBadge({ outcome }: { outcome: JournalEntry['outcome'] }) {
   return <span className={`badge outcome-${outcome}`}>{OUTCOME_LABELS[outcome]}</span>;
 }
@@ -37,6 +46,7 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
   const [entries, setEntries] = useState<JournalEntry[]>([]);
   const [running, setRunning] = useState<RequestStarted[]>([]);
   const [selected, setSelected] = useState<number | undefined>();
+  const { confirm } = useDialogsContext();
   const list = useRef<HTMLDivElement>(null);
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
@@ -90,9 +100,27 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
     setSelected(entries[next]!.serial);
   };
 
+  // applied when committed (Enter, leaving the field) and valid: never a half-typed filter
+  const [statusText, setStatusText] = useState(filters.status);
   const set = (k: keyof LogFilters) => (e: { target: { value: string } }) =>
     setFilters((f) => ({ ...f, [k]: e.target.value }));
   const chosen = entries.find((x) => x.serial === selected);
+
+  const clear = async (): Promise<void> => {
+    const sure = await confirm(
+      'Clear log',
+      'Clear the request log? Every recorded request goes, and with it every session timeline (time travel and replay). Sessions themselves stay.',
+      'Clear log',
+    );
+    if (!sure) return;
+    await api.clearRequestLog().then(
+      () => {
+        setEntries([]);
+        setSelected(undefined);
+      },
+      (e: Error) => onError(e.message),
+    );
+  };
 
   return (
     <div className="request-log">
@@ -104,12 +132,14 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
             value={filters.path}
             onChange={set('path')}
           />
-          <input
+          <Field
             aria-label="Filter by status"
             placeholder="status (404, 5xx)"
             className="narrow"
-            value={filters.status}
-            onChange={set('status')}
+            value={statusText}
+            onChange={setStatusText}
+            validate={statusProblem}
+            onCommit={(status) => setFilters((f) => ({ ...f, status: status.trim() }))}
           />
           <select aria-label="Filter by outcome" value={filters.outcome} onChange={set('outcome')}>
             <option value="">any outcome</option>
@@ -125,41 +155,39 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
             value={filters.sessionId}
             onChange={set('sessionId')}
           />
-          <button
-            onClick={() =>
-              api.clearRequestLog().then(
-                () => {
-                  setEntries([]);
-                  setSelected(undefined);
-                },
-                (e: Error) => onError(e.message),
-              )
-            }
-          >
-            Clear log
-          </button>
+          <label className="toggle" title="Studio's own preview dry runs">
+            <input
+              type="checkbox"
+              checked={filters.previews === 'shown'}
+              onChange={(e) =>
+                setFilters((f) => ({ ...f, previews: e.target.checked ? 'shown' : 'hidden' }))
+              }
+            />{' '}
+            previews
+          </label>
+          <button onClick={() => void clear()}>Clear log</button>
         </div>
         <div className="log-rows" ref={list} tabIndex={0} onKeyDown={onKey} aria-label="Requests">
           <table className="grid">
             <thead>
               <tr>
-                <th>#</th>
-                <th>time</th>
-                <th>method</th>
-                <th>path</th>
-                <th>status</th>
-                <th>ms</th>
-                <th>session</th>
-                <th>outcome</th>
+                <th className="c-serial">#</th>
+                <th className="c-time wide-only">time</th>
+                <th className="c-method">method</th>
+                <th className="path">path</th>
+                <th className="c-status">status</th>
+                <th className="c-ms wide-only">ms</th>
+                <th className="c-session wide-only">session</th>
+                <th className="c-outcome">outcome</th>
               </tr>
             </thead>
             <tbody>
               {running.map((r) => (
                 <tr key={`r${r.serial}`} className="running">
                   <td>{r.serial}</td>
-                  <td>{new Date(r.time).toLocaleTimeString()}</td>
+                  <td className="wide-only">{new Date(r.time).toLocaleTimeString()}</td>
                   <td>{r.method}</td>
-                  <td>{r.path}</td>
+                  <td className="path">{r.path}</td>
                   <td colSpan={4}>running…</td>
                 </tr>
               ))}
@@ -172,16 +200,16 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
                   onClick={() => setSelected(e.serial)}
                 >
                   <td>{e.serial}</td>
-                  <td>{new Date(e.time).toLocaleTimeString()}</td>
+                  <td className="wide-only">{new Date(e.time).toLocaleTimeString()}</td>
                   <td>{e.method}</td>
-                  <td className="path">
+                  <td className="path" title={e.path + (e.query ? `?${e.query}` : '')}>
                     {e.outcome === 'edited' ? e.edit : e.path + (e.query ? `?${e.query}` : '')}
                   </td>
                   <td className={e.status >= 500 ? 'status-5' : e.status >= 400 ? 'status-4' : ''}>
                     {e.status}
                   </td>
-                  <td>{Math.round(e.durationMs)}</td>
-                  <td className="mono" title={e.sessionId ?? ''}>
+                  <td className="wide-only">{Math.round(e.durationMs)}</td>
+                  <td className="mono wide-only" title={e.sessionId ?? ''}>
                     {e.sessionId ? e.sessionId.slice(0, 8) : '—'}
                   </td>
                   <td>

@@ -30,7 +30,15 @@ export function TestsPanel({ api, sessionId, onOpenLine, onError }: Props) {
 
   const loadEntries = useCallback(() => {
     api
-      .requestLog({ before: 0, limit: LIMIT, path: '', status: '', outcome: '', sessionId: '' })
+      .requestLog({
+        before: 0,
+        limit: LIMIT,
+        path: '',
+        status: '',
+        outcome: '',
+        sessionId: '',
+        previews: 'hidden',
+      })
       .then((es) => setEntries(es.filter((e) => e.outcome !== 'edited' && e.outcome !== 'preview')))
       .catch((e: Error) => onError(e.message));
   }, [api, onError]);

@@ -3,6 +3,7 @@
  * chosen shows the namespaces as they stood after it; a second (Shift+click) shows the diff
  * between the two. "Restore this state" stages the restore as pending changes.
  */
+import { formatWhen } from '../../base/dates.js';
 import { namespaceLabel } from '../../base/namespace.js';
 import { useCallback, useEffect, useState } from 'react';
 import type {
@@ -21,6 +22,10 @@ interface Props {
   /** stages the restore of each namespace (pending changes); resolves to an error or null */
   onRestore(ops: { namespace: string; op: PendingOp }[]): Promise<string | null>;
   onError(message: string): void;
+}
+
+function tickWhat(t: TimelineTick): string {
+  return t.edit ?? `${t.method} ${t.path} → ${t.status}`;
 }
 
 export function Timeline({ api, sessionId, onRestore, onError }: Props) {
@@ -83,25 +88,41 @@ export function Timeline({ api, sessionId, onRestore, onError }: Props) {
     );
   };
 
+  /** the tick as the user chose it: its number, what it was and when */
+  const tickLabel = (serial: number): string => {
+    const t = ticks.find((x) => x.serial === serial);
+    return t ? `#${serial} · ${tickWhat(t)} · ${formatWhen(t.time)}` : `#${serial}`;
+  };
+
   return (
     <div className="timeline">
       <div className="ticks" role="listbox" aria-label="Timeline">
         {ticks.length === 0 ? (
           <span className="muted">No recorded requests for this session.</span>
         ) : null}
-        {ticks.map((t) => (
-          <button
-            key={t.serial}
-            role="option"
-            aria-selected={a?.serial === t.serial || b?.serial === t.serial}
-            data-serial={t.serial}
-            className={`tick outcome-${t.outcome} ${a?.serial === t.serial ? 'tick-a' : ''} ${b?.serial === t.serial ? 'tick-b' : ''}`}
-            title={`#${t.serial} ${new Date(t.time).toLocaleTimeString()} ${t.edit ?? `${t.method} ${t.path} → ${t.status}`} (${OUTCOME_LABELS[t.outcome]})`}
-            onClick={(e) => choose(t.serial, e.shiftKey)}
-          >
-            {t.serial}
-          </button>
-        ))}
+        {ticks.map((t, i) => {
+          const clock = new Date(t.time).toLocaleTimeString();
+          const prev = ticks[i - 1];
+          // the axis: a tick's time, written where it differs from the tick before
+          const axis = !prev || new Date(prev.time).toLocaleTimeString() !== clock ? clock : '';
+          return (
+            <span key={t.serial} className="tick-col">
+              <button
+                role="option"
+                aria-selected={a?.serial === t.serial || b?.serial === t.serial}
+                data-serial={t.serial}
+                className={`tick outcome-${t.outcome} ${a?.serial === t.serial ? 'tick-a' : ''} ${b?.serial === t.serial ? 'tick-b' : ''}`}
+                title={`#${t.serial} ${formatWhen(t.time)} ${tickWhat(t)} (${OUTCOME_LABELS[t.outcome]})`}
+                onClick={(e) => choose(t.serial, e.shiftKey)}
+              >
+                {t.serial}
+              </button>
+              <span className="tick-time" aria-hidden="true">
+                {axis}
+              </span>
+            </span>
+          );
+        })}
       </div>
       <div className="muted hint">
         Click a tick to see the session after it; Shift+click a second one to compare.
@@ -114,7 +135,7 @@ export function Timeline({ api, sessionId, onRestore, onError }: Props) {
       {a && !b ? (
         <section aria-label="State after tick">
           <div className="toolbar">
-            <b>After #{a.serial}</b>
+            <b className="tick-label">After {tickLabel(a.serial)}</b>
             <button onClick={restore}>Restore this state</button>
           </div>
           {a.namespaces.map((n) => (
@@ -134,8 +155,8 @@ export function Timeline({ api, sessionId, onRestore, onError }: Props) {
       ) : null}
       {a && b ? (
         <section aria-label="Diff between ticks">
-          <b>
-            #{a.serial} → #{b.serial}
+          <b className="tick-label">
+            {tickLabel(a.serial)} → {tickLabel(b.serial)}
           </b>
           {[...new Set([...a.namespaces, ...b.namespaces].map((n) => n.name))].map((name) => (
             <div key={name} className="ns-change">

@@ -1,4 +1,4 @@
-"""Built-in plugin ``client``: the remote end and its cookies (spec §3).
+"""Built-in plugin ``client``: the remote end and its cookies (docs/language.md).
 
 ``address`` is ``(ip, port)``; ``cookies`` maps names to ``CookieClass``. Only cookies created,
 changed or deleted (``del cookies[name]``) during the request are sent back as Set-Cookie.
@@ -10,6 +10,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote, unquote
 
+from pse._headers import check_value
 from pse._lazy import module_getattr
 
 plugin_name = 'client'
@@ -76,7 +77,7 @@ class CookieClass:
             parts.append('HttpOnly')
         if self.samesite:
             parts.append('SameSite=%s' % self.samesite)
-        return '; '.join(parts)
+        return check_value('cookie %s: its Set-Cookie header' % self.name, '; '.join(parts))
 
     def __str__(self) -> str:
         return self.value

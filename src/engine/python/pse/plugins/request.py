@@ -1,4 +1,4 @@
-"""Built-in plugin ``request``: the HTTP request (spec §3).
+"""Built-in plugin ``request``: the HTTP request (docs/language.md).
 
 Members of the running request, each built on first use: ``form`` (query string fields, then
 body fields, like ``cgi.FieldStorage``), ``args`` (query string only), ``content`` (raw body,

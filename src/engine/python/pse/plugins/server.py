@@ -1,4 +1,4 @@
-"""Built-in plugin ``server``: this server and worker, and its log (spec §3).
+"""Built-in plugin ``server``: this server and worker, and its log (docs/language.md).
 
 ``address`` is the local ``(ip, port)``, ``ip`` the local ip, ``child_num`` the worker number.
 ``log(msg, level=NOTICE)`` sends a line to the engine's error log when ``level`` is at least

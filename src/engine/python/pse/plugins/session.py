@@ -8,8 +8,10 @@
     session.id, session.is_new, session.regenerate(), session.invalidate()
 
 Node owns the store and the per-session lock and sends the session's namespaces as pickles with
-the request (`req.job['session'] = {'id', 'ns': {name: blob index}}`). They are unpickled only
-when the servlet asks for them; at the end what was loaded is pickled again and only namespaces
+the request (`req.job['session'] = {'id', 'ns': {name: blob index}, 'lazy': [name]}`); a big
+namespace is only named (`lazy`) and fetched from Node (`req.call('ns')`) when the servlet asks
+for it, so it costs nothing to the pages that do not use it. They are unpickled only when the
+servlet asks for them; at the end what was loaded is pickled again and only namespaces
 whose bytes changed are returned, with a preview of each, plus deletions. Node commits them in
 one transaction, or nothing if the request failed.
 
@@ -79,6 +81,10 @@ def _check_name(name):
     return str.__str__(name)
 
 
+#: a baseline entry whose pickle is still in Node (see _Session._base)
+_LAZY = object()
+
+
 class _Session:
     """One request's view of its session."""
 
@@ -87,8 +93,12 @@ class _Session:
         s = req.job.get('session')
         self.exists = s is not None
         self._id = s['id'] if s else None
-        # name -> pickled bytes as last committed (as loaded, then as of the last save())
+        # name -> pickled bytes as last committed (as loaded, then as of the last save()); a big
+        # namespace Node did not send is _LAZY until the page uses it (_base fetches it then)
         self.baseline = {name: bytes(req.blob(i)) for name, i in s['ns'].items()} if s else {}
+        if s and s.get('lazy'):
+            for name in s['lazy']:
+                self.baseline[name] = _LAZY
         self.loaded = {}
         #: name -> the _Known of its baseline, when new() copied it from the memo (see _known)
         self.known = {}
@@ -113,7 +123,7 @@ class _Session:
         d = self.loaded.get(name)
         if d is not None:
             return d
-        raw = self.baseline.get(name) if name not in self.deleted else None
+        raw = self._base(name) if name not in self.deleted else None
         self.known.pop(name, None)
         d = SessionDict()
         if raw is not None:
@@ -128,6 +138,18 @@ class _Session:
                 self.known[name] = known
         self.loaded[name] = d
         return d
+
+    def _base(self, name):
+        """The namespace's committed pickle (None: there is none), fetched from Node if lazy."""
+        raw = self.baseline.get(name)
+        if raw is _LAZY:
+            reply, blobs = self.req.call('ns', {'name': name})
+            if not reply.get('ok') or reply.get('pickle') is None:
+                err = reply.get('error') or {}
+                raise SessionError('session namespace %r could not be read: %s'
+                                   % (name, err.get('message', 'no reason given')))
+            raw = self.baseline[name] = bytes(blobs[reply['pickle']])
+        return raw
 
     def delete(self, name=None):
         name = _check_name(name)
@@ -221,7 +243,7 @@ class _Session:
             except Exception as e:
                 raise SessionError('session namespace %r cannot be saved: %s'
                                    % (name, _unpicklable(plain, e))) from e
-            old = self.baseline.get(name) if name not in self.deleted else None
+            old = self._base(name) if name not in self.deleted else None
             if raw == old:
                 previews[name] = _unchanged_preview(raw, plain)
                 continue

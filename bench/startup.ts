@@ -1,0 +1,80 @@
+/**
+ * Cold start and idle memory of `pse serve` on a copy of examples/: the median of 10 starts from
+ * spawn to the first 200 of /hello.pt, for a development server and a `--production` one; then
+ * the resident memory of one idle server (Node and its workers, 2 of them), 2 s after its first
+ * page. Each start is a fresh process (the OS file cache is warm after the first).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { loadAverage } from './load.js';
+import { childrenOf, copyExamples, startPse, stopPse, type PseServer } from './pse-server.js';
+
+const STARTS = 10;
+const WORKERS = '2';
+
+function status(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    http
+      .get(url, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+      .on('error', () => resolve(0));
+  });
+}
+
+/** one start: ms from spawn to the first 200, and the server (still running) */
+async function coldStart(app: string, development: boolean): Promise<[number, PseServer]> {
+  const t0 = performance.now();
+  const s = await startPse(app, { development, workers: WORKERS });
+  while ((await status(`${s.url}/hello.pt`)) !== 200) {
+    if (performance.now() - t0 > 60_000) throw new Error('no 200 from /hello.pt within 60 s');
+  }
+  return [performance.now() - t0, s];
+}
+
+/** VmRSS of a process, in bytes */
+function rss(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const MB = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MB`;
+
+export async function run(): Promise<string[]> {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-start-'));
+  const lines = [`load average ${loadAverage()} (${os.cpus().length} cores)`];
+  let memory = '';
+  try {
+    const app = copyExamples(path.join(base, 'app'));
+    for (const development of [true, false]) {
+      const times: number[] = [];
+      for (let i = 0; i < STARTS; i++) {
+        const [ms, s] = await coldStart(app, development);
+        times.push(ms);
+        if (i === STARTS - 1 && !development) {
+          await new Promise((r) => setTimeout(r, 2000));
+          const pid = s.child.pid!;
+          const workers = childrenOf(pid);
+          const node = rss(pid);
+          const py = workers.reduce((sum, w) => sum + rss(w), 0);
+          memory = `idle RSS, --production, ${workers.length} workers: ${MB(node + py)} (Node ${MB(node)}, workers ${MB(py)})`;
+        }
+        await stopPse(s);
+      }
+      lines.push(
+        `cold start to the first 200, ${development ? 'development' : '--production'}: median ${(median(times) / 1000).toFixed(2)} s of ${STARTS} (min ${(Math.min(...times) / 1000).toFixed(2)}, max ${(Math.max(...times) / 1000).toFixed(2)})`,
+      );
+    }
+    lines.push(memory);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+  return lines;
+}

@@ -1,0 +1,175 @@
+"""Session locks across the processes of one machine: POSIX record locks (fcntl) on one file.
+
+Node has no file-lock call, so each engine process runs this helper as its child and asks it,
+over stdin/stdout, to lock and unlock sessions. A session's lock is one byte of the lock file
+at an offset hashed from its id (62 bits: distinct sessions practically never share a byte).
+Record locks belong to the process that took them, and the kernel drops them when it exits:
+when the engine dies (kill -9 included) its end of the pipe closes, this helper reads EOF and
+exits, and every session it held is free at once.
+
+Waiting is polling (a record lock cannot be waited for with a timeout), every POLL seconds.
+Fairness across processes: a waiter also holds a shared lock on the session's *marker* byte
+(offset + 2**62). A process that releases a session others are waiting for (it cannot take
+the marker exclusively) does not take it again for YIELD seconds, so a process with a long
+queue of requests for one session cannot starve the others.
+
+Protocol, one ASCII line per message:
+  in:  "a N ID" acquire (N: the request's number) · "r ID" release · "c N" cancel a wait
+  out: "ready" once the lock file is open · "g N" granted · "x N" cancelled before granted ·
+       "e N MESSAGE" failed
+"""
+
+import errno
+import fcntl
+import hashlib
+import os
+import select
+import sys
+import time
+
+POLL = 0.001
+YIELD = 0.003
+SPAN = 1 << 62
+BUSY = (errno.EACCES, errno.EAGAIN)
+
+
+def offset_of(session_id):
+    digest = hashlib.blake2b(session_id, digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 2
+
+
+class Locks:
+    def __init__(self, fd):
+        self.fd = fd
+        # n -> [id, offset, not_before]; one per session at most (the engine queues its own)
+        self.waiting = {}
+        # id -> time before which this process does not take the session again
+        self.yield_until = {}
+        self.out = []
+
+    def try_lock(self, off):
+        try:
+            fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, off)
+            return True
+        except OSError as e:
+            if e.errno in BUSY:
+                return False
+            raise
+
+    def others_waiting(self, off):
+        try:
+            fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, SPAN + off)
+        except OSError as e:
+            if e.errno in BUSY:
+                return True
+            raise
+        fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, SPAN + off)
+        return False
+
+    def mark(self, off):
+        try:
+            fcntl.lockf(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, SPAN + off)
+        except OSError as e:
+            # another releaser is probing the marker this instant: marked at the next poll
+            if e.errno not in BUSY:
+                raise
+
+    def unmark(self, off):
+        fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, SPAN + off)
+
+    def acquire(self, n, sid, now):
+        off = offset_of(sid)
+        not_before = self.yield_until.get(sid, 0.0)
+        if not_before <= now:
+            self.yield_until.pop(sid, None)
+            if self.try_lock(off):
+                self.out.append(b"g %d\n" % n)
+                return
+            not_before = now + POLL
+        self.mark(off)
+        self.waiting[n] = [sid, off, not_before]
+
+    def release(self, sid, now):
+        off = offset_of(sid)
+        fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, off)
+        if self.others_waiting(off):
+            self.yield_until[sid] = now + YIELD
+
+    def cancel(self, n):
+        w = self.waiting.pop(n, None)
+        if w is not None:
+            self.unmark(w[1])
+            self.out.append(b"x %d\n" % n)
+
+    def poll(self, now):
+        for n, w in list(self.waiting.items()):
+            if w[2] > now:
+                continue
+            if self.try_lock(w[1]):
+                del self.waiting[n]
+                self.unmark(w[1])
+                self.yield_until.pop(w[0], None)
+                self.out.append(b"g %d\n" % n)
+            else:
+                self.mark(w[1])
+                w[2] = now + POLL
+
+    def timeout(self, now):
+        if not self.waiting:
+            return None
+        return max(0.0, min(w[2] for w in self.waiting.values()) - now)
+
+    def handle(self, line, now):
+        parts = line.split(b" ")
+        kind = parts[0]
+        n = -1
+        try:
+            if kind == b"a":
+                n = int(parts[1])
+                self.acquire(n, parts[2], now)
+            elif kind == b"r":
+                self.release(parts[1], now)
+            elif kind == b"c":
+                self.cancel(int(parts[1]))
+            else:
+                raise ValueError("unknown message %r" % line[:40])
+        except (OSError, ValueError, IndexError) as e:
+            self.out.append(b"e %d %s\n" % (n, str(e).replace("\n", " ").encode()))
+
+
+def write_all(data):
+    while data:
+        data = data[os.write(1, data):]
+
+
+def main(path):
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as e:
+        write_all(b"e 0 cannot open the session lock file %s: %s\n" % (
+            path.encode(), (e.strerror or str(e)).encode()))
+        return 1
+    locks = Locks(fd)
+    write_all(b"ready\n")
+    pending = b""
+    while True:
+        readable, _, _ = select.select([0], [], [], locks.timeout(time.monotonic()))
+        now = time.monotonic()
+        if readable:
+            data = os.read(0, 65536)
+            if not data:
+                return 0  # the engine is gone: exiting drops every lock it held
+            lines = (pending + data).split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                if line:
+                    locks.handle(line, now)
+        if locks.waiting:
+            locks.poll(time.monotonic())
+        if locks.out:
+            write_all(b"".join(locks.out))
+            locks.out.clear()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

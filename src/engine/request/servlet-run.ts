@@ -1,0 +1,346 @@
+/**
+ * One servlet request, from the HTTP core's handler on: the output cache, the preview's unsaved
+ * text, the session (opened, then committed or rolled back), the run on a worker, the journal,
+ * and the answer: a whole page, a page streamed after `pse.flush()`, or an error page.
+ */
+import type { JournalOutcome, NamespaceChange } from '../../common/types/journal.js';
+import type { LocatedError } from '../../common/types/located.js';
+import type { ServletRequest } from '../http/app.js';
+import { ChunkQueue } from '../http/chunk-queue.js';
+import { errorPage } from '../http/error-pages.js';
+import { HttpError } from '../http/http-error.js';
+import { headerList, type Answer, type HeaderList, type HttpResponse } from '../http/types.js';
+import { addLogLine } from '../journal/record.js';
+import { WorkerFailure, type WorkerPool } from '../runtime/pool.js';
+import type { RunHooks, RunInput, RunResult, RunSink } from '../runtime/run.js';
+import type { ServletError } from '../runtime/protocol.js';
+import type { FinishResult, SessionTicket, SessionTrace } from '../session/ticket.js';
+import type { SessionResult } from '../session/result.js';
+import type { SessionService } from '../session/service.js';
+import { formatLocated } from '../../common/types/located.js';
+import { failureAnswer, failureOf, failureStatus } from './failure.js';
+import { journalEnd, journalStart, type JournalRun } from './journal-run.js';
+import { OutputCache } from './output-cache.js';
+import { buildOverride, type EngineHttpRequest } from './preview.js';
+import { servletErrorPage, servletErrorText } from './servlet-error-page.js';
+import { openSession, ticketAtOnce } from './session-open.js';
+
+/** What a servlet request needs of the engine; read at each request (a reload replaces parts). */
+export interface RequestDeps {
+  readonly appRoot: string;
+  readonly pool: WorkerPool;
+  readonly sessions: SessionService | null;
+  readonly cache: OutputCache;
+  /** the custom tag names the workers registered */
+  readonly tags: ReadonlySet<string>;
+  readonly showTracebacks: boolean;
+  /** a line for the error log */
+  logError(text: string): void;
+}
+
+/** A request's session as in-process callers see it: its id, outcome and namespace changes. */
+export interface SessionOutcomeView {
+  id: string | null;
+  outcome: JournalOutcome;
+  changes: NamespaceChange[];
+}
+
+/** The servlet run's answer: the response, and what in-process callers (Studio) are shown. */
+export interface ServletAnswer extends Answer {
+  /** the servlet raised (frames already mapped to template and code-module lines) */
+  servletError?: ServletError;
+  /** the preview's unsaved text did not compile */
+  problems?: LocatedError[];
+  /** the session the request ran with and what it changed (for a dry run: would have changed) */
+  session?: SessionOutcomeView;
+}
+
+export async function runServlet(
+  deps: RequestDeps,
+  s: ServletRequest<EngineHttpRequest>,
+): Promise<ServletAnswer> {
+  const preview = s.req.preview;
+  const cache = deps.cache;
+  // the key (a new string, hashed by the lookup) is made only when the cache holds pages
+  const cacheKey =
+    preview || cache.empty ? null : OutputCache.key(s.req.method, s.req.url, s.req.headers.host);
+  if (cacheKey && cache.mayHave(cacheKey)) {
+    const hit = await cache.get(cacheKey);
+    if (hit)
+      return { res: { status: hit.status, headers: hit.headers, body: hit.body }, cached: true };
+  }
+  let override: RunInput['override'];
+  if (preview) {
+    const built = buildOverride(deps.appRoot, deps.tags, preview.overrides);
+    if ('problems' in built) {
+      const res = errorPage(500, built.problems.map((p) => formatLocated(p)).join('\n'));
+      return { res, problems: built.problems };
+    }
+    override = built.override;
+  }
+  const sessions = deps.sessions;
+  const jr = journalStart(sessions, s);
+  const atOnce = preview ? undefined : ticketAtOnce(sessions, s.req);
+  const ticket =
+    atOnce === null || (atOnce && 'finish' in atOnce)
+      ? atOnce
+      : await openTicket(deps, s, jr, atOnce);
+  if (jr && ticket) jr.lockWaitMs = ticket.lockWaitMs;
+  const input: RunInput = {
+    servlet: s.servlet,
+    override,
+    method: s.req.method,
+    url: s.req.url,
+    path: s.path,
+    query: s.query,
+    headers: headerList(s.req.headers),
+    remote: s.req.remote,
+    local: s.req.local,
+    form: s.form,
+    body: s.body,
+    session: ticket ? ticket.session : null,
+    dry: preview !== undefined,
+  };
+  const run = new ServletRun(deps, ticket, jr, s);
+  deps.pool.dispatch(input, run, run);
+  const first = await run.first;
+  if ('res' in first) return first; // streaming after pse.flush()
+  if ('failed' in first) return failureAnswer(first.failed);
+  const { result, setCookie, trace } = first;
+  const answer = finalAnswer(result, setCookie, deps.showTracebacks);
+  if (!preview && isCacheable(result, answer.res)) {
+    const key = cacheKey ?? OutputCache.key(s.req.method, s.req.url, s.req.headers.host);
+    if (key) await cachePage(deps, key, result);
+  }
+  if (trace)
+    answer.session = { id: trace.sessionId, outcome: trace.outcome, changes: trace.changes };
+  return answer;
+}
+
+/** The request's session, looked up (and locked); a failure is journaled. */
+async function openTicket(
+  deps: RequestDeps,
+  s: ServletRequest<EngineHttpRequest>,
+  jr: JournalRun | null,
+  cookie: Parameters<typeof openSession>[3],
+): Promise<SessionTicket | null> {
+  try {
+    return await openSession(deps.sessions, s.req, s.req.preview, cookie);
+  } catch (err) {
+    // the session stayed busy past LockTimeout (503): journaled, the page never ran
+    const lock = err instanceof HttpError && err.status === 503;
+    const message = err instanceof Error ? err.message : String(err);
+    journalEnd(
+      deps.sessions,
+      jr,
+      s,
+      {
+        status: lock ? 503 : 500,
+        worker: null,
+        trace: null,
+        failure: { kind: lock ? 'lock_timeout' : 'error', message },
+        result: null,
+      },
+      deps.logError,
+    );
+    throw err;
+  }
+}
+
+function finalAnswer(
+  result: RunResult,
+  setCookie: readonly string[],
+  showTracebacks: boolean,
+): ServletAnswer {
+  if (result.error) {
+    const res = servletErrorPage(
+      result.status >= 400 ? result.status : 500,
+      result.error,
+      showTracebacks,
+    );
+    for (const c of setCookie) res.headers.push(['Set-Cookie', c]);
+    return {
+      res,
+      worker: result.worker,
+      servletError: result.error,
+      error: servletErrorText(result.error),
+    };
+  }
+  const headers: HeaderList = [...result.headers];
+  for (const c of setCookie) headers.push(['Set-Cookie', c]);
+  return { res: { status: result.status, headers, body: result.body }, worker: result.worker };
+}
+
+async function cachePage(deps: RequestDeps, key: string, result: RunResult): Promise<void> {
+  await deps.cache
+    .set(key, {
+      status: result.status,
+      headers: result.headers,
+      body: result.body,
+      until: result.cacheUntil! * 1000,
+    })
+    .catch((err: unknown) => deps.logError(`output cache: ${String(err)}`));
+}
+
+/** A page may be kept by the output cache: it asked to be, ran fine and sets no cookie. */
+function isCacheable(result: RunResult, res: HttpResponse): boolean {
+  return (
+    result.cacheUntil !== undefined &&
+    result.status === 200 &&
+    !result.error &&
+    // A page that sets cookies is someone's own page: never served to others from the cache.
+    !res.headers.some(([k]) => k.toLowerCase() === 'set-cookie')
+  );
+}
+
+/** How a servlet run ended, once its session is settled and it is journaled. */
+type RunEnd =
+  | { result: RunResult; setCookie: readonly string[]; trace: SessionTrace | null }
+  | { failed: unknown };
+
+const NO_COOKIES: readonly string[] = [];
+
+/**
+ * One servlet run (it is the run's hooks and sink): it settles the session and the journal when
+ * the run ends, and answers the whole page then, or, after `pse.flush()`, a response streamed
+ * from the first chunk on, fed until the run ends. The stream's parts are made only when a page
+ * flushes.
+ */
+class ServletRun implements RunHooks, RunSink {
+  /** the streamed answer, from the first chunk with a head on */
+  private stream: ServletAnswer | null = null;
+  private queue: ChunkQueue | null = null;
+  private over: (() => void) | null = null;
+  private answer!: (first: ServletAnswer | RunEnd) => void;
+  /** the streamed answer, or how the run ended when it ended before streaming */
+  readonly first = new Promise<ServletAnswer | RunEnd>((resolve) => (this.answer = resolve));
+
+  constructor(
+    private readonly deps: RequestDeps,
+    private readonly ticket: SessionTicket | null,
+    private readonly jr: JournalRun | null,
+    private readonly req: ServletRequest,
+  ) {}
+
+  onResult(result: RunResult): void {
+    let end: RunEnd | Promise<RunEnd>;
+    try {
+      end = this.afterRun(result);
+    } catch (err) {
+      end = { failed: err };
+    }
+    if (end instanceof Promise) this.settleLater(end);
+    else this.settle(end);
+  }
+
+  onFailure(err: WorkerFailure): void {
+    this.settleLater(this.afterFailure(err));
+  }
+
+  onSave(session: SessionResult): Promise<void> {
+    if (!this.ticket) return Promise.reject(new Error('sessions are not enabled in this engine'));
+    return this.ticket.save(session);
+  }
+
+  /** A `server.log` line of this run: the journal keeps it with the request. */
+  onLog(level: string, msg: string): void {
+    const jr = this.jr;
+    if (jr) addLogLine((jr.logs ??= []), performance.now() - jr.started, level, msg);
+  }
+
+  onChunk(head: { status: number; headers: [string, string][] } | undefined, data: Buffer): void {
+    const queue = (this.queue ??= new ChunkQueue());
+    if (head && !this.stream) {
+      this.stream = {
+        res: { status: head.status, headers: head.headers, body: queue },
+        finished: new Promise<void>((resolve) => (this.over = resolve)),
+      };
+      this.answer(this.stream);
+    }
+    queue.push(data);
+  }
+
+  /**
+   * The run answered: the session commits (or rolls back) and the journal records it. Without a
+   * promise when the session has nothing to store (`finishAtOnce`).
+   */
+  private afterRun(result: RunResult): RunEnd | Promise<RunEnd> {
+    const ticket = this.ticket;
+    if (!ticket) return this.runEnd(result, undefined);
+    const outcome = { ok: !result.error, session: result.session };
+    const fin = ticket.finishAtOnce(outcome);
+    if (fin) return this.runEnd(result, fin);
+    return ticket.finish(outcome).then((f) => this.runEnd(result, f));
+  }
+
+  private runEnd(result: RunResult, fin: FinishResult | undefined): RunEnd {
+    // journal: the request, its session trace and its cause if it failed
+    const trace = fin?.trace ?? null;
+    journalEnd(
+      this.deps.sessions,
+      this.jr,
+      this.req,
+      {
+        status: result.status,
+        worker: result.worker,
+        trace,
+        failure: result.error ? { kind: 'exception', error: result.error } : null,
+        result,
+      },
+      this.deps.logError,
+    );
+    return { result, setCookie: fin?.setCookie ?? NO_COOKIES, trace };
+  }
+
+  /** The run failed (crash, timeout, no worker): the session rolls back, the journal says why. */
+  private async afterFailure(err: unknown): Promise<RunEnd> {
+    const fin = this.ticket
+      ? await this.ticket.finish({ ok: false }).catch(() => undefined)
+      : undefined;
+    journalEnd(
+      this.deps.sessions,
+      this.jr,
+      this.req,
+      {
+        status: failureStatus(err),
+        worker: err instanceof WorkerFailure ? (err.worker ?? null) : null,
+        trace: fin?.trace ?? null,
+        failure: failureOf(err),
+        result: null,
+      },
+      this.deps.logError,
+    );
+    return { failed: err };
+  }
+
+  private settleLater(end: Promise<RunEnd>): void {
+    end.then(
+      (e) => this.settle(e),
+      (err: unknown) => this.settle({ failed: err }),
+    );
+  }
+
+  /** The run has ended (its session settled, its journal entry written). */
+  private settle(end: RunEnd): void {
+    const stream = this.stream;
+    if (!stream) {
+      this.answer(end);
+      return;
+    }
+    // The rest of a streamed page follows its chunks; the outcome is noted for the logs.
+    const queue = this.queue!;
+    if ('failed' in end) {
+      const err = end.failed;
+      queue.fail(err instanceof Error ? err : new Error(String(err)));
+      stream.error = `after flush(): ${err instanceof Error ? err.message : String(err)}`;
+    } else {
+      const result = end.result;
+      queue.push(result.body);
+      queue.end();
+      stream.worker = result.worker;
+      if (result.error)
+        stream.error = `after flush(): ${result.error.type}: ${result.error.message}\n${result.error.text}`;
+    }
+    this.over!();
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The jobs the worker pool sends: a servlet run (`RunJob`: its chunks, log lines, calls back to
+ * Node and its result) and a one-shot `check` or `admin` (`DoneJob`).
+ */
+import { WorkerFailure, type Job, type JobKind } from './job.js';
+import type {
+  CallMsg,
+  ChunkMsg,
+  DoneMsg,
+  FormValue,
+  LogMsg,
+  ReplyMsg,
+  ResMsg,
+  SessionOut,
+} from './protocol.js';
+import type { RunHooks, RunInput, RunResult, RunSink } from './run.js';
+import type { Worker } from './worker.js';
+import type { SessionInput, SessionResult } from '../session/result.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** What a run's job asks of its pool (WorkerPool fits). */
+export interface JobHost {
+  log(level: LogMsg['level'], msg: string, worker?: number): void;
+  answerSource(w: Worker, cid: number, path: string): void;
+}
+
+export function reply(w: Worker, msg: ReplyMsg, blobs?: readonly Buffer[]): void {
+  w.write(msg, blobs);
+}
+
+export function errorText(err: unknown, doing: string): string {
+  return `${doing} failed: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** `this` is the blob list of the frame being built. */
+export function formField(
+  this: Buffer[],
+  [name, value]: RunInput['form'][number],
+): [string, FormValue] {
+  if (typeof value === 'string') return [name, value];
+  const v: FormValue = { filename: value.filename, type: value.type, size: value.size };
+  if (value.file !== undefined) v.file = value.file;
+  if (value.data !== undefined) v.blob = this.push(value.data) - 1;
+  return [name, v];
+}
+
+function sessionResult(s: SessionOut, blobs: Buffer[]): SessionResult {
+  const changed = new Map<string, Buffer>();
+  for (const name in s.changed) changed.set(name, blobs[s.changed[name]!] ?? EMPTY);
+  const r: SessionResult = {
+    id: s.id,
+    created: s.created,
+    changed,
+    previews: s.previews,
+    deleted: s.deleted,
+  };
+  if (s.regenerated !== undefined) r.regenerated = s.regenerated;
+  if (s.invalidated !== undefined) r.invalidated = s.invalidated;
+  return r;
+}
+
+export class RunJob implements Job {
+  readonly kind: JobKind = 'req';
+  ended = false;
+  /** chunks kept when there is no onChunk hook: merged into the body */
+  private chunks: Buffer[] | null = null;
+  private head: { status: number; headers: [string, string][] } | undefined;
+
+  constructor(
+    private readonly pool: JobHost,
+    readonly id: number,
+    readonly frame: Buffer,
+    readonly label: string,
+    private readonly hooks: RunHooks | undefined,
+    private readonly sink: RunSink,
+    /** the session's namespaces as read for this request: a lazy one is fetched from here */
+    private readonly namespaces?: SessionInput['ns'],
+  ) {}
+
+  message(w: Worker, msg: CallMsg | ChunkMsg | LogMsg, blobs: Buffer[]): void {
+    switch (msg.t) {
+      case 'chunk': {
+        const data = blobs[msg.data] ?? EMPTY;
+        if (this.hooks?.onChunk) this.hooks.onChunk(msg.head, data);
+        else {
+          if (msg.head) this.head = msg.head;
+          (this.chunks ??= []).push(data);
+        }
+        return;
+      }
+      case 'log':
+        this.hooks?.onLog?.(msg.level, msg.msg);
+        this.pool.log(msg.level, msg.msg, w.id);
+        return;
+      case 'call':
+        if (msg.op === 'source') this.pool.answerSource(w, msg.cid, msg.path);
+        else if (msg.op === 'ns') this.namespace(w, msg.cid, msg.name);
+        else this.save(w, msg.cid, sessionResult(msg.session, blobs));
+        return;
+    }
+  }
+
+  private namespace(w: Worker, cid: number, name: string): void {
+    const p = this.namespaces?.get(name);
+    let pickle: Buffer;
+    try {
+      if (p === undefined) {
+        throw new Error(`the session of ${this.label} has no namespace ${JSON.stringify(name)}`);
+      }
+      // A store may read a big namespace only now, when the page uses it.
+      pickle = Buffer.isBuffer(p) ? p : p.read();
+    } catch (err) {
+      reply(w, {
+        t: 'reply',
+        to: cid,
+        ok: false,
+        error: { message: errorText(err, `session namespace ${JSON.stringify(name)}`) },
+      });
+      return;
+    }
+    reply(w, { t: 'reply', to: cid, ok: true, pickle: 0 }, [pickle]);
+  }
+
+  private save(w: Worker, cid: number, s: SessionResult): void {
+    const hooks = this.hooks;
+    if (!hooks?.onSave) {
+      reply(w, {
+        t: 'reply',
+        to: cid,
+        ok: false,
+        error: { message: 'session.save(): this run has no session store' },
+      });
+      return;
+    }
+    let p: Promise<void>;
+    try {
+      p = hooks.onSave(s); // a method call: hooks may be an object with methods
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(
+      () => reply(w, { t: 'reply', to: cid, ok: true }),
+      (err: unknown) =>
+        reply(w, {
+          t: 'reply',
+          to: cid,
+          ok: false,
+          error: { message: errorText(err, 'session.save()') },
+        }),
+    );
+  }
+
+  finish(w: Worker, msg: ResMsg | DoneMsg, blobs: Buffer[]): void {
+    this.ended = true;
+    if (msg.t !== 'res') {
+      this.sink.onFailure(
+        new WorkerFailure(
+          'crash',
+          `${this.label}: worker ${w.id} answered "${msg.t}" to a request`,
+          w.id,
+        ),
+      );
+      return;
+    }
+    let body = blobs[msg.body] ?? EMPTY;
+    let status = msg.status;
+    let headers = msg.headers;
+    if (this.chunks) {
+      this.chunks.push(body);
+      body = Buffer.concat(this.chunks);
+      if (this.head) ({ status, headers } = this.head);
+    }
+    const r: RunResult = {
+      status,
+      headers,
+      body,
+      streamed: msg.streamed && this.chunks === null,
+      saves: msg.saves,
+      worker: w.id,
+    };
+    if (msg.cacheUntil !== undefined) r.cacheUntil = msg.cacheUntil;
+    if (msg.session) r.session = sessionResult(msg.session, blobs);
+    if (msg.error) r.error = msg.error;
+    this.sink.onResult(r);
+  }
+
+  fail(failure: WorkerFailure): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.sink.onFailure(failure);
+  }
+}
+
+export class DoneJob implements Job {
+  ended = false;
+
+  constructor(
+    readonly id: number,
+    readonly kind: JobKind,
+    readonly frame: Buffer,
+    readonly label: string,
+    private readonly reject: (e: Error) => void,
+    private readonly onDone: (msg: DoneMsg, blobs: Buffer[]) => void,
+  ) {}
+
+  message(_w: Worker, msg: CallMsg | ChunkMsg | LogMsg): void {
+    if (msg.t === 'call') {
+      // check and admin never call back; answer so the worker does not wait forever
+      reply(_w, {
+        t: 'reply',
+        to: msg.cid,
+        ok: false,
+        error: { message: `"${msg.op}" is not available during ${this.label}` },
+      });
+    }
+  }
+
+  finish(w: Worker, msg: ResMsg | DoneMsg, blobs: Buffer[]): void {
+    this.ended = true;
+    if (msg.t !== 'done')
+      this.reject(
+        new WorkerFailure('crash', `${this.label}: worker ${w.id} answered "${msg.t}"`, w.id),
+      );
+    else this.onDone(msg, blobs);
+  }
+
+  fail(failure: WorkerFailure): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.reject(failure);
+  }
+}

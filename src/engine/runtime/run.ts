@@ -1,0 +1,53 @@
+/**
+ * A servlet run as the worker pool takes it (`dispatch`) and answers it: the input, the hooks
+ * called while it runs, and the result or the failure.
+ */
+import type { LogMsg, ReqMsg, ServletError } from './protocol.js';
+import type { WorkerFailure } from './job.js';
+import type { SessionInput, SessionResult } from '../session/result.js';
+
+export interface RunInput {
+  servlet: string;
+  override?: ReqMsg['override'];
+  method: string;
+  url: string;
+  path: string;
+  query: string;
+  headers: [string, string][];
+  remote: [string, number];
+  local: [string, number];
+  form: [
+    string,
+    string | { filename: string; type: string; size: number; file?: string; data?: Buffer },
+  ][];
+  body?: Buffer | { file: string };
+  session: SessionInput | null;
+  dry: boolean;
+}
+
+export interface RunHooks {
+  /** streaming after flush(): the first chunk carries status and headers */
+  onChunk?(head: { status: number; headers: [string, string][] } | undefined, data: Buffer): void;
+  /** session.save(): commit now; a rejection is sent to Python as an error reply */
+  onSave?(s: SessionResult): Promise<void>;
+  onLog?(level: LogMsg['level'], msg: string): void;
+}
+
+/** How `dispatch` reports the end of a run: the result, or why there is none. */
+export interface RunSink {
+  onResult(r: RunResult): void;
+  onFailure(e: WorkerFailure): void;
+}
+
+export interface RunResult {
+  status: number;
+  headers: [string, string][];
+  body: Buffer;
+  /** chunks went to onChunk: `body` is only the rest */
+  streamed: boolean;
+  cacheUntil?: number;
+  session?: SessionResult;
+  error?: ServletError;
+  saves: number;
+  worker: number;
+}

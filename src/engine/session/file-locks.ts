@@ -1,0 +1,230 @@
+/**
+ * Session locks across the processes of one machine, for a shared SQLite store: POSIX record
+ * locks on `<store>.locks`, taken by a small Python helper (`python/pse_locks.py`) that runs as
+ * this process's child, since Node cannot lock files itself. Every process that opens the store
+ * (cluster instances, separately started `pse serve` processes, Studio) locks the same file,
+ * and the kernel frees a process's locks when it dies: the helper exits when this process's
+ * end of its pipe closes, kill -9 included.
+ *
+ * Safety does not rest on the helper alone: a commit still checks the version the request
+ * loaded, so a session can never lose an update, only get a conflict, should the helper die
+ * while a request holds its lock. A dead helper is replaced on the next acquire.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { PYTHON_DIR } from '../paths.js';
+import type { SessionLockProvider } from './cross-process-lock.js';
+import { LockTimeoutError, type Release } from './locks.js';
+
+export interface FileSessionLocksOptions {
+  /** the lock file (created when missing) */
+  file: string;
+  /** the Python interpreter to run the helper with */
+  python: string;
+  /** where to report a helper that died (it is replaced on the next acquire) */
+  log?: (message: string) => void;
+}
+
+interface Pending {
+  id: string;
+  resolve: (r: Release) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+  started: number;
+}
+
+const HELPER = path.join(PYTHON_DIR, 'pse_locks.py');
+const START_TIMEOUT_MS = 15_000;
+
+/** One helper process and the requests in flight to it. */
+class Helper {
+  readonly child: ChildProcess;
+  readonly pending = new Map<number, Pending>();
+  /** waits cancelled on our side whose answer has not come yet: n → id */
+  readonly cancelled = new Map<number, string>();
+  alive = true;
+  private out = '';
+  private flushQueued = false;
+  private input = '';
+
+  constructor(
+    python: string,
+    readonly file: string,
+    private readonly onLine: (h: Helper, line: string) => void,
+    private readonly onExit: (h: Helper, why: string) => void,
+  ) {
+    this.child = spawn(python, ['-I', '-S', HELPER, file], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stderr!.on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stdout!.on('data', (d: string) => {
+      const lines = (this.input + d).split('\n');
+      this.input = lines.pop()!;
+      for (const line of lines) this.onLine(this, line);
+    });
+    // A write after the helper died fails with EPIPE: its exit is handled below.
+    this.child.stdin!.on('error', () => undefined);
+    this.child.once('error', (err) => this.exited(err.message));
+    this.child.once('exit', (code, signal) =>
+      this.exited(
+        `${signal ? `killed by ${signal}` : `exit code ${code}`}${stderr ? `: ${stderr.trim()}` : ''}`,
+      ),
+    );
+  }
+
+  /** Lines written in one event-loop turn go to the helper in one write. */
+  send(line: string): void {
+    if (!this.alive) return;
+    this.out += line + '\n';
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    process.nextTick(() => {
+      this.flushQueued = false;
+      const out = this.out;
+      this.out = '';
+      if (this.alive) this.child.stdin!.write(out);
+    });
+  }
+
+  stop(): Promise<void> {
+    if (!this.alive) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.stdin!.end();
+    });
+  }
+
+  private exited(why: string): void {
+    if (!this.alive) return;
+    this.alive = false;
+    this.onExit(this, why);
+  }
+}
+
+export class FileSessionLocks implements SessionLockProvider {
+  private helper: Helper | null = null;
+  private seq = 0;
+  private closed = false;
+
+  /** Resolves once the helper has the lock file open; rejects, saying why, when it cannot. */
+  readonly ready: Promise<void>;
+
+  /** Starts the helper at once (await `ready` to learn that it runs). */
+  constructor(private readonly o: FileSessionLocksOptions) {
+    this.ready = this.start();
+    // Awaited by whoever opens the engine; a failure also shows on the first acquire.
+    this.ready.catch(() => undefined);
+  }
+
+  acquire(id: string, timeoutMs: number): Promise<Release> {
+    if (this.closed) return Promise.reject(new Error('session locks: closed'));
+    if (/\s/.test(id) || id === '')
+      return Promise.reject(new Error(`session locks: bad session id '${id}'`));
+    const h = this.helper?.alive ? this.helper : this.spawn();
+    const n = ++this.seq;
+    return new Promise<Release>((resolve, reject) => {
+      const started = performance.now();
+      const timer = setTimeout(() => {
+        if (!h.pending.delete(n)) return;
+        h.cancelled.set(n, id);
+        h.send(`c ${n}`);
+        reject(new LockTimeoutError(id, performance.now() - started));
+      }, timeoutMs);
+      h.pending.set(n, { id, resolve, reject, timer, started });
+      h.send(`a ${n} ${id}`);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const h = this.helper;
+    this.helper = null;
+    await h?.stop();
+  }
+
+  private start(): Promise<void> {
+    const h = this.spawn();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        h.child.kill('SIGKILL');
+        reject(
+          new Error(
+            `session locks: the lock helper did not start within ${START_TIMEOUT_MS / 1000} s`,
+          ),
+        );
+      }, START_TIMEOUT_MS);
+      h.child.stdout!.once('data', (d: string) => {
+        clearTimeout(timer);
+        if (d.startsWith('ready')) resolve();
+        else reject(new Error(`session locks: ${d.replace(/^e \d+ /, '').trim()}`));
+      });
+      h.child.once('exit', () => {
+        clearTimeout(timer);
+        reject(new Error(`session locks: the lock helper for ${this.o.file} exited at start`));
+      });
+    });
+  }
+
+  private spawn(): Helper {
+    const h = new Helper(
+      this.o.python,
+      this.o.file,
+      (helper, line) => this.answer(helper, line),
+      (helper, why) => this.lost(helper, why),
+    );
+    this.helper = h;
+    return h;
+  }
+
+  private answer(h: Helper, line: string): void {
+    const kind = line[0];
+    if (line === 'ready') return;
+    const n = Number(line.slice(2, kind === 'e' ? line.indexOf(' ', 2) : undefined));
+    if (kind === 'x') {
+      h.cancelled.delete(n);
+      return;
+    }
+    const p = h.pending.get(n);
+    if (kind === 'g') {
+      if (!p) {
+        // Granted just as our side gave up waiting: hand it straight back.
+        const id = h.cancelled.get(n);
+        h.cancelled.delete(n);
+        if (id !== undefined) h.send(`r ${id}`);
+        return;
+      }
+      h.pending.delete(n);
+      clearTimeout(p.timer);
+      let released = false;
+      p.resolve(() => {
+        if (released) return;
+        released = true;
+        // A lock held by a helper that died is gone already.
+        if (h.alive) h.send(`r ${p.id}`);
+      });
+    } else if (kind === 'e') {
+      const message = line.slice(line.indexOf(' ', 2) + 1);
+      if (p) {
+        h.pending.delete(n);
+        clearTimeout(p.timer);
+        p.reject(new Error(`session ${p.id}: cannot lock it in ${h.file}: ${message}`));
+      } else this.o.log?.(`session locks: ${message}`);
+    }
+  }
+
+  private lost(h: Helper, why: string): void {
+    if (this.helper === h) this.helper = null;
+    if (this.closed && h.pending.size === 0) return;
+    this.o.log?.(
+      `session locks: the lock helper for ${h.file} stopped (${why}); a new one takes over`,
+    );
+    for (const p of h.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error(`session ${p.id}: the lock helper stopped (${why})`));
+    }
+    h.pending.clear();
+  }
+}

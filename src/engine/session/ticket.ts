@@ -1,0 +1,53 @@
+/**
+ * What a request holds of its session while it runs (`SessionManager.open` makes it): the ticket,
+ * how the request ended, and the trace the journal records.
+ */
+import type { NamespaceChange, SavePoint } from '../../common/types/journal.js';
+import type { SessionInput, SessionResult } from './result.js';
+
+export type FinishOutcome =
+  | { ok: true; session?: SessionResult }
+  /** the servlet raised, the worker crashed or timed out; `session` (previews) if it reported one */
+  | { ok: false; session?: SessionResult };
+
+export type SessionOutcome =
+  | 'committed'
+  | 'rolled_back'
+  | 'partially_committed'
+  | 'read_only'
+  | 'preview';
+
+/** What the journal records of a request's session. */
+export interface SessionTrace {
+  sessionId: string | null;
+  outcome: SessionOutcome;
+  /** committed changes (for a dry run: the changes it would have made) */
+  changes: NamespaceChange[];
+  saves: SavePoint[];
+  /** a failed request's changes after the last save, when the worker reported them */
+  discarded?: NamespaceChange[];
+  /** pickles to restore recorded states: the namespace before the request and after it */
+  pickles: Map<string, { before?: Buffer | null; after?: Buffer | null }>;
+}
+
+export interface FinishResult {
+  setCookie?: string[];
+  trace: SessionTrace;
+}
+
+export interface SessionTicket {
+  /** the session to send with the request, or null (none yet) */
+  readonly session: SessionInput | null;
+  readonly lockWaitMs: number;
+  readonly dry: boolean;
+  /** `session.save()`: commit now (in a dry run: record the save point, commit nothing) */
+  save(s: SessionResult): Promise<void>;
+  /** Ends the request's hold on the session. Call exactly once, also after errors. */
+  finish(outcome: FinishOutcome): Promise<FinishResult>;
+  /**
+   * `finish` without a promise, when there is nothing to store: no changes to commit and no
+   * expiry to slide (a page that reads its session, or uses none). Null when there is: the
+   * ticket is still open, call `finish`.
+   */
+  finishAtOnce(outcome: FinishOutcome): FinishResult | null;
+}

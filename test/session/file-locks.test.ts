@@ -1,0 +1,116 @@
+/**
+ * Session locks across processes on one machine (file record locks through the Python helper):
+ * each FileSessionLocks runs its own helper process, so two of them exclude each other the way
+ * two `pse serve` processes do. A process killed with SIGKILL leaves nothing locked.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FileSessionLocks } from '../../src/engine/session/file-locks.js';
+import { LockTimeoutError } from '../../src/engine/session/locks.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-flocks-'));
+const opened: FileSessionLocks[] = [];
+
+afterAll(async () => {
+  await Promise.all(opened.map((l) => l.close()));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function locks(file = path.join(dir, 'a.locks')): Promise<FileSessionLocks> {
+  const l = new FileSessionLocks({ file, python: 'python3' });
+  opened.push(l);
+  await l.ready;
+  return l;
+}
+
+describe('FileSessionLocks', () => {
+  it('lets one process at a time hold a session; others wait for it or time out', async () => {
+    const a = await locks();
+    const b = await locks();
+    const releaseA = await a.acquire('s1', 1000);
+    // Another session is free meanwhile.
+    (await b.acquire('s2', 1000))();
+    await expect(b.acquire('s1', 150)).rejects.toBeInstanceOf(LockTimeoutError);
+    let got = false;
+    const waiting = b.acquire('s1', 20_000).then((r) => {
+      got = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toBe(false);
+    releaseA();
+    const releaseB = await waiting;
+    await expect(a.acquire('s1', 150)).rejects.toBeInstanceOf(LockTimeoutError);
+    releaseB();
+    (await a.acquire('s1', 20_000))();
+  });
+
+  it('takes turns between processes that both queue for one session', async () => {
+    const file = path.join(dir, 'turns.locks');
+    const procs = [await locks(file), await locks(file), await locks(file)];
+    let holder = -1;
+    let overlaps = 0;
+    const order: number[] = [];
+    await Promise.all(
+      procs.map(async (l, i) => {
+        for (let k = 0; k < 30; k++) {
+          const release = await l.acquire('hot', 30_000);
+          if (holder !== -1) overlaps++;
+          holder = i;
+          order.push(i);
+          await new Promise((r) => setTimeout(r, 1));
+          holder = -1;
+          release();
+        }
+      }),
+    );
+    expect(overlaps).toBe(0);
+    expect(order).toHaveLength(90);
+    // No process drains its whole queue while the others wait: the turns interleave.
+    for (const i of [0, 1, 2]) expect(order.slice(0, 45)).toContain(i);
+  });
+
+  it('frees what a process held when it is killed with SIGKILL', async () => {
+    const file = path.join(dir, 'kill.locks');
+    const script = `
+      import { FileSessionLocks } from ${JSON.stringify(path.join(ROOT, 'src/engine/session/file-locks.ts'))};
+      const l = new FileSessionLocks({ file: ${JSON.stringify(file)}, python: 'python3' });
+      await l.ready;
+      await l.acquire('victim', 1000);
+      console.log('held');
+      setInterval(() => undefined, 1000);
+    `;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('held') && resolve());
+      child.once('exit', (code) => reject(new Error(`the holder exited early (${code})`)));
+    });
+    const other = await locks(file);
+    await expect(other.acquire('victim', 200)).rejects.toBeInstanceOf(LockTimeoutError);
+    child.kill('SIGKILL');
+    const t0 = performance.now();
+    const release = await other.acquire('victim', 20_000);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    release();
+  });
+
+  it('says which file it cannot open', async () => {
+    const l = new FileSessionLocks({
+      file: path.join(dir, 'no', 'such', 'x.locks'),
+      python: 'python3',
+    });
+    await expect(l.ready).rejects.toThrow(/no[/\\]such[/\\]x\.locks/);
+    await l.close();
+  });
+});
