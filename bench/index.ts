@@ -14,6 +14,7 @@ const ALL = [
   'session',
   'studio',
   'inspector',
+  'journal-extras',
   'cpu',
   'instances',
   'peers',

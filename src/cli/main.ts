@@ -7,6 +7,7 @@ import * as newApp from './commands/new.js';
 import * as run from './commands/run.js';
 import * as serve from './commands/serve.js';
 import * as studio from './commands/studio.js';
+import * as test from './commands/test.js';
 
 export function buildProgram(): Command {
   const program = new Command('pse')
@@ -15,7 +16,7 @@ export function buildProgram(): Command {
     )
     .version(PSE_VERSION, '-v, --version')
     .showHelpAfterError();
-  for (const cmd of [serve, run, compile, studio, newApp, db]) cmd.register(program);
+  for (const cmd of [serve, run, compile, studio, newApp, db, test]) cmd.register(program);
   return program;
 }
 

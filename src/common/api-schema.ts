@@ -4,6 +4,8 @@
  */
 import type { CommandName, EventName } from './api.js';
 import { INSPECTOR_ARGS, INSPECTOR_EVENTS } from './api-inspector.js';
+import { TESTING_ARGS } from './api-testing.js';
+import { EXCEPTIONS_ARGS } from './api-exceptions.js';
 import type { Schema } from './schema.js';
 
 const MAX_TEXT = 16 * 1024 * 1024;
@@ -54,6 +56,8 @@ export const API_ARGS: { readonly [K in CommandName]: readonly Schema[] } = {
   startServer: [{ t: 'int', min: 0, max: 65535 }],
   stopServer: [],
   ...INSPECTOR_ARGS,
+  ...TESTING_ARGS,
+  ...EXCEPTIONS_ARGS,
 };
 
 const EVENTS: { readonly [K in EventName]: true } = {

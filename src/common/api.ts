@@ -6,6 +6,8 @@
  */
 import type { LocatedError, TraceFrame } from './types/located.js';
 import type { InspectorApi } from './api-inspector.js';
+import type { TestingApi } from './api-testing.js';
+import type { ExceptionsApi } from './api-exceptions.js';
 import type { NamespaceChange } from './types/journal.js';
 import type { SessionSummary } from './types/session.js';
 
@@ -114,7 +116,7 @@ export interface LogLine {
   preview?: boolean;
 }
 
-export interface StudioApi extends InspectorApi {
+export interface StudioApi extends InspectorApi, TestingApi, ExceptionsApi {
   getWorkspace(): Promise<WorkspaceInfo>;
   listTree(): Promise<TreeEntry[]>;
   readFile(path: string): Promise<FileContent>;

@@ -61,6 +61,8 @@ export interface EngineOptions {
   exclusiveSessions?: boolean;
   /** a PostgreSQL session store: create or upgrade its schema at start (default true) */
   migrate?: boolean;
+  /** keep sessions in this SQLite file instead of the store pse.conf names (`pse test`) */
+  sessionFile?: string;
 }
 
 export interface ReloadEvent {
@@ -86,8 +88,10 @@ function openSessions(
   log: (message: string) => void,
 ): SessionService | null {
   if (!config.session.enabled) return null;
-  const conf =
+  let conf =
     opts.journal === false ? { ...config, studio: { ...config.studio, journalSize: 0 } } : config;
+  if (opts.sessionFile)
+    conf = { ...conf, session: { ...conf.session, type: 'sqlite', file: opts.sessionFile } };
   return SessionService.open(conf, pool, {
     exclusive: opts.exclusiveSessions === true,
     python,
@@ -193,7 +197,8 @@ export class Engine {
     opts: EngineOptions,
     log: StoreLog,
   ): Promise<OpenedStore | null> {
-    if (!config.session.enabled || config.session.type === 'sqlite') return null;
+    if (!config.session.enabled || config.session.type === 'sqlite' || opts.sessionFile)
+      return null;
     return openSessionStore(config.session, {
       ...(opts.migrate !== undefined ? { migrate: opts.migrate } : {}),
       log,

@@ -35,3 +35,7 @@ export { hostProblem, loopbackPatterns } from './host-names.js';
 export { migrateSessionStore } from './session/store-factory.js';
 export { runPrimary } from './cluster/primary.js';
 export { instancePort, isInstance, leaveCluster, runInstance } from './cluster/instance.js';
+export { journalExceptions } from './journal/exceptions.js';
+export { testFileName, testFromJournal } from './testing/export.js';
+export { TEST_EXT } from './testing/psetest.js';
+export { findTests, formatRun, runTests, TESTS_DIR } from './testing/runner.js';

@@ -68,6 +68,14 @@ export interface RecordedResponse {
   bodyTruncated?: boolean;
 }
 
+/** A `server.log` line the servlet wrote during the request (those its LogLevel let through). */
+export interface RequestLogLine {
+  /** milliseconds since the request started */
+  at: number;
+  level: string;
+  msg: string;
+}
+
 /** A session value the journal did not keep (too large): what identifies it. */
 export interface PickleDigest {
   /** the namespace */
@@ -106,6 +114,8 @@ export interface JournalEntry {
   tooLarge?: PickleDigest[];
   /** for `edited`: what the admin did */
   edit?: string;
+  /** the `server.log` lines written during the request, in order (capped) */
+  logs?: RequestLogLine[];
 }
 
 export interface JournalQuery {

@@ -9,6 +9,7 @@ import type {
   NamespaceChange,
   RecordedRequest,
   RecordedResponse,
+  RequestLogLine,
   RollbackCause,
 } from '../../common/types/journal.js';
 import type { FormValue, ServletError } from '../runtime/protocol.js';
@@ -17,6 +18,23 @@ import type { Journal, JournalDraft } from './journal.js';
 
 /** Bodies are recorded up to this many bytes (request and response each). */
 export const BODY_CAP = 64 * 1024;
+/** `server.log` lines kept per request, and characters kept per line. */
+export const LOG_LINES_CAP = 200;
+export const LOG_LINE_CHARS = 4000;
+
+/** Adds a `server.log` line to a request's lines, within the caps (the last line says so). */
+export function addLogLine(lines: RequestLogLine[], at: number, level: string, msg: string): void {
+  if (lines.length > LOG_LINES_CAP) return;
+  if (lines.length === LOG_LINES_CAP) {
+    lines.push({ at, level: 'NOTICE', msg: `… more lines; the journal keeps ${LOG_LINES_CAP}` });
+    return;
+  }
+  lines.push({
+    at,
+    level,
+    msg: msg.length > LOG_LINE_CHARS ? `${msg.slice(0, LOG_LINE_CHARS)}…` : msg,
+  });
+}
 
 /** What the request path knows of a finished request, as its journal entry says it. */
 export type RequestFacts = Pick<
@@ -32,7 +50,7 @@ export function requestDraft(
   facts: RequestFacts,
   trace: SessionTrace | null,
   failure: Failure | null,
-  io?: { request?: RecordedRequest; response?: RecordedResponse },
+  io?: { request?: RecordedRequest; response?: RecordedResponse; logs?: RequestLogLine[] },
 ): JournalDraft {
   const outcome: JournalOutcome = trace?.outcome ?? (failure ? 'rolled_back' : 'read_only');
   return {
@@ -45,6 +63,7 @@ export function requestDraft(
     ...(trace?.discarded ? { discarded: trace.discarded } : {}),
     ...(io?.request ? { request: io.request } : {}),
     ...(io?.response ? { response: io.response } : {}),
+    ...(io?.logs?.length ? { logs: io.logs } : {}),
     ...(trace ? { pickles: trace.pickles } : {}),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { ServletRequest } from '../http/app.js';
 import { headerList } from '../http/types.js';
+import type { RequestLogLine } from '../../common/types/journal.js';
 import { recordRequest, recordResponse, type Failure } from '../journal/record.js';
 import type { RunResult } from '../runtime/run.js';
 import type { SessionTrace } from '../session/ticket.js';
@@ -15,6 +16,8 @@ export interface JournalRun {
   time: number;
   started: number;
   lockWaitMs: number;
+  /** the servlet's `server.log` lines, made on the first one */
+  logs?: RequestLogLine[];
 }
 
 /** How the request ended, as the journal records it. */
@@ -70,6 +73,7 @@ export function journalEnd(
       end.failure,
       {
         request: recordRequest(headerList(s.req.headers), s.form, body),
+        ...(jr.logs ? { logs: jr.logs } : {}),
         ...(result
           ? {
               response: recordResponse(

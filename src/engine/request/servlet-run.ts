@@ -10,6 +10,7 @@ import { ChunkQueue } from '../http/chunk-queue.js';
 import { errorPage } from '../http/error-pages.js';
 import { HttpError } from '../http/http-error.js';
 import { headerList, type Answer, type HeaderList, type HttpResponse } from '../http/types.js';
+import { addLogLine } from '../journal/record.js';
 import { WorkerFailure, type WorkerPool } from '../runtime/pool.js';
 import type { RunHooks, RunInput, RunResult, RunSink } from '../runtime/run.js';
 import type { ServletError } from '../runtime/protocol.js';
@@ -239,6 +240,12 @@ class ServletRun implements RunHooks, RunSink {
   onSave(session: SessionResult): Promise<void> {
     if (!this.ticket) return Promise.reject(new Error('sessions are not enabled in this engine'));
     return this.ticket.save(session);
+  }
+
+  /** A `server.log` line of this run: the journal keeps it with the request. */
+  onLog(level: string, msg: string): void {
+    const jr = this.jr;
+    if (jr) addLogLine((jr.logs ??= []), performance.now() - jr.started, level, msg);
   }
 
   onChunk(head: { status: number; headers: [string, string][] } | undefined, data: Buffer): void {

@@ -5,7 +5,11 @@
  * the journal, and exposes the admin API and live events to Studio.
  */
 import path from 'node:path';
-import type { RecordedRequest, RecordedResponse } from '../../common/types/journal.js';
+import type {
+  RecordedRequest,
+  RecordedResponse,
+  RequestLogLine,
+} from '../../common/types/journal.js';
 import type { PseConfig } from '../config/types.js';
 import { Journal } from '../journal/journal.js';
 import { requestDraft, type Failure, type RequestFacts } from '../journal/record.js';
@@ -165,7 +169,7 @@ export class SessionService {
     facts: RequestFacts,
     trace: SessionTrace | null,
     failure: Failure | null,
-    io?: { request?: RecordedRequest; response?: RecordedResponse },
+    io?: { request?: RecordedRequest; response?: RecordedResponse; logs?: RequestLogLine[] },
   ): JournalEntry {
     return this.journal.record(requestDraft(facts, trace, failure, io), serial);
   }

@@ -23,6 +23,8 @@ import type {
 import type { EngineResult, StudioEngine } from './engine-port.js';
 import { resolveReal, toRelative, WorkspacePathError } from './paths.js';
 import { InspectorService } from './inspector-service.js';
+import { TestingService } from './testing-service.js';
+import { ExceptionsService } from './exceptions-service.js';
 import { PreviewHost, type PreviewNavigationReport } from './preview-host.js';
 import { Workspace } from './workspace.js';
 
@@ -50,6 +52,8 @@ export class StudioService implements StudioApi {
   readonly workspace: Workspace;
   private readonly previewHost: PreviewHost;
   readonly inspector: InspectorService;
+  readonly testing: TestingService;
+  readonly exceptions: ExceptionsService;
   private status: ServerStatus = { running: false };
   private readonly logs = emitter<LogLine>();
   private readonly statuses = emitter<ServerStatus>();
@@ -60,6 +64,8 @@ export class StudioService implements StudioApi {
     this.workspace = new Workspace(engine.appRoot);
     this.previewHost = new PreviewHost(engine, (nav) => this.navigated(nav));
     this.inspector = new InspectorService(engine.inspectorEngine);
+    this.testing = new TestingService(engine.inspectorEngine);
+    this.exceptions = new ExceptionsService(engine.inspectorEngine);
     this.engineLog = engine.onLog((line) => this.logs.fire({ time: Date.now(), ...line }));
   }
 
@@ -221,6 +227,11 @@ export class StudioService implements StudioApi {
   clearRequestLog: StudioApi['clearRequestLog'] = () => this.inspector.clearRequestLog();
   replayRequest: StudioApi['replayRequest'] = (serial, mode) =>
     this.inspector.replayRequest(serial, mode);
+  // Recorded visits as tests: see testing-service.ts.
+  exportTest: StudioApi['exportTest'] = (name, serials) => this.testing.exportTest(name, serials);
+  listTests: StudioApi['listTests'] = () => this.testing.listTests();
+  runTests: StudioApi['runTests'] = (files) => this.testing.runTests(files);
+  exceptionGroups: StudioApi['exceptionGroups'] = () => this.exceptions.exceptionGroups();
   sessionTimeline: StudioApi['sessionTimeline'] = (id) => this.inspector.sessionTimeline(id);
   sessionStateAt: StudioApi['sessionStateAt'] = (id, serial) =>
     this.inspector.sessionStateAt(id, serial);

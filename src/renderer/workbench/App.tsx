@@ -1,6 +1,6 @@
 /**
  * The workbench: Explorer | editor | preview, with the panel (Problems, Console, Requests,
- * Sessions, Timeline) below or beside them; every divider drags, sidebar and panel collapse,
+ * Sessions, Timeline, Exceptions, Watches, Tests) below or beside them; every divider drags, sidebar and panel collapse,
  * and the layout and open tabs come back on the next start. State lives in the hooks; the views
  * are dumb. Keybindings, the command palette and the desktop menu run the same commands.
  */
@@ -29,6 +29,7 @@ import { PanelArea } from './PanelArea.js';
 import { PreviewPane, type PreviewQueue } from './PreviewPane.js';
 import { QuickOpen } from './QuickOpen.js';
 import { ServerBar } from './ServerBar.js';
+import { WatchNotifier } from './watches/WatchNotifier.js';
 
 export function App({ api }: { api: ApiClient }) {
   const docs = useMemo(() => new Documents(api), [api]);
@@ -248,6 +249,7 @@ export function App({ api }: { api: ApiClient }) {
           />
         ) : null}
         {dialog ? <Dialog request={dialog} done={closeDialog} /> : null}
+        <WatchNotifier api={api} />
       </div>
     </DialogsContext.Provider>
   );

@@ -1,6 +1,6 @@
 /**
  * The workbench panel, beside or below the editor and preview: Problems, Console and the
- * inspector's Requests, Sessions and Timeline, under one tab strip.
+ * inspector's Requests, Sessions, Timeline, Exceptions, Watches and Tests, under one tab strip.
  */
 import { memo, useCallback, useState } from 'react';
 import type { LocatedProblem, LogLine } from '../../common/api.js';
@@ -17,6 +17,9 @@ export const PANEL_TABS: readonly PanelTab[] = [
   'requests',
   'sessions',
   'timeline',
+  'exceptions',
+  'watches',
+  'tests',
 ];
 
 interface Props {
@@ -61,6 +64,9 @@ export const PanelArea = memo(function PanelArea(p: Props) {
     { id: 'requests', label: 'Requests' },
     { id: 'sessions', label: `Sessions${pendingCount ? ` (${pendingCount} pending)` : ''}` },
     { id: 'timeline', label: 'Timeline' },
+    { id: 'exceptions', label: 'Exceptions' },
+    { id: 'watches', label: 'Watches' },
+    { id: 'tests', label: 'Tests' },
   ];
   return (
     <div className="panel-area">

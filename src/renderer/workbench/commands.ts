@@ -83,6 +83,9 @@ export function workbenchCommands(a: WorkbenchActions): Command[] {
       view('requests', 'Request Log'),
       view('sessions', 'Sessions'),
       view('timeline', 'Timeline'),
+      view('exceptions', 'Exceptions'),
+      view('watches', 'Watches'),
+      view('tests', 'Tests'),
     ];
   }
 }

@@ -1,12 +1,18 @@
 /**
  * The inspector's views in the workbench panel: Sessions (list + one session with its pending
- * changes), Requests (the live request log) and Timeline (time travel of the chosen session).
+ * changes), Requests (the live request log), Timeline (time travel of the chosen session),
+ * Exceptions (grouped by type and line), Watches (on the chosen session) and Tests (.psetest).
  * The panel's tab strip chooses the view; pending changes live here, so the timeline's "restore
  * this state" lands among them.
  */
 import { memo, useCallback, useEffect, useState } from 'react';
 import type { InspectorApi, PendingOp } from '../../../common/api-inspector.js';
+import type { TestingApi } from '../../../common/api-testing.js';
+import type { ExceptionsApi } from '../../../common/api-exceptions.js';
+import { ExceptionsPanel } from '../exceptions/ExceptionsPanel.js';
+import { WatchesPanel } from '../watches/WatchesPanel.js';
 import { RequestLog } from '../requestlog/RequestLog.js';
+import { TestsPanel } from '../tests/TestsPanel.js';
 import { Timeline } from '../timeline/Timeline.js';
 import './inspector.css';
 import {
@@ -21,10 +27,16 @@ import {
 import { SessionDetail } from './SessionDetail.js';
 import { SessionList } from './SessionList.js';
 
-export type InspectorTab = 'sessions' | 'requests' | 'timeline';
+export type InspectorTab =
+  | 'sessions'
+  | 'requests'
+  | 'timeline'
+  | 'exceptions'
+  | 'watches'
+  | 'tests';
 
 interface Props {
-  api: InspectorApi;
+  api: InspectorApi & TestingApi & ExceptionsApi;
   /** the embedded server's URL, for "copy as curl" */
   serverUrl?: string;
   onOpenLine(file: string, line: number, col: number): void;
@@ -184,6 +196,18 @@ export const InspectorPanel = memo(function InspectorPanel({
         ) : null}
         {tab === 'timeline' ? (
           <Timeline api={api} sessionId={session} onRestore={restore} onError={onError} />
+        ) : null}
+        {tab === 'exceptions' ? (
+          <ExceptionsPanel
+            api={api}
+            serverUrl={serverUrl}
+            onOpenLine={onOpenLine}
+            onError={onError}
+          />
+        ) : null}
+        {tab === 'watches' ? <WatchesPanel sessionId={session} /> : null}
+        {tab === 'tests' ? (
+          <TestsPanel api={api} sessionId={session} onOpenLine={onOpenLine} onError={onError} />
         ) : null}
       </div>
     </div>

@@ -3,6 +3,7 @@
  * changes of a rollback (struck through) with the line that raised, the save points in order,
  * replay (as it was, or as a dry run against the state before it) and "copy as curl".
  */
+import { LogLines } from './LogLines.js';
 import { namespaceLabel } from '../../base/namespace.js';
 import { useState } from 'react';
 import type {
@@ -194,6 +195,7 @@ export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }:
         </section>
       ) : null}
 
+      <LogLines lines={e.logs} />
       {replay ? <ReplayView r={replay} /> : null}
 
       {e.request ? (

@@ -1,0 +1,125 @@
+/**
+ * The cost of what the journal records beyond the request itself (each request's server.log
+ * lines), on the development server (journal on): the session example's write path over HTTP,
+ * and the same page writing one server.log line per request, served by the engine of
+ * PSE_BENCH_BASE (a git revision, default the merge base with main) and by this tree, in
+ * alternating rounds (ABBA, PSE_BENCH_ROUNDS) of one run so that both see the same load.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseSetCookie } from 'cookie';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? '5');
+const ROUNDS = Number(process.env.PSE_BENCH_ROUNDS ?? '3');
+
+interface EngineLike {
+  listen(port: number): Promise<{ url: string }>;
+  close(): Promise<void>;
+}
+type Open = (app: string, o: object) => Promise<EngineLike>;
+
+/** Requests per second of `url` with a new name per request (every request commits). */
+function writeRps(url: string, cookie: string): Promise<number> {
+  const script = `
+    import autocannon from 'autocannon';
+    let n = 0;
+    const r = await autocannon({
+      url: ${JSON.stringify(url)}, connections: 16, duration: ${SECONDS},
+      headers: ${JSON.stringify({ cookie })},
+      requests: [{ setupRequest: (req) => ({ ...req, path: req.path + '?name=n' + (n++) }) }],
+    });
+    process.stdout.write(JSON.stringify({ rps: r.requests.average, bad: r.errors + r.non2xx }));`;
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`autocannon exited ${code}`));
+      const r = JSON.parse(out) as { rps: number; bad: number };
+      if (r.bad) return reject(new Error(`${r.bad} failed requests`));
+      resolve(r.rps);
+    });
+  });
+}
+
+async function measure(open: Open, app: string, page: string): Promise<number> {
+  const engine = await open(app, { watch: false, logFiles: false, workers: 2 });
+  try {
+    const { url } = await engine.listen(0);
+    const target = `${url.replace(/\/$/, '')}/${page}`;
+    const res = await fetch(`${target}?name=Nick`);
+    const c = parseSetCookie(res.headers.getSetCookie()[0]!);
+    const cookie = `${c.name}=${c.value}`;
+    await Promise.all(
+      Array.from({ length: 50 }, () =>
+        fetch(target, { headers: { cookie } }).then((r) => r.text()),
+      ),
+    );
+    return await writeRps(target, cookie);
+  } finally {
+    await engine.close();
+  }
+}
+
+function appCopy(tmp: string, name: string): string {
+  const app = path.join(tmp, name);
+  fs.cpSync(path.join(ROOT, 'examples'), app, {
+    recursive: true,
+    filter: (s) => !s.includes(`${path.sep}.pse`),
+  });
+  const code = fs.readFileSync(path.join(app, 'session_example.py'), 'utf8');
+  fs.writeFileSync(
+    path.join(app, 'logged_example.py'),
+    `${code}\nfrom pse.plugins import server\nserver.log('stored %s' % name)\n`,
+  );
+  fs.copyFileSync(path.join(app, 'session_example.pt'), path.join(app, 'logged_example.pt'));
+  return app;
+}
+
+export async function run(): Promise<string[]> {
+  const base =
+    process.env.PSE_BENCH_BASE ??
+    execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-bench-extras-'));
+  try {
+    const tree = path.join(tmp, 'base');
+    fs.mkdirSync(tree);
+    execFileSync('sh', ['-c', `git archive ${base} | tar -x -C ${JSON.stringify(tree)}`], {
+      cwd: ROOT,
+    });
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(tree, 'node_modules'));
+    const before = (
+      (await import(path.join(tree, 'src/engine/engine.ts'))) as { Engine: { open: Open } }
+    ).Engine;
+    const after = (
+      (await import(path.join(ROOT, 'src/engine/engine.ts'))) as { Engine: { open: Open } }
+    ).Engine;
+    const lines: string[] = [];
+    for (const page of ['session_example.pt', 'logged_example.pt']) {
+      const rps = { before: [] as number[], after: [] as number[] };
+      for (let r = 0; r < ROUNDS; r++) {
+        // ABBA: neither tree always goes first (the machine's load drifts between rounds)
+        const order = r % 2 === 0 ? (['before', 'after'] as const) : (['after', 'before'] as const);
+        for (const which of order) {
+          const open: Open = (a, o) => (which === 'before' ? before : after).open(a, o);
+          rps[which].push(await measure(open, appCopy(tmp, `${which}${r}${page}`), page));
+        }
+      }
+      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      const b = mean(rps.before);
+      const a = mean(rps.after);
+      lines.push(
+        `${page.padEnd(22)} write, journal on: before ${b.toFixed(0)} req/s, after ${a.toFixed(0)} req/s: ${((a / b) * 100).toFixed(1)}% (base ${base.slice(0, 8)})`,
+      );
+    }
+    return lines;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Recorded visits as tests in a real browser, against a real `pse studio --web` on a copy of
+ * examples/: requests to the embedded server ticked in the Tests tab and exported as a test file,
+ * then run — passing as recorded, and showing the differing step once the code changed.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseSetCookie } from 'cookie';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
+import { launchChromium, screenshot } from './browser.js';
+import { copyExamples, RENDERER_DIR, until } from './helpers.js';
+
+describe('PSE Studio tests tab in the browser', () => {
+  let app: Awaited<ReturnType<typeof copyExamples>>;
+  let studio: RunningWebStudio;
+  let browser: Browser;
+  let page: Page;
+  let server: string;
+  let cookie = '';
+  const pageErrors: string[] = [];
+
+  async function get(url: string): Promise<string> {
+    const res = await fetch(new URL(url, server), { headers: cookie ? { cookie } : {} });
+    const sc = res.headers.getSetCookie()[0];
+    if (sc) {
+      const c = parseSetCookie(sc);
+      cookie = `${c.name}=${c.value}`;
+    }
+    return res.text();
+  }
+
+  beforeAll(async () => {
+    app = await copyExamples();
+    studio = await launchWebStudio({ appRoot: app.dir, workers: 1, rendererDir: RENDERER_DIR });
+    server = (await studio.service.startServer(0)).url!;
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(studio.url);
+    await page.getByRole('tab', { name: /^Sessions/ }).click();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await studio?.close();
+    await app?.remove();
+  });
+
+  it('exports ticked requests as tests/NAME.psetest and runs it, step by step', async () => {
+    expect(await get('session_example.pt?name=Ann')).toContain('Hello, Ann!');
+    expect(await get('session_example.pt')).toContain('Hello, Ann!');
+    await page.getByRole('tab', { name: /^Tests/ }).click();
+    const rows = page.locator('.tests-rows tr[data-serial]');
+    await until(async () => (await rows.count()) === 2, 'two recorded requests');
+    await rows.nth(0).click();
+    await rows.nth(1).click();
+    await page.getByLabel('Test name').fill('ann');
+    await page.getByRole('button', { name: 'Export 2 requests as a test' }).click();
+    await page.getByText('Wrote tests/ann.psetest (2 steps).').waitFor();
+    const text = await readFile(path.join(app.dir, 'tests', 'ann.psetest'), 'utf8');
+    expect(text).toContain(
+      "request GET /session_example.pt?name=Ann\n  status 200\n  outcome committed\n  key '' 'name' = 'Ann'",
+    );
+
+    // a session's whole timeline, chosen under Sessions, ticks its requests (live: a third)
+    expect(await get('session_example.pt')).toContain('Hello, Ann!');
+    await until(async () => (await rows.count()) === 3, 'the new request, live');
+    await page.getByRole('tab', { name: /^Sessions/ }).click();
+    await page.locator(`.session-list tr[data-id="${cookie.split('=')[1]!}"]`).click();
+    await page.getByRole('tab', { name: /^Tests/ }).click();
+    await page.getByRole('button', { name: 'Select the session’s timeline' }).click();
+    await page.getByRole('button', { name: 'Export 3 requests as a test' }).waitFor();
+    await page.getByRole('button', { name: 'Select none' }).click();
+
+    await page.getByRole('button', { name: 'Run all' }).click();
+    const file = page.locator('.tests-files li[data-test="tests/ann.psetest"]');
+    await file.locator('[aria-label="passed"]').waitFor({ timeout: 60_000 });
+    expect(await file.locator('tr[data-ok="true"]').count()).toBe(2);
+    await screenshot(page, 'tests-pass');
+  });
+
+  it('shows the differing step and its key-level session diff after a code change', async () => {
+    const code = path.join(app.dir, 'session_example.py');
+    const before = await readFile(code, 'utf8');
+    await writeFile(
+      code,
+      before.replace("data['name'] = form['name']", "data['name'] = form['name'].upper()"),
+    );
+    await page.getByRole('button', { name: 'Run all' }).click();
+    const file = page.locator('.tests-files li[data-test="tests/ann.psetest"]');
+    await file.locator('[aria-label="failed"]').waitFor({ timeout: 60_000 });
+    const bad = file.locator('tr[data-ok="false"]').first();
+    expect(await bad.innerText()).toContain("session: '' 'name': expected 'Ann', got 'ANN'");
+    await screenshot(page, 'tests-fail');
+    await bad.getByRole('button', { name: /^line \d+$/ }).click();
+    await page.locator('.editor-host[data-file="tests/ann.psetest"]').waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+});
