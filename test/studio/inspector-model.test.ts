@@ -7,9 +7,9 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { NamespaceChange } from '../../src/common/types/journal.js';
 import type { PreviewValue } from '../../src/common/types/session.js';
+import { pyString } from '../../src/common/python-literal.js';
 import {
   keyLiteral,
-  pyString,
   toLiteral,
   typeLabel,
 } from '../../src/renderer/workbench/inspector/literal.js';

@@ -26,7 +26,8 @@ import type {
   TestFile,
   TestStep,
 } from '../../common/types/testing.js';
-import { quote, unquote } from './values.js';
+import { pyString } from '../../common/python-literal.js';
+import { unquote } from './values.js';
 
 export const TEST_EXT = '.psetest';
 
@@ -193,9 +194,9 @@ export function parseTest(file: string, text: string): TestFile {
           r.literal('=');
           const value = r.expected();
           const ns = namespaceOf(s, name, line);
-          if (!ns.keys) fail(kwAt, `namespace ${quote(name)} is 'any' in this step already`);
+          if (!ns.keys) fail(kwAt, `namespace ${pyString(name)} is 'any' in this step already`);
           if (ns.keys!.some(([k]) => k === key))
-            fail(kwAt, `key ${quote(key)} of ${quote(name)} is given twice in this step`);
+            fail(kwAt, `key ${pyString(key)} of ${pyString(name)} is given twice in this step`);
           ns.keys!.push([key, value]);
           return;
         }
@@ -239,18 +240,18 @@ export function printTest(steps: TestStep[], header: string[] = []): string {
   for (const s of steps) {
     if (out.length) out.push('');
     out.push(`request ${s.method} ${s.target}`);
-    for (const [k, v] of s.headers) out.push(`  header ${quote(k)} = ${quote(v)}`);
-    for (const [k, v] of s.form) out.push(`  form ${quote(k)} = ${quote(v)}`);
-    if (s.body !== undefined) out.push(`  body ${quote(s.body)}`);
+    for (const [k, v] of s.headers) out.push(`  header ${pyString(k)} = ${pyString(v)}`);
+    for (const [k, v] of s.form) out.push(`  form ${pyString(k)} = ${pyString(v)}`);
+    if (s.body !== undefined) out.push(`  body ${pyString(s.body)}`);
     if (s.status !== undefined) out.push(`  status ${s.status}`);
     if (s.outcome !== undefined) out.push(`  outcome ${s.outcome}`);
     if (s.session && s.session.length === 0) out.push('  session none');
     for (const ns of s.session ?? []) {
-      if (ns.keys === null) out.push(`  namespace ${quote(ns.name)} any`);
-      else if (ns.keys.length === 0) out.push(`  namespace ${quote(ns.name)} empty`);
+      if (ns.keys === null) out.push(`  namespace ${pyString(ns.name)} any`);
+      else if (ns.keys.length === 0) out.push(`  namespace ${pyString(ns.name)} empty`);
       else
         for (const [k, v] of ns.keys)
-          out.push(`  key ${quote(ns.name)} ${quote(k)} = ${'any' in v ? 'any' : v.text}`);
+          out.push(`  key ${pyString(ns.name)} ${pyString(k)} = ${'any' in v ? 'any' : v.text}`);
     }
   }
   return out.join('\n') + '\n';

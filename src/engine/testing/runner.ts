@@ -19,7 +19,8 @@ import type {
 import { Engine } from '../engine.js';
 import type { LogSink } from '../logs/engine-log.js';
 import { formatProblem, parseTest, TEST_EXT, TestFileError } from './psetest.js';
-import { namespaceKeys, quote } from './values.js';
+import { pyString } from '../../common/python-literal.js';
+import { namespaceKeys } from './values.js';
 
 export const TESTS_DIR = 'tests';
 
@@ -195,7 +196,9 @@ export function compareSession(step: TestStep, actual: readonly NamespaceView[])
 
 function describe(d: KeyDifference): string {
   const where =
-    d.key === null ? `namespace ${quote(d.namespace)}` : `${quote(d.namespace)} ${quote(d.key)}`;
+    d.key === null
+      ? `namespace ${pyString(d.namespace)}`
+      : `${pyString(d.namespace)} ${pyString(d.key)}`;
   if (d.actual === null) return `session: ${where} is missing (expected ${d.expected})`;
   if (d.expected === null) return `session: ${where} is unexpected (${d.actual})`;
   return `session: ${where}: expected ${d.expected}, got ${d.actual}`;

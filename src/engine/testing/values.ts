@@ -3,22 +3,8 @@
  * the one-line picture of a previewed session value that a test compares. Both ends use the same
  * picture, so a test compares what Studio's inspector shows, whatever the value's type.
  */
+import { pyString } from '../../common/python-literal.js';
 import type { PreviewValue } from '../../common/types/session.js';
-
-/** A single-quoted Python string literal of `s`. */
-export function quote(s: string): string {
-  let out = "'";
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === "'" || ch === '\\') out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += ch;
-  }
-  return out + "'";
-}
 
 /** Reads a quoted string at `at`; `end` is the index after its closing quote. */
 export function unquote(
@@ -57,7 +43,7 @@ export function unquote(
 export function valueText(v: PreviewValue): string {
   switch (v.t) {
     case 'str':
-      return quote(v.v) + (v.more ? `…(+${v.more})` : '');
+      return pyString(v.v) + (v.more ? `…(+${v.more})` : '');
     case 'int':
       return v.v;
     case 'float':
@@ -81,7 +67,7 @@ export function valueText(v: PreviewValue): string {
       return `frozenset({${inner}})`;
     }
     case 'dict': {
-      const items = v.v.map(([k, x]) => `${quote(k)}: ${valueText(x)}`);
+      const items = v.v.map(([k, x]) => `${pyString(k)}: ${valueText(x)}`);
       if (v.more) items.push(`…(+${v.more})`);
       return `{${items.join(', ')}}`;
     }

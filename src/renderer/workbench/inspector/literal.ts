@@ -3,22 +3,8 @@
  * (or holds an object that has no literal) yields null — the user types the value instead, so a
  * partial picture is never written back as if it were the whole value.
  */
+import { pyString } from '../../../common/python-literal.js';
 import type { PreviewValue } from '../../../common/types/session.js';
-
-/** A Python string literal of `s` (single-quoted, escaped). */
-export function pyString(s: string): string {
-  let out = "'";
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === "'" || ch === '\\') out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += ch;
-  }
-  return out + "'";
-}
 
 /** The key literal for a previewed dict key (previews keep str keys as they are). */
 export function keyLiteral(previewKey: string): string {
