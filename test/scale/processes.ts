@@ -86,6 +86,10 @@ export interface Nginx {
  * upstream servers replaced: the configuration users copy is the one tested.
  */
 export async function startNginx(ports: number[]): Promise<Nginx> {
+  if (!fs.existsSync(NGINX))
+    throw new Error(
+      `no nginx at ${NGINX}: install it (Debian: apt-get install -y nginx; the test run does it when run as root)`,
+    );
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-nginx-'));
   fs.mkdirSync(path.join(prefix, 'logs'));
   // nginx's workers may run as another user (when the tests run as root): they use the temp dirs.

@@ -29,11 +29,11 @@ export function browserTestFiles(root = REPO): string[] {
 }
 
 /**
- * Whether a vitest command line may run a browser test: no file filter runs them all; a filter
+ * Whether a vitest command line may run one of `files`: no file filter runs them all; a filter
  * (matched by vitest as part of a file's path) may name one. Option values count as filters too:
  * at worst a Chromium is made ready that this run does not use.
  */
-export function mayRunBrowserTests(argv: readonly string[], files: readonly string[]): boolean {
+export function mayRunAny(argv: readonly string[], files: readonly string[]): boolean {
   const script = argv.findIndex((a) => /vitest(\.m?js)?$/.test(a));
   const filters = argv
     .slice(script + 1)
@@ -43,7 +43,7 @@ export function mayRunBrowserTests(argv: readonly string[], files: readonly stri
 }
 
 export default function setup(): void {
-  if (!mayRunBrowserTests(process.argv, browserTestFiles())) return;
+  if (!mayRunAny(process.argv, browserTestFiles())) return;
   // the test processes start after this, with this environment: they skip the search
   process.env.PSE_CHROMIUM = ensureChromium();
 }
