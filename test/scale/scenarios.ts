@@ -115,11 +115,14 @@ export async function killUnderLoad(
   const load = writers.map(async (cookie, i) => {
     const c = client(1);
     for (let v = 1; running; v++) {
+      // Sent after the kill: no answer can come from the killed process. (One sent just before
+      // may still be answered by it: its reply was on the wire when the signal landed.)
+      const sentAfterKill = killed;
       try {
         const r = await c.request(`${url}/append?v=${v}`, { method: 'POST', cookie });
         if (r.status === 200) {
           acked[i]!.push(v);
-          if (killed) servedAfterKill.add(servedBy(r.body));
+          if (sentAfterKill) servedAfterKill.add(servedBy(r.body));
         }
       } catch {
         // the connection went with the killed process: not acknowledged, go on
