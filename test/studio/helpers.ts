@@ -3,6 +3,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseSetCookie } from 'cookie';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const EXAMPLES = path.join(REPO, 'examples');
@@ -34,4 +35,27 @@ export async function until<T>(
       throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A visitor of the embedded server without a browser: GETs that keep the session cookie. */
+export function visitor(server: () => string): {
+  get(url: string): Promise<string>;
+  /** `name=value` of the session cookie, '' before one was set */
+  cookie(): string;
+  sessionId(): string;
+} {
+  let cookie = '';
+  return {
+    async get(url) {
+      const res = await fetch(new URL(url, server()), { headers: cookie ? { cookie } : {} });
+      const sc = res.headers.getSetCookie()[0];
+      if (sc) {
+        const c = parseSetCookie(sc);
+        cookie = `${c.name}=${c.value}`;
+      }
+      return res.text();
+    },
+    cookie: () => cookie,
+    sessionId: () => cookie.split('=')[1]!,
+  };
 }

@@ -4,12 +4,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseSetCookie } from 'cookie';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
 import { launchChromium, screenshot } from './browser.js';
-import { copyExamples, RENDERER_DIR, until } from './helpers.js';
+import { copyExamples, RENDERER_DIR, until, visitor } from './helpers.js';
 
 /** Servlets that fail after changing the session: plain, and after a save() (lines 3 and 5). */
 const EXTRA: Record<string, string> = {
@@ -27,19 +26,10 @@ describe('PSE Studio inspector in the browser', () => {
   let browser: Browser;
   let page: Page;
   let server: string;
-  let cookie = '';
   const pageErrors: string[] = [];
-
-  async function get(url: string): Promise<string> {
-    const res = await fetch(new URL(url, server), { headers: cookie ? { cookie } : {} });
-    const sc = res.headers.getSetCookie()[0];
-    if (sc) {
-      const c = parseSetCookie(sc);
-      cookie = `${c.name}=${c.value}`;
-    }
-    return res.text();
-  }
-  const sessionId = (): string => cookie.split('=')[1]!;
+  const visit = visitor(() => server);
+  const get = visit.get;
+  const sessionId = visit.sessionId;
   const tab = (name: string) => page.getByRole('tab', { name: new RegExp(`^${name}`) });
   const row = (pathText: string) =>
     page.locator('.log-rows tr[data-serial]', { hasText: pathText }).first();

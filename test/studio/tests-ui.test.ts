@@ -5,12 +5,11 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseSetCookie } from 'cookie';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
 import { launchChromium, screenshot } from './browser.js';
-import { copyExamples, RENDERER_DIR, until } from './helpers.js';
+import { copyExamples, RENDERER_DIR, until, visitor } from './helpers.js';
 
 describe('PSE Studio tests tab in the browser', () => {
   let app: Awaited<ReturnType<typeof copyExamples>>;
@@ -18,18 +17,9 @@ describe('PSE Studio tests tab in the browser', () => {
   let browser: Browser;
   let page: Page;
   let server: string;
-  let cookie = '';
   const pageErrors: string[] = [];
-
-  async function get(url: string): Promise<string> {
-    const res = await fetch(new URL(url, server), { headers: cookie ? { cookie } : {} });
-    const sc = res.headers.getSetCookie()[0];
-    if (sc) {
-      const c = parseSetCookie(sc);
-      cookie = `${c.name}=${c.value}`;
-    }
-    return res.text();
-  }
+  const visit = visitor(() => server);
+  const get = visit.get;
 
   beforeAll(async () => {
     app = await copyExamples();
@@ -68,7 +58,7 @@ describe('PSE Studio tests tab in the browser', () => {
     expect(await get('session_example.pt')).toContain('Hello, Ann!');
     await until(async () => (await rows.count()) === 3, 'the new request, live');
     await page.getByRole('tab', { name: /^Sessions/ }).click();
-    await page.locator(`.session-list tr[data-id="${cookie.split('=')[1]!}"]`).click();
+    await page.locator(`.session-list tr[data-id="${visit.sessionId()}"]`).click();
     await page.getByRole('tab', { name: /^Tests/ }).click();
     await page.getByRole('button', { name: 'Select the session’s timeline' }).click();
     await page.getByRole('button', { name: 'Export 3 requests as a test' }).waitFor();

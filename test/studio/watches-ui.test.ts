@@ -3,12 +3,11 @@
  * a session watched from the inspector, and a notification naming the request each time a real
  * HTTP request changes it — in the editor view as well.
  */
-import { parseSetCookie } from 'cookie';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
 import { launchChromium, screenshot } from './browser.js';
-import { copyExamples, RENDERER_DIR } from './helpers.js';
+import { copyExamples, RENDERER_DIR, visitor } from './helpers.js';
 
 describe('PSE Studio watches in the browser', () => {
   let app: Awaited<ReturnType<typeof copyExamples>>;
@@ -16,18 +15,9 @@ describe('PSE Studio watches in the browser', () => {
   let browser: Browser;
   let page: Page;
   let server: string;
-  let cookie = '';
   const pageErrors: string[] = [];
-
-  async function get(url: string): Promise<string> {
-    const res = await fetch(new URL(url, server), { headers: cookie ? { cookie } : {} });
-    const sc = res.headers.getSetCookie()[0];
-    if (sc) {
-      const c = parseSetCookie(sc);
-      cookie = `${c.name}=${c.value}`;
-    }
-    return res.text();
-  }
+  const visit = visitor(() => server);
+  const get = visit.get;
 
   beforeAll(async () => {
     app = await copyExamples();
@@ -48,7 +38,7 @@ describe('PSE Studio watches in the browser', () => {
 
   it('notifies each change of a watched key with its request, in any view', async () => {
     expect(await get('session_example.pt?name=Ann')).toContain('Hello, Ann!');
-    const id = cookie.split('=')[1]!;
+    const id = visit.sessionId();
     await page.locator(`.session-list tr[data-id="${id}"]`).click();
     await page.getByRole('tab', { name: /^Watches/ }).click();
     expect(await page.getByLabel('Watch session').inputValue()).toBe(id);
