@@ -29,10 +29,13 @@ describe('what a changed file means to a running engine', () => {
 
   it('merges a burst of changes into one action and ignores .pse/', async () => {
     const acts: WatchAction[] = [];
+    // A settle time long enough that a loaded machine still delivers the whole burst within it
+    // (the writes below take microseconds; their events can arrive far apart under load).
     const w = new AppWatcher(
       root,
       () => defaultConfig(root),
       (a) => acts.push(a),
+      2000,
     );
     try {
       await w.ready();
@@ -40,8 +43,8 @@ describe('what a changed file means to a running engine', () => {
       await writeFile(path.join(root, 'helper.py'), 'a = 1');
       await writeFile(path.join(root, 'helper.py'), 'a = 2');
       await writeFile(path.join(root, 'pse.conf'), '[Main]\n');
-      await expect.poll(() => acts.length, { timeout: 10_000 }).toBe(1);
-      await new Promise((r) => setTimeout(r, 400));
+      await expect.poll(() => acts.length, { timeout: 15_000 }).toBe(1);
+      await new Promise((r) => setTimeout(r, 2500));
       expect(acts).toEqual([{ kind: 'config' }]);
     } finally {
       await w.close();

@@ -14,6 +14,7 @@ import type { PseConfig } from './types.js';
 
 export type WatchAction = { kind: 'config' } | { kind: 'restart'; reason: string };
 
+/** How long after the last change of a burst the action runs: an editor's save is done by then. */
 const SETTLE_MS = 150;
 
 export function classifyChange(file: string, config: PseConfig): WatchAction | null {
@@ -35,6 +36,7 @@ export class AppWatcher {
     root: string,
     config: () => PseConfig,
     private readonly act: (a: WatchAction) => void,
+    private readonly settleMs = SETTLE_MS,
   ) {
     this.watcher = chokidar.watch(root, {
       ignoreInitial: true,
@@ -76,7 +78,7 @@ export class AppWatcher {
       this.pending = null;
       this.timer = null;
       this.act(p);
-    }, SETTLE_MS);
+    }, this.settleMs);
   }
 
   async close(): Promise<void> {
