@@ -1,8 +1,7 @@
 /**
  * `pse serve --production --instances N`: 1 instance (its session store exclusive, served from
  * memory), 1 instance sharing its store (`--shared-store`: what every process of a cluster
- * does), and 2 instances, their connections dealt by the primary (node:cluster round robin,
- * the default) or by the kernel (SCHED_NONE). The hello page and the session read path (one
+ * does), and 2 instances, their connections dealt in turn by the primary. The hello page and the session read path (one
  * session cookie per connection), autocannon -c 32 from its own process, the same number of
  * Python workers in all (PSE_BENCH_WORKERS, default 2, split among the instances). Reported:
  * req/s, and CPU µs per request of the Node processes (primary and instances) and of the
@@ -28,19 +27,12 @@ interface Setup {
   name: string;
   instances: number;
   args: string[];
-  env?: NodeJS.ProcessEnv;
 }
 
 const SETUPS: Setup[] = [
   { name: '1 instance', instances: 1, args: [] },
   { name: '1 instance, shared store', instances: 1, args: ['--shared-store'] },
-  { name: '2 instances (round robin)', instances: 2, args: [] },
-  {
-    name: '2 instances (SCHED_NONE)',
-    instances: 2,
-    args: [],
-    env: { ...process.env, NODE_CLUSTER_SCHED_POLICY: 'none' },
-  },
+  { name: '2 instances', instances: 2, args: [] },
 ];
 
 interface Result {
@@ -138,7 +130,6 @@ export async function run(): Promise<string[]> {
         const server = await startPse(app, {
           workers: String(Math.max(1, Math.round(WORKERS / s.instances))),
           args: ['--instances', String(s.instances), ...s.args],
-          ...(s.env ? { env: s.env } : {}),
         });
         try {
           const cookies: string[] = [];

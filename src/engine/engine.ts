@@ -4,6 +4,7 @@
  * request path (src/engine/request) what it needs. The CLI (`pse serve`, `pse run`) and PSE
  * Studio (in-process) both drive an app through this class only.
  */
+import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,7 +14,7 @@ import { ConfigError, loadConfig, toWorkerConfig, type PseConfig } from './confi
 import { AppWatcher, type WatchAction } from './config/watch.js';
 import { HttpApp } from './http/app.js';
 import { hostGuard } from './http/host-check.js';
-import { listen, type RunningServer } from './http/node-adapter.js';
+import { listen, serveDealt, type RunningServer } from './http/node-adapter.js';
 import type { RequestRecord } from './http/types.js';
 import { EngineLog, type LogLine, type LogSink } from './logs/engine-log.js';
 import { LogFiles } from './logs/log-files.js';
@@ -318,6 +319,24 @@ export class Engine {
     );
     this.logs.write('info', `serving ${this.appRoot} at ${this.server.url}`);
     return { url: this.server.url, port: this.server.port };
+  }
+
+  /**
+   * Serves the connections another process accepts at `address` and deals to this one (an
+   * instance of `pse serve --instances`); returns what takes each connection.
+   */
+  serveDealt(address: { host: string; port: number }): (socket: Socket) => void {
+    if (this.server) throw new Error(`the engine is already listening at ${this.server.url}`);
+    const dealt = serveDealt(hostGuard(() => this.config.main.allowedHosts, this.app.respond));
+    const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
+    this.server = {
+      url: `http://${shown}:${address.port}/`,
+      port: address.port,
+      host: address.host,
+      close: dealt.close,
+    };
+    this.logs.write('info', `serving ${this.appRoot} at ${this.server.url}`);
+    return dealt.accept;
   }
 
   async unlisten(): Promise<void> {

@@ -4,6 +4,7 @@
  * instance killed with SIGKILL replaced while the others serve, and Ctrl-C stopping them all.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { client, killAll, scaleApp, startPse, stopPse } from './processes.js';
 import { killUnderLoad, manySessions, oneHotSession, servedBy, until } from './scenarios.js';
@@ -81,6 +82,72 @@ describe('pse serve --instances 3 (SQLite)', () => {
       });
       await run.stop();
       await run.verify();
+      expect(await stopPse(pse)).toBe(0);
+    },
+  );
+
+  it(
+    'never leaves a new connection hanging while instances are killed: each is served or closed',
+    { timeout: 300_000 },
+    async () => {
+      const app = scaleApp(20);
+      apps.push(app);
+      const pse = await startPse(app, [
+        '--instances',
+        '3',
+        '--production',
+        '--workers',
+        '1',
+        '--port',
+        '0',
+      ]);
+      // One request per connection: every request is a connection the primary deals.
+      const outcomes = new Map<string, number>();
+      const servedBy = new Set<number>();
+      const once = (): Promise<string> =>
+        new Promise((resolve) => {
+          const req = http.get(`${pse.url}/show`, { agent: false }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (body += d));
+            res.on('end', () => {
+              servedBy.add(Number(body.trim().split(/\s+/).pop()));
+              resolve(String(res.statusCode));
+            });
+            res.on('error', () => resolve('cut'));
+          });
+          req.on('error', () => resolve('cut'));
+          // Far above a request's time on this app: past it the connection was left hanging.
+          req.setTimeout(20_000, () => {
+            req.destroy();
+            resolve('hung');
+          });
+        });
+      let running = true;
+      const load = Array.from({ length: 16 }, async () => {
+        while (running) {
+          const o = await once();
+          outcomes.set(o, (outcomes.get(o) ?? 0) + 1);
+        }
+      });
+      const killed = new Set<number>();
+      for (let k = 0; k < 6; k++) {
+        await new Promise((r) => setTimeout(r, 700));
+        const victim = [...servedBy].find((pid) => pid > 0 && !killed.has(pid));
+        if (victim === undefined) continue;
+        killed.add(victim);
+        try {
+          process.kill(victim, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      running = false;
+      await Promise.all(load);
+      expect(killed.size).toBeGreaterThan(2);
+      expect(outcomes.get('hung') ?? 0).toBe(0);
+      expect(outcomes.get('200') ?? 0).toBeGreaterThan(20);
       expect(await stopPse(pse)).toBe(0);
     },
   );
