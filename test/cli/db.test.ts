@@ -2,32 +2,21 @@
  * `pse db migrate` and the start of `pse serve` on a PostgreSQL store: the schema made by PSE,
  * `--no-migrate`, and a wrong or unreachable database as a clear error (exit 1, no password).
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPse, type Ran } from './helpers/run-pse.js';
 import { sql, TEST_PG_URL, testSchema } from '../helpers/pg.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const schema = testSchema();
 let app: string;
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function pse(args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args],
-      { cwd: ROOT, timeout: 90_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
+  return runPse(['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')], args, {
+    cwd: ROOT,
+    timeoutMs: 90_000,
   });
 }
 
