@@ -16,6 +16,7 @@ import type {
   FinishOutcome,
   FinishResult,
   SessionOutcome,
+  SessionState,
   SessionTicket,
   SessionTrace,
 } from './ticket.js';
@@ -421,7 +422,20 @@ class Ticket implements SessionTicket {
       pickles: this.pickles,
       ...(discarded?.length ? { discarded } : {}),
     };
-    return { ...(this.setCookie ? { setCookie: this.setCookie } : {}), trace };
+    const out: FinishResult = { ...(this.setCookie ? { setCookie: this.setCookie } : {}), trace };
+    if (this.dry && (this.changes.size || this.saves.length || this.idRetired))
+      out.dryState = this.stateNow();
+    return out;
+  }
+
+  /** The session as this request holds it now, every namespace read (null: none, or ended). */
+  private stateNow(): SessionState | null {
+    const state = this.state;
+    if (!state) return null;
+    const ns: SessionState['ns'] = new Map();
+    for (const [name, n] of state.ns)
+      ns.set(name, { pickle: this.pickleOf(n), preview: n.preview });
+    return { id: state.id, ns };
   }
 
   /**

@@ -20,7 +20,9 @@ import type {
 } from './engine-port.js';
 
 function previewSession(choice: EngineSessionChoice): PreviewSession {
-  return choice.kind === 'existing' ? { id: choice.id } : choice.kind;
+  if (choice.kind === 'existing') return { id: choice.id };
+  if (choice.kind === 'state') return { state: choice.state };
+  return choice.kind;
 }
 
 export interface OpenOptions {
@@ -105,6 +107,7 @@ export class EngineAdapter implements StudioEngine {
       pending: req.preview ? (res.session?.changes ?? []) : [],
     };
     if (res.session?.id) out.sessionId = res.session.id;
+    if (req.preview && res.session?.state !== undefined) out.sessionState = res.session.state;
     if (servletError) {
       out.error = {
         type: servletError.type,
