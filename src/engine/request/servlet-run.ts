@@ -12,7 +12,7 @@ import { HttpError } from '../http/http-error.js';
 import { headerList, type Answer, type HeaderList, type HttpResponse } from '../http/types.js';
 import { addLogLine } from '../journal/record.js';
 import { WorkerFailure, type WorkerPool } from '../runtime/pool.js';
-import type { RunHooks, RunInput, RunResult, RunSink } from '../runtime/run.js';
+import type { LogSubject, RunHooks, RunInput, RunResult, RunSink } from '../runtime/run.js';
 import type { ServletError } from '../runtime/protocol.js';
 import type { FinishResult, SessionState, SessionTicket, SessionTrace } from '../session/ticket.js';
 import type { SessionResult } from '../session/result.js';
@@ -223,13 +223,16 @@ class ServletRun implements RunHooks, RunSink {
   private answer!: (first: ServletAnswer | RunEnd) => void;
   /** the streamed answer, or how the run ended when it ended before streaming */
   readonly first = new Promise<ServletAnswer | RunEnd>((resolve) => (this.answer = resolve));
+  readonly subject: LogSubject;
 
   constructor(
     private readonly deps: RequestDeps,
     private readonly ticket: SessionTicket | null,
     private readonly jr: JournalRun | null,
-    private readonly req: ServletRequest,
-  ) {}
+    private readonly req: ServletRequest<EngineHttpRequest>,
+  ) {
+    this.subject = { request: req.id, preview: req.req.preview !== undefined };
+  }
 
   onResult(result: RunResult): void {
     let end: RunEnd | Promise<RunEnd>;

@@ -54,6 +54,8 @@ export interface EngineResult {
 export interface EngineLogLine {
   kind: 'access' | 'error' | 'info';
   text: string;
+  /** the engine's id of the request the line is about */
+  request?: number;
   /** the line is about a Studio preview (a dry run), not real traffic */
   preview?: boolean;
 }
