@@ -89,4 +89,44 @@ describe('PSE Studio: the preview frame has a session of its own', () => {
     await follow(2);
     expect(await studio.service.listSessions()).toEqual([]);
   });
+
+  it("keeps the frame's jar under a cookie of the preview origin, and never passes on the app's cookies", async () => {
+    const ask = (session: 'none' | 'fresh') =>
+      studio.service.preview({
+        path: 'visits.pt',
+        overrides: {},
+        method: 'GET',
+        query: '',
+        form: [],
+        cookies: {},
+        session: { kind: session },
+      });
+    const doc = await fetch((await ask('none')).documentUrl);
+    const setJar = doc.headers.getSetCookie();
+    expect(setJar).toHaveLength(1);
+    expect(setJar[0]).toMatch(
+      /^__pse_preview_jar=[\w-]{16}; Path=\/; HttpOnly; Secure; SameSite=None$/,
+    );
+    const jar = setJar[0]!.split(';')[0]!;
+    const origin = new URL(doc.url).origin;
+    const visit = async (cookie?: string) => {
+      const res = await fetch(`${origin}/visits.pt`, cookie ? { headers: { cookie } } : {});
+      // the session cookie the page would set never reaches the frame
+      expect(res.headers.getSetCookie().some((c) => !c.startsWith('__pse_preview_jar='))).toBe(
+        false,
+      );
+      return /visits: (\d+)/.exec(await res.text())?.[1];
+    };
+    expect([await visit(jar), await visit(jar), await visit(`other=1; ${jar}`)]).toEqual([
+      '1',
+      '2',
+      '3',
+    ]);
+    // another frame (no jar yet) starts from the preview bar's choice
+    expect(await visit()).toBe('1');
+    // another choice in the preview bar: every jar starts over
+    await ask('fresh');
+    expect(await visit(jar)).toBe('1');
+    expect(await studio.service.listSessions()).toEqual([]);
+  });
 });
