@@ -19,11 +19,11 @@ const MINE = ['one = 1', 'two = 2', 'third = "mine"', 'four = 4', 'five = 5', 's
 function markedLines(side: Locator, mark: string): Promise<number[]> {
   return side.evaluate((ed, cls) => {
     const tops = new Set(
-      [...ed.querySelectorAll(`.view-overlays .${cls}`)].map(
+      Array.from(ed.querySelectorAll(`.view-overlays .${cls}`)).map(
         (e) => (e.closest('.view-overlays > div') as HTMLElement).style.top,
       ),
     );
-    return [...ed.querySelectorAll<HTMLElement>('.margin-view-overlays > div')]
+    return Array.from(ed.querySelectorAll<HTMLElement>('.margin-view-overlays > div'))
       .filter((d) => tops.has(d.style.top))
       .map((d) => Number(d.querySelector('.line-numbers')?.textContent))
       .filter((n) => n > 0)
