@@ -164,6 +164,7 @@ export class Engine {
       }),
       runServlet: (s) => runServlet(deps, s),
       onRecord: (r) => this.logs.request(r),
+      dryRun: (req) => req.preview !== undefined,
     });
   }
 
@@ -275,8 +276,8 @@ export class Engine {
   }
 
   private async startPool(pool: WorkerPool): Promise<void> {
-    pool.on('log', (level, msg, worker) =>
-      this.logs.pool(level, `${worker === undefined ? '' : `w${worker} `}${level} ${msg}`),
+    pool.on('log', (level, msg, worker, about) =>
+      this.logs.pool(level, `${worker === undefined ? '' : `w${worker} `}${level} ${msg}`, about),
     );
     pool.on('tags', (tags) => {
       this.tags = tags;

@@ -2,6 +2,7 @@
 export { Engine, type EngineOptions, type ReloadEvent } from './engine.js';
 export type { EngineRequest, EngineResponse } from './request/in-process.js';
 export type { PreviewSession } from './request/preview.js';
+export type { SessionState } from './session/ticket.js';
 export { servletErrorPage } from './request/servlet-error-page.js';
 export { consoleLogLevel, type LogLine, type LogSink } from './logs/engine-log.js';
 export {

@@ -220,6 +220,25 @@ describe('Studio preview against a chosen session state (dry runs)', () => {
     expect((await get('/show.pt', cookie)).text).toBe('n=3');
   });
 
+  it('hands back the state a dry run left, and runs against it when given it, storing nothing', async () => {
+    const stored = (await sessions.admin.listSessions({})).total;
+    const first = await preview('/counter.pt', 'none');
+    expect(first.body.toString()).toBe('1');
+    const state = first.session?.state;
+    expect(state?.ns.has('')).toBe(true);
+    const second = await preview('/counter.pt', { state: state! });
+    expect(second.body.toString()).toBe('2');
+    expect(second.session?.id).toBe(state!.id);
+    const third = await preview('/counter.pt', { state: second.session!.state! });
+    expect(third.body.toString()).toBe('3');
+    // a dry run that only reads its session leaves no new state
+    expect((await preview('/show.pt', { state: third.session!.state! })).session?.state).toBe(
+      undefined,
+    );
+    expect((await sessions.admin.listSessions({})).total).toBe(stored);
+    await expect(sessions.admin.getSession(state!.id)).rejects.toThrow(/no such session/);
+  });
+
   it('an unknown session id or journal entry is a clear error, and nothing runs', async () => {
     const unknown = await preview('/counter.pt', { id: 'B'.repeat(43) });
     expect(unknown.status).toBe(400);
