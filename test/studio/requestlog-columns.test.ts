@@ -2,6 +2,8 @@
  * The request log's columns at the sizes a laptop gives it: at 1440×900 a typical path with its
  * query is read whole; at 1024×700 status and outcome stay in view. Screenshots of both.
  */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
@@ -9,6 +11,8 @@ import { launchChromium, openFile, screenshot } from './browser.js';
 import { copyExamples, RENDERER_DIR } from './helpers.js';
 
 const PATH = '/session_example.pt?name=Nick';
+/** a page whose outcome has the longest label: saved, then failed ("partially committed") */
+const PARTIAL = '/partial.pt';
 
 /** Where a cell of the first row is, and whether its text fits it and it is inside the list. */
 interface CellBox {
@@ -25,9 +29,14 @@ describe('PSE Studio request log columns', () => {
 
   beforeAll(async () => {
     app = await copyExamples();
+    await writeFile(
+      path.join(app.dir, 'partial.py'),
+      "from pse.plugins import session\nd = session.new()\nd['a'] = 1\nsession.save()\nd['b'] = 2\nraise RuntimeError('after the save')\n",
+    );
+    await writeFile(path.join(app.dir, 'partial.pt'), 'never shown');
     studio = await launchWebStudio({ appRoot: app.dir, workers: 1, rendererDir: RENDERER_DIR });
     const { url } = await studio.service.startServer(0);
-    for (const p of [PATH, '/hello.pt']) await fetch(new URL(p, url!));
+    for (const p of [PATH, '/hello.pt', PARTIAL]) await fetch(new URL(p, url!));
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(studio.url);
@@ -44,10 +53,10 @@ describe('PSE Studio request log columns', () => {
   });
 
   /** The cell of `column` (path, status or outcome) in the row of PATH. */
-  function cell(column: 'path' | 'status' | 'outcome'): Promise<CellBox> {
+  function cell(column: 'path' | 'status' | 'outcome', row = PATH): Promise<CellBox> {
     const index = { path: 3, status: 4, outcome: 7 }[column];
     return page
-      .locator('.log-rows tr[data-serial]', { hasText: PATH })
+      .locator('.log-rows tr[data-serial]', { hasText: row })
       .locator('td')
       .nth(index)
       .evaluate((td) => {
@@ -67,11 +76,12 @@ describe('PSE Studio request log columns', () => {
   }
 
   it('shows a typical path with its query whole at 1440×900', async () => {
-    const path = await cell('path');
-    expect(path.fits).toBe(true);
-    expect(path.inView).toBe(true);
+    const shown = await cell('path');
+    expect(shown.fits).toBe(true);
+    expect(shown.inView).toBe(true);
     for (const c of ['status', 'outcome'] as const)
       expect(await cell(c)).toMatchObject({ inView: true, fits: true });
+    expect(await cell('outcome', PARTIAL)).toMatchObject({ inView: true, fits: true });
     await screenshot(page, 'requestlog-1440x900');
   });
 
@@ -80,6 +90,7 @@ describe('PSE Studio request log columns', () => {
     await page.waitForTimeout(300);
     for (const c of ['status', 'outcome'] as const)
       expect(await cell(c), c).toMatchObject({ inView: true, fits: true });
+    expect(await cell('outcome', PARTIAL)).toMatchObject({ inView: true, fits: true });
     // the path still shows more than a few characters
     expect((await cell('path')).width).toBeGreaterThan(80);
     await screenshot(page, 'requestlog-1024x700');
