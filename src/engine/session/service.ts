@@ -11,7 +11,7 @@ import type {
   RequestLogLine,
 } from '../../common/types/journal.js';
 import type { PseConfig } from '../config/types.js';
-import { Journal } from '../journal/journal.js';
+import { Journal, type RequestJournal } from '../journal/journal.js';
 import { requestDraft, type Failure, type RequestFacts } from '../journal/record.js';
 import { RequestEvents } from '../journal/events.js';
 import { SessionEvents } from './events.js';
@@ -29,7 +29,7 @@ export interface SessionServiceOptions {
   store: SessionStore;
   /** other processes share the store: their session locks */
   crossProcessLock?: SessionLockProvider | null;
-  journal: Journal;
+  journal: RequestJournal;
   events: SessionEvents;
   requests: RequestEvents;
   session: PseConfig['session'];
@@ -39,7 +39,7 @@ export interface SessionServiceOptions {
 
 export class SessionService {
   readonly manager: SessionManager;
-  readonly journal: Journal;
+  readonly journal: RequestJournal;
   readonly events: SessionEvents;
   /** requests started and finished (journaled), for live views */
   readonly requests: RequestEvents;
@@ -175,7 +175,7 @@ export class SessionService {
   }
 
   async close(): Promise<void> {
-    this.journal.close();
+    await this.journal.close();
     // PostgreSQL's lock closes with its store too: closing twice is harmless
     await this.crossProcessLock?.close();
     await this.store.close();
