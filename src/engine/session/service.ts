@@ -25,6 +25,13 @@ import type { OpenedStore } from './store-factory.js';
 import { SessionAdmin, type PickleEditor } from '../api/admin.js';
 import type { JournalEntry } from '../../common/types/journal.js';
 
+/** A journal opened before the service (asynchronously), with the live events it feeds. */
+export interface SharedJournal {
+  journal: RequestJournal;
+  events: SessionEvents;
+  requests: RequestEvents;
+}
+
 export interface SessionServiceOptions {
   store: SessionStore;
   /** other processes share the store: their session locks */
@@ -86,10 +93,12 @@ export class SessionService {
       opened?: OpenedStore;
       python?: string;
       log?: (message: string) => void;
+      /** a journal opened already, on these events (the cluster's: journal/pg-journal.ts) */
+      shared?: SharedJournal;
     } = {},
   ): SessionService {
-    const events = new SessionEvents();
-    const requests = new RequestEvents();
+    const events = opts.shared?.events ?? new SessionEvents();
+    const requests = opts.shared?.requests ?? new RequestEvents();
     const store =
       opts.opened?.store ??
       new SqliteSessionStore({
@@ -114,15 +123,17 @@ export class SessionService {
         : null);
     const file = path.join(config.appRoot, '.pse', 'journal.sqlite');
     const log = opts.log ?? ((m: string) => console.error(`pse: ${m}`));
-    let journal: Journal;
+    let journal: RequestJournal;
     try {
-      journal = new Journal({
-        file,
-        size: config.studio.journalSize,
-        maxBytes: config.studio.journalMaxBytes,
-        events: requests,
-        log,
-      });
+      journal =
+        opts.shared?.journal ??
+        new Journal({
+          file,
+          size: config.studio.journalSize,
+          maxBytes: config.studio.journalMaxBytes,
+          events: requests,
+          log,
+        });
     } catch (err) {
       // Studio's request history, not the app's data: the server runs without it
       log(

@@ -10,6 +10,7 @@ import {
   useState,
   type KeyboardEvent,
 } from 'react';
+import { servedByShort, servedByText } from './served-by.js';
 import type { InspectorApi, JournalEntry, RequestStarted } from '../../../common/api-inspector.js';
 import { parseStatusFilter } from '../../../common/api-inspector.js';
 import { Field } from '../Field.js';
@@ -178,6 +179,9 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
                 <th className="c-status">status</th>
                 <th className="c-ms wide-only">ms</th>
                 <th className="c-session wide-only">session</th>
+                <th className="c-process wide-only" title="the engine process that served it">
+                  process
+                </th>
                 <th className="c-outcome">outcome</th>
               </tr>
             </thead>
@@ -188,7 +192,7 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
                   <td className="wide-only">{new Date(r.time).toLocaleTimeString()}</td>
                   <td>{r.method}</td>
                   <td className="path">{r.path}</td>
-                  <td colSpan={4}>running…</td>
+                  <td colSpan={5}>running…</td>
                 </tr>
               ))}
               {entries.map((e) => (
@@ -211,6 +215,9 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
                   <td className="wide-only">{Math.round(e.durationMs)}</td>
                   <td className="mono wide-only" title={e.sessionId ?? ''}>
                     {e.sessionId ? e.sessionId.slice(0, 8) : '—'}
+                  </td>
+                  <td className="mono wide-only c-process" title={servedByText(e.servedBy)}>
+                    {servedByShort(e.servedBy)}
                   </td>
                   <td>
                     <OutcomeBadge outcome={e.outcome} />
