@@ -39,8 +39,10 @@ const FLUSH_MS = 20;
 const FLUSH_BATCH = 64;
 /** how long a reserved block of serials is used */
 const BLOCK_FRESH_MS = 1000;
-/** a new block is asked for when this few serials are left */
+/** new blocks are asked for when this few serials are left (or fewer than used lately) */
 const BLOCK_LOW = JOURNAL_SERIAL_BLOCK / 4;
+/** blocks reserved at once at most (a busy process takes twice what it used since the last) */
+const BLOCKS_MAX = 64;
 /** serials renumbered at write, remembered for reads by the serial a request started with */
 const MAX_ALIASES = 10_000;
 /** entries kept in memory while the database cannot be written (the oldest go first) */
@@ -91,7 +93,10 @@ export class PgJournal implements RequestJournal {
   private readonly t: PgTables;
   private readonly id = randomBytes(9).toString('base64url');
   private readonly cap: number;
-  private block: { next: number; end: number; at: number } | null = null;
+  /** the serials reserved: the current block, then the starts of the others reserved with it */
+  private block: { next: number; end: number; spare: number[]; at: number } | null = null;
+  /** serials handed out since the last reservation (sizes the next) */
+  private used = 0;
   private renewing: Promise<void> | null = null;
   private provisional = 0;
   /** serials taken from a stale block: renumbered when written */
@@ -152,28 +157,55 @@ export class PgJournal implements RequestJournal {
 
   takeSerial(): number {
     const b = this.block;
+    if (b && b.next >= b.end && b.spare.length) {
+      b.next = b.spare.shift()!;
+      b.end = b.next + JOURNAL_SERIAL_BLOCK;
+    }
     if (!b || b.next >= b.end) {
       void this.renew();
       return --this.provisional;
     }
     const serial = b.next++;
+    this.used++;
     if (performance.now() - b.at > BLOCK_FRESH_MS) {
       // served at once all the same; renumbered when written, by when a fresh block is here
       if (this.stale.size >= MAX_ALIASES) this.stale.clear();
       this.stale.add(serial);
       void this.renew();
-    } else if (b.end - b.next <= BLOCK_LOW) void this.renew();
+    } else if (
+      b.end - b.next + b.spare.length * JOURNAL_SERIAL_BLOCK <=
+      Math.max(BLOCK_LOW, this.used / 2)
+    )
+      void this.renew();
     return serial;
   }
 
-  /** Reserves the next block of serials (one at a time; a failure leaves the old one). */
+  /**
+   * Reserves blocks of serials, as many as twice those used since the last time (one
+   * reservation at a time; a failure leaves the old ones).
+   */
   private renew(): Promise<void> {
-    this.renewing ??= this.pool
-      .query<{ s: string }>('SELECT nextval($1::regclass) AS s', [this.t.journalSerial])
+    if (this.renewing) return this.renewing;
+    const blocks = Math.min(
+      BLOCKS_MAX,
+      Math.max(1, Math.ceil((2 * this.used) / JOURNAL_SERIAL_BLOCK)),
+    );
+    this.used = 0;
+    this.renewing = this.pool
+      .query<{ s: string }>('SELECT nextval($1::regclass) AS s FROM generate_series(1, $2)', [
+        this.t.journalSerial,
+        blocks,
+      ])
       .then(
         (r) => {
-          const start = Number(r.rows[0]!.s);
-          this.block = { next: start, end: start + JOURNAL_SERIAL_BLOCK, at: performance.now() };
+          const starts = r.rows.map((row) => Number(row.s));
+          const start = starts.shift()!;
+          this.block = {
+            next: start,
+            end: start + JOURNAL_SERIAL_BLOCK,
+            spare: starts,
+            at: performance.now(),
+          };
         },
         () => undefined, // the write path reports an unreachable database
       )
@@ -345,8 +377,14 @@ export class PgJournal implements RequestJournal {
   private async freshSerials(c: pg.PoolClient, n: number): Promise<number[]> {
     const out: number[] = [];
     const b = this.block;
-    while (b && b.next < b.end && out.length < n && performance.now() - b.at <= BLOCK_FRESH_MS)
+    while (b && out.length < n && performance.now() - b.at <= BLOCK_FRESH_MS) {
+      if (b.next >= b.end && b.spare.length) {
+        b.next = b.spare.shift()!;
+        b.end = b.next + JOURNAL_SERIAL_BLOCK;
+      }
+      if (b.next >= b.end) break;
       out.push(b.next++);
+    }
     if (out.length < n) {
       const blocks = Math.ceil((n - out.length) / JOURNAL_SERIAL_BLOCK);
       const r = await c.query<{ s: string }>(
