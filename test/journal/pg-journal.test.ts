@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JournalEntry } from '../../src/common/types/journal.js';
 import { RequestEvents } from '../../src/engine/journal/events.js';
 import { notices, PgJournal } from '../../src/engine/journal/pg-journal.js';
@@ -143,6 +143,31 @@ describe('the PostgreSQL journal', () => {
       `SELECT host, pid, instance, count(*) AS n FROM ${table}_journal GROUP BY 1, 2, 3`,
     );
     expect(rows).toEqual([{ host: os.hostname(), pid: process.pid, instance: 0, n: '264' }]);
+  });
+
+  it('an idle writer files its next entry after the others, not under its old serials', async () => {
+    const table = await freshTable();
+    const idle = await journal(table);
+    const busy = await journal(table);
+    idle.record(requestDraft(facts('/idle/0'), null, null));
+    await idle.flush();
+    // the other writer reserves later serials and uses them
+    for (let i = 0; i < 5; i++) busy.record(requestDraft(facts(`/busy/${i}`), null, null));
+    await busy.flush();
+    // a while later (the idle writer's block is stale), it serves a request
+    const now = performance.now();
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => now + 5000);
+    try {
+      const late = idle.record(requestDraft(facts('/idle/1'), null, null));
+      await idle.flush();
+      const list = await idle.list();
+      expect(list[0]!.path).toBe('/idle/1');
+      expect(list[0]!.serial).toBeGreaterThan(Math.max(...list.slice(1).map((e) => e.serial)));
+      // found by the serial its request started with, too
+      expect((await idle.get(late.serial))?.path).toBe('/idle/1');
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('keeps pickles, filters like the SQLite journal, pages backwards', async () => {

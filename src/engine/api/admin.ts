@@ -109,11 +109,7 @@ export class SessionAdmin {
       ns.set(name, n.pickle);
       previews[name] = n.preview;
     }
-    const past = namespacesAt(
-      await sessionHistory(this.d.journal, entry.sessionId),
-      serial,
-      phase,
-    );
+    const past = namespacesAt(await sessionHistory(this.d.journal, entry.sessionId), serial, phase);
     for (const [name, p] of past) {
       const pickle = p.from ? await this.d.journal.pickle(p.from.serial, name, p.from.phase) : null;
       if (pickle) {

@@ -13,10 +13,7 @@ const HISTORY_MAX = 20_000;
 const PAGE = 1000;
 
 /** The session's requests and edits, oldest first (dry runs committed nothing: left out). */
-export async function sessionHistory(
-  journal: RequestJournal,
-  id: string,
-): Promise<JournalEntry[]> {
+export async function sessionHistory(journal: RequestJournal, id: string): Promise<JournalEntry[]> {
   const out: JournalEntry[] = [];
   let before: number | undefined;
   while (out.length < HISTORY_MAX) {
