@@ -170,6 +170,27 @@ describe('the PostgreSQL journal', () => {
     }
   });
 
+  it('a follower renews its serials when it hears others write past them, and keeps them', async () => {
+    const table = await freshTable();
+    const studio = await journal(table, { follow: true, events: new RequestEvents() });
+    const other = await journal(table);
+    const now = performance.now();
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => now + 5000);
+    try {
+      // the follower's block is old now; another writer reserves and writes later serials
+      other.record(requestDraft(facts('/other'), null, null));
+      await other.flush();
+      const written = (await other.list())[0]!.serial;
+      await until('a fresh block', () => studio.takeSerial() > written);
+      const mine = studio.record(requestDraft(facts('/studio'), null, null));
+      expect(mine.serial).toBeGreaterThan(written);
+      // written under the serial it was shown with
+      expect((await studio.list())[0]).toMatchObject({ path: '/studio', serial: mine.serial });
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('keeps pickles, filters like the SQLite journal, pages backwards', async () => {
     const table = await freshTable();
     const j = await journal(table);

@@ -9,7 +9,9 @@
  * request knows its serial when it starts (live views show it) and no two processes collide.
  * A block serves while it is fresh (BLOCK_FRESH_MS); a serial taken from a stale block, or a
  * provisional one (negative: no block yet), is renumbered when written, so that a process that
- * was idle does not file its new entries under old serials. `get` and `pickle` find an entry by
+ * was idle does not file its new entries under old serials. A follower (Studio), whose own
+ * serials are seen live as they are taken, renews a stale block as soon as it hears that others
+ * write past it, and keeps the serials it hands out. `get` and `pickle` find an entry by
  * the serial its request started with, too.
  *
  * Live: each write batch ends with a NOTIFY on the store's channel naming the serials written
@@ -167,7 +169,8 @@ export class PgJournal implements RequestJournal {
     }
     const serial = b.next++;
     this.used++;
-    if (performance.now() - b.at > BLOCK_FRESH_MS) {
+    // A follower (Studio) shows its serials live: it renews ahead of time instead (relay()).
+    if (!this.o.follow && performance.now() - b.at > BLOCK_FRESH_MS) {
       // served at once all the same; renumbered when written, by when a fresh block is here
       if (this.stale.size >= MAX_ALIASES) this.stale.clear();
       this.stale.add(serial);
@@ -509,6 +512,17 @@ export class PgJournal implements RequestJournal {
       return;
     }
     if (n.w === this.id || this.closed) return;
+    // Others write past this process's serials: a block kept that long is renewed now, so that
+    // its next request, shown live under its serial, is not filed before theirs.
+    const b = this.block;
+    if (
+      b &&
+      n.s.some((s) => s > b.next) &&
+      performance.now() - b.at > BLOCK_FRESH_MS &&
+      !this.renewing
+    ) {
+      void this.renew();
+    }
     if (n.s.length && this.o.events?.has('requestFinished')) {
       const r = await this.pool.query<{ entry: JournalEntry }>(
         `SELECT entry FROM ${this.t.journal} WHERE serial = ANY ($1::bigint[]) ORDER BY serial`,
