@@ -3,10 +3,13 @@
  * writers on one table, serials unique and in order, the process each entry names, pickles,
  * filters, the size cap, clearing, and following the other writers (LISTEN/NOTIFY).
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JournalEntry } from '../../src/common/types/journal.js';
+import { Engine } from '../../src/engine/engine.js';
 import { RequestEvents } from '../../src/engine/journal/events.js';
 import { notices, PgJournal } from '../../src/engine/journal/pg-journal.js';
 import { requestDraft } from '../../src/engine/journal/record.js';
@@ -272,4 +275,53 @@ describe('the PostgreSQL journal', () => {
     expect(back.flatMap((n) => n.s)).toEqual(serials);
     expect(back.flatMap((n) => n.c)).toEqual(changes);
   });
+});
+
+describe('which journal an app gets', () => {
+  async function appWith(conf: string): Promise<string> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-pgjournal-'));
+    fs.writeFileSync(path.join(dir, 'pse.conf'), conf);
+    fs.writeFileSync(
+      path.join(dir, 'count.py'),
+      "from pse.plugins import session\nd = session.new()\nd['n'] = d.get('n', 0) + 1\n",
+    );
+    fs.writeFileSync(path.join(dir, 'count.pt'), '<?= 1 ?>');
+    return dir;
+  }
+
+  async function served(conf: string): Promise<{ kind: string; dir: string }> {
+    const dir = await appWith(conf);
+    const engine = await Engine.open(dir, { workers: 1, watch: false, logFiles: false });
+    try {
+      const res = await engine.handle({ method: 'GET', url: '/count.pt' });
+      expect(res.status).toBe(200);
+      const journal = engine.sessionService!.journal;
+      expect((await journal.list()).map((e) => e.path)).toEqual(['/count.pt']);
+      return { kind: journal instanceof PgJournal ? 'postgresql' : 'sqlite', dir };
+    } finally {
+      await engine.close();
+    }
+  }
+
+  it('PostgreSQL sessions: the shared journal by default; `Journal = file` keeps the file', async () => {
+    const table = schema.table(`j${tableNo++}`);
+    const pgConf = `[plugins.session]\nType = postgresql\nDatabase = ${TEST_PG_URL}\nTable = ${table}\n`;
+    const shared = await served(pgConf);
+    expect(shared.kind).toBe('postgresql');
+    expect(fs.existsSync(path.join(shared.dir, '.pse', 'journal.sqlite'))).toBe(false);
+    expect(await sql(`SELECT path FROM ${table}_journal`)).toEqual([{ path: '/count.pt' }]);
+    const file = await served(`${pgConf}[Studio]\nJournal = file\n`);
+    expect(file.kind).toBe('sqlite');
+    expect(fs.existsSync(path.join(file.dir, '.pse', 'journal.sqlite'))).toBe(true);
+    // the shared table got nothing more
+    expect(await sql(`SELECT path FROM ${table}_journal`)).toHaveLength(1);
+    for (const d of [shared.dir, file.dir]) fs.rmSync(d, { recursive: true, force: true });
+  }, 120_000);
+
+  it('SQLite sessions: the journal file, as always', async () => {
+    const r = await served('[Main]\n');
+    expect(r.kind).toBe('sqlite');
+    expect(fs.existsSync(path.join(r.dir, '.pse', 'journal.sqlite'))).toBe(true);
+    fs.rmSync(r.dir, { recursive: true, force: true });
+  }, 120_000);
 });
