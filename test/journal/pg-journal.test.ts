@@ -202,12 +202,22 @@ describe('the PostgreSQL journal', () => {
       requestDraft(facts('/pay.pt'), trace(Buffer.from('v1'), Buffer.from('v2')), null),
     );
     j.record(requestDraft(facts('/hello.pt'), null, null));
+    // text PostgreSQL cannot hold as such (NUL) is kept all the same
+    const odd = j.record(
+      requestDraft(facts('/nul\0.pt'), null, null, {
+        logs: [{ at: 0, level: 'INFO', msg: 'a\0b' }],
+      }),
+    );
+    expect((await j.get(odd.serial))?.logs?.[0]?.msg).toBe('a\0b');
+    expect((await j.list({ path: '/nul' }))[0]?.path).toBe('/nul\0.pt');
     expect((await j.pickle(e2.serial, '', 'before'))?.toString()).toBe('v1');
     expect((await j.pickle(e2.serial, '', 'after'))?.toString()).toBe('v2');
     expect(await j.pickle(e1.serial, '', 'before')).toBeNull();
     expect((await j.list({ sessionId: ID })).map((e) => e.path)).toEqual(['/pay.pt', '/cart.pt']);
     expect((await j.list({ path: 'ell' })).map((e) => e.path)).toEqual(['/hello.pt']);
-    expect((await j.list({ outcome: 'read_only' })).map((e) => e.path)).toEqual(['/hello.pt']);
+    expect((await j.list({ outcome: 'read_only', path: 'ell' })).map((e) => e.path)).toEqual([
+      '/hello.pt',
+    ]);
     expect((await j.list({ before: e2.serial })).map((e) => e.path)).toEqual(['/cart.pt']);
     expect((await j.get(e2.serial))?.restorable).toEqual([{ name: '', before: true, after: true }]);
   });

@@ -266,13 +266,21 @@ export class PgJournal implements RequestJournal {
     try {
       aliases = await this.write(batch, changes);
     } catch (err) {
+      if (!isConnectionFailure(err)) {
+        // the database refused these entries themselves: retrying would hold up every later one
+        this.o.log(
+          `journal ${this.where}: ${batch.length} entries could not be written and were dropped: ${messageOf(err, this.o.target)}`,
+        );
+        return false;
+      }
       // back in front, in order; retried with back-off
+      const overflow = Math.max(0, batch.length + this.queue.length - MAX_QUEUED);
       this.queue = [...batch, ...this.queue].slice(-MAX_QUEUED);
       this.changes = [...changes, ...this.changes].slice(-MAX_QUEUED);
       const first = !this.failing;
       this.failing = {
         retryMs: first ? RETRY_FIRST_MS : Math.min(this.failing!.retryMs * 2, RETRY_MAX_MS),
-        dropped: this.failing?.dropped ?? 0,
+        dropped: (this.failing?.dropped ?? 0) + overflow,
       };
       if (first)
         this.o.log(
@@ -327,13 +335,13 @@ export class PgJournal implements RequestJournal {
         await c.query(
           `INSERT INTO ${t.journal} (serial, time, session, outcome, path, host, pid, instance, entry, bytes)
            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[],
-                                $6::text[], $7::integer[], $8::integer[], $9::jsonb[], $10::integer[])`,
+                                $6::text[], $7::integer[], $8::integer[], $9::text[], $10::integer[])`,
           [
             rows.map((r) => r.serial),
             rows.map((r) => r.entry.time),
             rows.map((r) => r.entry.sessionId),
             rows.map((r) => r.entry.outcome),
-            rows.map((r) => r.entry.path),
+            rows.map((r) => noNul(r.entry.path)),
             rows.map(() => this.servedBy.host),
             rows.map(() => this.servedBy.pid),
             rows.map(() => this.servedBy.instance),
@@ -432,22 +440,23 @@ export class PgJournal implements RequestJournal {
     if (query.before !== undefined) add('serial < ?', query.before);
     if (query.sessionId !== undefined) add('session = ?', query.sessionId);
     if (query.outcome !== undefined) add('outcome = ?', query.outcome);
-    if (query.path) add('strpos(path, ?) > 0', query.path);
-    const r = await this.pool.query<{ entry: JournalEntry }>(
+    if (query.path) add('strpos(path, ?) > 0', noNul(query.path));
+    const r = await this.pool.query<{ entry: string }>(
       `SELECT entry FROM ${this.t.journal} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY serial DESC LIMIT ${limit}`,
       values,
     );
-    return r.rows.map((row) => row.entry);
+    return r.rows.map((row) => JSON.parse(row.entry) as JournalEntry);
   }
 
   async get(serial: number): Promise<JournalEntry | null> {
     await this.flush();
-    const r = await this.pool.query<{ entry: JournalEntry }>(
+    const r = await this.pool.query<{ entry: string }>(
       `SELECT entry FROM ${this.t.journal} WHERE serial = $1`,
       [this.resolve(serial)],
     );
-    return r.rows[0]?.entry ?? null;
+    const row = r.rows[0];
+    return row ? (JSON.parse(row.entry) as JournalEntry) : null;
   }
 
   async pickle(serial: number, name: string, phase: PicklePhase): Promise<Buffer | null> {
@@ -524,11 +533,12 @@ export class PgJournal implements RequestJournal {
       void this.renew();
     }
     if (n.s.length && this.o.events?.has('requestFinished')) {
-      const r = await this.pool.query<{ entry: JournalEntry }>(
+      const r = await this.pool.query<{ entry: string }>(
         `SELECT entry FROM ${this.t.journal} WHERE serial = ANY ($1::bigint[]) ORDER BY serial`,
         [n.s],
       );
-      for (const row of r.rows) this.o.events.emit('requestFinished', row.entry);
+      for (const row of r.rows)
+        this.o.events.emit('requestFinished', JSON.parse(row.entry) as JournalEntry);
     }
     if (n.c.length && this.o.sessions) {
       this.relaying = true;
@@ -558,6 +568,11 @@ export class PgJournal implements RequestJournal {
     await this.renewing;
     await this.pool.end().catch(() => undefined);
   }
+}
+
+/** PostgreSQL text holds no NUL character: the path column gets U+FFFD instead (the entry's JSON escapes it). */
+function noNul(s: string): string {
+  return s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s;
 }
 
 /** A channel name as an identifier (it may hold characters LISTEN needs quoted). */

@@ -80,7 +80,7 @@ function migrations(t: PgTables): string[] {
        host text NOT NULL,
        pid integer NOT NULL,
        instance integer NOT NULL,
-       entry jsonb NOT NULL,
+       entry text NOT NULL,
        bytes integer NOT NULL
      );
      CREATE INDEX ${t.base}_journal_session ON ${t.journal} (session, serial);
