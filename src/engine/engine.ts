@@ -49,7 +49,8 @@ export interface EngineOptions {
   /** write access.log and error.log under APP/.pse/ (default true) */
   logFiles?: boolean;
   /**
-   * keep the request journal (`.pse/journal.sqlite`, Studio's history; default true).
+   * keep the request journal (Studio's history: `.pse/journal.sqlite`, or the tables a PostgreSQL
+   * store's cluster shares; default true).
    * `pse serve --production` passes false: a public server then writes no copies of its
    * visitors' requests (cookies, form data) to disk, and each request costs less.
    */

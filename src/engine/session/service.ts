@@ -1,8 +1,9 @@
 /**
  * SessionService: sessions, journal and admin API put together for one app — what `Engine`
  * holds. It opens the store and the journal under the app (`[plugins.session] File`,
- * `.pse/journal.sqlite`), opens each request's session (`open`), records each request in
- * the journal, and exposes the admin API and live events to Studio.
+ * `.pse/journal.sqlite`) or takes those opened already (a PostgreSQL store and the journal its
+ * cluster shares), opens each request's session (`open`), records each request in the journal,
+ * and exposes the admin API and live events to Studio.
  */
 import path from 'node:path';
 import type {
