@@ -194,8 +194,9 @@ export class Journal implements RequestJournal {
     return this.writer?.flush() ?? true;
   }
 
-  list(query: JournalQuery = {}): Promise<JournalEntry[]> {
-    return Promise.resolve(this.listNow(query));
+  /** (async, as a database's: a failure rejects) */
+  async list(query: JournalQuery = {}): Promise<JournalEntry[]> {
+    return this.listNow(query);
   }
 
   /** list(), answered at once (SQLite reads do not wait). */
@@ -229,8 +230,8 @@ export class Journal implements RequestJournal {
       .map((r) => JSON.parse(r.entry) as JournalEntry);
   }
 
-  get(serial: number): Promise<JournalEntry | null> {
-    return Promise.resolve(this.getNow(serial));
+  async get(serial: number): Promise<JournalEntry | null> {
+    return this.getNow(serial);
   }
 
   getNow(serial: number): JournalEntry | null {
@@ -240,8 +241,8 @@ export class Journal implements RequestJournal {
     return r ? (JSON.parse(r.entry) as JournalEntry) : null;
   }
 
-  pickle(serial: number, name: string, phase: PicklePhase): Promise<Buffer | null> {
-    return Promise.resolve(this.pickleNow(serial, name, phase));
+  async pickle(serial: number, name: string, phase: PicklePhase): Promise<Buffer | null> {
+    return this.pickleNow(serial, name, phase);
   }
 
   /** The recorded pickle of a namespace before or after an entry, or null if not kept. */
@@ -252,9 +253,8 @@ export class Journal implements RequestJournal {
   }
 
   /** Forgets every entry and pickle (Studio's "clear the log"); serials keep counting up. */
-  clear(): Promise<void> {
+  async clear(): Promise<void> {
     this.writer?.clear();
-    return Promise.resolve();
   }
 
   close(): void {

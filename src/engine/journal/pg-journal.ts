@@ -150,7 +150,9 @@ export class PgJournal implements RequestJournal {
       if (o.follow) await j.listen();
     } catch (err) {
       await j.close();
-      throw err;
+      throw new Error(`journal ${j.where}: cannot open: ${messageOf(err, o.target)}`, {
+        cause: err,
+      });
     }
     return j;
   }
