@@ -31,7 +31,9 @@ import { WorkerPool } from './runtime/pool.js';
 import { resolvePython } from './runtime/python.js';
 import { TemplateSources } from './runtime/sources.js';
 import type { StoreLog } from './session/pg-connection.js';
-import { SessionService } from './session/service.js';
+import { RequestEvents } from './journal/events.js';
+import { SessionEvents } from './session/events.js';
+import { SessionService, type SharedJournal } from './session/service.js';
 import { openSessionStore, type OpenedStore } from './session/store-factory.js';
 import { compileTemplate } from './template/index.js';
 
@@ -48,7 +50,8 @@ export interface EngineOptions {
   /** write access.log and error.log under APP/.pse/ (default true) */
   logFiles?: boolean;
   /**
-   * keep the request journal (`.pse/journal.sqlite`, Studio's history; default true).
+   * keep the request journal (Studio's history: `.pse/journal.sqlite`, or the tables a PostgreSQL
+   * store's cluster shares; default true).
    * `pse serve --production` passes false: a public server then writes no copies of its
    * visitors' requests (cookies, form data) to disk, and each request costs less.
    */
@@ -64,6 +67,11 @@ export interface EngineOptions {
   migrate?: boolean;
   /** keep sessions in this SQLite file instead of the store pse.conf names (`pse test`) */
   sessionFile?: string;
+  /**
+   * on a PostgreSQL store whose journal is shared (`[Studio] Journal = store`): receive the
+   * entries and session changes of every other process as live events (Studio; default false)
+   */
+  followCluster?: boolean;
 }
 
 export interface ReloadEvent {
@@ -85,6 +93,7 @@ function openSessions(
   pool: () => WorkerPool,
   opts: EngineOptions,
   opened: OpenedStore | null,
+  shared: SharedJournal | null,
   python: string,
   log: (message: string) => void,
 ): SessionService | null {
@@ -98,7 +107,42 @@ function openSessions(
     python,
     log,
     ...(opened ? { opened } : {}),
+    ...(shared ? { shared } : {}),
   });
+}
+
+/**
+ * The journal every process of a PostgreSQL store shares, next to its sessions (null: the
+ * SQLite journal applies: another store, `[Studio] Journal = file`, or no journal at all).
+ */
+async function openSharedJournal(
+  config: PseConfig,
+  opts: EngineOptions,
+  opened: OpenedStore | null,
+  log: (message: string) => void,
+): Promise<SharedJournal | null> {
+  if (
+    !opened ||
+    config.session.type !== 'postgresql' ||
+    config.studio.journal !== 'store' ||
+    config.studio.journalSize === 0 ||
+    opts.journal === false
+  )
+    return null;
+  const events = new SessionEvents();
+  const requests = new RequestEvents();
+  const { PgJournal } = await import('./journal/pg-journal.js');
+  const journal = await PgJournal.open({
+    target: config.session.database,
+    table: config.session.table,
+    size: config.studio.journalSize,
+    maxBytes: config.studio.journalMaxBytes,
+    events: requests,
+    sessions: events,
+    follow: opts.followCluster === true,
+    log,
+  });
+  return { journal, events, requests };
 }
 
 export class Engine {
@@ -130,6 +174,7 @@ export class Engine {
     private readonly opts: EngineOptions,
     private readonly tmpDir: string,
     opened: OpenedStore | null,
+    shared: SharedJournal | null,
   ) {
     this.appRoot = config.appRoot;
     this.config = config;
@@ -151,6 +196,7 @@ export class Engine {
       () => this.pool,
       opts,
       opened,
+      shared,
       python,
       (m) => this.logs.write('error', m),
     );
@@ -226,9 +272,17 @@ export class Engine {
       if (logTo.engine) logTo.engine.logs.write(level, text);
       else opts.log?.({ kind: level, text });
     });
+    const shared = await openSharedJournal(config, opts, opened, (m) => {
+      if (logTo.engine) logTo.engine.logs.write('error', m);
+      else opts.log?.({ kind: 'error', text: m });
+    }).catch(async (err: unknown) => {
+      await opened?.store.close();
+      throw err;
+    });
     const sources = new TemplateSources(compileTemplate);
     const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'pse-uploads-')).catch(
       async (err: unknown) => {
+        await shared?.journal.close();
         await opened?.store.close();
         throw err;
       },
@@ -242,6 +296,7 @@ export class Engine {
       opts,
       tmpDir,
       opened,
+      shared,
     ));
     try {
       await engine.sessions?.ready();

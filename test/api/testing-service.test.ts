@@ -34,7 +34,7 @@ describe('TestingService', () => {
     });
     const set = res.headers.find(([k]) => k.toLowerCase() === 'set-cookie');
     if (set) cookie = set[1].split(';')[0]!;
-    serials.push(engine.sessionService!.journal.list({ limit: 1 })[0]!.serial);
+    serials.push((await engine.sessionService!.journal.list({ limit: 1 }))[0]!.serial);
   }
 
   beforeAll(async () => {

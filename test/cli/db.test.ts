@@ -49,14 +49,20 @@ describe('pse db migrate and the start of pse serve on PostgreSQL', () => {
     conf(TEST_PG_URL);
     const first = await pse(['db', 'migrate', app]);
     expect(first.stderr).toBe('');
-    expect(first.stdout).toContain(`table ${schema.table()}: schema version 0 → 1`);
+    expect(first.stdout).toContain(`table ${schema.table()}: schema version 0 → 2`);
     const again = await pse(['db', 'migrate', app]);
-    expect(again.stdout).toContain('schema version 1, up to date');
+    expect(again.stdout).toContain('schema version 2, up to date');
     const tables = await sql<{ t: string }>(
       `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
       [schema.schema],
     );
-    expect(tables.map((r) => r.t)).toEqual(['pse_session', 'pse_session_ns', 'pse_session_schema']);
+    expect(tables.map((r) => r.t)).toEqual([
+      'pse_session',
+      'pse_session_journal',
+      'pse_session_journal_pickles',
+      'pse_session_ns',
+      'pse_session_schema',
+    ]);
     const cols = await sql<{ c: string; t: string }>(
       `SELECT column_name AS c, data_type AS t FROM information_schema.columns
        WHERE table_schema = $1 AND table_name = 'pse_session_ns' ORDER BY 1`,

@@ -203,7 +203,11 @@ describe('Studio preview against a chosen session state (dry runs)', () => {
     await get('/counter.pt', cookie); // n = 2
     await get('/counter.pt', cookie); // n = 3
     sessions.journal.flush();
-    const entries = sessions.admin.journal({ sessionId: id, outcome: 'committed', limit: 10 });
+    const entries = await sessions.admin.journal({
+      sessionId: id,
+      outcome: 'committed',
+      limit: 10,
+    });
     const second = entries.find((e) =>
       e.changes.some((c) => JSON.stringify(c.after).includes('"2"')),
     );
@@ -288,7 +292,7 @@ describe('pse.conf reload applies the session options', () => {
     const oldCookie = cookieOf(first.setCookie[0]!);
     const id = oldCookie.split('=')[1]!;
     sessions.journal.flush();
-    const journaled = sessions.admin.journal({ sessionId: id, limit: 10 }).length;
+    const journaled = (await sessions.admin.journal({ sessionId: id, limit: 10 })).length;
     expect(journaled).toBeGreaterThan(0);
 
     write('pse.conf', CONF('CookieName = app_sid\nCookieExpires = 30\n'));
@@ -311,7 +315,9 @@ describe('pse.conf reload applies the session options', () => {
     expect((await get('/counter.pt', `app_sid=${id}`)).text).toBe('3');
 
     sessions.journal.flush();
-    expect(sessions.admin.journal({ sessionId: id, limit: 10 }).length).toBeGreaterThan(journaled);
+    expect((await sessions.admin.journal({ sessionId: id, limit: 10 })).length).toBeGreaterThan(
+      journaled,
+    );
     // LockTimeout applies: with the session held, a request now gives up after 1 s (503)
     write('pse.conf', CONF('CookieName = app_sid\nCookieExpires = 30\nLockTimeout = 1\n'));
     await engine.reloadConfig('test');

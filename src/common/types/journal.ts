@@ -87,6 +87,15 @@ export interface PickleDigest {
   sha256: string;
 }
 
+/** The engine process that served a request (or made an edit): on a cluster, one of several. */
+export interface ServedBy {
+  /** os.hostname() of its machine */
+  host: string;
+  pid: number;
+  /** its number under `pse serve --instances N` (1…N); 0 for a process on its own (Studio, `pse serve`) */
+  instance: number;
+}
+
 export interface JournalEntry {
   serial: number;
   /** epoch milliseconds when the request started */
@@ -116,6 +125,8 @@ export interface JournalEntry {
   edit?: string;
   /** the `server.log` lines written during the request, in order (capped) */
   logs?: RequestLogLine[];
+  /** the process that served it (absent in entries written before PSE recorded it) */
+  servedBy?: ServedBy;
 }
 
 export interface JournalQuery {

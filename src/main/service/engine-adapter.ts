@@ -139,7 +139,8 @@ export async function openStudioEngine(
   appRoot: string,
   options: OpenOptions = {},
 ): Promise<EngineAdapter> {
-  const opts: EngineOptions = { watch: true };
+  // on a PostgreSQL store, Studio shows what every process of the cluster serves
+  const opts: EngineOptions = { watch: true, followCluster: true };
   if (options.production !== undefined) opts.production = options.production;
   if (options.workers !== undefined) opts.workers = options.workers;
   return new EngineAdapter(await Engine.open(appRoot, opts));

@@ -3,6 +3,7 @@
  * changes of a rollback (struck through) with the line that raised, the save points in order,
  * replay (as it was, or as a dry run against the state before it) and "copy as curl".
  */
+import { servedByText } from './served-by.js';
 import { LogLines } from './LogLines.js';
 import { namespaceLabel } from '../../base/namespace.js';
 import { useState } from 'react';
@@ -117,6 +118,9 @@ export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }:
         </b>
         <span className="muted request-timing">
           {e.status} · {Math.round(e.durationMs)} ms
+        </span>
+        <span className="muted request-served-by" title="the engine process that served it">
+          {servedByText(e.servedBy)}
         </span>
         <span className={`badge outcome-${e.outcome}`}>{OUTCOME_LABELS[e.outcome]}</span>
         {isRequest ? (
