@@ -11,16 +11,15 @@
  * the machine's load hits them alike.
  * PSE_BENCH_SECONDS: seconds per window (default 10); PSE_BENCH_ROUNDS (default 2).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CONNECTIONS, cannon, newCookie } from './cannon.js';
 import { loadAverage } from './load.js';
-import { ROOT, commOf, copyExamples, cpuOf, startPse, stopPse, treeOf } from './pse-server.js';
+import { commOf, copyExamples, cpuOf, startPse, stopPse, treeOf } from './pse-server.js';
 
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 10);
 const WORKERS = Number(process.env.PSE_BENCH_WORKERS ?? 2);
-const CONNECTIONS = 32;
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.PSE_BENCH_ROUNDS ?? 2)));
 
 interface Setup {
@@ -59,38 +58,6 @@ const rps = (r: Result): number => r.n / r.seconds;
 const nodeUs = (r: Result): number => r.node / r.n;
 const allUs = (r: Result): number => r.all / r.n;
 
-/** autocannon in its own process; each connection gets its own cookie from `cookies`. */
-function cannon(
-  url: string,
-  seconds: number,
-  cookies: string[],
-): Promise<{ n: number; rps: number; errors: number }> {
-  const script = `
-    import autocannon from 'autocannon';
-    const cookies = ${JSON.stringify(cookies)};
-    let k = 0;
-    const r = await autocannon({
-      url: ${JSON.stringify(url)}, connections: ${CONNECTIONS}, duration: ${seconds},
-      setupClient: (client) => { if (cookies.length) client.setHeaders({ cookie: cookies[k++ % cookies.length] }); },
-    });
-    process.stdout.write(JSON.stringify({ n: r.requests.total, rps: r.requests.total / r.duration, errors: r.errors + r.non2xx }));`;
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out))
-        : reject(new Error(`autocannon exited ${code}: ${err}`)),
-    );
-  });
-}
-
 async function window(
   url: string,
   root: number,
@@ -110,12 +77,6 @@ async function window(
     node: sum(node) - node0,
     all: sum(tree) - all0,
   };
-}
-
-async function newCookie(base: string): Promise<string> {
-  const res = await fetch(`${base}/session_example?name=Nick`);
-  await res.text();
-  return res.headers.getSetCookie()[0]!.split(';')[0]!;
 }
 
 export async function run(): Promise<string[]> {
