@@ -1,9 +1,13 @@
 /**
  * The cross-process session lock of a PostgreSQL store: a session-level advisory lock on a
  * hash of the id (and of the table, so that two apps on one database never share keys), taken
- * with `pg_try_advisory_lock` on one connection of this process reserved for locks.
+ * with `pg_try_advisory_lock` on one of a few connections of this process reserved for locks
+ * (its lane: chosen by the hash, so a session is locked and unlocked on the same connection).
+ * A connection of `pg` runs one query at a time; with one lane every lock and unlock of the
+ * process waited in one queue, and on the session read path (one cookie per connection) that
+ * queue, not the database, set the pace.
  *
- * Trying without waiting keeps that one connection free for every session of the process; a
+ * Trying without waiting keeps the lanes free for every session of the process; a
  * busy session is tried again after 1, 2, 4… up to 8 ms, until LockTimeout. When the process
  * dies its connection closes and PostgreSQL drops its locks at once. When the connection is
  * lost its locks are gone too: the holders' commits are still safe, as every commit checks the
@@ -25,9 +29,12 @@ const TRY = 'SELECT pg_try_advisory_lock($1, $2) AS ok';
 const UNLOCK = 'SELECT pg_advisory_unlock($1, $2)';
 const MAX_BACKOFF_MS = 8;
 const MAX_HANDOVERS = 16;
+/** lock connections per process (opened on first use) */
+const LANES = 4;
 
 /** A lock released by its holder, not yet unlocked in the database. */
 interface Lingering {
+  lane: LockLane;
   c: pg.Client;
   key: number;
   handovers: number;
@@ -45,8 +52,7 @@ export function lockKey(s: string): number {
 }
 
 export class PgSessionLocks implements SessionLockProvider {
-  private client: pg.Client | null = null;
-  private connecting: Promise<pg.Client> | null = null;
+  private readonly lanes: LockLane[];
   private closed = false;
   private readonly space: number;
   private readonly lingering = new Map<string, Lingering>();
@@ -59,6 +65,7 @@ export class PgSessionLocks implements SessionLockProvider {
     private readonly health: PgHealth,
   ) {
     this.space = lockKey(`pse:${table}`);
+    this.lanes = Array.from({ length: LANES }, () => new LockLane(config, health));
   }
 
   async acquire(id: string, timeoutMs: number): Promise<Release> {
@@ -66,7 +73,8 @@ export class PgSessionLocks implements SessionLockProvider {
     if (kept) {
       this.lingering.delete(id);
       clearImmediate(kept.timer);
-      if (kept.c === this.client) return this.releaser(kept.c, kept.key, id, kept.handovers + 1);
+      if (kept.c === kept.lane.client)
+        return this.releaser(kept.lane, kept.c, kept.key, id, kept.handovers + 1);
     }
     const started = performance.now();
     const turn = this.yielding.get(id);
@@ -75,9 +83,11 @@ export class PgSessionLocks implements SessionLockProvider {
       if (turn > started) await new Promise((r) => setTimeout(r, turn - started));
     }
     const key = lockKey(id);
+    const lane = this.lanes[(key >>> 0) % LANES]!;
     let delay = 1;
     for (;;) {
-      const c = await this.connection();
+      if (this.closed) throw new Error('session lock connection closed');
+      const c = await lane.connection();
       let ok: boolean;
       try {
         const r = await c.query<{ ok: boolean }>({
@@ -87,11 +97,11 @@ export class PgSessionLocks implements SessionLockProvider {
         });
         ok = r.rows[0]!.ok;
       } catch (err) {
-        this.drop(c);
+        lane.drop(c);
         throw this.health.failed(err);
       }
       this.health.ok();
-      if (ok) return this.releaser(c, key, id, 0);
+      if (ok) return this.releaser(lane, c, key, id, 0);
       const waited = performance.now() - started;
       if (waited + delay > timeoutMs) throw new LockTimeoutError(id, waited);
       await new Promise((r) => setTimeout(r, delay));
@@ -103,46 +113,62 @@ export class PgSessionLocks implements SessionLockProvider {
     this.closed = true;
     for (const l of this.lingering.values()) clearImmediate(l.timer);
     this.lingering.clear();
-    const c = this.client ?? (await this.connecting?.catch(() => null));
-    this.client = null;
-    await c?.end().catch(() => undefined);
+    await Promise.all(this.lanes.map((l) => l.close()));
   }
 
   /** Unlocks on the connection that locked; a lost connection has dropped the lock already. */
-  private releaser(c: pg.Client, key: number, id: string, handovers: number): Release {
+  private releaser(
+    lane: LockLane,
+    c: pg.Client,
+    key: number,
+    id: string,
+    handovers: number,
+  ): Release {
     let done = false;
     return () => {
       if (done) return;
       done = true;
-      if (c !== this.client) return;
-      if (this.closed) return this.unlock(c, key);
+      if (c !== lane.client) return;
+      if (this.closed) return this.unlock(lane, c, key);
       if (handovers >= MAX_HANDOVERS) {
         const now = performance.now();
         if (this.yielding.size >= 1024)
           for (const [other, until] of this.yielding) if (until <= now) this.yielding.delete(other);
         this.yielding.set(id, now + 2 * MAX_BACKOFF_MS);
-        return this.unlock(c, key);
+        return this.unlock(lane, c, key);
       }
       const timer = setImmediate(() => {
         if (this.lingering.get(id)?.timer !== timer) return;
         this.lingering.delete(id);
-        this.unlock(c, key);
+        this.unlock(lane, c, key);
       });
-      this.lingering.set(id, { c, key, handovers, timer });
+      this.lingering.set(id, { lane, c, key, handovers, timer });
     };
   }
 
-  private unlock(c: pg.Client, key: number): void {
-    if (c !== this.client) return;
+  private unlock(lane: LockLane, c: pg.Client, key: number): void {
+    if (c !== lane.client) return;
     c.query({ name: 'pse_unlock', text: UNLOCK, values: [this.space, key] }).catch(
       (err: unknown) => {
-        this.drop(c);
+        lane.drop(c);
         this.health.failed(err);
       },
     );
   }
+}
 
-  private connection(): Promise<pg.Client> {
+/** One connection reserved for locks, (re)connected on demand. */
+class LockLane {
+  client: pg.Client | null = null;
+  private connecting: Promise<pg.Client> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly health: PgHealth,
+  ) {}
+
+  connection(): Promise<pg.Client> {
     if (this.client) return Promise.resolve(this.client);
     if (this.closed) return Promise.reject(new Error('session lock connection closed'));
     this.connecting ??= (async () => {
@@ -165,9 +191,16 @@ export class PgSessionLocks implements SessionLockProvider {
     return this.connecting;
   }
 
-  private drop(c: pg.Client): void {
+  drop(c: pg.Client): void {
     if (this.client !== c) return;
     this.client = null;
     void c.end().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const c = this.client ?? (await this.connecting?.catch(() => null));
+    this.client = null;
+    await c?.end().catch(() => undefined);
   }
 }
