@@ -169,7 +169,7 @@ export class SessionService {
     facts: RequestFacts,
     trace: SessionTrace | null,
     failure: Failure | null,
-    io?: { request?: RecordedRequest; response?: RecordedResponse; logs?: RequestLogLine[] },
+    io?: Parameters<typeof requestDraft>[3],
   ): JournalEntry {
     return this.journal.record(requestDraft(facts, trace, failure, io), serial);
   }

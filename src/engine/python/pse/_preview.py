@@ -44,6 +44,27 @@ def preview(value, max_items=MAX_ITEMS):
     return _preview(value, 0, _Budget(), max_items)
 
 
+def preview_capped(value, max_items=MAX_ITEMS):
+    """{'value': preview, 'capped': whether any part of it was left out (items, characters,
+    depth, or the node budget)}."""
+    p = preview(value, max_items)
+    return {'value': p, 'capped': _was_capped(p)}
+
+
+def _was_capped(p):
+    stack = [p]
+    while stack:
+        x = stack.pop()
+        if x.get('t') == 'cut' or 'more' in x:
+            return True
+        v = x.get('v')
+        if type(v) is list:
+            for item in v:
+                # dict items are [key, value] pairs; sequence items are previews
+                stack.append(item[1] if type(item) is list else item)
+    return False
+
+
 def preview_namespace(value):
     """The preview of a session namespace (a dict): more top-level keys than other values."""
     return preview(value, NAMESPACE_ITEMS)
