@@ -5,11 +5,6 @@
  * the journal, and exposes the admin API and live events to Studio.
  */
 import path from 'node:path';
-import type {
-  RecordedRequest,
-  RecordedResponse,
-  RequestLogLine,
-} from '../../common/types/journal.js';
 import type { PseConfig } from '../config/types.js';
 import { Journal } from '../journal/journal.js';
 import { requestDraft, type Failure, type RequestFacts } from '../journal/record.js';
