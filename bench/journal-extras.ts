@@ -1,9 +1,12 @@
 /**
- * The cost of what the journal records beyond the request itself (each request's server.log
- * lines), on the development server (journal on): the session example's write path over HTTP,
- * and the same page writing one server.log line per request, served by the engine of
- * PSE_BENCH_BASE (a git revision, default the merge base with main) and by this tree, in
- * alternating rounds (ABBA, PSE_BENCH_ROUNDS) of one run so that both see the same load.
+ * The cost of what the journal records beyond the request itself, on the development server
+ * (journal on): each request's server.log lines, the line of each session-key write, the
+ * servlet's namespace at the end of the run and the timing breakdown. Three pages over HTTP:
+ * the session example's write path, the same page writing one server.log line per request,
+ * and a listing page whose namespace holds 100 rows (the namespace preview's heavier case).
+ * Each is served by the engine of PSE_BENCH_BASE (a git revision, default the merge base with
+ * main: without what this tree added) and by this tree (with it), in alternating rounds
+ * (ABBA, PSE_BENCH_ROUNDS) of one run so that both see the same load.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -79,6 +82,14 @@ function appCopy(tmp: string, name: string): string {
     `${code}\nfrom pse.plugins import server\nserver.log('stored %s' % name)\n`,
   );
   fs.copyFileSync(path.join(app, 'session_example.pt'), path.join(app, 'logged_example.pt'));
+  fs.writeFileSync(
+    path.join(app, 'listing_example.py'),
+    `${code}\nrows = [{'id': i, 'name': 'item %d' % i, 'price': i * 1.5} for i in range(100)]\n`,
+  );
+  fs.writeFileSync(
+    path.join(app, 'listing_example.pt'),
+    '<ul><? for r in rows: ?><li><?= r["name"] ?>: <?= r["price"] ?></li><? :for ?></ul>\n',
+  );
   return app;
 }
 
@@ -101,7 +112,7 @@ export async function run(): Promise<string[]> {
       (await import(path.join(ROOT, 'src/engine/engine.ts'))) as { Engine: { open: Open } }
     ).Engine;
     const lines: string[] = [];
-    for (const page of ['session_example.pt', 'logged_example.pt']) {
+    for (const page of ['session_example.pt', 'logged_example.pt', 'listing_example.pt']) {
       const rps = { before: [] as number[], after: [] as number[] };
       for (let r = 0; r < ROUNDS; r++) {
         // ABBA: neither tree always goes first (the machine's load drifts between rounds)
