@@ -45,6 +45,16 @@ const APP: Record<string, string> = {
   'slow.pt': 'slept',
   'fast.py': ['from pse.plugins import session', "session.new()['fast'] = 1", ''].join('\n'),
   'fast.pt': 'fast',
+  // line 3 is saved, then the page raises: the saved key keeps its line
+  'partial.py': [
+    'from pse.plugins import session',
+    'd = session.new()',
+    "d['paid'] = True",
+    'session.save()',
+    "raise RuntimeError('courier down')",
+    '',
+  ].join('\n'),
+  'partial.pt': 'never shown',
 };
 
 function cookieOf(res: { headers: [string, string][] }): string {
@@ -86,6 +96,15 @@ describe('provenance, namespace and timings in the journal', () => {
     const cart = lastEntry();
     expect(cart.writes).toEqual([
       { name: 'shop', key: 'n', file: path.join(dir, 'cart.pt'), line: 3 },
+    ]);
+  });
+
+  it('keeps the line of a key saved before the page raised', async () => {
+    await engine.handle({ method: 'GET', url: '/partial.pt' });
+    const e = lastEntry();
+    expect(e.outcome).toBe('partially_committed');
+    expect(e.writes).toEqual([
+      { name: '', key: 'paid', file: path.join(dir, 'partial.py'), line: 3 },
     ]);
   });
 
@@ -154,6 +173,31 @@ describe('provenance, namespace and timings in the journal', () => {
     expect(s.commitMs).toBeGreaterThan(0);
     expect(s.workerWaitMs).toBeGreaterThanOrEqual(0);
     expect(s.lockBehind).toBeUndefined();
+  });
+});
+
+describe('with the journal but not its details (journalDetails: false)', () => {
+  it('journals the request without writers, namespace or timings', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'pse-provenance-plain-'));
+    for (const [f, t] of Object.entries(APP)) await writeFile(path.join(dir, f), t);
+    const engine = await Engine.open(dir, {
+      workers: 1,
+      watch: false,
+      logFiles: false,
+      journalDetails: false,
+    });
+    try {
+      await engine.handle({ method: 'GET', url: '/login.pt?u=eve' });
+      const e = engine.sessionService!.journal.list({ limit: 1 })[0]!;
+      expect(e.outcome).toBe('committed');
+      expect(e.changes.map((c) => c.diff.added)).toEqual([['user', 'role']]);
+      expect(e.writes).toBeUndefined();
+      expect(e.scope).toBeUndefined();
+      expect(e.timings).toBeUndefined();
+    } finally {
+      await engine.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

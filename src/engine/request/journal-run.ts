@@ -83,7 +83,7 @@ export function journalStart(
     time,
     started: performance.now(),
     lockWaitMs: 0,
-    record: journal.enabled,
+    record: journal.enabled && sessions.details,
     path: s.path,
   };
 }

@@ -30,6 +30,8 @@ export interface SessionServiceOptions {
   session: PseConfig['session'];
   editor: () => PickleEditor;
   now?: () => number;
+  /** journal details: see `details` below (default true) */
+  details?: boolean;
 }
 
 export class SessionService {
@@ -41,6 +43,11 @@ export class SessionService {
   readonly admin: SessionAdmin;
   /** the current pool's pickle editor (Studio's inspector stages edits with it) */
   readonly editor: () => PickleEditor;
+  /**
+   * With the journal on, requests record their details: the line of each session-key write,
+   * the servlet's namespace and the timing breakdown (EngineOptions.journalDetails).
+   */
+  readonly details: boolean;
   private readonly store: SessionStore;
   private readonly crossProcessLock: SessionLockProvider | null;
 
@@ -51,6 +58,7 @@ export class SessionService {
     this.events = o.events;
     this.requests = o.requests;
     this.editor = o.editor;
+    this.details = o.details !== false;
     this.manager = new SessionManager({
       store: o.store,
       crossProcessLock: o.crossProcessLock ?? null,
@@ -78,6 +86,8 @@ export class SessionService {
     editor: () => PickleEditor,
     opts: {
       exclusive?: boolean;
+      /** record the journal's details (EngineOptions.journalDetails; default true) */
+      details?: boolean;
       opened?: OpenedStore;
       python?: string;
       log?: (message: string) => void;
@@ -133,6 +143,7 @@ export class SessionService {
       requests,
       session: config.session,
       editor,
+      details: opts.details !== false,
     });
   }
 

@@ -44,11 +44,28 @@ def preview(value, max_items=MAX_ITEMS):
     return _preview(value, 0, _Budget(), max_items)
 
 
-def preview_capped(value, max_items=MAX_ITEMS):
-    """{'value': preview, 'capped': whether any part of it was left out (items, characters,
-    depth, or the node budget)}."""
-    p = preview(value, max_items)
-    return {'value': p, 'capped': _was_capped(p)}
+#: the servlet's namespace as the journal keeps it (per request, so kept small): names shown,
+#: items of each container, nodes in all; values are shown two levels below a name
+SCOPE_NAMES = 100
+SCOPE_ITEMS = 10
+SCOPE_NODES = 300
+
+
+def preview_scope(ns):
+    """{'value': the preview of a namespace dict, 'capped': whether any part was left out}."""
+    budget = _Budget()
+    budget.nodes = SCOPE_NODES
+    items = []
+    for i, (k, v) in enumerate(ns.items()):
+        if i >= SCOPE_NAMES:
+            break
+        # started two levels above the depth cut: a name's value and its items are shown,
+        # containers inside those are cut
+        items.append([str.__str__(k), _preview(v, MAX_DEPTH - 2, budget, SCOPE_ITEMS)])
+    out = {'t': 'dict', 'v': items}
+    if len(ns) > len(items):
+        out['more'] = len(ns) - len(items)
+    return {'value': out, 'capped': _was_capped(out)}
 
 
 def _was_capped(p):

@@ -348,12 +348,12 @@ class RequestRun:
 
 def scope_preview(ns: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """The servlet's namespace at the end of its run (the variables its template saw): names of
-    its own, not the builtins, dunders or imported modules; capped as every preview is."""
+    its own, not the builtins, dunders or imported modules; capped (see _preview.preview_scope)."""
     seen: Dict[str, Any] = {}
     if ns:
         for k, v in ns.items():
             if k.startswith('__') or isinstance(v, ModuleType):
                 continue
             seen[k] = v
-    return _preview.preview_capped(seen, _preview.NAMESPACE_ITEMS)
+    return _preview.preview_scope(seen)
 

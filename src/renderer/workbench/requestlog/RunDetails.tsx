@@ -86,8 +86,9 @@ export function ScopeView({ entry: e }: { entry: JournalEntry }) {
       <h4>What the page saw (its namespace at the end of the run)</h4>
       {s.capped ? (
         <div className="scope-capped muted" role="note">
-          Capped: some values, items or characters were left out (the preview keeps 2000 values, 500
-          names, 50 items a container, 200 characters a string, 6 levels deep).
+          Capped: some values, items or characters were left out (the journal keeps 100 names, two
+          levels below each, 10 items of a name&apos;s value and 50 of those inside it, 200
+          characters a string, 300 values in all).
         </div>
       ) : null}
       {empty ? <div className="muted">no variables</div> : <ValueTree value={s.value} />}

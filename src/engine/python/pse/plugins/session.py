@@ -371,8 +371,14 @@ class _Session:
         if not self.loaded and not self.deleted:
             return None
         previews = {name: preview_namespace(_plain(d, set())) for name, d in self.loaded.items()}
-        return ({'id': self.id, 'created': False, 'changed': {}, 'previews': previews,
-                 'deleted': sorted(self.deleted)}, [])
+        header = {'id': self.id, 'created': False, 'changed': {}, 'previews': previews,
+                  'deleted': sorted(self.deleted)}
+        if _trace:
+            # what save() committed before the failure stays: its keys keep their lines
+            writes = self.writes()
+            if writes:
+                header['writes'] = writes
+        return header, []
 
 
 def set_cookie(sid, conf):
