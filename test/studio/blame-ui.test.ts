@@ -103,7 +103,7 @@ describe('PSE Studio provenance and run details in the browser', () => {
     const slowSerial = await row('/slow.pt').getAttribute('data-serial');
     const lock = timing.locator('tr[data-part="lockWaitMs"]');
     expect(await lock.innerText()).toContain(`behind #${slowSerial} /slow.pt`);
-    for (const part of ['workerWaitMs', 'moduleMs', 'templateMs', 'commitMs'])
+    for (const part of ['workerWaitMs', 'moduleMs', 'templateMs', 'commitMs', 'other'])
       expect(await timing.locator(`tr[data-part="${part}"]`).count()).toBe(1);
     await screenshot(page, 'request-timing');
   });

@@ -47,8 +47,8 @@ def preview(value, max_items=MAX_ITEMS):
 #: the servlet's namespace as the journal keeps it (per request, so kept small): names shown,
 #: items of each container, nodes in all; values are shown two levels below a name
 SCOPE_NAMES = 100
-SCOPE_ITEMS = 10
-SCOPE_NODES = 300
+SCOPE_ITEMS = 5
+SCOPE_NODES = 150
 
 
 def preview_scope(ns):

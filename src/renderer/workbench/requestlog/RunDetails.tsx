@@ -19,6 +19,8 @@ export function TimingBreakdown({ entry: e }: { entry: JournalEntry }) {
   const t = e.timings;
   if (!t) return null;
   const total = Math.max(e.durationMs, 0.001);
+  const parts = PARTS.reduce((n, [k]) => n + (t[k] as number), 0);
+  const rest = Math.max(0, e.durationMs - parts);
   return (
     <section aria-label="Timing">
       <h4>Where the time went ({e.durationMs.toFixed(1)} ms in all)</h4>
@@ -41,6 +43,14 @@ export function TimingBreakdown({ entry: e }: { entry: JournalEntry }) {
               </tr>
             );
           })}
+          <tr data-part="other">
+            <th>the rest (loading the session, the journal, HTTP)</th>
+            <td className="timing-ms">{rest.toFixed(1)} ms</td>
+            <td className="timing-bar">
+              <span style={{ width: `${Math.min(100, (rest / total) * 100)}%` }} />
+            </td>
+            <td />
+          </tr>
         </tbody>
       </table>
     </section>
@@ -87,8 +97,8 @@ export function ScopeView({ entry: e }: { entry: JournalEntry }) {
       {s.capped ? (
         <div className="scope-capped muted" role="note">
           Capped: some values, items or characters were left out (the journal keeps 100 names, two
-          levels below each, 10 items of a name&apos;s value and 50 of those inside it, 200
-          characters a string, 300 values in all).
+          levels below each, 5 items of a name&apos;s value and 50 of those inside it, 200
+          characters a string, 150 values in all).
         </div>
       ) : null}
       {empty ? <div className="muted">no variables</div> : <ValueTree value={s.value} />}
