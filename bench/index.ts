@@ -17,6 +17,8 @@ const ALL = [
   'journal-extras',
   'cpu',
   'instances',
+  'scale',
+  'modes',
   'peers',
   'startup',
 ] as const;

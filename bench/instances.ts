@@ -1,8 +1,7 @@
 /**
  * `pse serve --production --instances N`: 1 instance (its session store exclusive, served from
  * memory), 1 instance sharing its store (`--shared-store`: what every process of a cluster
- * does), and 2 instances, their connections dealt by the primary (node:cluster round robin,
- * the default) or by the kernel (SCHED_NONE). The hello page and the session read path (one
+ * does), and 2 instances, their connections dealt in turn by the primary. The hello page and the session read path (one
  * session cookie per connection), autocannon -c 32 from its own process, the same number of
  * Python workers in all (PSE_BENCH_WORKERS, default 2, split among the instances). Reported:
  * req/s, and CPU µs per request of the Node processes (primary and instances) and of the
@@ -12,35 +11,27 @@
  * the machine's load hits them alike.
  * PSE_BENCH_SECONDS: seconds per window (default 10); PSE_BENCH_ROUNDS (default 2).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { CONNECTIONS, cannon, newCookie } from './cannon.js';
 import { loadAverage } from './load.js';
-import { ROOT, commOf, copyExamples, cpuOf, startPse, stopPse, treeOf } from './pse-server.js';
+import { commOf, copyExamples, cpuOf, startPse, stopPse, treeOf } from './pse-server.js';
 
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 10);
 const WORKERS = Number(process.env.PSE_BENCH_WORKERS ?? 2);
-const CONNECTIONS = 32;
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.PSE_BENCH_ROUNDS ?? 2)));
 
 interface Setup {
   name: string;
   instances: number;
   args: string[];
-  env?: NodeJS.ProcessEnv;
 }
 
 const SETUPS: Setup[] = [
   { name: '1 instance', instances: 1, args: [] },
   { name: '1 instance, shared store', instances: 1, args: ['--shared-store'] },
-  { name: '2 instances (round robin)', instances: 2, args: [] },
-  {
-    name: '2 instances (SCHED_NONE)',
-    instances: 2,
-    args: [],
-    env: { ...process.env, NODE_CLUSTER_SCHED_POLICY: 'none' },
-  },
+  { name: '2 instances', instances: 2, args: [] },
 ];
 
 interface Result {
@@ -67,38 +58,6 @@ const rps = (r: Result): number => r.n / r.seconds;
 const nodeUs = (r: Result): number => r.node / r.n;
 const allUs = (r: Result): number => r.all / r.n;
 
-/** autocannon in its own process; each connection gets its own cookie from `cookies`. */
-function cannon(
-  url: string,
-  seconds: number,
-  cookies: string[],
-): Promise<{ n: number; rps: number; errors: number }> {
-  const script = `
-    import autocannon from 'autocannon';
-    const cookies = ${JSON.stringify(cookies)};
-    let k = 0;
-    const r = await autocannon({
-      url: ${JSON.stringify(url)}, connections: ${CONNECTIONS}, duration: ${seconds},
-      setupClient: (client) => { if (cookies.length) client.setHeaders({ cookie: cookies[k++ % cookies.length] }); },
-    });
-    process.stdout.write(JSON.stringify({ n: r.requests.total, rps: r.requests.total / r.duration, errors: r.errors + r.non2xx }));`;
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out))
-        : reject(new Error(`autocannon exited ${code}: ${err}`)),
-    );
-  });
-}
-
 async function window(
   url: string,
   root: number,
@@ -120,12 +79,6 @@ async function window(
   };
 }
 
-async function newCookie(base: string): Promise<string> {
-  const res = await fetch(`${base}/session_example?name=Nick`);
-  await res.text();
-  return res.headers.getSetCookie()[0]!.split(';')[0]!;
-}
-
 export async function run(): Promise<string[]> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-instances-'));
   const lines = [`load before: ${loadAverage()}`];
@@ -138,7 +91,6 @@ export async function run(): Promise<string[]> {
         const server = await startPse(app, {
           workers: String(Math.max(1, Math.round(WORKERS / s.instances))),
           args: ['--instances', String(s.instances), ...s.args],
-          ...(s.env ? { env: s.env } : {}),
         });
         try {
           const cookies: string[] = [];

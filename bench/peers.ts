@@ -4,20 +4,38 @@
  * peers' own `wrk/bench.lua` with run.sh's arguments for the scenarios hello, sess-shared,
  * sess-per-conn and sess-new. Prints PSE's RESULT lines; the peers' rows come from their run.sh.
  * Missing peers or wrk is not a failure: one line says so.
- * Env: PSE_BENCH_SECONDS (10), PSE_BENCH_WORKERS (default: [Main] Workers), PSE_PEERS_DIR (the
- * peers' folder; default ../shared/bench-peers beside this repository).
+ * Then "session read, one cookie per connection" (sess-per-conn) in rounds with every peer that
+ * is running (`start.sh`, on its own port), PSE on SQLite and PSE with its store on PostgreSQL
+ * (PSE_BENCH_PG, in a schema of its own, dropped afterwards) taking turns with them: each
+ * round's PSE ÷ best peer. Goal: PSE on PostgreSQL ahead of every peer.
+ * Env: PSE_BENCH_SECONDS (10), PSE_BENCH_WORKERS (default: [Main] Workers), PSE_BENCH_ROUNDS
+ * (2, the rounds with the peers), PSE_PEERS_DIR (the peers' folder; default
+ * ../shared/bench-peers beside this repository).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { newCookie } from './cannon.js';
 import { loadAverage } from './load.js';
+import { PG_URL, dropSchema } from './pg.js';
 import { PEERS_DIR, copyExamples, startPse, stopPse } from './pse-server.js';
 
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 10);
 const THREADS = 2;
 const CONNS = 32;
 const WARMUP_SECONDS = 3;
+const ROUNDS = Math.max(1, Math.floor(Number(process.env.PSE_BENCH_ROUNDS ?? 2)));
+
+/** The peers and their ports, as bench-peers' common.sh has them. */
+const PEERS: [string, number][] = [
+  ['mod_python', 18081],
+  ['flask-sqlite', 18082],
+  ['php-fpm', 18083],
+  ['flask-cookie', 18084],
+  ['flask-session', 18085],
+  ['mod_python-event', 18086],
+];
 
 interface Scenario {
   name: string;
@@ -55,16 +73,6 @@ function hasWrk(): Promise<boolean> {
       resolve((err as NodeJS.ErrnoException | null)?.code !== 'ENOENT');
     });
   });
-}
-
-/** A new session holding name=Nick: its "name=value" cookie, as run.sh's new_cookie makes it. */
-async function newCookie(base: string): Promise<string> {
-  const res = await fetch(`${base}/session_example?name=Nick`);
-  await res.text();
-  const set = res.headers.getSetCookie()[0];
-  if (!set)
-    throw new Error(`${base}/session_example?name=Nick set no cookie (status ${res.status})`);
-  return set.split(';')[0]!;
 }
 
 async function wrk(
@@ -113,6 +121,98 @@ export async function run(): Promise<string[]> {
     await stopPse(server);
     rmSync(tmp, { recursive: true, force: true });
   }
+  lines.push(...(await perConnWithPeers(wrkDir, tmp)));
   lines.push(`load after: ${loadAverage()}`);
+  return lines;
+}
+
+/** A peer that answers its /hello page now. */
+async function answers(port: number): Promise<boolean> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/hello`, {
+      signal: AbortSignal.timeout(2000),
+    });
+    return res.ok && (await res.text()).includes('Hello, world!');
+  } catch {
+    return false;
+  }
+}
+
+/** requests/s of a RESULT line */
+const rpsOf = (result: string): number => Number(/\brps=([\d.]+)/.exec(result)?.[1] ?? NaN);
+
+/**
+ * sess-per-conn with PSE on SQLite, PSE on PostgreSQL and every running peer taking turns in
+ * rounds (forwards, then backwards), as run.sh does: a warm-up, then the window.
+ */
+async function perConnWithPeers(wrkDir: string, tmp: string): Promise<string[]> {
+  const running: [string, number][] = [];
+  for (const [name, port] of PEERS) if (await answers(port)) running.push([name, port]);
+  const lines = [
+    'session read, one cookie per connection (sess-per-conn), in rounds with the peers:',
+  ];
+  if (!running.length)
+    return [
+      ...lines,
+      `  no peer answers on ${PEERS.map(([, p]) => p).join(', ')}: start them (bench-peers: setup.sh as root, then start.sh)`,
+    ];
+  const missing = PEERS.filter(([n]) => !running.some(([r]) => r === n)).map(([n]) => n);
+  if (missing.length) lines.push(`  not running (not compared): ${missing.join(', ')}`);
+  const schema = `pse_bench_peers_${process.pid}`;
+  const pgApp = copyExamples(path.join(tmp, 'pg-app'));
+  writeFileSync(
+    path.join(pgApp, 'pse.conf'),
+    `[plugins.session]\nType = postgresql\nDatabase = ${PG_URL}\nTable = ${schema}.pse_session\n`,
+  );
+  const sqlite = await startPse(copyExamples(path.join(tmp, 'sqlite-app')), {
+    workers: process.env.PSE_BENCH_WORKERS,
+  });
+  let pg: Awaited<ReturnType<typeof startPse>> | undefined;
+  try {
+    pg = await startPse(pgApp, { workers: process.env.PSE_BENCH_WORKERS });
+    const servers: [string, string][] = [
+      ['pse SQLite', sqlite.url],
+      ['pse PostgreSQL', pg.url],
+      ...running.map(([n, p]): [string, string] => [n, `http://127.0.0.1:${p}`]),
+    ];
+    const pools = new Map<string, string>();
+    for (const [name, url] of servers) {
+      const cookies: string[] = [];
+      for (let i = 0; i < CONNS; i++) cookies.push(await newCookie(url));
+      const file = path.join(tmp, `pool-${name.replace(/\W+/g, '-')}`);
+      writeFileSync(file, cookies.join('\n') + '\n');
+      pools.set(name, file);
+    }
+    const rps = new Map<string, number[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 ? [...servers].reverse() : servers;
+      for (const [name, url] of order) {
+        const page = `${url}/session_example`;
+        await wrk(wrkDir, WARMUP_SECONDS, page, pools.get(name)!, 'Hello, Nick!');
+        const result = await wrk(wrkDir, SECONDS, page, pools.get(name)!, 'Hello, Nick!');
+        lines.push(`  round ${round + 1} ${name.padEnd(16)} ${result}`);
+        rps.set(name, [...(rps.get(name) ?? []), rpsOf(result)]);
+      }
+    }
+    for (const pse of ['pse PostgreSQL', 'pse SQLite']) {
+      const ratios = Array.from({ length: ROUNDS }, (_, round) => {
+        const [best, bestRps] = running
+          .map(([n]): [string, number] => [n, rps.get(n)![round]!])
+          .reduce((a, b) => (b[1] > a[1] ? b : a));
+        return `${(rps.get(pse)![round]! / bestRps).toFixed(2)} (${best})`;
+      });
+      lines.push(
+        `  ${pse} ÷ best peer of the round: ${ratios.join(', ')}${pse === 'pse PostgreSQL' ? ' (goal > 1 in every round)' : ''}`,
+      );
+    }
+    const pgRatios = rps
+      .get('pse PostgreSQL')!
+      .map((r, i) => (r / rps.get('pse SQLite')![i]!).toFixed(2));
+    lines.push(`  pse PostgreSQL ÷ pse SQLite: ${pgRatios.join(', ')}`);
+  } finally {
+    if (pg) await stopPse(pg);
+    await stopPse(sqlite);
+    await dropSchema(schema);
+  }
   return lines;
 }

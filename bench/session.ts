@@ -18,6 +18,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseSetCookie } from 'cookie';
 import { Engine } from '../src/engine/engine.js';
+import { PG_URL, dropSchema } from './pg.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const AUTOCANNON = path.join(ROOT, 'node_modules/.bin/autocannon');
@@ -183,17 +184,4 @@ export async function run(): Promise<string[]> {
     fs.rmSync(pgApp, { recursive: true, force: true });
   }
   return lines;
-}
-
-const PG_URL = process.env.PSE_BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432/test';
-
-async function dropSchema(schema: string): Promise<void> {
-  const { default: pg } = await import('pg');
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  } finally {
-    await c.end();
-  }
 }

@@ -112,6 +112,8 @@ export interface LogLine {
   time: number;
   kind: 'access' | 'error' | 'info';
   text: string;
+  /** the request the line is about (its access and error lines, its `server.log` lines) */
+  request?: number;
   /** about a Studio preview (a dry run): the console shows these on their own channel */
   preview?: boolean;
 }

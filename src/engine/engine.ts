@@ -4,6 +4,7 @@
  * request path (src/engine/request) what it needs. The CLI (`pse serve`, `pse run`) and PSE
  * Studio (in-process) both drive an app through this class only.
  */
+import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,7 +14,7 @@ import { ConfigError, loadConfig, toWorkerConfig, type PseConfig } from './confi
 import { AppWatcher, type WatchAction } from './config/watch.js';
 import { HttpApp } from './http/app.js';
 import { hostGuard } from './http/host-check.js';
-import { listen, type RunningServer } from './http/node-adapter.js';
+import { listen, serveDealt, type RunningServer } from './http/node-adapter.js';
 import type { RequestRecord } from './http/types.js';
 import { EngineLog, type LogLine, type LogSink } from './logs/engine-log.js';
 import { LogFiles } from './logs/log-files.js';
@@ -30,7 +31,9 @@ import { WorkerPool } from './runtime/pool.js';
 import { resolvePython } from './runtime/python.js';
 import { TemplateSources } from './runtime/sources.js';
 import type { StoreLog } from './session/pg-connection.js';
-import { SessionService } from './session/service.js';
+import { RequestEvents } from './journal/events.js';
+import { SessionEvents } from './session/events.js';
+import { SessionService, type SharedJournal } from './session/service.js';
 import { openSessionStore, type OpenedStore } from './session/store-factory.js';
 import { compileTemplate } from './template/index.js';
 
@@ -47,7 +50,8 @@ export interface EngineOptions {
   /** write access.log and error.log under APP/.pse/ (default true) */
   logFiles?: boolean;
   /**
-   * keep the request journal (`.pse/journal.sqlite`, Studio's history; default true).
+   * keep the request journal (Studio's history: `.pse/journal.sqlite`, or the tables a PostgreSQL
+   * store's cluster shares; default true).
    * `pse serve --production` passes false: a public server then writes no copies of its
    * visitors' requests (cookies, form data) to disk, and each request costs less.
    */
@@ -69,6 +73,11 @@ export interface EngineOptions {
   migrate?: boolean;
   /** keep sessions in this SQLite file instead of the store pse.conf names (`pse test`) */
   sessionFile?: string;
+  /**
+   * on a PostgreSQL store whose journal is shared (`[Studio] Journal = store`): receive the
+   * entries and session changes of every other process as live events (Studio; default false)
+   */
+  followCluster?: boolean;
 }
 
 export interface ReloadEvent {
@@ -90,6 +99,7 @@ function openSessions(
   pool: () => WorkerPool,
   opts: EngineOptions,
   opened: OpenedStore | null,
+  shared: SharedJournal | null,
   python: string,
   log: (message: string) => void,
 ): SessionService | null {
@@ -104,7 +114,42 @@ function openSessions(
     python,
     log,
     ...(opened ? { opened } : {}),
+    ...(shared ? { shared } : {}),
   });
+}
+
+/**
+ * The journal every process of a PostgreSQL store shares, next to its sessions (null: the
+ * SQLite journal applies: another store, `[Studio] Journal = file`, or no journal at all).
+ */
+async function openSharedJournal(
+  config: PseConfig,
+  opts: EngineOptions,
+  opened: OpenedStore | null,
+  log: (message: string) => void,
+): Promise<SharedJournal | null> {
+  if (
+    !opened ||
+    config.session.type !== 'postgresql' ||
+    config.studio.journal !== 'store' ||
+    config.studio.journalSize === 0 ||
+    opts.journal === false
+  )
+    return null;
+  const events = new SessionEvents();
+  const requests = new RequestEvents();
+  const { PgJournal } = await import('./journal/pg-journal.js');
+  const journal = await PgJournal.open({
+    target: config.session.database,
+    table: config.session.table,
+    size: config.studio.journalSize,
+    maxBytes: config.studio.journalMaxBytes,
+    events: requests,
+    sessions: events,
+    follow: opts.followCluster === true,
+    log,
+  });
+  return { journal, events, requests };
 }
 
 export class Engine {
@@ -136,6 +181,7 @@ export class Engine {
     private readonly opts: EngineOptions,
     private readonly tmpDir: string,
     opened: OpenedStore | null,
+    shared: SharedJournal | null,
   ) {
     this.appRoot = config.appRoot;
     this.config = config;
@@ -157,6 +203,7 @@ export class Engine {
       () => this.pool,
       opts,
       opened,
+      shared,
       python,
       (m) => this.logs.write('error', m),
     );
@@ -170,6 +217,7 @@ export class Engine {
       }),
       runServlet: (s) => runServlet(deps, s),
       onRecord: (r) => this.logs.request(r),
+      dryRun: (req) => req.preview !== undefined,
     });
   }
 
@@ -231,9 +279,17 @@ export class Engine {
       if (logTo.engine) logTo.engine.logs.write(level, text);
       else opts.log?.({ kind: level, text });
     });
+    const shared = await openSharedJournal(config, opts, opened, (m) => {
+      if (logTo.engine) logTo.engine.logs.write('error', m);
+      else opts.log?.({ kind: 'error', text: m });
+    }).catch(async (err: unknown) => {
+      await opened?.store.close();
+      throw err;
+    });
     const sources = new TemplateSources(compileTemplate);
     const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'pse-uploads-')).catch(
       async (err: unknown) => {
+        await shared?.journal.close();
         await opened?.store.close();
         throw err;
       },
@@ -247,6 +303,7 @@ export class Engine {
       opts,
       tmpDir,
       opened,
+      shared,
     ));
     try {
       await engine.sessions?.ready();
@@ -281,8 +338,8 @@ export class Engine {
   }
 
   private async startPool(pool: WorkerPool): Promise<void> {
-    pool.on('log', (level, msg, worker) =>
-      this.logs.pool(level, `${worker === undefined ? '' : `w${worker} `}${level} ${msg}`),
+    pool.on('log', (level, msg, worker, about) =>
+      this.logs.pool(level, `${worker === undefined ? '' : `w${worker} `}${level} ${msg}`, about),
     );
     pool.on('tags', (tags) => {
       this.tags = tags;
@@ -325,6 +382,24 @@ export class Engine {
     );
     this.logs.write('info', `serving ${this.appRoot} at ${this.server.url}`);
     return { url: this.server.url, port: this.server.port };
+  }
+
+  /**
+   * Serves the connections another process accepts at `address` and deals to this one (an
+   * instance of `pse serve --instances`); returns what takes each connection.
+   */
+  serveDealt(address: { host: string; port: number }): (socket: Socket) => void {
+    if (this.server) throw new Error(`the engine is already listening at ${this.server.url}`);
+    const dealt = serveDealt(hostGuard(() => this.config.main.allowedHosts, this.app.respond));
+    const shown = address.host.includes(':') ? `[${address.host}]` : address.host;
+    this.server = {
+      url: `http://${shown}:${address.port}/`,
+      port: address.port,
+      host: address.host,
+      close: dealt.close,
+    };
+    this.logs.write('info', `serving ${this.appRoot} at ${this.server.url}`);
+    return dealt.accept;
   }
 
   async unlisten(): Promise<void> {

@@ -2,6 +2,7 @@
 export { Engine, type EngineOptions, type ReloadEvent } from './engine.js';
 export type { EngineRequest, EngineResponse } from './request/in-process.js';
 export type { PreviewSession } from './request/preview.js';
+export type { SessionState } from './session/ticket.js';
 export { servletErrorPage } from './request/servlet-error-page.js';
 export { consoleLogLevel, type LogLine, type LogSink } from './logs/engine-log.js';
 export {
@@ -35,7 +36,8 @@ export { PACKAGE_ROOT, PYTHON_DIR, PSE_VERSION } from './paths.js';
 export { hostProblem, loopbackPatterns } from './host-names.js';
 export { migrateSessionStore } from './session/store-factory.js';
 export { runPrimary } from './cluster/primary.js';
-export { instancePort, isInstance, leaveCluster, runInstance } from './cluster/instance.js';
+export { instanceAddress, isInstance, leaveCluster, runInstance } from './cluster/instance.js';
+export type { InstanceServer } from './cluster/instance.js';
 export { journalExceptions } from './journal/exceptions.js';
 export { testFileName, testFromJournal } from './testing/export.js';
 export { TEST_EXT } from './testing/psetest.js';

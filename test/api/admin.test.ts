@@ -78,7 +78,7 @@ describe('admin API over a live engine', () => {
     });
     const v3 = await sessions.admin.deleteKey(id, '', "'name'", v2.version);
     expect((await get('/session_example.pt', cookie)).text).toContain("I don't know who you are.");
-    const edit = sessions.journal.list({ sessionId: id, outcome: 'edited', limit: 1 })[0]!;
+    const edit = (await sessions.journal.list({ sessionId: id, outcome: 'edited', limit: 1 }))[0]!;
     expect(edit.edit).toContain("delete ''['name']");
     expect(edit.changes[0]!.diff.removed).toEqual(['name']);
     // put back the state before that edit
@@ -99,7 +99,9 @@ describe('admin API over a live engine', () => {
     const cookie = (await get('/session_example.pt?name=First')).cookie!;
     const id = cookie.split('=')[1]!;
     await get('/session_example.pt?name=Second', cookie);
-    const entry = sessions.journal.list({ sessionId: id, outcome: 'committed', limit: 1 })[0]!;
+    const entry = (
+      await sessions.journal.list({ sessionId: id, outcome: 'committed', limit: 1 })
+    )[0]!;
     expect(entry.changes[0]!.diff.changed).toEqual(['name']);
     // a dry run against the recorded state: the session as it was before that request
     const snap = await sessions.admin.snapshot(entry.serial, 'before');

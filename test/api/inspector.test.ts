@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseSetCookie } from 'cookie';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CART_APP } from './cart-app.js';
 import { Engine } from '../../src/engine/engine.js';
 import { InspectorService } from '../../src/main/service/inspector-service.js';
 import {
@@ -19,16 +20,7 @@ import { check } from '../../src/common/schema.js';
 import type { JournalEntry } from '../../src/common/types/journal.js';
 
 const APP: Record<string, string> = {
-  'cart.py': [
-    'from pse.plugins import session',
-    'data = session.new()',
-    "data['n'] = data.get('n', 0) + 1",
-    "if pse.form.get('item'):",
-    "    data.setdefault('items', []).append(pse.form['item'])",
-    "n = data['n']",
-    '',
-  ].join('\n'),
-  'cart.pt': 'n=<?= n ?>',
+  ...CART_APP,
   'fail.py': [
     'from pse.plugins import session',
     'data = session.new()',

@@ -8,23 +8,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CART_APP } from './cart-app.js';
 import { TESTING_ARGS } from '../../src/common/api-testing.js';
 import { check } from '../../src/common/schema.js';
 import { Engine } from '../../src/engine/engine.js';
 import { TestingService } from '../../src/main/service/testing-service.js';
 
-const APP: Record<string, string> = {
-  'cart.py': [
-    'from pse.plugins import session',
-    'data = session.new()',
-    "data['n'] = data.get('n', 0) + 1",
-    "if pse.form.get('item'):",
-    "    data.setdefault('items', []).append(pse.form['item'])",
-    "n = data['n']",
-    '',
-  ].join('\n'),
-  'cart.pt': 'n=<?= n ?>',
-};
 
 describe('TestingService', () => {
   let dir: string;
@@ -45,12 +34,12 @@ describe('TestingService', () => {
     });
     const set = res.headers.find(([k]) => k.toLowerCase() === 'set-cookie');
     if (set) cookie = set[1].split(';')[0]!;
-    serials.push(engine.sessionService!.journal.list({ limit: 1 })[0]!.serial);
+    serials.push((await engine.sessionService!.journal.list({ limit: 1 }))[0]!.serial);
   }
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'pse-testing-svc-'));
-    for (const [f, text] of Object.entries(APP)) await writeFile(path.join(dir, f), text);
+    for (const [f, text] of Object.entries(CART_APP)) await writeFile(path.join(dir, f), text);
     engine = await Engine.open(dir, { workers: 1, watch: false, logFiles: false });
     svc = new TestingService(engine);
     await visit('/cart.pt');
@@ -107,9 +96,9 @@ describe('TestingService', () => {
     expect(after.version).toBe(before.version);
     expect((await engine.sessionService!.admin.listSessions({})).total).toBe(1);
 
-    await writeFile(path.join(dir, 'cart.py'), APP['cart.py']!.replace('+ 1', '+ 10'));
+    await writeFile(path.join(dir, 'cart.py'), CART_APP['cart.py']!.replace('+ 1', '+ 10'));
     const failed = await svc.runTests(['tests/shop/cart.psetest']);
-    await writeFile(path.join(dir, 'cart.py'), APP['cart.py']!);
+    await writeFile(path.join(dir, 'cart.py'), CART_APP['cart.py']!);
     expect(failed.ok).toBe(false);
     expect(failed.files[0]!.steps[0]!.session).toEqual([
       { namespace: '', key: 'n', expected: '1', actual: '10' },

@@ -1,11 +1,12 @@
 /** The built `pse` command as a user runs it: new, run, serve (and its clean stop), errors. */
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPse, type Ran } from './helpers/run-pse.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = path.join(ROOT, 'bin', 'pse.js');
@@ -13,23 +14,8 @@ const APP_SRC = path.join(ROOT, 'test', 'apps', 'servlets');
 /** a private copy: a run writes the app's .pse/ (sessions, journal) */
 let APP: string;
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function pse(args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+  return runPse([BIN], args, { cwd: ROOT, timeoutMs: 60_000 });
 }
 
 let tmp: string;

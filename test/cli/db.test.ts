@@ -2,32 +2,21 @@
  * `pse db migrate` and the start of `pse serve` on a PostgreSQL store: the schema made by PSE,
  * `--no-migrate`, and a wrong or unreachable database as a clear error (exit 1, no password).
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPse, type Ran } from './helpers/run-pse.js';
 import { sql, TEST_PG_URL, testSchema } from '../helpers/pg.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const schema = testSchema();
 let app: string;
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function pse(args: string[]): Promise<Ran> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args],
-      { cwd: ROOT, timeout: 90_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
+  return runPse(['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')], args, {
+    cwd: ROOT,
+    timeoutMs: 90_000,
   });
 }
 
@@ -60,14 +49,20 @@ describe('pse db migrate and the start of pse serve on PostgreSQL', () => {
     conf(TEST_PG_URL);
     const first = await pse(['db', 'migrate', app]);
     expect(first.stderr).toBe('');
-    expect(first.stdout).toContain(`table ${schema.table()}: schema version 0 → 1`);
+    expect(first.stdout).toContain(`table ${schema.table()}: schema version 0 → 2`);
     const again = await pse(['db', 'migrate', app]);
-    expect(again.stdout).toContain('schema version 1, up to date');
+    expect(again.stdout).toContain('schema version 2, up to date');
     const tables = await sql<{ t: string }>(
       `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`,
       [schema.schema],
     );
-    expect(tables.map((r) => r.t)).toEqual(['pse_session', 'pse_session_ns', 'pse_session_schema']);
+    expect(tables.map((r) => r.t)).toEqual([
+      'pse_session',
+      'pse_session_journal',
+      'pse_session_journal_pickles',
+      'pse_session_ns',
+      'pse_session_schema',
+    ]);
     const cols = await sql<{ c: string; t: string }>(
       `SELECT column_name AS c, data_type AS t FROM information_schema.columns
        WHERE table_schema = $1 AND table_name = 'pse_session_ns' ORDER BY 1`,

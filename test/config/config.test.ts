@@ -103,6 +103,15 @@ describe('pse.conf', () => {
     ]);
   });
 
+  it('reads [Studio] Journal: next to the store by default, or a file; locates a bad value', () => {
+    expect(defaultConfig(ROOT).studio.journal).toBe('store');
+    expect(parseConfig('[Studio]\nJournal = File\n', ROOT).studio.journal).toBe('file');
+    expect(parseConfig('[Studio]\nJournal = store\n', ROOT).studio.journal).toBe('store');
+    expect(issuesOf('[Studio]\nJournal = postgres\n')).toEqual([
+      { line: 2, col: 11, message: "Journal: expected store or file, found 'postgres'" },
+    ]);
+  });
+
   it('reads [Main] AllowedHosts and locates a bad entry', () => {
     expect(defaultConfig(ROOT).main.allowedHosts).toEqual([]);
     const c = parseConfig(

@@ -203,7 +203,11 @@ describe('Studio preview against a chosen session state (dry runs)', () => {
     await get('/counter.pt', cookie); // n = 2
     await get('/counter.pt', cookie); // n = 3
     sessions.journal.flush();
-    const entries = sessions.admin.journal({ sessionId: id, outcome: 'committed', limit: 10 });
+    const entries = await sessions.admin.journal({
+      sessionId: id,
+      outcome: 'committed',
+      limit: 10,
+    });
     const second = entries.find((e) =>
       e.changes.some((c) => JSON.stringify(c.after).includes('"2"')),
     );
@@ -218,6 +222,25 @@ describe('Studio preview against a chosen session state (dry runs)', () => {
     expect(after.body.toString()).toBe('3');
     // nothing committed: the live session is still at 3
     expect((await get('/show.pt', cookie)).text).toBe('n=3');
+  });
+
+  it('hands back the state a dry run left, and runs against it when given it, storing nothing', async () => {
+    const stored = (await sessions.admin.listSessions({})).total;
+    const first = await preview('/counter.pt', 'none');
+    expect(first.body.toString()).toBe('1');
+    const state = first.session?.state;
+    expect(state?.ns.has('')).toBe(true);
+    const second = await preview('/counter.pt', { state: state! });
+    expect(second.body.toString()).toBe('2');
+    expect(second.session?.id).toBe(state!.id);
+    const third = await preview('/counter.pt', { state: second.session!.state! });
+    expect(third.body.toString()).toBe('3');
+    // a dry run that only reads its session leaves no new state
+    expect((await preview('/show.pt', { state: third.session!.state! })).session?.state).toBe(
+      undefined,
+    );
+    expect((await sessions.admin.listSessions({})).total).toBe(stored);
+    await expect(sessions.admin.getSession(state!.id)).rejects.toThrow(/no such session/);
   });
 
   it('an unknown session id or journal entry is a clear error, and nothing runs', async () => {
@@ -269,7 +292,7 @@ describe('pse.conf reload applies the session options', () => {
     const oldCookie = cookieOf(first.setCookie[0]!);
     const id = oldCookie.split('=')[1]!;
     sessions.journal.flush();
-    const journaled = sessions.admin.journal({ sessionId: id, limit: 10 }).length;
+    const journaled = (await sessions.admin.journal({ sessionId: id, limit: 10 })).length;
     expect(journaled).toBeGreaterThan(0);
 
     write('pse.conf', CONF('CookieName = app_sid\nCookieExpires = 30\n'));
@@ -292,7 +315,9 @@ describe('pse.conf reload applies the session options', () => {
     expect((await get('/counter.pt', `app_sid=${id}`)).text).toBe('3');
 
     sessions.journal.flush();
-    expect(sessions.admin.journal({ sessionId: id, limit: 10 }).length).toBeGreaterThan(journaled);
+    expect((await sessions.admin.journal({ sessionId: id, limit: 10 })).length).toBeGreaterThan(
+      journaled,
+    );
     // LockTimeout applies: with the session held, a request now gives up after 1 s (503)
     write('pse.conf', CONF('CookieName = app_sid\nCookieExpires = 30\nLockTimeout = 1\n'));
     await engine.reloadConfig('test');

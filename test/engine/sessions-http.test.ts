@@ -216,7 +216,7 @@ for (const mode of ['shared', 'exclusive', 'postgresql'] as const) {
         const r = await get('/fail.pt', cookie);
         expect(r.status).toBe(500);
         expect(await state(cookie)).toContain("({'k': '1'}, {})");
-        const entry = sessions.journal.list({ sessionId: idOf(cookie), path: 'fail' })[0]!;
+        const entry = (await sessions.journal.list({ sessionId: idOf(cookie), path: 'fail' }))[0]!;
         expect(entry.outcome).toBe('rolled_back');
         expect(entry.changes).toEqual([]);
         expect(entry.cause).toMatchObject({
@@ -240,7 +240,9 @@ for (const mode of ['shared', 'exclusive', 'postgresql'] as const) {
             ['a', { t: 'str', v: 'saved' }],
           ],
         });
-        const entry = sessions.journal.list({ sessionId: idOf(cookie), path: 'savefail' })[0]!;
+        const entry = (
+          await sessions.journal.list({ sessionId: idOf(cookie), path: 'savefail' })
+        )[0]!;
         expect(entry.outcome).toBe('partially_committed');
         expect(entry.saves).toHaveLength(1);
         expect(entry.saves[0]!.changes[0]!.diff.added).toEqual(['a']);
@@ -260,7 +262,7 @@ for (const mode of ['shared', 'exclusive', 'postgresql'] as const) {
         expect(r.status).toBe(302);
         expect(await state(cookie)).toContain("'k': 'redirected'");
         expect(
-          sessions.journal.list({ sessionId: idOf(cookie), path: 'redirect' })[0]!.outcome,
+          (await sessions.journal.list({ sessionId: idOf(cookie), path: 'redirect' }))[0]!.outcome,
         ).toBe('committed');
       });
 
@@ -269,7 +271,7 @@ for (const mode of ['shared', 'exclusive', 'postgresql'] as const) {
         const r = await get('/slow.pt', cookie);
         expect(r.status).toBe(504);
         expect(await state(cookie)).toContain("({'k': '1'}, {})");
-        const entry = sessions.journal.list({ sessionId: idOf(cookie), path: 'slow' })[0]!;
+        const entry = (await sessions.journal.list({ sessionId: idOf(cookie), path: 'slow' }))[0]!;
         expect(entry.outcome).toBe('rolled_back');
         expect(entry.cause?.kind).toBe('timeout');
       });
@@ -279,7 +281,7 @@ for (const mode of ['shared', 'exclusive', 'postgresql'] as const) {
         const r = await get('/crash.pt', cookie);
         expect(r.status).toBe(502);
         expect(await state(cookie)).toContain("({'k': '1'}, {})");
-        const entry = sessions.journal.list({ sessionId: idOf(cookie), path: 'crash' })[0]!;
+        const entry = (await sessions.journal.list({ sessionId: idOf(cookie), path: 'crash' }))[0]!;
         expect(entry.outcome).toBe('rolled_back');
         expect(entry.cause?.kind).toBe('crash');
       });
@@ -308,11 +310,13 @@ for (const mode of ['shared', 'exclusive', 'postgresql'] as const) {
           preview: { dry: true },
         });
         expect(fresh.headers.some(([k]) => k.toLowerCase() === 'set-cookie')).toBe(false);
-        const entry = sessions.journal.list({
-          sessionId: idOf(cookie),
-          path: 'named',
-          outcome: 'preview',
-        })[0]!;
+        const entry = (
+          await sessions.journal.list({
+            sessionId: idOf(cookie),
+            path: 'named',
+            outcome: 'preview',
+          })
+        )[0]!;
         expect(entry).toBeDefined();
         expect(entry.changes[0]).toMatchObject({ name: 'spam', diff: { added: ['x'] } });
       });
@@ -371,7 +375,7 @@ for (const mode of ['shared', 'exclusive', 'postgresql'] as const) {
         const cookie = await newSession();
         await get('/named.pt?op=set&v=eggs', cookie);
         await get('/named.pt', cookie);
-        const [read, write] = sessions.journal.list({
+        const [read, write] = await sessions.journal.list({
           sessionId: idOf(cookie),
           path: 'named',
           limit: 2,
@@ -448,9 +452,9 @@ describe('cookie options from pse.conf', () => {
       expect(waiting.status).toBe(503);
       expect(waiting.body.toString()).toMatch(/busy with another request/);
       expect((await holding).status).toBe(200);
-      const entry = e2
-        .sessionService!.journal.list({ path: 'session_example', limit: 5 })
-        .find((x) => x.status === 503);
+      const entry = (
+        await e2.sessionService!.journal.list({ path: 'session_example', limit: 5 })
+      ).find((x) => x.status === 503);
       expect(entry).toMatchObject({ outcome: 'rolled_back', cause: { kind: 'lock_timeout' } });
       expect(entry!.cause!.message).toMatch(/busy with another request/);
     } finally {

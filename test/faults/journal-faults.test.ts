@@ -53,15 +53,19 @@ function trace(before: Buffer | null, after: Buffer | null): SessionTrace {
 function everyEntry(j: Journal): JournalEntry[] {
   const out: JournalEntry[] = [];
   for (;;) {
-    const page = j.list({ limit: 1000, ...(out.length ? { before: out.at(-1)!.serial } : {}) });
+    const page = j.listNow({ limit: 1000, ...(out.length ? { before: out.at(-1)!.serial } : {}) });
     if (page.length === 0) return out;
     out.push(...page);
   }
 }
 
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+async function until(
+  what: string,
+  ok: () => boolean | Promise<boolean>,
+  ms = 20_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!ok()) {
+  while (!(await ok())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -81,7 +85,7 @@ describe('the journal under faults', () => {
       if (i % 10 === 0) expect(j.flush()).toBe(false);
     }
     // readers still see what was written before (WAL), and retries go on without new reports
-    expect(j.list().map((e) => e.path)).toEqual(['/before']);
+    expect(j.listNow().map((e) => e.path)).toEqual(['/before']);
     // a lock is reported once it has lasted a second; the retries go on without new reports
     await until('the report', () => logs.length > 0);
     await new Promise((r) => setTimeout(r, 300));
@@ -89,16 +93,19 @@ describe('the journal under faults', () => {
     expect(logs[0]).toContain(file);
     expect(logs[0]).toContain('SQLITE_BUSY');
     await holder.release();
-    await until('the queued entries to be written', () => j.list({ limit: 1000 }).length === 101);
+    await until(
+      'the queued entries to be written',
+      () => j.listNow({ limit: 1000 }).length === 101,
+    );
     expect(logs).toHaveLength(2);
     expect(logs[1]).toMatch(/written again/);
-    const kept = j.list({ limit: 1000 });
+    const kept = j.listNow({ limit: 1000 });
     expect(new Set(kept.map((e) => e.serial)).size).toBe(101);
     // past its reserved block, the process handed out provisional serials: each still finds
     // its entry, written under a real serial
     expect(serials.some((s) => s < 0)).toBe(true);
     expect(kept.every((e) => e.serial > 0)).toBe(true);
-    serials.forEach((s, i) => expect(j.get(s)?.path).toBe(`/held/${i}`));
+    serials.forEach((s, i) => expect(j.getNow(s)?.path).toBe(`/held/${i}`));
     j.close();
   });
 
@@ -119,10 +126,13 @@ describe('the journal under faults', () => {
       expect(logs[0]).toContain(file);
       expect(logs[0]).toContain('SQLITE_FULL');
       disk.free();
-      await until('the queued entries to be written', () => j.list({ limit: 1000 }).length === 31);
+      await until(
+        'the queued entries to be written',
+        () => j.listNow({ limit: 1000 }).length === 31,
+      );
       expect(logs[1]).toMatch(/written again/);
-      const last = j.list({ limit: 1 })[0]!;
-      expect(j.pickle(last.serial, '', 'after')).toEqual(Buffer.alloc(16 * 1024, 29));
+      const last = j.listNow({ limit: 1 })[0]!;
+      expect(j.pickleNow(last.serial, '', 'after')).toEqual(Buffer.alloc(16 * 1024, 29));
       j.close();
     } finally {
       disk.dispose();
@@ -164,7 +174,7 @@ describe('the journal under faults', () => {
       ['b', b!],
     ] as const)
       list.forEach((s, n) => s > 0 && expect(bySerial.get(s)).toBe(`/${label}/${n}`));
-    own.forEach((s, n) => expect(j.get(s)?.path).toBe(`/own/${n}`));
+    own.forEach((s, n) => expect(j.getNow(s)?.path).toBe(`/own/${n}`));
     // writers take turns: at most a lock held long on a loaded machine is reported, no error
     expect(logs.filter((l) => !/SQLITE_BUSY|written again/.test(l))).toEqual([]);
     j.close();
@@ -190,7 +200,7 @@ describe('the journal under faults', () => {
       const journal = engine.sessionService!.journal;
       const first = await fetch(`${base}/count.pt`);
       const cookie = first.headers.getSetCookie()[0]!.split(';')[0]!;
-      await until('the first entry', () => journal.list().length === 1);
+      await until('the first entry', async () => (await journal.list()).length === 1);
       const holder = await holdWriteLock(path.join(root, '.pse', 'journal.sqlite'));
       const reported = (): string[] => logs.filter((l) => l.includes('journal.sqlite:'));
       let n = 1;
@@ -207,7 +217,10 @@ describe('the journal under faults', () => {
       expect(reported()).toHaveLength(1);
       expect(reported()[0]).toMatch(/journal\.sqlite: cannot be written: .*SQLITE_BUSY/);
       await holder.release();
-      await until('the waiting entries', () => journal.list({ limit: 1000 }).length === 2 * n - 1);
+      await until(
+        'the waiting entries',
+        async () => (await journal.list({ limit: 1000 })).length === 2 * n - 1,
+      );
       await until('the recovery line', () => reported().length === 2);
       expect(reported()[1]).toMatch(/written again/);
     } finally {

@@ -20,7 +20,12 @@ export function killAll(): void {
   for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 }
 
-export function startPse(app: string, extra: string[] = []): Promise<PseProcess> {
+/**
+ * Starts `pse serve APP --quiet ARGS…` (on a free port unless ARGS name one); resolves once it
+ * prints its serving line.
+ */
+export function startPse(app: string, args: string[] = []): Promise<PseProcess> {
+  const port = args.includes('--port') || args.includes('-p') ? [] : ['--port', '0'];
   const child = spawn(
     process.execPath,
     [
@@ -29,10 +34,9 @@ export function startPse(app: string, extra: string[] = []): Promise<PseProcess>
       path.join(ROOT, 'src/cli/main.ts'),
       'serve',
       app,
-      '--port',
-      '0',
+      ...port,
       '--quiet',
-      ...extra,
+      ...args,
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -58,7 +62,21 @@ export function startPse(app: string, extra: string[] = []): Promise<PseProcess>
         });
     });
     child.on('exit', (code) =>
-      reject(new Error(`pse serve exited (${code}) before listening:\n${out}\n${err}`)),
+      reject(new Error(`pse serve exited (${code}) before serving:\n${out}\n${err}`)),
     );
+  });
+}
+
+/** SIGINT, as Ctrl-C; resolves with the exit code (SIGKILL after 60 s: then null). */
+export function stopPse(p: PseProcess): Promise<number | null> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null)
+    return Promise.resolve(p.child.exitCode);
+  return new Promise((resolve) => {
+    const force = setTimeout(() => p.child.kill('SIGKILL'), 60_000);
+    p.child.once('exit', (code) => {
+      clearTimeout(force);
+      resolve(code);
+    });
+    p.child.kill('SIGINT');
   });
 }

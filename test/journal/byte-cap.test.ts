@@ -64,12 +64,12 @@ describe('the journal is capped in bytes', () => {
       { name: 'big', phase: 'after', size: after.length, sha256: sha(after) },
     ]);
     expect(e.restorable).toEqual([]);
-    expect(j.get(e.serial)?.tooLarge).toEqual(e.tooLarge);
-    expect(j.pickle(e.serial, 'big', 'after')).toBeNull();
+    expect(j.getNow(e.serial)?.tooLarge).toEqual(e.tooLarge);
+    expect(j.pickleNow(e.serial, 'big', 'after')).toBeNull();
     // a small value next to it is kept as before
     const small = j.record(requestDraft(facts, trace(null, Buffer.from('small')), null));
     expect(small.tooLarge).toBeUndefined();
-    expect(j.pickle(small.serial, 'big', 'after')?.toString()).toBe('small');
+    expect(j.pickleNow(small.serial, 'big', 'after')?.toString()).toBe('small');
     j.close();
     // 40 MB of values, a few hundred bytes on disk
     expect(fs.statSync(path.join(tmp, 'big', 'j.sqlite')).size).toBeLessThan(1024 * 1024);
@@ -85,7 +85,7 @@ describe('the journal is capped in bytes', () => {
       if (i % 10 === 0) j.flush();
     }
     j.flush();
-    const kept = j.list({ limit: 1000 });
+    const kept = j.listNow({ limit: 1000 });
     // each entry holds 20 KiB of pickles: about 50 fit in 1 MiB
     expect(kept.length).toBeGreaterThan(30);
     expect(kept.length).toBeLessThanOrEqual(Math.floor(maxBytes / (20 * 1024)));
@@ -93,7 +93,7 @@ describe('the journal is capped in bytes', () => {
     expect(kept.map((e) => e.serial)).toEqual(
       Array.from({ length: kept.length }, (_, k) => last - k),
     );
-    expect(j.pickle(last, 'big', 'after')).toEqual(value(300));
+    expect(j.pickleNow(last, 'big', 'after')).toEqual(value(300));
     j.close();
   });
 });

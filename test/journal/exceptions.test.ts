@@ -57,7 +57,7 @@ describe('exceptions grouped by type and raising line', () => {
     expect(value.latest).toBe(value.serials[0]);
     expect([...value.serials].sort((a, b) => b - a)).toEqual(value.serials);
     expect(value.firstSeen).toBeLessThanOrEqual(value.lastSeen);
-    const entry = engine.sessionService!.journal.get(value.latest)!;
+    const entry = (await engine.sessionService!.journal.get(value.latest))!;
     expect(entry.query).toBe('kind=value&n=3');
   });
 

@@ -60,13 +60,13 @@ describe('Journal', () => {
     );
     expect(e2.serial).toBe(e1.serial + 1);
     expect(e1.restorable).toEqual([{ name: '', before: false, after: true }]);
-    expect(j.list().map((e) => e.serial)).toEqual([e2.serial, e1.serial]);
-    expect(j.pickle(e2.serial, '', 'before')?.toString()).toBe('v1');
-    expect(j.pickle(e2.serial, '', 'after')?.toString()).toBe('v2');
-    expect(j.pickle(e1.serial, '', 'before')).toBeNull();
+    expect(j.listNow().map((e) => e.serial)).toEqual([e2.serial, e1.serial]);
+    expect(j.pickleNow(e2.serial, '', 'before')?.toString()).toBe('v1');
+    expect(j.pickleNow(e2.serial, '', 'after')?.toString()).toBe('v2');
+    expect(j.pickleNow(e1.serial, '', 'before')).toBeNull();
     j.close();
     const again = new Journal({ file, size: 100 });
-    expect(again.get(e2.serial)?.path).toBe('/b.pt');
+    expect(again.getNow(e2.serial)?.path).toBe('/b.pt');
     expect(again.record(requestDraft(facts, null, null)).serial).toBe(e2.serial + 1);
     again.close();
   });
@@ -82,11 +82,11 @@ describe('Journal', () => {
         ),
       );
     }
-    expect(j.list({ limit: 3 }).map((e) => e.serial)).toEqual([10, 9, 8]);
-    expect(j.list({ before: 8, limit: 2 }).map((e) => e.serial)).toEqual([7, 6]);
-    expect(j.list({ path: 'p1' })).toHaveLength(5);
-    expect(j.list({ sessionId: 'S'.repeat(43) }).map((e) => e.serial)).toEqual([10, 7, 4, 1]);
-    expect(j.list({ outcome: 'read_only' })).toHaveLength(6);
+    expect(j.listNow({ limit: 3 }).map((e) => e.serial)).toEqual([10, 9, 8]);
+    expect(j.listNow({ before: 8, limit: 2 }).map((e) => e.serial)).toEqual([7, 6]);
+    expect(j.listNow({ path: 'p1' })).toHaveLength(5);
+    expect(j.listNow({ sessionId: 'S'.repeat(43) }).map((e) => e.serial)).toEqual([10, 7, 4, 1]);
+    expect(j.listNow({ outcome: 'read_only' })).toHaveLength(6);
     j.close();
   });
 
@@ -96,10 +96,10 @@ describe('Journal', () => {
       j.record(
         requestDraft(facts, trace('committed', Buffer.from(`b${i}`), Buffer.from(`a${i}`)), null),
       );
-    const kept = j.list().map((e) => e.serial);
+    const kept = j.listNow().map((e) => e.serial);
     expect(kept).toEqual([12, 11, 10, 9, 8]);
-    expect(j.pickle(7, '', 'after')).toBeNull();
-    expect(j.pickle(8, '', 'after')?.toString()).toBe('a7');
+    expect(j.pickleNow(7, '', 'after')).toBeNull();
+    expect(j.pickleNow(8, '', 'after')?.toString()).toBe('a7');
     j.close();
   });
 
@@ -110,7 +110,7 @@ describe('Journal', () => {
     const j = new Journal({ file: path.join(tmp, 'off', 'j.sqlite'), size: 0, events });
     j.record(requestDraft(facts, null, null));
     expect(j.enabled).toBe(false);
-    expect(j.list()).toEqual([]);
+    expect(j.listNow()).toEqual([]);
     expect(seen).toHaveLength(1);
     expect(fs.existsSync(path.join(tmp, 'off'))).toBe(false);
   });

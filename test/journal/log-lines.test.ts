@@ -39,28 +39,28 @@ describe('server.log lines in the journal', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const lastEntry = () => engine.sessionService!.journal.list({ limit: 1 })[0]!;
+  const lastEntry = async () => (await engine.sessionService!.journal.list({ limit: 1 }))[0]!;
 
   it('keeps the lines a request wrote, in order, with level and time', async () => {
     await engine.handle({ method: 'GET', url: '/page.pt' });
-    const logs = lastEntry().logs!;
+    const logs = (await lastEntry()).logs!;
     expect(logs.map((l) => [l.level, l.msg])).toEqual([
       ['NOTICE', 'first'],
       ['WARNING', 'careful'],
     ]);
     expect(logs[0]!.at).toBeGreaterThanOrEqual(0);
     expect(logs[1]!.at).toBeGreaterThanOrEqual(logs[0]!.at);
-    expect(lastEntry().durationMs).toBeGreaterThanOrEqual(logs[1]!.at);
+    expect((await lastEntry()).durationMs).toBeGreaterThanOrEqual(logs[1]!.at);
   });
 
   it('keeps them for a page that raised, and records none for a page that wrote none', async () => {
     await engine.handle({ method: 'GET', url: '/page.pt?fail=1' });
-    const failed = lastEntry();
+    const failed = await lastEntry();
     expect(failed.cause?.type).toBe('ValueError');
     expect(failed.logs?.map((l) => l.msg)).toEqual(['first', 'careful']);
     await engine.handle({ method: 'GET', url: '/quiet.pt' });
-    expect(lastEntry().path).toBe('/quiet.pt');
-    expect(lastEntry().logs).toBeUndefined();
+    expect((await lastEntry()).path).toBe('/quiet.pt');
+    expect((await lastEntry()).logs).toBeUndefined();
   });
 
   it('caps the lines per request and the characters per line', () => {

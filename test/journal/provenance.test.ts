@@ -78,13 +78,13 @@ describe('provenance, namespace and timings in the journal', () => {
   });
 
   const journal = () => engine.sessionService!.journal;
-  const lastEntry = (): JournalEntry => journal().list({ limit: 1 })[0]!;
+  const lastEntry = async (): Promise<JournalEntry> => (await journal().list({ limit: 1 }))[0]!;
 
   it('records the code-module and template line of each key written', async () => {
     const res = await engine.handle({ method: 'GET', url: '/login.pt?u=bob' });
     expect(res.status).toBe(200);
     const cookie = cookieOf(res);
-    const login = lastEntry();
+    const login = await lastEntry();
     const py = path.join(dir, 'login.py');
     expect(login.writes).toEqual(
       expect.arrayContaining([
@@ -93,7 +93,7 @@ describe('provenance, namespace and timings in the journal', () => {
       ]),
     );
     await engine.handle({ method: 'GET', url: '/cart.pt', headers: { cookie } });
-    const cart = lastEntry();
+    const cart = await lastEntry();
     expect(cart.writes).toEqual([
       { name: 'shop', key: 'n', file: path.join(dir, 'cart.pt'), line: 3 },
     ]);
@@ -101,7 +101,7 @@ describe('provenance, namespace and timings in the journal', () => {
 
   it('keeps the line of a key saved before the page raised', async () => {
     await engine.handle({ method: 'GET', url: '/partial.pt' });
-    const e = lastEntry();
+    const e = await lastEntry();
     expect(e.outcome).toBe('partially_committed');
     expect(e.writes).toEqual([
       { name: '', key: 'paid', file: path.join(dir, 'partial.py'), line: 3 },
@@ -111,14 +111,14 @@ describe('provenance, namespace and timings in the journal', () => {
   it("gives each key's last writer and its history (blame)", async () => {
     const res = await engine.handle({ method: 'GET', url: '/login.pt?u=cy' });
     const cookie = cookieOf(res);
-    const first = lastEntry().serial;
+    const first = (await lastEntry()).serial;
     await engine.handle({ method: 'GET', url: '/cart.pt', headers: { cookie } });
     await engine.handle({ method: 'GET', url: '/cart.pt', headers: { cookie } });
-    const second = lastEntry().serial;
-    const id = lastEntry().sessionId!;
+    const second = (await lastEntry()).serial;
+    const id = (await lastEntry()).sessionId!;
     const view = await engine.sessionService!.manager.store.view(id, Date.now());
     const now = new Map(view!.namespaceViews.map((n) => [n.name, n.preview] as const));
-    const blame = sessionBlame(sessionHistory(journal(), id), now);
+    const blame = sessionBlame(await sessionHistory(journal(), id), now);
     const std = blame.find((n) => n.name === '')!;
     const user = std.keys.find((k) => k.key === 'user')!;
     expect(user.last).toMatchObject({
@@ -138,7 +138,7 @@ describe('provenance, namespace and timings in the journal', () => {
 
   it("records the servlet's namespace at the end of the run, capped, and says so", async () => {
     await engine.handle({ method: 'GET', url: '/login.pt' });
-    const scope = lastEntry().scope!;
+    const scope = (await lastEntry()).scope!;
     expect(scope.value.t).toBe('dict');
     const names = scope.value.t === 'dict' ? scope.value.v.map(([k]) => k) : [];
     expect(names).toEqual(expect.arrayContaining(['d', 'items', 'label']));
@@ -147,9 +147,9 @@ describe('provenance, namespace and timings in the journal', () => {
     expect(names).not.toContain('__builtins__');
     expect(scope.capped).toBe(true); // label is cut at the preview's string cap
     await engine.handle({ method: 'GET', url: '/big.pt' });
-    expect(lastEntry().scope!.capped).toBe(true);
+    expect((await lastEntry()).scope!.capped).toBe(true);
     await engine.handle({ method: 'GET', url: '/fast.pt' });
-    expect(lastEntry().scope).toEqual({ value: { t: 'dict', v: [] }, capped: false });
+    expect((await lastEntry()).scope).toEqual({ value: { t: 'dict', v: [] }, capped: false });
   });
 
   it('breaks the time down, naming the request a session was waited behind', async () => {
@@ -160,7 +160,7 @@ describe('provenance, namespace and timings in the journal', () => {
     await new Promise((r) => setTimeout(r, 150));
     await engine.handle({ method: 'GET', url: '/fast.pt', headers: { cookie } });
     await slow;
-    const [fast, slowEntry] = journal().list({ limit: 2 });
+    const [fast, slowEntry] = await journal().list({ limit: 2 });
     expect(slowEntry!.path).toBe('/slow.pt');
     expect(fast!.path).toBe('/fast.pt');
     const t = fast!.timings!;
@@ -188,7 +188,7 @@ describe('with the journal but not its details (journalDetails: false)', () => {
     });
     try {
       await engine.handle({ method: 'GET', url: '/login.pt?u=eve' });
-      const e = engine.sessionService!.journal.list({ limit: 1 })[0]!;
+      const e = (await engine.sessionService!.journal.list({ limit: 1 }))[0]!;
       expect(e.outcome).toBe('committed');
       expect(e.changes.map((c) => c.diff.added)).toEqual([['user', 'role']]);
       expect(e.writes).toBeUndefined();

@@ -4,6 +4,7 @@
  * instance killed with SIGKILL replaced while the others serve, and Ctrl-C stopping them all.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { client, killAll, scaleApp, startPse, stopPse } from './processes.js';
 import { killUnderLoad, manySessions, oneHotSession, servedBy, until } from './scenarios.js';
@@ -13,6 +14,19 @@ afterAll(() => {
   killAll();
   for (const a of apps) fs.rmSync(a, { recursive: true, force: true });
 });
+
+/** `pse serve --instances 3 --production` on a free port, each instance with `workers` workers. */
+function startInstances(app: string, workers: number): ReturnType<typeof startPse> {
+  return startPse(app, [
+    '--instances',
+    '3',
+    '--production',
+    '--workers',
+    String(workers),
+    '--port',
+    '0',
+  ]);
+}
 
 function alive(pid: number): boolean {
   try {
@@ -30,15 +44,7 @@ describe('pse serve --instances 3 (SQLite)', () => {
     async () => {
       const app = scaleApp(120);
       apps.push(app);
-      const pse = await startPse(app, [
-        '--instances',
-        '3',
-        '--production',
-        '--workers',
-        '1',
-        '--port',
-        '0',
-      ]);
+      const pse = await startInstances(app, 1);
       expect(pse.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const pids = await oneHotSession(pse.url, 600);
       // Connections are dealt round robin: more than one process served the one session.
@@ -56,15 +62,7 @@ describe('pse serve --instances 3 (SQLite)', () => {
       const lockTimeout = 20;
       const app = scaleApp(lockTimeout);
       apps.push(app);
-      const pse = await startPse(app, [
-        '--instances',
-        '3',
-        '--production',
-        '--workers',
-        '2',
-        '--port',
-        '0',
-      ]);
+      const pse = await startInstances(app, 2);
       const run = await killUnderLoad(pse.url, app, lockTimeout);
       // A replacement joins the same port while the others serve.
       const replacement = await until('a replacement instance', 120_000, () => {
@@ -81,6 +79,66 @@ describe('pse serve --instances 3 (SQLite)', () => {
       });
       await run.stop();
       await run.verify();
+      expect(await stopPse(pse)).toBe(0);
+    },
+  );
+
+  it(
+    'never leaves a new connection hanging while instances are killed: each is served or closed',
+    { timeout: 300_000 },
+    async () => {
+      const app = scaleApp(20);
+      apps.push(app);
+      const pse = await startInstances(app, 1);
+      // One request per connection: every request is a connection the primary deals.
+      const outcomes = new Map<string, number>();
+      const pids = new Set<number>();
+      const once = (): Promise<string> =>
+        new Promise((resolve) => {
+          const req = http.get(`${pse.url}/count`, { agent: false }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (body += d));
+            res.on('end', () => {
+              pids.add(servedBy(body));
+              resolve(String(res.statusCode));
+            });
+            res.on('error', () => resolve('cut'));
+          });
+          req.on('error', () => resolve('cut'));
+          // Far above a request's time on this app: past it the connection was left hanging.
+          req.setTimeout(20_000, () => {
+            req.destroy();
+            resolve('hung');
+          });
+        });
+      let running = true;
+      const load = Array.from({ length: 16 }, async () => {
+        while (running) {
+          const o = await once();
+          outcomes.set(o, (outcomes.get(o) ?? 0) + 1);
+        }
+      });
+      // One instance at a time, the next once its replacement serves: the others always serve,
+      // so no connection has to wait for an instance to boot.
+      const killed = new Set<number>();
+      for (let k = 0; k < 3; k++) {
+        const victim = await until(
+          'a victim',
+          60_000,
+          () => [...pids].find((pid) => pid > 0 && !killed.has(pid)) ?? null,
+        );
+        killed.add(victim);
+        process.kill(victim, 'SIGKILL');
+        await until('its replacement', 120_000, () =>
+          (pse.stderr().match(/serving again/g) ?? []).length > k ? true : null,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      running = false;
+      await Promise.all(load);
+      expect([...outcomes]).not.toContainEqual(['hung', expect.any(Number)]);
+      expect(outcomes.get('200') ?? 0).toBeGreaterThan(20);
       expect(await stopPse(pse)).toBe(0);
     },
   );

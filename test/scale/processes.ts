@@ -13,55 +13,17 @@ import path from 'node:path';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const NGINX = '/usr/sbin/nginx';
 
+import { killAll as killPse } from '../helpers/pse-process.js';
+
+export { startPse, stopPse, type PseProcess as Pse } from '../helpers/pse-process.js';
+
+/** the nginx processes started */
 const started: ChildProcess[] = [];
 
 /** Kills whatever a test left running. */
 export function killAll(): void {
+  killPse();
   for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-}
-
-export interface Pse {
-  child: ChildProcess;
-  url: string;
-  /** everything it wrote to stderr so far */
-  stderr(): string;
-}
-
-/** Starts `pse serve APP ARGS…` from source; resolves once it prints its serving line. */
-export function startPse(app: string, args: string[]): Promise<Pse> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', app, '--quiet', ...args],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  started.push(child);
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /PSE serving .* at (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!.replace(/\/$/, ''), stderr: () => err });
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`pse serve exited (${code}) before serving:\n${out}\n${err}`)),
-    );
-  });
-}
-
-/** SIGINT, as Ctrl-C; resolves with the exit code (SIGKILL after 60 s: then null). */
-export function stopPse(p: Pse): Promise<number | null> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null)
-    return Promise.resolve(p.child.exitCode);
-  return new Promise((resolve) => {
-    const force = setTimeout(() => p.child.kill('SIGKILL'), 60_000);
-    p.child.once('exit', (code) => {
-      clearTimeout(force);
-      resolve(code);
-    });
-    p.child.kill('SIGINT');
-  });
 }
 
 export function freePort(): Promise<number> {

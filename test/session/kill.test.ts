@@ -2,54 +2,14 @@
  * Durability: `kill -9` of a `pse serve` process in the middle of a load of session writes.
  * On restart the database opens, and every write whose response arrived is there.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseSetCookie } from 'cookie';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killAll, startPse } from '../helpers/pse-process.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const children: ChildProcess[] = [];
-
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-/** Starts `pse serve` from source; resolves with its URL once it listens. */
-function serve(app: string, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(ROOT, 'src/cli/main.ts'),
-      'serve',
-      app,
-      '--port',
-      '0',
-      '--workers',
-      '2',
-      '--quiet',
-      ...extra,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /at (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, url: m[1]!.replace(/\/$/, '') });
-    });
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) =>
-      reject(new Error(`pse serve exited (${code}) before listening:\n${out}\n${err}`)),
-    );
-  });
-}
+afterAll(killAll);
 
 describe('kill -9 during a load of session writes', () => {
   // --production: the session store is held exclusively and served from memory
@@ -76,7 +36,7 @@ out = len(d.get('seen', []))
         );
         fs.writeFileSync(path.join(app, 'show.pt'), '<?= out ?>');
 
-        const first = await serve(app, extra);
+        const first = await startPse(app, ['--workers', '2', ...extra]);
         const clients = 6;
         const cookies: string[] = [];
         for (let i = 0; i < clients; i++) {
@@ -107,7 +67,7 @@ out = len(d.get('seen', []))
           await new Promise((r) => first.child.once('exit', r));
         }
 
-        const second = await serve(app, extra);
+        const second = await startPse(app, ['--workers', '2', ...extra]);
         try {
           for (const [i, cookie] of cookies.entries()) {
             const res = await fetch(`${second.url}/show.pt`, { headers: { cookie } });

@@ -139,7 +139,7 @@ session.save() ?>len=<?= len(session.new('big')['blob']) ?>`,
     expect(grown.length).toBe(filled.length + 1);
     // the journal has the value before the change (a digest: it is over the per-value bound)
     const journal = engine.sessionService!.journal;
-    const [grow] = journal.list({ sessionId: id, path: 'grow', limit: 1 });
+    const [grow] = await journal.list({ sessionId: id, path: 'grow', limit: 1 });
     expect(grow!.outcome).toBe('committed');
     // a session renamed by the request itself: its big namespace is read under the new id
     expect(await get('regen.pt')).toBe(`len=${N + 1}`);

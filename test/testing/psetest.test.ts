@@ -136,7 +136,7 @@ async function recordVisit(): Promise<string> {
     await visit('/counter.pt?x=1');
     await visit('/counter.pt', 'fail=1');
     await visit('/counter.pt');
-    const entries = engine.sessionService!.journal.list({ limit: 10 });
+    const entries = await engine.sessionService!.journal.list({ limit: 10 });
     expect(entries).toHaveLength(4);
     return testFromJournal(entries, 'a visit to the counter');
   } finally {

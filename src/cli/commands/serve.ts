@@ -3,12 +3,13 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
   Engine,
-  instancePort,
+  instanceAddress,
   isInstance,
   leaveCluster,
   loadConfig,
   runInstance,
   runPrimary,
+  type InstanceServer,
 } from '../../engine/index.js';
 import { parsePositiveInt, reportFailure } from '../report.js';
 
@@ -64,7 +65,7 @@ export function register(program: Command): void {
 
 async function serve(appRoot: string, opts: ServeOptions): Promise<number> {
   if (isInstance()) {
-    const code = await runInstance(() => start(appRoot, opts, false)).catch((err: unknown) =>
+    const code = await runInstance(() => startInstance(appRoot, opts)).catch((err: unknown) =>
       reportFailure(err, `cannot serve ${appRoot}`),
     );
     leaveCluster();
@@ -113,14 +114,40 @@ async function serve(appRoot: string, opts: ServeOptions): Promise<number> {
 
 /**
  * Opens the engine and listens. `alone`: this is the app's only server, so `--production` may
- * keep the session store to itself; several processes (instances, `--shared-store`) share it.
+ * keep the session store to itself; several processes (`--shared-store`) share it.
  */
 async function start(
   appRoot: string,
   opts: ServeOptions,
   alone: boolean,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const engine = await Engine.open(appRoot, {
+  const engine = await open(appRoot, opts, alone);
+  try {
+    const { url } = await engine.listen(opts.port, opts.host);
+    return { url, close: () => engine.close() };
+  } catch (err) {
+    await engine.close();
+    throw new Error(
+      `cannot listen on ${opts.host}:${opts.port}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
+}
+
+/** One instance of `pse serve --instances`: it shares the store and serves what the primary deals. */
+async function startInstance(appRoot: string, opts: ServeOptions): Promise<InstanceServer> {
+  const engine = await open(appRoot, opts, false);
+  try {
+    const accept = engine.serveDealt(instanceAddress());
+    return { accept, close: () => engine.close() };
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
+}
+
+function open(appRoot: string, opts: ServeOptions, alone: boolean): Promise<Engine> {
+  return Engine.open(appRoot, {
     production: opts.production,
     // a production server keeps no request journal (Studio's history): see EngineOptions.journal
     journal: !opts.production,
@@ -134,14 +161,4 @@ async function start(
       } else process.stderr.write(line.text + '\n');
     },
   });
-  try {
-    const { url } = await engine.listen(instancePort(opts.port), opts.host);
-    return { url, close: () => engine.close() };
-  } catch (err) {
-    await engine.close();
-    throw new Error(
-      `cannot listen on ${opts.host}:${opts.port}: ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err },
-    );
-  }
 }

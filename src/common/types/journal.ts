@@ -123,6 +123,15 @@ export interface RequestTimings {
   commitMs: number;
 }
 
+/** The engine process that served a request (or made an edit): on a cluster, one of several. */
+export interface ServedBy {
+  /** os.hostname() of its machine */
+  host: string;
+  pid: number;
+  /** its number under `pse serve --instances N` (1…N); 0 for a process on its own (Studio, `pse serve`) */
+  instance: number;
+}
+
 export interface JournalEntry {
   serial: number;
   /** epoch milliseconds when the request started */
@@ -157,6 +166,8 @@ export interface JournalEntry {
   /** the servlet's namespace at the end of its run */
   scope?: ScopeSnapshot;
   timings?: RequestTimings;
+  /** the process that served it (absent in entries written before PSE recorded it) */
+  servedBy?: ServedBy;
 }
 
 export interface JournalQuery {

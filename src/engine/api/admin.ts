@@ -17,7 +17,7 @@ import type {
   PreviewValue,
 } from '../../common/types/session.js';
 import { namespacesAt, sessionHistory } from '../journal/history.js';
-import type { Journal, PicklePhase } from '../journal/journal.js';
+import type { PicklePhase, RequestJournal } from '../journal/journal.js';
 import type { AdminMsg } from '../runtime/protocol.js';
 import { namespaceChange } from '../session/diff.js';
 import type { SessionEvents } from '../session/events.js';
@@ -56,7 +56,7 @@ export { SessionConflictError };
 
 export interface SessionAdminDeps {
   manager: SessionManager;
-  journal: Journal;
+  journal: RequestJournal;
   /** the current pool (it is replaced when pse.conf is reloaded) */
   editor: () => PickleEditor;
   events: SessionEvents;
@@ -77,11 +77,11 @@ export class SessionAdmin {
     return v;
   }
 
-  journal(q: JournalQuery = {}): JournalEntry[] {
+  journal(q: JournalQuery = {}): Promise<JournalEntry[]> {
     return this.d.journal.list(q);
   }
 
-  journalEntry(serial: number): JournalEntry | null {
+  journalEntry(serial: number): Promise<JournalEntry | null> {
     return this.d.journal.get(serial);
   }
 
@@ -94,7 +94,7 @@ export class SessionAdmin {
     serial: number,
     phase: PicklePhase,
   ): Promise<{ id: string; ns: Map<string, Buffer>; previews: Record<string, PreviewValue> }> {
-    const entry = this.d.journal.get(serial);
+    const entry = await this.d.journal.get(serial);
     if (!entry)
       throw new AdminError(
         'not_found',
@@ -109,9 +109,9 @@ export class SessionAdmin {
       ns.set(name, n.pickle);
       previews[name] = n.preview;
     }
-    const past = namespacesAt(sessionHistory(this.d.journal, entry.sessionId), serial, phase);
+    const past = namespacesAt(await sessionHistory(this.d.journal, entry.sessionId), serial, phase);
     for (const [name, p] of past) {
-      const pickle = p.from ? this.d.journal.pickle(p.from.serial, name, p.from.phase) : null;
+      const pickle = p.from ? await this.d.journal.pickle(p.from.serial, name, p.from.phase) : null;
       if (pickle) {
         ns.set(name, pickle);
         delete previews[name];
@@ -241,7 +241,7 @@ export class SessionAdmin {
     basedOn: number,
     id?: string,
   ): Promise<SessionView> {
-    const entry = this.d.journal.get(serial);
+    const entry = await this.d.journal.get(serial);
     if (!entry)
       throw new AdminError(
         'not_found',
@@ -262,7 +262,7 @@ export class SessionAdmin {
       const changes: NamespaceChange[] = [];
       const pickles: [string, Buffer | null, Buffer | null][] = [];
       for (const r of entry.restorable) {
-        const recorded = this.d.journal.pickle(serial, r.name, phase);
+        const recorded = await this.d.journal.pickle(serial, r.name, phase);
         const old = s.ns.get(r.name) ?? null;
         if (!recorded) {
           if (old) {

@@ -8,7 +8,7 @@
 import { recordEdit } from '../journal/record.js';
 import type { NamespaceChange } from '../../common/types/journal.js';
 import type { PreviewValue, SessionView } from '../../common/types/session.js';
-import type { Journal } from '../journal/journal.js';
+import type { RequestJournal } from '../journal/journal.js';
 import { namespaceChange } from '../session/diff.js';
 import type { SessionEvents } from '../session/events.js';
 import type { SessionManager } from '../session/manager.js';
@@ -69,7 +69,7 @@ export class EditConflictError extends Error {
 
 export interface BatchEditDeps {
   manager: SessionManager;
-  journal: Journal;
+  journal: RequestJournal;
   editor: () => PickleEditor;
   events: SessionEvents;
 }
@@ -196,7 +196,7 @@ export class BatchEditor {
           cur = null;
           break;
         case 'restore': {
-          const entry = this.d.journal.get(op.serial);
+          const entry = await this.d.journal.get(op.serial);
           const kept = entry?.restorable.find((r) => r.name === e.namespace);
           if (!entry || !kept)
             throw new EditProblemError(
@@ -204,7 +204,7 @@ export class BatchEditor {
               i,
               `journal entry ${op.serial} kept no state of namespace '${e.namespace}' (or is no longer kept)`,
             );
-          const recorded = this.d.journal.pickle(op.serial, e.namespace, op.phase);
+          const recorded = await this.d.journal.pickle(op.serial, e.namespace, op.phase);
           cur = recorded
             ? await this.edit(e.namespace, i, { op: 'restore', from: recorded })
             : null;

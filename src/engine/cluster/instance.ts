@@ -1,15 +1,25 @@
 /**
  * One engine process of `pse serve --instances N` (a node:cluster worker): it starts its
- * server (its `listen` goes through the primary, which shares one port among the instances),
- * tells the primary it serves, and stops gracefully when the primary says so, on SIGTERM, or
- * when the primary is gone (its IPC channel closed). SIGINT is the primary's to relay: a
- * Ctrl-C in a terminal reaches every process of the group, and the primary stops them in order.
+ * server, which listens on nothing itself but serves the connections the primary accepts and
+ * deals to it, tells the primary it serves, and stops gracefully when the primary says so, on
+ * SIGTERM, or when the primary is gone (its IPC channel closed). SIGINT is the primary's to
+ * relay: a Ctrl-C in a terminal reaches every process of the group, and the primary stops them
+ * in order.
  */
 import cluster from 'node:cluster';
-import { INSTANCE_ENV, isStop, PORT_ENV, type ReadyMessage } from './messages.js';
+import type { Socket } from 'node:net';
+import {
+  ADDRESS_ENV,
+  INSTANCE_ENV,
+  isConn,
+  isStop,
+  type ReadyMessage,
+  type TookMessage,
+} from './messages.js';
 
 export interface InstanceServer {
-  url: string;
+  /** serves one connection the primary dealt */
+  accept(socket: Socket): void;
   close(): Promise<void>;
 }
 
@@ -37,18 +47,30 @@ export async function runInstance(start: () => Promise<InstanceServer>): Promise
     stopRequested = true;
     onStop?.();
   };
-  process.on('message', (m: unknown) => isStop(m) && requestStop());
+  let server: InstanceServer | null = null;
+  process.on('message', (m: unknown, handle: unknown) => {
+    if (isStop(m)) return requestStop();
+    if (!isConn(m)) return;
+    // Acknowledged before a byte is read: until then the primary may deal it to another.
+    const took: TookMessage = { pse: 'took', id: m.id };
+    process.send?.(took);
+    const socket = handle as Socket | undefined;
+    if (!socket) return;
+    if (server && !stopRequested) server.accept(socket);
+    else socket.destroy();
+  });
   process.once('disconnect', requestStop);
   process.once('SIGTERM', requestStop);
-  const server = await start();
+  server = await start();
   if (!stopRequested) {
-    const ready: ReadyMessage = { pse: 'ready', url: server.url };
+    const ready: ReadyMessage = { pse: 'ready' };
     process.send?.(ready);
   }
+  const running = server;
   return new Promise<number>((resolve) => {
     onStop = () => {
       onStop = null;
-      server.close().then(
+      running.close().then(
         () => resolve(0),
         (err: unknown) => {
           process.stderr.write(
@@ -62,10 +84,14 @@ export async function runInstance(start: () => Promise<InstanceServer>): Promise
   });
 }
 
-/** The port an instance listens on: the one its primary chose for the whole cluster. */
-export function instancePort(requested: number): number {
-  const port = Number(process.env[PORT_ENV]);
-  return Number.isInteger(port) && port > 0 ? port : requested;
+/** Where the primary listens: an instance serves its connections as if it listened there. */
+export function instanceAddress(): { host: string; port: number } {
+  const [host = '', port = ''] = (process.env[ADDRESS_ENV] ?? '').split(' ');
+  if (!host || !/^\d+$/.test(port))
+    throw new Error(
+      `not started by a pse serve primary (${ADDRESS_ENV} is '${process.env[ADDRESS_ENV] ?? ''}')`,
+    );
+  return { host, port: Number(port) };
 }
 
 /**

@@ -5,17 +5,17 @@
  * others keep serving; SIGINT or SIGTERM stops them all gracefully (each finishes the requests
  * it has, then exits; one that takes longer than the stop timeout is killed).
  *
- * Connections are dealt round robin by this process (node:cluster's SCHED_RR): evenly, where
- * the kernel's own choice (SCHED_NONE) can leave most connections on a few instances, and
- * once per keep-alive connection, not per request (docs/deployment.md has the measurements).
+ * This process listens and deals the connections to the instances in turn (dealer.ts): evenly,
+ * where the kernel's own choice can leave most connections on a few instances, and once per
+ * keep-alive connection, not per request (docs/deployment.md has the measurements).
  */
 import cluster, { type Worker } from 'node:cluster';
-import net from 'node:net';
-import { INSTANCE_ENV, isReady, PORT_ENV, type StopMessage } from './messages.js';
+import { ConnectionDealer } from './dealer.js';
+import { ADDRESS_ENV, INSTANCE_ENV, isReady, type StopMessage } from './messages.js';
 
 export interface PrimaryOptions {
   instances: number;
-  /** where the instances listen; port 0: a free port, chosen once for all of them */
+  /** where this process listens for the instances; port 0: a free port */
   port: number;
   host: string;
   /** the application, for messages */
@@ -44,14 +44,13 @@ interface Slot {
 
 /**
  * Runs the cluster until a signal stops it; resolves with the exit code for `pse serve`.
- * Rejects when `port` 0 cannot be turned into a free port.
+ * Rejects when the port cannot be listened on.
  */
 export async function runPrimary(o: PrimaryOptions): Promise<number> {
-  // Every instance, replacements included, asks for the same port: node:cluster shares one
-  // listening socket per (address, port) it is asked for, so a replacement asking for 0 again
-  // would not join the others' port.
-  const port = String(o.port === 0 ? await freePort(o.host) : o.port);
-  if (!process.env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_RR;
+  const dealer = new ConnectionDealer();
+  const address = await dealer.listen(o.port, o.host);
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shown}:${address.port}/`;
   const slots: Slot[] = Array.from({ length: o.instances }, (_, i) => ({
     n: i + 1,
     worker: null,
@@ -66,6 +65,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<number> {
   return new Promise<number>((resolve) => {
     const finishIfDone = (): void => {
       if (stopping && slots.every((s) => s.worker === null)) {
+        dealer.close();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         resolve(exitCode);
@@ -76,13 +76,17 @@ export async function runPrimary(o: PrimaryOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       exitCode = code;
+      // No new connection is taken; the instances finish the ones they have.
+      dealer.close();
       const msg: StopMessage = { pse: 'stop' };
       for (const s of slots) {
         if (s.timer) clearTimeout(s.timer);
         s.timer = null;
         const w = s.worker;
         if (!w) continue;
-        if (w.isConnected()) w.send(msg, undefined, () => undefined);
+        // One still starting may not listen to its channel yet (a message then is lost): a
+        // signal reaches it whatever it is doing, and stops it before or after it serves.
+        if (s.ready && w.isConnected()) w.send(msg, undefined, () => undefined);
         else w.process.kill('SIGTERM');
         const kill = setTimeout(() => w.process.kill('SIGKILL'), o.stopTimeoutMs ?? 30_000);
         kill.unref();
@@ -104,21 +108,25 @@ export async function runPrimary(o: PrimaryOptions): Promise<number> {
       s.ready = false;
       const w = cluster.fork({
         [INSTANCE_ENV]: String(s.n),
-        ...(port ? { [PORT_ENV]: port } : {}),
+        [ADDRESS_ENV]: `${address.address} ${address.port}`,
       });
       s.worker = w;
       w.on('message', (m: unknown) => {
         if (!isReady(m) || s.worker !== w) return;
         s.ready = true;
         s.failures = 0;
+        dealer.add(w);
         if (serving) {
           o.err(`pse: instance ${s.n} serving again (pid ${w.process.pid})`);
         } else if (slots.every((x) => x.ready)) {
           serving = true;
-          o.out(`PSE serving ${o.appRoot} at ${m.url} (${o.instances} instances)`);
+          o.out(`PSE serving ${o.appRoot} at ${url} (${o.instances} instances)`);
         }
       });
+      // The channel closes as the process dies, often before its exit is reported.
+      w.once('disconnect', () => dealer.remove(w));
       w.once('exit', (code, signal) => {
+        dealer.remove(w);
         if (s.worker !== w) return;
         s.worker = null;
         const how = signal ? `killed by ${signal}` : `exit code ${code}`;
@@ -147,16 +155,5 @@ export async function runPrimary(o: PrimaryOptions): Promise<number> {
     };
 
     for (const s of slots) start(s);
-  });
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
   });
 }

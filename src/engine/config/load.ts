@@ -84,6 +84,7 @@ function sessionTable(root: string): Table<SessionConfig> {
 const studioTable: Table<StudioConfig> = {
   journalSize: { name: 'JournalSize', parse: v.int(0, 1_000_000) },
   journalMaxBytes: { name: 'JournalMaxBytes', parse: v.bytes },
+  journal: { name: 'Journal', parse: v.oneOf('store', 'file') },
 };
 
 export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseConfig {
@@ -125,7 +126,7 @@ export function defaultConfig(appRoot: string, opts: ConfigOptions = {}): PseCon
       collectionProbability: 1,
       lockTimeout: 30,
     },
-    studio: { journalSize: 5000, journalMaxBytes: DEFAULT_JOURNAL_MAX_BYTES },
+    studio: { journalSize: 5000, journalMaxBytes: DEFAULT_JOURNAL_MAX_BYTES, journal: 'store' },
     plugins: {},
   };
 }

@@ -59,6 +59,11 @@ export interface StudioConfig {
   journalSize: number;
   /** bytes the journal keeps at most (the oldest entries go first); 0 = no byte cap */
   journalMaxBytes: number;
+  /**
+   * where the journal lives: 'store' = next to the sessions (PostgreSQL tables shared by the
+   * cluster, or `.pse/journal.sqlite` for the SQLite store); 'file' = `.pse/journal.sqlite` always
+   */
+  journal: 'store' | 'file';
 }
 
 export type RawPluginOptions = Record<string, { value: string; line: number }>;

@@ -25,6 +25,8 @@ import { UrlCache } from './url.js';
  * the request as the caller gave it, with whatever the caller added to it (e.g. a preview).
  */
 export interface ServletRequest<R extends HttpRequest = HttpRequest> {
+  /** the request's id: its record's (and its log lines') */
+  id: number;
   req: R;
   /** absolute path of the .pt */
   servlet: string;
@@ -43,6 +45,8 @@ export interface AppOptions<R extends HttpRequest, A extends Answer> {
   body: () => BodyOptions;
   runServlet: ServletHandler<R, A>;
   onRecord?: (r: RequestRecord) => void;
+  /** a request that commits nothing (its record says so) */
+  dryRun?: (req: R) => boolean;
 }
 
 /** `R`: the requests the caller hands in; `A`: what its servlet handler answers. */
@@ -90,6 +94,7 @@ export class HttpApp<R extends HttpRequest = HttpRequest, A extends Answer = Ans
         temps = parsed.temps;
         answer = sendableAnswer(
           await this.opts.runServlet({
+            id,
             req,
             servlet: target.file,
             path: url.path,
@@ -106,6 +111,7 @@ export class HttpApp<R extends HttpRequest = HttpRequest, A extends Answer = Ans
         answer.error ??= err instanceof Error ? (err.stack ?? err.message) : String(err);
     }
     const facts: RecordFacts = { id, time, started, req, kind, servlet, temps };
+    if (this.opts.dryRun?.(req)) facts.dryRun = true;
     // A whole page is over now; a streamed one is recorded when its run has finished.
     if (answer.finished === undefined) this.finish(facts, answer);
     else {
@@ -139,6 +145,7 @@ export class HttpApp<R extends HttpRequest = HttpRequest, A extends Answer = Ans
       kind: f.kind,
       servlet: f.servlet,
       error: answer.error,
+      ...(f.dryRun ? { dryRun: true as const } : {}),
     });
   }
 }
@@ -153,6 +160,7 @@ interface RecordFacts {
   kind: RequestRecord['kind'];
   servlet: string | undefined;
   temps: string[];
+  dryRun?: true;
 }
 
 /** The current time as an ISO string; requests arriving in the same millisecond share one. */

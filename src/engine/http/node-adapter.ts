@@ -62,12 +62,50 @@ export interface RunningServer {
 
 export type Handler = (req: HttpRequest) => Promise<HttpResponse>;
 
+/** A server fed connections accepted by another process (the primary of `pse serve --instances`). */
+export interface DealtServer {
+  accept(socket: Socket): void;
+  close(): Promise<void>;
+}
+
 export function listen(
   handler: Handler,
   port: number,
   host = '127.0.0.1',
   limits: ServerLimits = DEFAULT_LIMITS,
 ): Promise<RunningServer> {
+  const { server, close } = httpServer(handler, limits);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address() as AddressInfo;
+      const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      resolve({ url: `http://${shown}:${addr.port}/`, port: addr.port, host: addr.address, close });
+    });
+  });
+}
+
+export function serveDealt(handler: Handler, limits: ServerLimits = DEFAULT_LIMITS): DealtServer {
+  const { server, close } = httpServer(handler, limits);
+  // node:http starts watching headersTimeout / requestTimeout (and keeps the list of
+  // connections closeIdleConnections() works on) when its server starts listening; this one
+  // never listens, so it is told it does.
+  server.emit('listening');
+  return {
+    accept: (socket) => {
+      server.emit('connection', socket);
+      // the primary accepted it paused, so that only the instance ever reads it
+      socket.resume();
+    },
+    close,
+  };
+}
+
+function httpServer(
+  handler: Handler,
+  limits: ServerLimits,
+): { server: http.Server; close(): Promise<void> } {
   const sockets = new Set<Socket>();
   const server = http.createServer(
     {
@@ -80,7 +118,7 @@ export function listen(
     (req, res) => void respond(handler, req, res),
   );
   server.maxHeadersCount = 200;
-  server.on('connection', (s) => {
+  server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -89,29 +127,29 @@ export function listen(
   });
   server.on('connect', refuseConnect);
   allowHalfClose(server);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const addr = server.address() as AddressInfo;
-      const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-      resolve({
-        url: `http://${shown}:${addr.port}/`,
-        port: addr.port,
-        host: addr.address,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeIdleConnections();
-            // Requests in progress get a moment to finish; then their sockets are cut.
-            const t = setTimeout(() => {
-              for (const s of sockets) s.destroy();
-            }, 2000);
-            t.unref();
-          }),
-      });
+  const close = (): Promise<void> =>
+    new Promise<void>((done) => {
+      // Not listening (a dealt server) is no error: there is nothing to stop accepting.
+      server.close(() => undefined);
+      // Idle keep-alive connections go now, busy ones once their response is out; requests in
+      // progress get a moment to finish, then their sockets are cut.
+      const tick = setInterval(() => {
+        server.closeIdleConnections();
+        if (sockets.size === 0) finish();
+      }, 20);
+      const cut = setTimeout(() => {
+        for (const s of sockets) s.destroy();
+        finish();
+      }, 2000);
+      const finish = (): void => {
+        clearInterval(tick);
+        clearTimeout(cut);
+        done();
+      };
+      server.closeIdleConnections();
+      if (sockets.size === 0) finish();
     });
-  });
+  return { server, close };
 }
 
 function hasBody(req: http.IncomingMessage): boolean {

@@ -74,6 +74,8 @@ export interface RequestRecord {
   kind: 'servlet' | 'static' | 'cache' | 'error' | 'redirect';
   servlet?: string;
   error?: string;
+  /** the request committed nothing (a Studio preview) */
+  dryRun?: true;
 }
 
 export function isFileBody(body: ResponseBody): body is FileBody {

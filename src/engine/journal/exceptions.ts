@@ -5,7 +5,7 @@
  */
 import { GROUP_SERIALS, type ExceptionGroup } from '../../common/types/exceptions.js';
 import type { JournalEntry } from '../../common/types/journal.js';
-import type { Journal } from './journal.js';
+import type { RequestJournal } from './journal.js';
 
 /** Entries read at most (the journal is capped anyway). */
 const READ_MAX = 20_000;
@@ -51,17 +51,14 @@ export function groupExceptions(entries: Iterable<JournalEntry>): ExceptionGroup
 }
 
 /** The groups of everything the journal keeps (newest READ_MAX entries). */
-export function journalExceptions(journal: Journal): ExceptionGroup[] {
-  return groupExceptions(entriesOf(journal));
-}
-
-function* entriesOf(journal: Journal): Generator<JournalEntry> {
+export async function journalExceptions(journal: RequestJournal): Promise<ExceptionGroup[]> {
+  const entries: JournalEntry[] = [];
   let before: number | undefined;
-  for (let read = 0; read < READ_MAX; ) {
-    const page = journal.list({ limit: PAGE, ...(before !== undefined ? { before } : {}) });
-    if (page.length === 0) return;
-    yield* page;
-    read += page.length;
+  while (entries.length < READ_MAX) {
+    const page = await journal.list({ limit: PAGE, ...(before !== undefined ? { before } : {}) });
+    if (page.length === 0) break;
+    entries.push(...page);
     before = page.at(-1)!.serial;
   }
+  return groupExceptions(entries);
 }

@@ -6,18 +6,18 @@
  */
 import type { JournalEntry } from '../../common/types/journal.js';
 import type { PreviewValue } from '../../common/types/session.js';
-import type { Journal, PicklePhase } from './journal.js';
+import type { PicklePhase, RequestJournal } from './journal.js';
 
 /** Journal entries read at most to rebuild a session's past (the journal is capped anyway). */
 const HISTORY_MAX = 20_000;
 const PAGE = 1000;
 
 /** The session's requests and edits, oldest first (dry runs committed nothing: left out). */
-export function sessionHistory(journal: Journal, id: string): JournalEntry[] {
+export async function sessionHistory(journal: RequestJournal, id: string): Promise<JournalEntry[]> {
   const out: JournalEntry[] = [];
   let before: number | undefined;
   while (out.length < HISTORY_MAX) {
-    const batch = journal.list({
+    const batch = await journal.list({
       sessionId: id,
       limit: PAGE,
       ...(before !== undefined ? { before } : {}),

@@ -12,9 +12,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../sqlite.js';
-import type { JournalEntry, JournalQuery } from '../../common/types/journal.js';
+import type { JournalEntry, JournalQuery, ServedBy } from '../../common/types/journal.js';
 import type { RequestEvents } from './events.js';
-import { keepPickles, valueCap, type PickleMap } from './large-values.js';
+import { keepPickles, valueCap, type KeptPickle, type PickleMap } from './large-values.js';
+import { thisProcess } from './served-by.js';
 import { JournalWriter } from './writer.js';
 
 const MIGRATIONS: readonly string[] = [
@@ -59,6 +60,48 @@ export type JournalDraft = Omit<JournalEntry, 'serial' | 'restorable'> & {
   pickles?: PickleMap;
 };
 
+/**
+ * What the rest of the engine (and Studio, through the admin API) needs of a journal: the
+ * SQLite one below or the PostgreSQL one a cluster shares (pg-journal.ts). Recording is
+ * synchronous and never fails a request; reads are asynchronous (a database may answer them).
+ */
+export interface RequestJournal {
+  readonly enabled: boolean;
+  /** the process whose entries this journal writes */
+  readonly servedBy: ServedBy;
+  takeSerial(): number;
+  record(draft: JournalDraft, serial?: number): JournalEntry;
+  /** Writes queued entries now; false if it cannot. */
+  flush(): boolean | Promise<boolean>;
+  /** Newest first (serial descending), filtered. */
+  list(query?: JournalQuery): Promise<JournalEntry[]>;
+  get(serial: number): Promise<JournalEntry | null>;
+  /** The recorded pickle of a namespace before or after an entry, or null if not kept. */
+  pickle(serial: number, name: string, phase: PicklePhase): Promise<Buffer | null>;
+  /** Forgets every entry and pickle (Studio's "clear the log"); serials keep counting up. */
+  clear(): Promise<void>;
+  close(): void | Promise<void>;
+}
+
+/** An entry with its serial, as record() makes it: the pickles kept, the rest noted. */
+export function finishDraft(
+  draft: JournalDraft,
+  serial: number,
+  cap: number,
+  servedBy: ServedBy,
+): { entry: JournalEntry; kept: KeptPickle[] } {
+  const { pickles, ...rest } = draft;
+  const { kept, restorable, tooLarge } = keepPickles(pickles, cap);
+  const entry: JournalEntry = {
+    serial,
+    ...rest,
+    restorable,
+    ...(tooLarge.length ? { tooLarge } : {}),
+    servedBy,
+  };
+  return { entry, kept };
+}
+
 export interface JournalOptions {
   /** SQLite file (its folder is created) or ':memory:' */
   file: string;
@@ -71,8 +114,9 @@ export interface JournalOptions {
   log?: (message: string) => void;
 }
 
-export class Journal {
+export class Journal implements RequestJournal {
   readonly enabled: boolean;
+  readonly servedBy: ServedBy = thisProcess();
   private readonly db: Database.Database | null;
   private readonly writer: JournalWriter | null;
   private readonly events: RequestEvents | undefined;
@@ -135,14 +179,7 @@ export class Journal {
 
   /** Records an entry (with a serial from takeSerial(), or a new one); returns it. */
   record(draft: JournalDraft, serial = this.takeSerial()): JournalEntry {
-    const { pickles, ...rest } = draft;
-    const { kept, restorable, tooLarge } = keepPickles(pickles, this.cap);
-    const entry: JournalEntry = {
-      serial,
-      ...rest,
-      restorable,
-      ...(tooLarge.length ? { tooLarge } : {}),
-    };
+    const { entry, kept } = finishDraft(draft, serial, this.cap, this.servedBy);
     if (this.writer) {
       let pickleBytes = 0;
       for (const p of kept) pickleBytes += p.pickle.length;
@@ -157,7 +194,13 @@ export class Journal {
     return this.writer?.flush() ?? true;
   }
 
-  list(query: JournalQuery = {}): JournalEntry[] {
+  /** (async, as a database's: a failure rejects) */
+  async list(query: JournalQuery = {}): Promise<JournalEntry[]> {
+    return this.listNow(query);
+  }
+
+  /** list(), answered at once (SQLite reads do not wait). */
+  listNow(query: JournalQuery = {}): JournalEntry[] {
     if (!this.db) return [];
     this.flush();
     const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
@@ -187,22 +230,30 @@ export class Journal {
       .map((r) => JSON.parse(r.entry) as JournalEntry);
   }
 
-  get(serial: number): JournalEntry | null {
+  async get(serial: number): Promise<JournalEntry | null> {
+    return this.getNow(serial);
+  }
+
+  getNow(serial: number): JournalEntry | null {
     if (!this.q) return null;
     this.flush();
     const r = this.q.get.get(this.writer!.resolve(serial));
     return r ? (JSON.parse(r.entry) as JournalEntry) : null;
   }
 
+  async pickle(serial: number, name: string, phase: PicklePhase): Promise<Buffer | null> {
+    return this.pickleNow(serial, name, phase);
+  }
+
   /** The recorded pickle of a namespace before or after an entry, or null if not kept. */
-  pickle(serial: number, name: string, phase: PicklePhase): Buffer | null {
+  pickleNow(serial: number, name: string, phase: PicklePhase): Buffer | null {
     if (!this.q) return null;
     this.flush();
     return this.q.pickle.get(this.writer!.resolve(serial), name, phase)?.pickle ?? null;
   }
 
   /** Forgets every entry and pickle (Studio's "clear the log"); serials keep counting up. */
-  clear(): void {
+  async clear(): Promise<void> {
     this.writer?.clear();
   }
 

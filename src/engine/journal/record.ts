@@ -17,7 +17,7 @@ import type {
 } from '../../common/types/journal.js';
 import type { FormValue, ServletError } from '../runtime/protocol.js';
 import type { SessionTrace } from '../session/ticket.js';
-import type { Journal, JournalDraft } from './journal.js';
+import type { JournalDraft, RequestJournal } from './journal.js';
 
 /** Bodies are recorded up to this many bytes (request and response each). */
 export const BODY_CAP = 64 * 1024;
@@ -155,7 +155,7 @@ function capBody(
 
 /** Journals a change made through the admin API or Studio's inspector (outcome `edited`). */
 export function recordEdit(
-  journal: Journal,
+  journal: RequestJournal,
   sessionId: string,
   edit: string,
   changes: NamespaceChange[],

@@ -6,6 +6,7 @@
 import type { PseConfig } from '../config/types.js';
 import type { RequestRecord } from '../http/types.js';
 import type { LogMsg } from '../runtime/protocol.js';
+import type { LogSubject } from '../runtime/run.js';
 import { formatAccess, formatError } from './access-log.js';
 import type { LogFiles } from './log-files.js';
 
@@ -14,6 +15,8 @@ export interface LogLine {
   text: string;
   /** lines from the worker pool: their level */
   level?: LogLevel;
+  /** the request the line is about (its access and error lines, its `server.log` lines) */
+  about?: LogSubject;
 }
 
 export type LogLevel = LogMsg['level'];
@@ -53,19 +56,21 @@ export class EngineLog {
   request(r: RequestRecord): void {
     const line = formatAccess(r);
     this.o.files?.writeAccess(line);
-    const entry: LogLine = { kind: 'access', text: line };
+    const about: LogSubject = { request: r.id, preview: r.dryRun === true };
+    const entry: LogLine = { kind: 'access', text: line, about };
     this.o.sink?.(entry);
     this.o.onRequest(r);
     this.o.onLine(entry);
-    if (r.error) this.write('error', formatError(r));
+    if (r.error) this.write('error', formatError(r), about);
   }
 
   /** A worker-pool line: all go to `.pse/error.log` and the 'log' event; the sink gets those at its level and up. */
-  pool(level: LogLevel, text: string): void {
+  pool(level: LogLevel, text: string, about?: LogSubject): void {
     const line: LogLine = {
       kind: level === 'ERROR' || level === 'WARNING' ? 'error' : 'info',
       text: `${new Date().toISOString()} ${text}`,
       level,
+      ...(about ? { about } : {}),
     };
     this.o.files?.writeError(line.text);
     if (LEVELS.indexOf(level) >= LEVELS.indexOf(consoleLogLevel(this.o.config())))
@@ -74,11 +79,12 @@ export class EngineLog {
   }
 
   /** The engine's own line. */
-  write(kind: 'error' | 'info', text: string): void {
+  write(kind: 'error' | 'info', text: string, about?: LogSubject): void {
     const line = `${new Date().toISOString()} ${text}`;
     if (kind === 'error') this.o.files?.writeError(line);
-    this.o.sink?.({ kind, text: line });
-    this.o.onLine({ kind, text: line } satisfies LogLine);
+    const entry: LogLine = about ? { kind, text: line, about } : { kind, text: line };
+    this.o.sink?.(entry);
+    this.o.onLine(entry);
   }
 
   close(): Promise<void> {

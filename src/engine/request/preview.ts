@@ -9,19 +9,22 @@ import type { HttpRequest } from '../http/types.js';
 import type { WorkerPool } from '../runtime/pool.js';
 import type { CompiledSource, ReqMsg } from '../runtime/protocol.js';
 import { compileFailure } from '../runtime/sources.js';
+import type { SessionState } from '../session/ticket.js';
 import { compileTemplate, mapSyntaxErrors } from '../template/index.js';
 
 /**
  * Which session a Studio dry run runs against: the request's cookie (default), a stored session
- * by id, a copy of the state before / after a journaled request, or none ('fresh' and 'none'
- * both start without a stored session: whatever the page stores is shown, never committed).
+ * by id, a copy of the state before / after a journaled request, a state given whole (what an
+ * earlier dry run left: the preview frame's own session), or none ('fresh' and 'none' both start
+ * without a stored session: whatever the page stores is shown, never committed).
  */
 export type PreviewSession =
   | 'cookie'
   | 'fresh'
   | 'none'
   | { id: string }
-  | { snapshot: { serial: number; phase: 'before' | 'after' } };
+  | { snapshot: { serial: number; phase: 'before' | 'after' } }
+  | { state: SessionState };
 
 export interface Preview {
   /** path (absolute or app-relative) → unsaved text */

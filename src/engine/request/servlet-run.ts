@@ -12,9 +12,9 @@ import { HttpError } from '../http/http-error.js';
 import { headerList, type Answer, type HeaderList, type HttpResponse } from '../http/types.js';
 import { addLogLine } from '../journal/record.js';
 import { WorkerFailure, type WorkerPool } from '../runtime/pool.js';
-import type { RunHooks, RunInput, RunResult, RunSink } from '../runtime/run.js';
+import type { LogSubject, RunHooks, RunInput, RunResult, RunSink } from '../runtime/run.js';
 import type { ServletError } from '../runtime/protocol.js';
-import type { FinishResult, SessionTicket, SessionTrace } from '../session/ticket.js';
+import type { FinishResult, SessionState, SessionTicket, SessionTrace } from '../session/ticket.js';
 import type { SessionResult } from '../session/result.js';
 import type { SessionService } from '../session/service.js';
 import { formatLocated } from '../../common/types/located.js';
@@ -49,6 +49,8 @@ export interface SessionOutcomeView {
   id: string | null;
   outcome: JournalOutcome;
   changes: NamespaceChange[];
+  /** a dry run that changed its session: the state it would have left (null: it ended it) */
+  state?: SessionState | null;
 }
 
 /** The servlet run's answer: the response, and what in-process callers (Studio) are shown. */
@@ -120,14 +122,16 @@ export async function runServlet(
   const first = await run.first;
   if ('res' in first) return first; // streaming after pse.flush()
   if ('failed' in first) return failureAnswer(first.failed);
-  const { result, setCookie, trace } = first;
+  const { result, setCookie, trace, dryState } = first;
   const answer = finalAnswer(result, setCookie, deps.showTracebacks);
   if (!preview && isCacheable(result, answer.res)) {
     const key = cacheKey ?? OutputCache.key(s.req.method, s.req.url, s.req.headers.host);
     if (key) await cachePage(deps, key, result);
   }
-  if (trace)
+  if (trace) {
     answer.session = { id: trace.sessionId, outcome: trace.outcome, changes: trace.changes };
+    if (dryState !== undefined) answer.session.state = dryState;
+  }
   return answer;
 }
 
@@ -209,7 +213,12 @@ function isCacheable(result: RunResult, res: HttpResponse): boolean {
 
 /** How a servlet run ended, once its session is settled and it is journaled. */
 type RunEnd =
-  | { result: RunResult; setCookie: readonly string[]; trace: SessionTrace | null }
+  | {
+      result: RunResult;
+      setCookie: readonly string[];
+      trace: SessionTrace | null;
+      dryState?: SessionState | null;
+    }
   | { failed: unknown };
 
 const NO_COOKIES: readonly string[] = [];
@@ -228,13 +237,16 @@ class ServletRun implements RunHooks, RunSink {
   private answer!: (first: ServletAnswer | RunEnd) => void;
   /** the streamed answer, or how the run ended when it ended before streaming */
   readonly first = new Promise<ServletAnswer | RunEnd>((resolve) => (this.answer = resolve));
+  readonly subject: LogSubject;
 
   constructor(
     private readonly deps: RequestDeps,
     private readonly ticket: SessionTicket | null,
     private readonly jr: JournalRun | null,
-    private readonly req: ServletRequest,
-  ) {}
+    private readonly req: ServletRequest<EngineHttpRequest>,
+  ) {
+    this.subject = { request: req.id, preview: req.req.preview !== undefined };
+  }
 
   onResult(result: RunResult): void {
     const jr = this.jr;
@@ -311,7 +323,9 @@ class ServletRun implements RunHooks, RunSink {
       },
       this.deps.logError,
     );
-    return { result, setCookie: fin?.setCookie ?? NO_COOKIES, trace };
+    const end: RunEnd = { result, setCookie: fin?.setCookie ?? NO_COOKIES, trace };
+    if (fin?.dryState !== undefined) end.dryState = fin.dryState;
+    return end;
   }
 
   /** The run failed (crash, timeout, no worker): the session rolls back, the journal says why. */

@@ -56,6 +56,17 @@ export async function openSession(
       }
       return ticket;
     }
+    if (typeof choice === 'object' && 'state' in choice) {
+      const { id, ns } = choice.state;
+      return await sessions.open({
+        dry: true,
+        snapshot: {
+          id,
+          ns: new Map([...ns].map(([name, n]) => [name, n.pickle])),
+          previews: Object.fromEntries([...ns].map(([name, n]) => [name, n.preview])),
+        },
+      });
+    }
     if (typeof choice === 'object') {
       const { serial, phase } = choice.snapshot;
       const snapshot = await sessions.admin.snapshot(serial, phase).catch((err: unknown) => {

@@ -13,7 +13,7 @@ import type {
   ResMsg,
   SessionOut,
 } from './protocol.js';
-import type { RunHooks, RunInput, RunResult, RunSink } from './run.js';
+import type { LogSubject, RunHooks, RunInput, RunResult, RunSink } from './run.js';
 import type { Worker } from './worker.js';
 import type { SessionInput, SessionResult } from '../session/result.js';
 
@@ -21,7 +21,7 @@ const EMPTY = Buffer.alloc(0);
 
 /** What a run's job asks of its pool (WorkerPool fits). */
 export interface JobHost {
-  log(level: LogMsg['level'], msg: string, worker?: number): void;
+  log(level: LogMsg['level'], msg: string, worker?: number, about?: LogSubject): void;
   answerSource(w: Worker, cid: number, path: string): void;
 }
 
@@ -92,7 +92,7 @@ export class RunJob implements Job {
       }
       case 'log':
         this.hooks?.onLog?.(msg.level, msg.msg);
-        this.pool.log(msg.level, msg.msg, w.id);
+        this.pool.log(msg.level, msg.msg, w.id, this.hooks?.subject);
         return;
       case 'call':
         if (msg.op === 'source') this.pool.answerSource(w, msg.cid, msg.path);

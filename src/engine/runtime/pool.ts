@@ -28,7 +28,7 @@ import {
   type SupervisorHost,
 } from './supervisor.js';
 import type { Worker } from './worker.js';
-import type { RunHooks, RunInput, RunResult, RunSink } from './run.js';
+import type { LogSubject, RunHooks, RunInput, RunResult, RunSink } from './run.js';
 import { DoneJob, errorText, formField, reply, RunJob } from './pool-jobs.js';
 
 export { WorkerFailure } from './job.js';
@@ -178,7 +178,7 @@ export class WorkerPool extends EventEmitter {
   override on(event: 'worker-exit', listener: (info: ExitInfo) => void): this;
   override on(
     event: 'log',
-    listener: (level: LogMsg['level'], msg: string, worker?: number) => void,
+    listener: (level: LogMsg['level'], msg: string, worker?: number, about?: LogSubject) => void,
   ): this;
   /** the custom tag names the workers registered, whenever they change */
   override on(event: 'tags', listener: (tags: string[]) => void): this;
@@ -464,9 +464,9 @@ export class WorkerPool extends EventEmitter {
     this.emit('tags', this.tags);
   }
 
-  log(level: LogMsg['level'], msg: string, worker?: number): void {
+  log(level: LogMsg['level'], msg: string, worker?: number, about?: LogSubject): void {
     this.opts.log?.(level, msg, worker);
-    if (this.listenerCount('log') > 0) this.emit('log', level, msg, worker);
+    if (this.listenerCount('log') > 0) this.emit('log', level, msg, worker, about);
   }
 
   // ------------------------------------------------------------ calls from workers

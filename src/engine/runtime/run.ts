@@ -28,7 +28,15 @@ export interface RunInput {
   record?: boolean;
 }
 
+/** The request a log line is about: its id (its record's) and whether it is a Studio preview. */
+export interface LogSubject {
+  request: number;
+  preview: boolean;
+}
+
 export interface RunHooks {
+  /** the request the run's `server.log` lines are about */
+  readonly subject?: LogSubject;
   /** streaming after flush(): the first chunk carries status and headers */
   onChunk?(head: { status: number; headers: [string, string][] } | undefined, data: Buffer): void;
   /** session.save(): commit now; a rejection is sent to Python as an error reply */

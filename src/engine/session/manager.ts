@@ -16,6 +16,7 @@ import type {
   FinishOutcome,
   FinishResult,
   SessionOutcome,
+  SessionState,
   SessionTicket,
   SessionTrace,
 } from './ticket.js';
@@ -421,7 +422,30 @@ class Ticket implements SessionTicket {
       pickles: this.pickles,
       ...(discarded?.length ? { discarded } : {}),
     };
-    return { ...(this.setCookie ? { setCookie: this.setCookie } : {}), trace };
+    const out: FinishResult = { ...(this.setCookie ? { setCookie: this.setCookie } : {}), trace };
+    if (this.dry && (this.changes.size || this.saves.length || this.idRetired)) {
+      const state = this.stateNow();
+      if (state !== undefined) out.dryState = state;
+    }
+    return out;
+  }
+
+  /**
+   * The session as this request holds it now, every namespace read (null: none, or ended);
+   * undefined when a namespace the request never read can no longer be (the stored session
+   * moved on): the dry run's answer stands, only its state is not handed on.
+   */
+  private stateNow(): SessionState | null | undefined {
+    const state = this.state;
+    if (!state) return null;
+    const ns: SessionState['ns'] = new Map();
+    try {
+      for (const [name, n] of state.ns)
+        ns.set(name, { pickle: this.pickleOf(n), preview: n.preview });
+    } catch {
+      return undefined;
+    }
+    return { id: state.id, ns };
   }
 
   /**

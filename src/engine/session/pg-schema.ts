@@ -18,12 +18,33 @@ export interface PgTables {
   schema: string;
   /** prefix for index names (indexes live in their table's schema) */
   base: string;
+  /** the request journal of every process on this store (`[Studio] Journal = store`) */
+  journal: string;
+  /** pickles its entries kept */
+  journalPickles: string;
+  /** serials, handed out in blocks of JOURNAL_SERIAL_BLOCK */
+  journalSerial: string;
+  /** the LISTEN/NOTIFY channel of the journal and of session changes */
+  channel: string;
 }
+
+/** Serials a process takes at a time from the journal's sequence (its increment). */
+export const JOURNAL_SERIAL_BLOCK = 64;
 
 export function pgTables(table: string): PgTables {
   const dot = table.indexOf('.');
   const base = dot < 0 ? table : table.slice(dot + 1);
-  return { sessions: table, ns: `${table}_ns`, schema: `${table}_schema`, base };
+  return {
+    sessions: table,
+    ns: `${table}_ns`,
+    schema: `${table}_schema`,
+    base,
+    journal: `${table}_journal`,
+    journalPickles: `${table}_journal_pickles`,
+    journalSerial: `${table}_journal_serial`,
+    // a channel is an identifier too (at most 63 bytes): the table's, shortened if need be
+    channel: `pse_${table.replace('.', '_')}`.slice(0, 63),
+  };
 }
 
 /** Migrations, in order; the number applied is the highest `version` in `<table>_schema`. Append only. */
@@ -48,6 +69,28 @@ function migrations(t: PgTables): string[] {
      );
      CREATE INDEX ${t.base}_ns_name ON ${t.ns} (name, session);
      CREATE INDEX ${t.base}_ns_preview ON ${t.ns} USING gin (preview jsonb_path_ops);`,
+    // 2: the request journal shared by every process (journal/pg-journal.ts)
+    `CREATE SEQUENCE ${t.journalSerial} INCREMENT BY ${JOURNAL_SERIAL_BLOCK};
+     CREATE TABLE ${t.journal} (
+       serial bigint PRIMARY KEY,
+       time bigint NOT NULL,
+       session text COLLATE "C",
+       outcome text NOT NULL,
+       path text NOT NULL,
+       host text NOT NULL,
+       pid integer NOT NULL,
+       instance integer NOT NULL,
+       entry text NOT NULL,
+       bytes integer NOT NULL
+     );
+     CREATE INDEX ${t.base}_journal_session ON ${t.journal} (session, serial);
+     CREATE TABLE ${t.journalPickles} (
+       serial bigint NOT NULL REFERENCES ${t.journal} (serial) ON DELETE CASCADE,
+       name text COLLATE "C" NOT NULL,
+       phase text NOT NULL CHECK (phase IN ('before', 'after')),
+       pickle bytea NOT NULL,
+       PRIMARY KEY (serial, name, phase)
+     );`,
   ];
 }
 

@@ -1,12 +1,13 @@
 /**
  * SessionService: sessions, journal and admin API put together for one app — what `Engine`
  * holds. It opens the store and the journal under the app (`[plugins.session] File`,
- * `.pse/journal.sqlite`), opens each request's session (`open`), records each request in
- * the journal, and exposes the admin API and live events to Studio.
+ * `.pse/journal.sqlite`) or takes those opened already (a PostgreSQL store and the journal its
+ * cluster shares), opens each request's session (`open`), records each request in the journal,
+ * and exposes the admin API and live events to Studio.
  */
 import path from 'node:path';
 import type { PseConfig } from '../config/types.js';
-import { Journal } from '../journal/journal.js';
+import { Journal, type RequestJournal } from '../journal/journal.js';
 import { requestDraft, type Failure, type RequestFacts } from '../journal/record.js';
 import { RequestEvents } from '../journal/events.js';
 import { SessionEvents } from './events.js';
@@ -20,11 +21,18 @@ import type { OpenedStore } from './store-factory.js';
 import { SessionAdmin, type PickleEditor } from '../api/admin.js';
 import type { JournalEntry } from '../../common/types/journal.js';
 
+/** A journal opened before the service (asynchronously), with the live events it feeds. */
+export interface SharedJournal {
+  journal: RequestJournal;
+  events: SessionEvents;
+  requests: RequestEvents;
+}
+
 export interface SessionServiceOptions {
   store: SessionStore;
   /** other processes share the store: their session locks */
   crossProcessLock?: SessionLockProvider | null;
-  journal: Journal;
+  journal: RequestJournal;
   events: SessionEvents;
   requests: RequestEvents;
   session: PseConfig['session'];
@@ -36,7 +44,7 @@ export interface SessionServiceOptions {
 
 export class SessionService {
   readonly manager: SessionManager;
-  readonly journal: Journal;
+  readonly journal: RequestJournal;
   readonly events: SessionEvents;
   /** requests started and finished (journaled), for live views */
   readonly requests: RequestEvents;
@@ -91,10 +99,12 @@ export class SessionService {
       opened?: OpenedStore;
       python?: string;
       log?: (message: string) => void;
+      /** a journal opened already, on these events (the cluster's: journal/pg-journal.ts) */
+      shared?: SharedJournal;
     } = {},
   ): SessionService {
-    const events = new SessionEvents();
-    const requests = new RequestEvents();
+    const events = opts.shared?.events ?? new SessionEvents();
+    const requests = opts.shared?.requests ?? new RequestEvents();
     const store =
       opts.opened?.store ??
       new SqliteSessionStore({
@@ -119,15 +129,17 @@ export class SessionService {
         : null);
     const file = path.join(config.appRoot, '.pse', 'journal.sqlite');
     const log = opts.log ?? ((m: string) => console.error(`pse: ${m}`));
-    let journal: Journal;
+    let journal: RequestJournal;
     try {
-      journal = new Journal({
-        file,
-        size: config.studio.journalSize,
-        maxBytes: config.studio.journalMaxBytes,
-        events: requests,
-        log,
-      });
+      journal =
+        opts.shared?.journal ??
+        new Journal({
+          file,
+          size: config.studio.journalSize,
+          maxBytes: config.studio.journalMaxBytes,
+          events: requests,
+          log,
+        });
     } catch (err) {
       // Studio's request history, not the app's data: the server runs without it
       log(
@@ -181,7 +193,7 @@ export class SessionService {
   }
 
   async close(): Promise<void> {
-    this.journal.close();
+    await this.journal.close();
     // PostgreSQL's lock closes with its store too: closing twice is harmless
     await this.crossProcessLock?.close();
     await this.store.close();

@@ -3,6 +3,7 @@
  * how the request ended, and the trace the journal records.
  */
 import type { NamespaceChange, SavePoint } from '../../common/types/journal.js';
+import type { PreviewValue } from '../../common/types/session.js';
 import type { SessionInput, SessionResult } from './result.js';
 
 export type FinishOutcome =
@@ -30,9 +31,20 @@ export interface SessionTrace {
   pickles: Map<string, { before?: Buffer | null; after?: Buffer | null }>;
 }
 
+/** A whole session as values: what a dry run leaves behind, and what a later one may run against. */
+export interface SessionState {
+  id: string;
+  ns: Map<string, { pickle: Buffer; preview: PreviewValue }>;
+}
+
 export interface FinishResult {
   setCookie?: string[];
   trace: SessionTrace;
+  /**
+   * a dry run that changed its session: the state it would have left (null: it ended the
+   * session). Nothing of it was stored; Studio's preview keeps it for the frame's next request.
+   */
+  dryState?: SessionState | null;
 }
 
 export interface SessionTicket {

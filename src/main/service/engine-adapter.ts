@@ -7,6 +7,7 @@ import {
   Engine,
   servletErrorPage,
   type EngineOptions,
+  type LogLine,
   type PreviewSession,
 } from '../../engine/index.js';
 import { withUnsavedSource } from './unsaved-source.js';
@@ -20,7 +21,9 @@ import type {
 } from './engine-port.js';
 
 function previewSession(choice: EngineSessionChoice): PreviewSession {
-  return choice.kind === 'existing' ? { id: choice.id } : choice.kind;
+  if (choice.kind === 'existing') return { id: choice.id };
+  if (choice.kind === 'state') return { state: choice.state };
+  return choice.kind;
 }
 
 export interface OpenOptions {
@@ -28,16 +31,7 @@ export interface OpenOptions {
   workers?: number;
 }
 
-/** The `"METHOD URL"` an access or error line quotes. */
-const QUOTED_REQUEST = /"([A-Z]+ [^"]*)"/;
-
 export class EngineAdapter implements StudioEngine {
-  /**
-   * `"METHOD URL"` of the previews in flight: the engine logs a request before answering it,
-   * so a line quoting one of them is about a preview (the console keeps those apart).
-   */
-  private readonly previewsInFlight = new Map<string, number>();
-
   constructor(readonly engine: Engine) {}
 
   get appRoot(): string {
@@ -54,19 +48,6 @@ export class EngineAdapter implements StudioEngine {
   }
 
   async handle(req: EngineRequest): Promise<EngineResult> {
-    if (!req.preview) return this.run(req);
-    const key = `${req.method} ${req.url}`;
-    this.previewsInFlight.set(key, (this.previewsInFlight.get(key) ?? 0) + 1);
-    try {
-      return await this.run(req);
-    } finally {
-      const n = this.previewsInFlight.get(key)! - 1;
-      if (n > 0) this.previewsInFlight.set(key, n);
-      else this.previewsInFlight.delete(key);
-    }
-  }
-
-  private async run(req: EngineRequest): Promise<EngineResult> {
     const res = await this.engine.handle({
       method: req.method,
       url: req.url,
@@ -105,6 +86,7 @@ export class EngineAdapter implements StudioEngine {
       pending: req.preview ? (res.session?.changes ?? []) : [],
     };
     if (res.session?.id) out.sessionId = res.session.id;
+    if (req.preview && res.session?.state !== undefined) out.sessionState = res.session.state;
     if (servletError) {
       out.error = {
         type: servletError.type,
@@ -135,13 +117,14 @@ export class EngineAdapter implements StudioEngine {
   }
 
   onLog(listener: (line: EngineLogLine) => void): Disposable {
-    const handler = (line: EngineLogLine): void => {
-      const quoted = line.kind === 'info' ? null : QUOTED_REQUEST.exec(line.text);
-      listener(
-        quoted && this.previewsInFlight.has(quoted[1]!)
-          ? { kind: line.kind, text: line.text, preview: true }
-          : { kind: line.kind, text: line.text },
-      );
+    // the engine names the request a line is about, and says whether it was a preview
+    const handler = (line: LogLine): void => {
+      const out: EngineLogLine = { kind: line.kind, text: line.text };
+      if (line.about) {
+        out.request = line.about.request;
+        if (line.about.preview) out.preview = true;
+      }
+      listener(out);
     };
     this.engine.on('log', handler);
     return { dispose: () => this.engine.off('log', handler) };
@@ -156,7 +139,8 @@ export async function openStudioEngine(
   appRoot: string,
   options: OpenOptions = {},
 ): Promise<EngineAdapter> {
-  const opts: EngineOptions = { watch: true };
+  // on a PostgreSQL store, Studio shows what every process of the cluster serves
+  const opts: EngineOptions = { watch: true, followCluster: true };
   if (options.production !== undefined) opts.production = options.production;
   if (options.workers !== undefined) opts.workers = options.workers;
   return new EngineAdapter(await Engine.open(appRoot, opts));

@@ -11,11 +11,20 @@ import type {
   PreviewError,
   SessionSummary,
 } from '../../common/api.js';
+import type { PreviewValue } from '../../common/types/session.js';
+
+/** A whole session as values: what a dry run left behind, never stored. */
+export interface EngineSessionState {
+  id: string;
+  ns: Map<string, { pickle: Buffer; preview: PreviewValue }>;
+}
 
 export type EngineSessionChoice =
   | { kind: 'none' }
   | { kind: 'fresh' }
-  | { kind: 'existing'; id: string };
+  | { kind: 'existing'; id: string }
+  /** the preview frame's own session: the state an earlier dry run of the frame left */
+  | { kind: 'state'; state: EngineSessionState };
 
 export interface EngineRequest {
   method: string;
@@ -38,11 +47,15 @@ export interface EngineResult {
   /** dry run: what the request would have committed */
   pending: NamespaceChange[];
   sessionId?: string;
+  /** dry run that changed its session: the state it would have left (null: it ended it) */
+  sessionState?: EngineSessionState | null;
 }
 
 export interface EngineLogLine {
   kind: 'access' | 'error' | 'info';
   text: string;
+  /** the engine's id of the request the line is about */
+  request?: number;
   /** the line is about a Studio preview (a dry run), not real traffic */
   preview?: boolean;
 }

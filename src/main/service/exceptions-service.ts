@@ -18,7 +18,7 @@ export class ExceptionsService implements ExceptionsApi {
     const journal = this.target?.sessionService?.journal;
     if (!journal?.enabled) return [];
     const root = this.target!.appRoot;
-    return journalExceptions(journal).map((g) => {
+    return (await journalExceptions(journal)).map((g) => {
       if (!g.file || !path.isAbsolute(g.file)) return g;
       const rel = path.relative(root, g.file);
       return rel.startsWith('..') || path.isAbsolute(rel)

@@ -190,7 +190,7 @@ export class InspectorService implements InspectorApi {
     let before = q.before > 0 ? q.before : undefined;
     // The journal filters path, outcome and session itself; the status filter pages on here.
     for (let round = 0; round < 50 && out.length < q.limit; round++) {
-      const batch = journal.list({
+      const batch = await journal.list({
         limit: Math.max(q.limit, 200),
         ...(before !== undefined ? { before } : {}),
         ...(q.path ? { path: q.path } : {}),
@@ -208,16 +208,16 @@ export class InspectorService implements InspectorApi {
   }
 
   async requestEntry(serial: number): Promise<JournalEntry> {
-    return this.relEntry(this.entry(serial));
+    return this.relEntry(await this.entry(serial));
   }
 
   async clearRequestLog(): Promise<void> {
-    this.sessions.journal.clear();
+    await this.sessions.journal.clear();
   }
 
   async replayRequest(serial: number, mode: ReplayMode): Promise<ReplayResult> {
     const s = this.sessions;
-    const entry = this.entry(serial);
+    const entry = await this.entry(serial);
     if (entry.outcome === 'edited')
       throw new InspectorError(
         `journal entry ${serial} is an edit made in Studio, not a request: there is nothing to replay`,
@@ -299,7 +299,7 @@ export class InspectorService implements InspectorApi {
   // -------------------------------------------------------------------------- time travel
 
   async sessionTimeline(id: string): Promise<TimelineTick[]> {
-    return sessionHistory(this.sessions.journal, id).map((e) => ({
+    return (await sessionHistory(this.sessions.journal, id)).map((e) => ({
       serial: e.serial,
       time: e.time,
       outcome: e.outcome,
@@ -312,7 +312,7 @@ export class InspectorService implements InspectorApi {
   }
 
   async sessionStateAt(id: string, serial: number): Promise<SessionStateAt> {
-    const past = namespacesAt(sessionHistory(this.sessions.journal, id), serial, 'after');
+    const past = namespacesAt(await sessionHistory(this.sessions.journal, id), serial, 'after');
     const current = await this.sessions.manager.store.view(id, this.sessions.manager.now());
     const namespaces: NamespaceAt[] = [];
     for (const [name, p] of [...past].sort(([a], [b]) => a.localeCompare(b))) {
@@ -331,7 +331,7 @@ export class InspectorService implements InspectorApi {
     const current = await this.sessions.manager.store.view(id, this.sessions.manager.now());
     if (!current) throw new InspectorError(`session ${id}: unknown or expired`);
     const now = new Map(current.namespaceViews.map((n) => [n.name, n.preview] as const));
-    return sessionBlame(sessionHistory(this.sessions.journal, id), now).map((ns) => ({
+    return sessionBlame(await sessionHistory(this.sessions.journal, id), now).map((ns) => ({
       ...ns,
       keys: ns.keys.map((k) => ({
         ...k,
@@ -358,8 +358,8 @@ export class InspectorService implements InspectorApi {
 
   // ---------------------------------------------------------------------------- internals
 
-  private entry(serial: number): JournalEntry {
-    const e = this.sessions.journal.get(serial);
+  private async entry(serial: number): Promise<JournalEntry> {
+    const e = await this.sessions.journal.get(serial);
     if (!e) throw new InspectorError(`journal entry ${serial}: not recorded (or no longer kept)`);
     return e;
   }

@@ -54,7 +54,7 @@ export class TestingService implements TestingApi {
     }
     const entries: JournalEntry[] = [];
     for (const serial of new Set(serials)) {
-      const e = journal.get(serial);
+      const e = await journal.get(serial);
       if (!e)
         throw new TestingError(
           `request #${serial} is no longer in the journal (it keeps the newest entries only)`,

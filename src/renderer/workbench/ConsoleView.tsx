@@ -1,6 +1,7 @@
 /**
  * The engine's log lines, one time stamp each; a traceback keeps its lines. Lines about Studio's
- * own previews are on a channel of their own, so that real traffic is never buried.
+ * own previews are on a channel of their own, so that real traffic is never buried: the engine
+ * names the request each line is about and says whether it was a preview.
  */
 import { memo, useEffect, useRef, useState } from 'react';
 import type { LogLine } from '../../common/api.js';
@@ -32,7 +33,7 @@ export const ConsoleView = memo(function ConsoleView({ logs }: { logs: LogLine[]
         {shown.map((l, i) => {
           const { time, text } = splitStamp(l.text, l.time);
           return (
-            <div key={i} className={`log-line ${l.kind}`}>
+            <div key={i} className={`log-line ${l.kind}`} data-request={l.request}>
               <time className="log-time" dateTime={time.toISOString()}>
                 {time.toLocaleTimeString()}
               </time>{' '}

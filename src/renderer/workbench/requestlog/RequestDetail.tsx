@@ -4,6 +4,7 @@
  * replay (as it was, or as a dry run against the state before it) and "copy as curl"; where the
  * journal recorded them, the timing breakdown, the keys written and the page's namespace.
  */
+import { servedByText } from './served-by.js';
 import { LogLines } from './LogLines.js';
 import { KeyWrites, ScopeView, TimingBreakdown } from './RunDetails.js';
 import { namespaceLabel } from '../../base/namespace.js';
@@ -119,6 +120,9 @@ export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }:
         </b>
         <span className="muted request-timing">
           {e.status} · {Math.round(e.durationMs)} ms
+        </span>
+        <span className="muted request-served-by" title="the engine process that served it">
+          {servedByText(e.servedBy)}
         </span>
         <span className={`badge outcome-${e.outcome}`}>{OUTCOME_LABELS[e.outcome]}</span>
         {isRequest ? (

@@ -6,10 +6,12 @@ import {
   startTransition,
   useCallback,
   useEffect,
+  useMemo,
   useRef,
   useState,
   type KeyboardEvent,
 } from 'react';
+import { servedByMany, servedByShort, servedByText } from './served-by.js';
 import type { InspectorApi, JournalEntry, RequestStarted } from '../../../common/api-inspector.js';
 import { parseStatusFilter } from '../../../common/api-inspector.js';
 import { Field } from '../Field.js';
@@ -105,6 +107,8 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
   const set = (k: keyof LogFilters) => (e: { target: { value: string } }) =>
     setFilters((f) => ({ ...f, [k]: e.target.value }));
   const chosen = entries.find((x) => x.serial === selected);
+  // the process column only where more than one process served what is listed (a cluster)
+  const cluster = useMemo(() => servedByMany(entries), [entries]);
 
   const clear = async (): Promise<void> => {
     const sure = await confirm(
@@ -178,6 +182,11 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
                 <th className="c-status">status</th>
                 <th className="c-ms wide-only">ms</th>
                 <th className="c-session wide-only">session</th>
+                {cluster ? (
+                  <th className="c-process wide-only" title="the engine process that served it">
+                    process
+                  </th>
+                ) : null}
                 <th className="c-outcome">outcome</th>
               </tr>
             </thead>
@@ -188,7 +197,7 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
                   <td className="wide-only">{new Date(r.time).toLocaleTimeString()}</td>
                   <td>{r.method}</td>
                   <td className="path">{r.path}</td>
-                  <td colSpan={4}>running…</td>
+                  <td colSpan={cluster ? 5 : 4}>running…</td>
                 </tr>
               ))}
               {entries.map((e) => (
@@ -212,6 +221,11 @@ export function RequestLog({ api, serverUrl, sessionFilter, onOpenLine, onError 
                   <td className="mono wide-only" title={e.sessionId ?? ''}>
                     {e.sessionId ? e.sessionId.slice(0, 8) : '—'}
                   </td>
+                  {cluster ? (
+                    <td className="mono wide-only c-process" title={servedByText(e.servedBy)}>
+                      {servedByShort(e.servedBy)}
+                    </td>
+                  ) : null}
                   <td>
                     <OutcomeBadge outcome={e.outcome} />
                   </td>
