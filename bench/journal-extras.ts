@@ -1,9 +1,14 @@
 /**
- * The cost of what the journal records beyond the request itself (each request's server.log
- * lines), on the development server (journal on): the session example's write path over HTTP,
- * and the same page writing one server.log line per request, served by the engine of
- * PSE_BENCH_BASE (a git revision, default the merge base with main) and by this tree, in
- * alternating rounds (ABBA, PSE_BENCH_ROUNDS) of one run so that both see the same load.
+ * The cost of what the journal records beyond the request itself, on the development server
+ * (journal on): each request's server.log lines, the line of each session-key write, the
+ * servlet's namespace at the end of the run and the timing breakdown. Three pages over HTTP:
+ * the session example's write path, the same page writing one server.log line per request,
+ * and a listing page whose namespace holds 100 rows (the namespace preview's heavier case).
+ * Each is served three ways in one run, in rounds whose order rotates (PSE_BENCH_ROUNDS) so
+ * that all see the same load: by this tree without the journal's details
+ * (`journalDetails: false`) and with them (the ratio is what the details cost), and by the
+ * engine of PSE_BENCH_BASE (a git revision, default the merge base with main) for the ratio
+ * of everything this tree changed. PSE_BENCH_PAGES (comma-separated) picks pages.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -79,18 +84,26 @@ function appCopy(tmp: string, name: string): string {
     `${code}\nfrom pse.plugins import server\nserver.log('stored %s' % name)\n`,
   );
   fs.copyFileSync(path.join(app, 'session_example.pt'), path.join(app, 'logged_example.pt'));
+  fs.writeFileSync(
+    path.join(app, 'listing_example.py'),
+    `${code}\nrows = [{'id': i, 'name': 'item %d' % i, 'price': i * 1.5} for i in range(100)]\n`,
+  );
+  fs.writeFileSync(
+    path.join(app, 'listing_example.pt'),
+    '<ul><? for r in rows: ?><li><?= r["name"] ?>: <?= r["price"] ?></li><? :for ?></ul>\n',
+  );
   return app;
 }
 
 export async function run(): Promise<string[]> {
-  const base =
+  const baseRev =
     process.env.PSE_BENCH_BASE ??
     execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: ROOT, encoding: 'utf8' }).trim();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-bench-extras-'));
   try {
     const tree = path.join(tmp, 'base');
     fs.mkdirSync(tree);
-    execFileSync('sh', ['-c', `git archive ${base} | tar -x -C ${JSON.stringify(tree)}`], {
+    execFileSync('sh', ['-c', `git archive ${baseRev} | tar -x -C ${JSON.stringify(tree)}`], {
       cwd: ROOT,
     });
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(tree, 'node_modules'));
@@ -101,21 +114,36 @@ export async function run(): Promise<string[]> {
       (await import(path.join(ROOT, 'src/engine/engine.ts'))) as { Engine: { open: Open } }
     ).Engine;
     const lines: string[] = [];
-    for (const page of ['session_example.pt', 'logged_example.pt']) {
-      const rps = { before: [] as number[], after: [] as number[] };
+    const variants = {
+      // this tree without the details: what it records beyond them equals the base's
+      plain: { engine: after, extra: { journalDetails: false } },
+      details: { engine: after, extra: {} },
+      base: { engine: before, extra: {} },
+    } as const;
+    type Variant = keyof typeof variants;
+    const names = Object.keys(variants) as Variant[];
+    const pages = (
+      process.env.PSE_BENCH_PAGES ?? 'session_example.pt,logged_example.pt,listing_example.pt'
+    ).split(',');
+    for (const page of pages) {
+      const rps: Record<Variant, number[]> = { plain: [], details: [], base: [] };
       for (let r = 0; r < ROUNDS; r++) {
-        // ABBA: neither tree always goes first (the machine's load drifts between rounds)
-        const order = r % 2 === 0 ? (['before', 'after'] as const) : (['after', 'before'] as const);
+        // the order rotates and reverses: no variant always goes first (the load drifts)
+        const turned = names.map((_, i) => names[(i + r) % names.length]!);
+        const order = r % 2 === 0 ? turned : turned.reverse();
         for (const which of order) {
-          const open: Open = (a, o) => (which === 'before' ? before : after).open(a, o);
+          const v = variants[which];
+          const open: Open = (a, o) => v.engine.open(a, { ...o, ...v.extra });
           rps[which].push(await measure(open, appCopy(tmp, `${which}${r}${page}`), page));
         }
       }
       const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-      const b = mean(rps.before);
-      const a = mean(rps.after);
+      const plain = mean(rps.plain);
+      const details = mean(rps.details);
+      const base = mean(rps.base);
+      const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
       lines.push(
-        `${page.padEnd(22)} write, journal on: before ${b.toFixed(0)} req/s, after ${a.toFixed(0)} req/s: ${((a / b) * 100).toFixed(1)}% (base ${base.slice(0, 8)})`,
+        `${page.padEnd(22)} write, journal on: details off ${plain.toFixed(0)} req/s, on ${details.toFixed(0)} req/s: ${pct(details, plain)}; base ${base.toFixed(0)} req/s, this tree ${pct(details, base)} of it (base ${baseRev.slice(0, 8)})`,
       );
     }
     return lines;

@@ -8,13 +8,26 @@ import type { Schema } from './schema.js';
 import type {
   JournalEntry,
   JournalOutcome,
+  KeyBlame,
+  KeyEvent,
+  NamespaceBlame,
   NamespaceChange,
   RollbackCause,
   SavePoint,
 } from './types/journal.js';
 import type { Page, PreviewValue, SessionSummary, SessionView } from './types/session.js';
 
-export type { JournalEntry, JournalOutcome, Page, PreviewValue, SessionSummary, SessionView };
+export type {
+  JournalEntry,
+  JournalOutcome,
+  KeyBlame,
+  KeyEvent,
+  NamespaceBlame,
+  Page,
+  PreviewValue,
+  SessionSummary,
+  SessionView,
+};
 
 // ------------------------------------------------------------------------------------ sessions
 
@@ -191,6 +204,11 @@ export interface InspectorApi {
 
   sessionTimeline(id: string): Promise<TimelineTick[]>;
   sessionStateAt(id: string, serial: number): Promise<SessionStateAt>;
+  /**
+   * Provenance of every key the session holds now: the request that last wrote it (with the
+   * template or code-module line, where recorded) and each value it held in the journal.
+   */
+  sessionBlame(id: string): Promise<NamespaceBlame[]>;
 
   onRequestStarted: Event<RequestStarted>;
   onRequestFinished: Event<JournalEntry>;
@@ -283,6 +301,7 @@ export const INSPECTOR_ARGS: { readonly [K in InspectorCommandName]: readonly Sc
   replayRequest: [serial, { t: 'enum', values: ['again', 'before'] }],
   sessionTimeline: [id],
   sessionStateAt: [id, serial],
+  sessionBlame: [id],
 };
 
 export const INSPECTOR_EVENTS: { readonly [K in InspectorEventName]: true } = {

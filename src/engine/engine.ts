@@ -57,6 +57,12 @@ export interface EngineOptions {
    */
   journal?: boolean;
   /**
+   * with each journaled request, record the line of each session-key write, the servlet's
+   * namespace at the end of its run and the timing breakdown (default true; nothing is
+   * recorded without a journal). `npm run bench` turns it off to weigh what it costs.
+   */
+  journalDetails?: boolean;
+  /**
    * keep the session store to this process (default false): its file is locked for the
    * engine's lifetime, and sessions are served from memory, written through to the file.
    * `pse serve --production` passes true; `pse studio`, `pse run` and a second server of the
@@ -104,6 +110,7 @@ function openSessions(
     conf = { ...conf, session: { ...conf.session, type: 'sqlite', file: opts.sessionFile } };
   return SessionService.open(conf, pool, {
     exclusive: opts.exclusiveSessions === true,
+    details: opts.journalDetails !== false,
     python,
     log,
     ...(opened ? { opened } : {}),

@@ -31,6 +31,7 @@ export { excerpt, LineIndex } from './template/source.js';
 export type { SessionService } from './session/service.js';
 export { BatchEditor, EditConflictError, EditProblemError } from './api/batch-edit.js';
 export { namespacesAt, sessionHistory } from './journal/history.js';
+export { sessionBlame } from './journal/blame.js';
 export { PACKAGE_ROOT, PYTHON_DIR, PSE_VERSION } from './paths.js';
 export { hostProblem, loopbackPatterns } from './host-names.js';
 export { migrateSessionStore } from './session/store-factory.js';

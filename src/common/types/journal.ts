@@ -87,6 +87,42 @@ export interface PickleDigest {
   sha256: string;
 }
 
+/**
+ * Where a request wrote a session key: the template (.pt) or code-module (.py) line of the
+ * assignment (`d[k] = v`, `update`, `setdefault`), recorded while the journal is on.
+ */
+export interface KeyWrite {
+  /** the namespace ('' is the standard dictionary) */
+  name: string;
+  /** the key as its preview names it (a str key itself, else its repr) */
+  key: string;
+  file: string;
+  line: number;
+}
+
+/** The servlet's namespace at the end of its run (the variables its template saw). */
+export interface ScopeSnapshot {
+  value: PreviewValue;
+  /** part of it was left out (items, characters, depth or the preview's node budget) */
+  capped: boolean;
+}
+
+/** Where a request's time went, in milliseconds (recorded while the journal is on). */
+export interface RequestTimings {
+  /** waiting for the session's lock */
+  lockWaitMs: number;
+  /** the request that held the session when this one began to wait (this process's) */
+  lockBehind?: { serial: number; path: string };
+  /** queued for a worker (the pool's queue and the worker's pipe) */
+  workerWaitMs: number;
+  /** the servlet's code module (.py) */
+  moduleMs: number;
+  /** the template (.pt), its includes and calls */
+  templateMs: number;
+  /** committing the session */
+  commitMs: number;
+}
+
 /** The engine process that served a request (or made an edit): on a cluster, one of several. */
 export interface ServedBy {
   /** os.hostname() of its machine */
@@ -125,6 +161,11 @@ export interface JournalEntry {
   edit?: string;
   /** the `server.log` lines written during the request, in order (capped) */
   logs?: RequestLogLine[];
+  /** the session keys the request wrote, with the line of each write */
+  writes?: KeyWrite[];
+  /** the servlet's namespace at the end of its run */
+  scope?: ScopeSnapshot;
+  timings?: RequestTimings;
   /** the process that served it (absent in entries written before PSE recorded it) */
   servedBy?: ServedBy;
 }
@@ -138,4 +179,34 @@ export interface JournalQuery {
   outcome?: JournalOutcome;
   /** substring of the path */
   path?: string;
+}
+
+/** One value a session key held: the request (or Studio edit) that set it, and where. */
+export interface KeyEvent {
+  serial: number;
+  time: number;
+  method: string;
+  path: string;
+  outcome: JournalOutcome;
+  /** the value it set (its preview); null: the request removed the key */
+  value: PreviewValue | null;
+  /** the template or code-module line of the write, when the worker recorded it */
+  file?: string;
+  line?: number;
+}
+
+/** A key of a namespace now: who wrote it last, and each value it held in the journal. */
+export interface KeyBlame {
+  key: string;
+  /** the latest event; null: no request in the kept journal set it (older than the journal) */
+  last: KeyEvent | null;
+  /** newest first, capped (see `historyCapped`) */
+  history: KeyEvent[];
+  /** older events were left out */
+  historyCapped?: boolean;
+}
+
+export interface NamespaceBlame {
+  name: string;
+  keys: KeyBlame[];
 }

@@ -6,11 +6,14 @@ import { parseCookie } from 'cookie';
 import type {
   JournalEntry,
   JournalOutcome,
+  KeyWrite,
   NamespaceChange,
   RecordedRequest,
   RecordedResponse,
   RequestLogLine,
+  RequestTimings,
   RollbackCause,
+  ScopeSnapshot,
 } from '../../common/types/journal.js';
 import type { FormValue, ServletError } from '../runtime/protocol.js';
 import type { SessionTrace } from '../session/ticket.js';
@@ -50,7 +53,14 @@ export function requestDraft(
   facts: RequestFacts,
   trace: SessionTrace | null,
   failure: Failure | null,
-  io?: { request?: RecordedRequest; response?: RecordedResponse; logs?: RequestLogLine[] },
+  io?: {
+    request?: RecordedRequest;
+    response?: RecordedResponse;
+    logs?: RequestLogLine[];
+    writes?: KeyWrite[];
+    scope?: ScopeSnapshot;
+    timings?: RequestTimings;
+  },
 ): JournalDraft {
   const outcome: JournalOutcome = trace?.outcome ?? (failure ? 'rolled_back' : 'read_only');
   return {
@@ -64,6 +74,9 @@ export function requestDraft(
     ...(io?.request ? { request: io.request } : {}),
     ...(io?.response ? { response: io.response } : {}),
     ...(io?.logs?.length ? { logs: io.logs } : {}),
+    ...(io?.writes ? { writes: io.writes } : {}),
+    ...(io?.scope ? { scope: io.scope } : {}),
+    ...(io?.timings ? { timings: io.timings } : {}),
     ...(trace ? { pickles: trace.pickles } : {}),
   };
 }

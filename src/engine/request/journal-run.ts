@@ -4,7 +4,7 @@
  */
 import type { ServletRequest } from '../http/app.js';
 import { headerList } from '../http/types.js';
-import type { RequestLogLine } from '../../common/types/journal.js';
+import type { KeyWrite, RequestLogLine, RequestTimings } from '../../common/types/journal.js';
 import { recordRequest, recordResponse, type Failure } from '../journal/record.js';
 import type { RunResult } from '../runtime/run.js';
 import type { SessionTrace } from '../session/ticket.js';
@@ -18,6 +18,43 @@ export interface JournalRun {
   lockWaitMs: number;
   /** the servlet's `server.log` lines, made on the first one */
   logs?: RequestLogLine[];
+  /**
+   * The journal is on (not only live views): the worker records the writers of session keys,
+   * the servlet's namespace and its timings, and the request path times its own parts.
+   */
+  record: boolean;
+  path: string;
+  /** the session this request holds (its lock), once it holds it */
+  holds?: string;
+  /** the request that held the session when this one began to wait for it */
+  lockBehind?: { serial: number; path: string };
+  /** performance.now() when the run was handed to the pool, and ms until its answer */
+  dispatched?: number;
+  roundTripMs?: number;
+  commitMs?: number;
+}
+
+/** Per session service: which journaled request holds each session now (this process's). */
+const holders = new WeakMap<SessionService, Map<string, JournalRun>>();
+
+/** Before waiting for session `id`'s lock: notes the request that holds it now, if any. */
+export function journalWaits(
+  sessions: SessionService | null,
+  jr: JournalRun | null,
+  id: string | null,
+): void {
+  if (!jr?.record || !sessions || id === null) return;
+  const h = holders.get(sessions)?.get(id);
+  if (h) jr.lockBehind = { serial: h.serial, path: h.path };
+}
+
+/** The request holds session `id` now (until journalEnd). */
+export function journalHolds(sessions: SessionService | null, jr: JournalRun, id: string): void {
+  if (!jr.record || !sessions) return;
+  let m = holders.get(sessions);
+  if (!m) holders.set(sessions, (m = new Map()));
+  m.set(id, jr);
+  jr.holds = id;
 }
 
 /** How the request ended, as the journal records it. */
@@ -41,7 +78,14 @@ export function journalStart(
     return null;
   const time = Date.now();
   const serial = sessions.started({ time, method: s.req.method, path: s.path, query: s.query });
-  return { serial, time, started: performance.now(), lockWaitMs: 0 };
+  return {
+    serial,
+    time,
+    started: performance.now(),
+    lockWaitMs: 0,
+    record: journal.enabled && sessions.details,
+    path: s.path,
+  };
 }
 
 export function journalEnd(
@@ -52,6 +96,10 @@ export function journalEnd(
   logError: (text: string) => void,
 ): void {
   if (!jr || !sessions) return;
+  if (jr.holds !== undefined) {
+    const m = holders.get(sessions);
+    if (m?.get(jr.holds) === jr) m.delete(jr.holds);
+  }
   // No journal and nobody watching live: building the entry would be thrown away.
   if (!sessions.journal.enabled && !sessions.requests.has('requestFinished')) return;
   try {
@@ -74,6 +122,7 @@ export function journalEnd(
       {
         request: recordRequest(headerList(s.req.headers), s.form, body),
         ...(jr.logs ? { logs: jr.logs } : {}),
+        ...(jr.record ? recorded(jr, end) : {}),
         ...(result
           ? {
               response: recordResponse(
@@ -88,4 +137,38 @@ export function journalEnd(
   } catch (err) {
     logError(`journal: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** What the worker and the request path recorded of a journaled run. */
+function recorded(
+  jr: JournalRun,
+  end: JournalEnd,
+): { writes?: KeyWrite[]; scope?: NonNullable<RunResult['scope']>; timings: RequestTimings } {
+  const r = end.result;
+  const timing = r?.timing;
+  const timings: RequestTimings = {
+    lockWaitMs: jr.lockWaitMs,
+    // the round trip less the worker's own run: the pool's queue and the pipe
+    workerWaitMs:
+      timing && jr.roundTripMs !== undefined ? Math.max(0, jr.roundTripMs - timing.run) : 0,
+    moduleMs: timing?.module ?? 0,
+    templateMs: timing?.template ?? 0,
+    commitMs: jr.commitMs ?? 0,
+  };
+  if (jr.lockBehind && jr.lockWaitMs > 0) timings.lockBehind = jr.lockBehind;
+  const out: ReturnType<typeof recorded> = { timings };
+  if (r?.scope) out.scope = r.scope;
+  const w = r?.session?.writes;
+  if (w) {
+    const writes: KeyWrite[] = [];
+    for (const name in w) {
+      const keys = w[name]!;
+      for (const key in keys) {
+        const [file, line] = keys[key]!;
+        writes.push({ name, key, file, line });
+      }
+    }
+    if (writes.length) out.writes = writes;
+  }
+  return out;
 }

@@ -19,7 +19,13 @@ import type { SessionResult } from '../session/result.js';
 import type { SessionService } from '../session/service.js';
 import { formatLocated } from '../../common/types/located.js';
 import { failureAnswer, failureOf, failureStatus } from './failure.js';
-import { journalEnd, journalStart, type JournalRun } from './journal-run.js';
+import {
+  journalEnd,
+  journalHolds,
+  journalStart,
+  journalWaits,
+  type JournalRun,
+} from './journal-run.js';
 import { OutputCache } from './output-cache.js';
 import { buildOverride, type EngineHttpRequest } from './preview.js';
 import { servletErrorPage, servletErrorText } from './servlet-error-page.js';
@@ -83,11 +89,15 @@ export async function runServlet(
   const sessions = deps.sessions;
   const jr = journalStart(sessions, s);
   const atOnce = preview ? undefined : ticketAtOnce(sessions, s.req);
+  if (atOnce && !('finish' in atOnce)) journalWaits(sessions, jr, atOnce.id);
   const ticket =
     atOnce === null || (atOnce && 'finish' in atOnce)
       ? atOnce
       : await openTicket(deps, s, jr, atOnce);
-  if (jr && ticket) jr.lockWaitMs = ticket.lockWaitMs;
+  if (jr && ticket) {
+    jr.lockWaitMs = ticket.lockWaitMs;
+    if (ticket.session && !ticket.dry) journalHolds(sessions, jr, ticket.session.id);
+  }
   const input: RunInput = {
     servlet: s.servlet,
     override,
@@ -103,6 +113,10 @@ export async function runServlet(
     session: ticket ? ticket.session : null,
     dry: preview !== undefined,
   };
+  if (jr?.record) {
+    input.record = true;
+    jr.dispatched = performance.now();
+  }
   const run = new ServletRun(deps, ticket, jr, s);
   deps.pool.dispatch(input, run, run);
   const first = await run.first;
@@ -235,6 +249,8 @@ class ServletRun implements RunHooks, RunSink {
   }
 
   onResult(result: RunResult): void {
+    const jr = this.jr;
+    if (jr?.dispatched !== undefined) jr.roundTripMs = performance.now() - jr.dispatched;
     let end: RunEnd | Promise<RunEnd>;
     try {
       end = this.afterRun(result);
@@ -282,7 +298,13 @@ class ServletRun implements RunHooks, RunSink {
     const outcome = { ok: !result.error, session: result.session };
     const fin = ticket.finishAtOnce(outcome);
     if (fin) return this.runEnd(result, fin);
-    return ticket.finish(outcome).then((f) => this.runEnd(result, f));
+    const jr = this.jr;
+    if (!jr?.record) return ticket.finish(outcome).then((f) => this.runEnd(result, f));
+    const t0 = performance.now();
+    return ticket.finish(outcome).then((f) => {
+      jr.commitMs = performance.now() - t0;
+      return this.runEnd(result, f);
+    });
   }
 
   private runEnd(result: RunResult, fin: FinishResult | undefined): RunEnd {

@@ -57,6 +57,7 @@ function sessionResult(s: SessionOut, blobs: Buffer[]): SessionResult {
   };
   if (s.regenerated !== undefined) r.regenerated = s.regenerated;
   if (s.invalidated !== undefined) r.invalidated = s.invalidated;
+  if (s.writes !== undefined) r.writes = s.writes;
   return r;
 }
 
@@ -182,6 +183,8 @@ export class RunJob implements Job {
     if (msg.cacheUntil !== undefined) r.cacheUntil = msg.cacheUntil;
     if (msg.session) r.session = sessionResult(msg.session, blobs);
     if (msg.error) r.error = msg.error;
+    if (msg.timing) r.timing = msg.timing;
+    if (msg.scope) r.scope = msg.scope;
     this.sink.onResult(r);
   }
 

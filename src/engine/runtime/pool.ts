@@ -228,6 +228,7 @@ export class WorkerPool extends EventEmitter {
       dry: input.dry,
     };
     if (input.override) msg.override = input.override;
+    if (input.record) msg.record = true;
     if (input.body !== undefined) {
       msg.body = Buffer.isBuffer(input.body) ? blobs.push(input.body) - 1 : input.body;
     }

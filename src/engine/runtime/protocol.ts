@@ -7,6 +7,7 @@
  */
 
 import type { LocatedError, TraceFrame } from '../../common/types/located.js';
+import type { ScopeSnapshot } from '../../common/types/journal.js';
 import type { PreviewValue } from '../../common/types/session.js';
 import type { LineMapEntry, LineMapText } from '../template/linemap.js';
 
@@ -88,6 +89,12 @@ export interface ReqMsg {
   session: SessionIn | null;
   /** dry run: `save()` and the end commit nothing */
   dry: boolean;
+  /**
+   * The journal records this request: the worker notes where each session key was written,
+   * times the code module and the template, and sends the servlet's namespace (`ResMsg.timing`,
+   * `scope`, `SessionOut.writes`). Never set under `--production`.
+   */
+  record?: boolean;
 }
 
 export interface CompiledSource {
@@ -178,6 +185,8 @@ export interface SessionOut {
   deleted: string[];
   regenerated?: string; // the new id
   invalidated?: boolean;
+  /** with `record`: namespace → key → [file, line] of its last write (template lines mapped) */
+  writes?: Record<string, Record<string, [string, number]>>;
 }
 
 export interface SourceCall {
@@ -244,6 +253,19 @@ export interface ResMsg {
   error?: ServletError;
   /** number of save() calls that committed */
   saves: number;
+  /** with `record`: milliseconds in the worker */
+  timing?: WorkerTiming;
+  /** with `record`: the servlet's namespace at the end of its run */
+  scope?: ScopeSnapshot;
+}
+
+export interface WorkerTiming {
+  /** the code module */
+  module: number;
+  /** the template */
+  template: number;
+  /** the whole job, from its start in the worker to its answer */
+  run: number;
 }
 
 export interface DoneMsg {

@@ -2,7 +2,8 @@
  * A servlet run as the worker pool takes it (`dispatch`) and answers it: the input, the hooks
  * called while it runs, and the result or the failure.
  */
-import type { LogMsg, ReqMsg, ServletError } from './protocol.js';
+import type { ScopeSnapshot } from '../../common/types/journal.js';
+import type { LogMsg, ReqMsg, ServletError, WorkerTiming } from './protocol.js';
 import type { WorkerFailure } from './job.js';
 import type { SessionInput, SessionResult } from '../session/result.js';
 
@@ -23,6 +24,8 @@ export interface RunInput {
   body?: Buffer | { file: string };
   session: SessionInput | null;
   dry: boolean;
+  /** the journal records the run (see ReqMsg.record) */
+  record?: boolean;
 }
 
 /** The request a log line is about: its id (its record's) and whether it is a Studio preview. */
@@ -58,4 +61,7 @@ export interface RunResult {
   error?: ServletError;
   saves: number;
   worker: number;
+  /** with `record` */
+  timing?: WorkerTiming;
+  scope?: ScopeSnapshot;
 }

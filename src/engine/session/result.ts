@@ -25,4 +25,6 @@ export interface SessionResult {
   deleted: string[];
   regenerated?: string;
   invalidated?: boolean;
+  /** recorded runs: namespace → key → [file, line] of its last write */
+  writes?: Record<string, Record<string, [string, number]>>;
 }

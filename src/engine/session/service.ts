@@ -6,11 +6,6 @@
  * and exposes the admin API and live events to Studio.
  */
 import path from 'node:path';
-import type {
-  RecordedRequest,
-  RecordedResponse,
-  RequestLogLine,
-} from '../../common/types/journal.js';
 import type { PseConfig } from '../config/types.js';
 import { Journal, type RequestJournal } from '../journal/journal.js';
 import { requestDraft, type Failure, type RequestFacts } from '../journal/record.js';
@@ -43,6 +38,8 @@ export interface SessionServiceOptions {
   session: PseConfig['session'];
   editor: () => PickleEditor;
   now?: () => number;
+  /** journal details: see `details` below (default true) */
+  details?: boolean;
 }
 
 export class SessionService {
@@ -54,6 +51,11 @@ export class SessionService {
   readonly admin: SessionAdmin;
   /** the current pool's pickle editor (Studio's inspector stages edits with it) */
   readonly editor: () => PickleEditor;
+  /**
+   * With the journal on, requests record their details: the line of each session-key write,
+   * the servlet's namespace and the timing breakdown (EngineOptions.journalDetails).
+   */
+  readonly details: boolean;
   private readonly store: SessionStore;
   private readonly crossProcessLock: SessionLockProvider | null;
 
@@ -64,6 +66,7 @@ export class SessionService {
     this.events = o.events;
     this.requests = o.requests;
     this.editor = o.editor;
+    this.details = o.details !== false;
     this.manager = new SessionManager({
       store: o.store,
       crossProcessLock: o.crossProcessLock ?? null,
@@ -91,6 +94,8 @@ export class SessionService {
     editor: () => PickleEditor,
     opts: {
       exclusive?: boolean;
+      /** record the journal's details (EngineOptions.journalDetails; default true) */
+      details?: boolean;
       opened?: OpenedStore;
       python?: string;
       log?: (message: string) => void;
@@ -150,6 +155,7 @@ export class SessionService {
       requests,
       session: config.session,
       editor,
+      details: opts.details !== false,
     });
   }
 
@@ -181,7 +187,7 @@ export class SessionService {
     facts: RequestFacts,
     trace: SessionTrace | null,
     failure: Failure | null,
-    io?: { request?: RecordedRequest; response?: RecordedResponse; logs?: RequestLogLine[] },
+    io?: Parameters<typeof requestDraft>[3],
   ): JournalEntry {
     return this.journal.record(requestDraft(facts, trace, failure, io), serial);
   }

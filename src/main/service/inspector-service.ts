@@ -26,7 +26,12 @@ import {
   type StageResult,
   type TimelineTick,
 } from '../../common/api-inspector.js';
-import type { JournalEntry, NamespaceChange } from '../../common/types/journal.js';
+import type {
+  JournalEntry,
+  KeyEvent,
+  NamespaceBlame,
+  NamespaceChange,
+} from '../../common/types/journal.js';
 import type {
   Page,
   SessionListQuery,
@@ -41,6 +46,7 @@ import {
   type EngineResponse,
   type PreviewSession,
   namespacesAt,
+  sessionBlame,
   sessionHistory,
   type SessionService,
 } from '../../engine/index.js';
@@ -321,6 +327,20 @@ export class InspectorService implements InspectorApi {
     return { sessionId: id, serial, namespaces };
   }
 
+  async sessionBlame(id: string): Promise<NamespaceBlame[]> {
+    const current = await this.sessions.manager.store.view(id, this.sessions.manager.now());
+    if (!current) throw new InspectorError(`session ${id}: unknown or expired`);
+    const now = new Map(current.namespaceViews.map((n) => [n.name, n.preview] as const));
+    return sessionBlame(await sessionHistory(this.sessions.journal, id), now).map((ns) => ({
+      ...ns,
+      keys: ns.keys.map((k) => ({
+        ...k,
+        last: k.last && this.relEvent(k.last),
+        history: k.history.map((e) => this.relEvent(e)),
+      })),
+    }));
+  }
+
   // ------------------------------------------------------------------------------- events
 
   onRequestStarted: Event<RequestStarted> = (listener) =>
@@ -344,13 +364,29 @@ export class InspectorService implements InspectorApi {
     return e;
   }
 
-  /** The entry with its cause's file made app-relative (so the editor can open it). */
+  /** The entry with its cause's and writes' files made app-relative (so the editor opens them). */
   private relEntry(e: JournalEntry): JournalEntry {
     const file = e.cause?.file;
-    if (!file || !path.isAbsolute(file)) return e;
+    let out = e;
+    if (file) {
+      const rel = this.relFile(file);
+      if (rel !== file) out = { ...out, cause: { ...e.cause!, file: rel } };
+    }
+    if (e.writes)
+      out = { ...out, writes: e.writes.map((w) => ({ ...w, file: this.relFile(w.file) })) };
+    return out;
+  }
+
+  private relEvent(e: KeyEvent): KeyEvent {
+    return e.file === undefined ? e : { ...e, file: this.relFile(e.file) };
+  }
+
+  /** A file under the app as an app-relative path with '/'; any other as it is. */
+  private relFile(file: string): string {
+    if (!path.isAbsolute(file)) return file;
     const rel = path.relative(this.engine.appRoot, file);
-    if (rel.startsWith('..') || path.isAbsolute(rel)) return e;
-    return { ...e, cause: { ...e.cause!, file: rel.split(path.sep).join('/') } };
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return file;
+    return rel.split(path.sep).join('/');
   }
 }
 

@@ -235,6 +235,7 @@ export class StudioService implements StudioApi {
   sessionTimeline: StudioApi['sessionTimeline'] = (id) => this.inspector.sessionTimeline(id);
   sessionStateAt: StudioApi['sessionStateAt'] = (id, serial) =>
     this.inspector.sessionStateAt(id, serial);
+  sessionBlame: StudioApi['sessionBlame'] = (id) => this.inspector.sessionBlame(id);
   onRequestStarted: StudioApi['onRequestStarted'] = (listener) =>
     this.inspector.onRequestStarted(listener);
   onRequestFinished: StudioApi['onRequestFinished'] = (listener) =>

@@ -44,6 +44,44 @@ def preview(value, max_items=MAX_ITEMS):
     return _preview(value, 0, _Budget(), max_items)
 
 
+#: the servlet's namespace as the journal keeps it (per request, so kept small): names shown,
+#: items of each container, nodes in all; values are shown two levels below a name
+SCOPE_NAMES = 100
+SCOPE_ITEMS = 5
+SCOPE_NODES = 150
+
+
+def preview_scope(ns):
+    """{'value': the preview of a namespace dict, 'capped': whether any part was left out}."""
+    budget = _Budget()
+    budget.nodes = SCOPE_NODES
+    items = []
+    for i, (k, v) in enumerate(ns.items()):
+        if i >= SCOPE_NAMES:
+            break
+        # started two levels above the depth cut: a name's value and its items are shown,
+        # containers inside those are cut
+        items.append([str.__str__(k), _preview(v, MAX_DEPTH - 2, budget, SCOPE_ITEMS)])
+    out = {'t': 'dict', 'v': items}
+    if len(ns) > len(items):
+        out['more'] = len(ns) - len(items)
+    return {'value': out, 'capped': _was_capped(out)}
+
+
+def _was_capped(p):
+    stack = [p]
+    while stack:
+        x = stack.pop()
+        if x.get('t') == 'cut' or 'more' in x:
+            return True
+        v = x.get('v')
+        if type(v) is list:
+            for item in v:
+                # dict items are [key, value] pairs; sequence items are previews
+                stack.append(item[1] if type(item) is list else item)
+    return False
+
+
 def preview_namespace(value):
     """The preview of a session namespace (a dict): more top-level keys than other values."""
     return preview(value, NAMESPACE_ITEMS)

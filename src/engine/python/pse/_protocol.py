@@ -93,6 +93,8 @@ class SessionOut(TypedDict, total=False):
     deleted: List[str]
     regenerated: str
     invalidated: bool
+    #: while journaled: namespace → key → [file, line] of the write (template lines mapped)
+    writes: Dict[str, Dict[str, Any]]
 
 
 class ResMsg(TypedDict, total=False):
@@ -106,6 +108,10 @@ class ResMsg(TypedDict, total=False):
     session: SessionOut
     error: ServletError
     saves: int
+    #: while journaled: ms of the code module, the template and the whole run in the worker
+    timing: Dict[str, float]
+    #: while journaled: the servlet's namespace at the end ({'value': preview, 'capped'})
+    scope: Dict[str, Any]
 
 
 # ------------------------------------------------------------------ framing

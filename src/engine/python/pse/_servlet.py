@@ -6,12 +6,12 @@ import html
 import os
 import sys
 import time
-from types import CodeType
+from types import CodeType, ModuleType
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import pse
 
-from . import _context, _traceback
+from . import _context, _preview, _traceback
 from ._loader import LoadError
 from ._protocol import Header, ServletError, renumber_session
 from ._request import PluginRequest
@@ -82,6 +82,11 @@ class RequestRun:
         self.scopes: List[Scope] = []
         self.streamed = False
         self.tpl_over, self.mod_over = _override_maps(job)
+        # Node journals this request (`record`): what the page saw and how long its parts took
+        self.record = bool(job.get('record'))
+        self.started = time.perf_counter() if self.record else 0.0
+        self.timing: Optional[Dict[str, float]] = {'module': 0.0, 'template': 0.0} if self.record else None
+        self.scope: Optional[Dict[str, Any]] = None
 
     # ------------------------------------------------------------ servlet files
 
@@ -102,6 +107,25 @@ class RequestRun:
         if tpl is not None:
             self.w.templates[tpl.file] = tpl
             exec(tpl.code, ns)
+
+    def _exec_timed(self, tpl: Optional[Template], code: Optional[CodeType], ns: Dict[str, Any]) -> None:
+        """The servlet's own run, its code module and its template timed apart (in ms)."""
+        timing = self.timing
+        assert timing is not None
+        t0 = time.perf_counter()
+        try:
+            if code is not None:
+                self.w.modules.add(code.co_filename)
+                exec(code, ns)
+        finally:
+            t1 = time.perf_counter()
+            timing['module'] = (t1 - t0) * 1000
+        if tpl is not None:
+            self.w.templates[tpl.file] = tpl
+            try:
+                exec(tpl.code, ns)
+            finally:
+                timing['template'] = (time.perf_counter() - t1) * 1000
 
     def _find_include(self, file: str) -> Tuple[Optional[str], Optional[str]]:
         name = os.path.basename(str(file).replace('\\', '/'))
@@ -232,7 +256,10 @@ class RequestRun:
                 status, body = 404, error_page(404, 'No servlet at %s' % job.get('path', servlet))
             if tpl is not None:
                 sys.stdout = self.root  # type: ignore[assignment]
-                self._exec(tpl, code, ns)
+                if self.timing is None:
+                    self._exec(tpl, code, ns)
+                else:
+                    self._exec_timed(tpl, code, ns)
                 scope.check_closed()
                 if 'response' in w.active:
                     _response.head(_response)  # a bad status fails the request before plugins commit
@@ -249,6 +276,8 @@ class RequestRun:
             error = self._fail(exc)
         finally:
             sys.stdout = saved_stdout
+        if self.record and self.scopes:
+            self.scope = scope_preview(self.scopes[0].ns)
         success = error is None
         for plugin in reversed(initialized):
             if plugin.finalize is None:
@@ -291,6 +320,40 @@ class RequestRun:
             # also on failure: Node commits nothing then, but journals what was discarded
             out, pickles = self.req.session_out
             res['session'] = renumber_session(out, len(blobs))
+            if 'writes' in out:
+                res['session']['writes'] = self._lines(out['writes'])
             blobs.extend(pickles)
+        if self.record:
+            if self.scope is not None:
+                res['scope'] = self.scope
+            timing = self.timing or {}
+            res['timing'] = {'module': timing.get('module', 0.0), 'template': timing.get('template', 0.0),
+                             'run': (time.perf_counter() - self.started) * 1000}
         return res, blobs
+
+    def _lines(self, writes: Dict[str, Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+        """Writers as the user's lines: a compiled template's Python line becomes its .pt line."""
+        templates = self.w.templates
+        out: Dict[str, Dict[str, Any]] = {}
+        for name, keys in writes.items():
+            mapped: Dict[str, Any] = {}
+            for key, (file, line) in keys.items():
+                tpl = templates.get(file)
+                if tpl is not None:
+                    file, line = tpl.file, tpl.position(line)[0]
+                mapped[key] = [file, line]
+            out[name] = mapped
+        return out
+
+
+def scope_preview(ns: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """The servlet's namespace at the end of its run (the variables its template saw): names of
+    its own, not the builtins, dunders or imported modules; capped (see _preview.preview_scope)."""
+    seen: Dict[str, Any] = {}
+    if ns:
+        for k, v in ns.items():
+            if k.startswith('__') or isinstance(v, ModuleType):
+                continue
+            seen[k] = v
+    return _preview.preview_scope(seen)
 

@@ -185,6 +185,8 @@ export const InspectorPanel = memo(function InspectorPanel({
                 onPreviewSession={onPreviewSession}
                 onGone={() => setSession(undefined)}
                 onError={onError}
+                onOpenLine={onOpenLine}
+                serverUrl={serverUrl}
               />
             ) : (
               <div className="empty">Choose a session.</div>

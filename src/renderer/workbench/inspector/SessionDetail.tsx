@@ -1,10 +1,20 @@
 /**
- * One session: its namespaces as trees, an edit form (Python literals), the pending changes with
- * their diffs, Apply / Discard, and the conflict view when the server moved on meanwhile.
+ * One session: its namespaces as trees, each key with the request and line that last wrote it
+ * (blame) and its history, an edit form (Python literals), the pending changes with their
+ * diffs, Apply / Discard, and the conflict view when the server moved on meanwhile.
  */
 import { namespaceLabel } from '../../base/namespace.js';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { InspectorApi, PendingOp, SessionView } from '../../../common/api-inspector.js';
+import type {
+  InspectorApi,
+  JournalEntry,
+  NamespaceBlame,
+  PendingOp,
+  SessionView,
+} from '../../../common/api-inspector.js';
+import type { KeyBlame } from '../../../common/types/journal.js';
+import { RequestDetail } from '../requestlog/RequestDetail.js';
+import { KeyBlameCell } from './KeyBlame.js';
 import type { PreviewValue } from '../../../common/types/session.js';
 import { formatWhen } from '../../base/dates.js';
 import { formatValue } from '../../base/preview-format.js';
@@ -30,6 +40,14 @@ interface Props {
   onPreviewSession(id: string): void;
   onGone(): void;
   onError(message: string): void;
+  onOpenLine(file: string, line: number, col: number): void;
+  /** the embedded server's URL, for the opened request's "copy as curl" */
+  serverUrl?: string;
+}
+
+/** namespace → key → its blame */
+function blameIndex(blame: NamespaceBlame[]): Map<string, Map<string, KeyBlame>> {
+  return new Map(blame.map((ns) => [ns.name, new Map(ns.keys.map((k) => [k.key, k]))]));
 }
 
 /** The literal of a top-level key's value, to edit it from. */
@@ -44,6 +62,8 @@ export function SessionDetail(p: Props) {
   const [form, setForm] = useState({ namespace: '', key: '', value: '' });
   const [problem, setProblem] = useState<string | undefined>();
   const [editing, setEditing] = useState<{ namespace: string; key: string } | undefined>();
+  const [blame, setBlame] = useState<Map<string, Map<string, KeyBlame>>>(new Map());
+  const [request, setRequest] = useState<JournalEntry | undefined>();
   const { confirm } = useDialogsContext();
   // set while this view expires or deletes its session: the change event that follows finds
   // the session gone, which is then no error
@@ -56,7 +76,18 @@ export function SessionDetail(p: Props) {
       setView(undefined);
       onError(e.message);
     });
+    // provenance is extra: a session the journal knows nothing of just shows none
+    api.sessionBlame(id).then(
+      (b) => setBlame(blameIndex(b)),
+      () => setBlame(new Map()),
+    );
   }, [api, id, onError]);
+  const openRequest = useCallback(
+    (serial: number) => {
+      api.requestEntry(serial).then(setRequest, (e: Error) => onError(e.message));
+    },
+    [api, onError],
+  );
 
   useEffect(() => {
     load();
@@ -144,6 +175,22 @@ export function SessionDetail(p: Props) {
         </div>
       ) : null}
 
+      {request ? (
+        <section className="blame-request-detail" aria-label={`Request #${request.serial}`}>
+          <button className="small" onClick={() => setRequest(undefined)}>
+            close request
+          </button>
+          <RequestDetail
+            key={request.serial}
+            api={api}
+            entry={request}
+            serverUrl={p.serverUrl}
+            onOpenLine={p.onOpenLine}
+            onError={onError}
+          />
+        </section>
+      ) : null}
+
       {view.namespaceViews.length === 0 ? (
         <div className="empty">This session holds no data.</div>
       ) : null}
@@ -203,6 +250,11 @@ export function SessionDetail(p: Props) {
                 >
                   ×
                 </button>
+                <KeyBlameCell
+                  blame={blame.get(ns.name)?.get(key)}
+                  onOpenRequest={openRequest}
+                  onOpenLine={p.onOpenLine}
+                />
               </>
             )}
           />

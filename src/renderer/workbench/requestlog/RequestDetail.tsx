@@ -1,10 +1,12 @@
 /**
  * One request: what was asked and answered, per namespace the diff before → after, the discarded
  * changes of a rollback (struck through) with the line that raised, the save points in order,
- * replay (as it was, or as a dry run against the state before it) and "copy as curl".
+ * replay (as it was, or as a dry run against the state before it) and "copy as curl"; where the
+ * journal recorded them, the timing breakdown, the keys written and the page's namespace.
  */
 import { servedByText } from './served-by.js';
 import { LogLines } from './LogLines.js';
+import { KeyWrites, ScopeView, TimingBreakdown } from './RunDetails.js';
 import { namespaceLabel } from '../../base/namespace.js';
 import { useState } from 'react';
 import type {
@@ -199,7 +201,10 @@ export function RequestDetail({ api, entry: e, serverUrl, onOpenLine, onError }:
         </section>
       ) : null}
 
+      <TimingBreakdown entry={e} />
+      <KeyWrites entry={e} onOpenLine={onOpenLine} />
       <LogLines lines={e.logs} />
+      <ScopeView entry={e} />
       {replay ? <ReplayView r={replay} /> : null}
 
       {e.request ? (

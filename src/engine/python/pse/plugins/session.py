@@ -31,6 +31,7 @@ went out raises SessionError (the browser would keep the retired id).
 import operator
 import pickle
 import secrets
+import sys
 from urllib.parse import quote
 
 from pse._preview import preview_namespace
@@ -55,11 +56,83 @@ class SessionDict(dict):
         return key in self
 
 
+#: frames of the pse package itself: a write made through them is the caller's
+_PSE_DIR = __file__.rsplit('/plugins/', 1)[0] + '/'
+
+
+def _writer():
+    """(code file, Python line) of the servlet line that called the dictionary method."""
+    f = sys._getframe(2)
+    while f is not None and f.f_code.co_filename.startswith(_PSE_DIR):
+        f = f.f_back
+    return (f.f_code.co_filename, f.f_lineno) if f is not None else ('?', 0)
+
+
+class _TracedDict(SessionDict):
+    """A session dictionary while the journal is on (development server, Studio): it notes the
+    frame of each key's last write, so that Studio can say which line put a key in the session.
+    Only the writing methods are wrapped; a page that only reads pays nothing more. Values
+    changed in place (``d['cart'].append(x)``) are not writes to the key: the journal still
+    names the request that changed them, without a line."""
+
+    __slots__ = ('_w',)
+
+    def __setitem__(self, key, value):
+        dict.__setitem__(self, key, value)
+        self._w[key] = _writer()
+
+    def setdefault(self, key, default=None):
+        if key in self:
+            return dict.__getitem__(self, key)
+        dict.__setitem__(self, key, default)
+        self._w[key] = _writer()
+        return default
+
+    def update(self, *args, **kw):
+        if args:
+            other = args[0]
+            if not hasattr(other, 'keys'):
+                other = list(other)
+                keys = [k for k, _ in other]
+            else:
+                keys = list(other.keys())
+            dict.update(self, other)
+        else:
+            keys = []
+        if kw:
+            dict.update(self, kw)
+            keys.extend(kw)
+        if keys:
+            where = _writer()
+            w = self._w
+            for k in keys:
+                w[k] = where
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def _pse_writes(self):
+        """{key text: (code file, Python line)} of the keys written and still held."""
+        return {(k if type(k) is str else str.__str__(k) if isinstance(k, str) else repr(k)): where
+                for k, where in self._w.items() if k in self}
+
+
+def _new_dict():
+    if _trace:
+        d = _TracedDict()
+        d._w = {}
+        return d
+    return SessionDict()
+
+
 # The request being served and its session view. A worker runs one request at a time, so one
 # slot each is enough. The view is made on first use: a page that never touches the session
 # costs nothing here (its finalize reports nothing, exactly as an unused view would).
 _req = None
 _current = None
+#: the request is journaled (Node's `record`): session dictionaries note their writers
+_trace = False
 
 
 def _state():
@@ -125,16 +198,16 @@ class _Session:
             return d
         raw = self._base(name) if name not in self.deleted else None
         self.known.pop(name, None)
-        d = SessionDict()
+        d = _new_dict()
         if raw is not None:
             known = _KNOWN.get(raw)
             if known is None:
                 value = _unpickle(name, raw)
                 known = _remember(raw, value)
                 if known is None:
-                    d.update(value)
+                    dict.update(d, value)
             if known is not None:
-                d.update(known.items)  # a copy: the remembered dict stays as loaded
+                dict.update(d, known.items)  # a copy: the remembered dict stays as loaded
                 self.known[name] = known
         self.loaded[name] = d
         return d
@@ -262,7 +335,21 @@ class _Session:
             self._warn_unreachable()
         if self.regenerated:
             header['regenerated'] = self.regenerated
+        if _trace:
+            writes = self.writes()
+            if writes:
+                header['writes'] = writes
         return header, blobs
+
+    def writes(self):
+        """namespace → {key: (code file, Python line)} of the keys this request wrote."""
+        out = {}
+        for name, d in self.loaded.items():
+            if type(d) is _TracedDict and d._w:
+                w = d._pse_writes()
+                if w:
+                    out[name] = w
+        return out
 
     def committed(self, header, blobs):
         """After a save: what was sent is the new baseline."""
@@ -284,8 +371,14 @@ class _Session:
         if not self.loaded and not self.deleted:
             return None
         previews = {name: preview_namespace(_plain(d, set())) for name, d in self.loaded.items()}
-        return ({'id': self.id, 'created': False, 'changed': {}, 'previews': previews,
-                 'deleted': sorted(self.deleted)}, [])
+        header = {'id': self.id, 'created': False, 'changed': {}, 'previews': previews,
+                  'deleted': sorted(self.deleted)}
+        if _trace:
+            # what save() committed before the failure stays: its keys keep their lines
+            writes = self.writes()
+            if writes:
+                header['writes'] = writes
+        return header, []
 
 
 def set_cookie(sid, conf):
@@ -405,7 +498,7 @@ def _all_scalars(d):
 
 def _from_pse(t):
     """A type of pse's own (PSEstr, PSElist, FieldDict), stored as its plain builtin base."""
-    return t.__module__.startswith('pse.') and t is not SessionDict
+    return t.__module__.startswith('pse.') and t is not SessionDict and t is not _TracedDict
 
 
 #: exact types _plain leaves as they are (subclasses such as PSEstr are converted)
@@ -436,14 +529,17 @@ def _plain(x, seen):
                     break
             else:
                 return x  # the common session: plain str/int/float/bool/None keys and values
+        # a session dictionary's own writes: not the page's (its writers stay as they were)
+        setitem = dict.__setitem__ if type(x) is _TracedDict else type(x).__setitem__
+        delitem = dict.__delitem__ if type(x) is _TracedDict else type(x).__delitem__
         for k, v in list(x.items()):
             nv = _plain(v, seen)
             nk = _plain(k, seen)
             if nk is not k:
-                del x[k]
-                x[nk] = nv
+                delitem(x, k)
+                setitem(x, nk, nv)
             elif nv is not v:
-                x[k] = nv
+                setitem(x, k, nv)
         return x
     if isinstance(x, list):
         if _from_pse(t):
@@ -510,8 +606,9 @@ _API = ('new', 'delete', 'save', 'regenerate', 'invalidate', 'SessionError', '__
 # ---------------------------------------------------------------- plugin interface
 
 def initialize(mod, req):
-    global _current, _req
+    global _current, _req, _trace
     _req, _current = req, None
+    _trace = bool(req.job.get('record'))
     if mod is not None and getattr(mod, '__dict__', None) is not globals():
         # The worker built a per-request module object: give it the same API.
         for name in _API:
