@@ -14,7 +14,6 @@ import { check } from '../../src/common/schema.js';
 import { Engine } from '../../src/engine/engine.js';
 import { TestingService } from '../../src/main/service/testing-service.js';
 
-
 describe('TestingService', () => {
   let dir: string;
   let engine: Engine;
