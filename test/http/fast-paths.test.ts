@@ -150,7 +150,7 @@ describe('an engine without a journal (pse serve --production)', () => {
     expect(again.body).toBe('<p>Nick</p>');
     const service = engine.sessionService!;
     expect(service.journal.enabled).toBe(false);
-    expect(service.journal.list()).toEqual([]);
+    expect(await service.journal.list()).toEqual([]);
     expect(existsSync(path.join(root, '.pse', 'journal.sqlite'))).toBe(false);
   });
 

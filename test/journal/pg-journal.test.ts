@@ -141,7 +141,8 @@ describe('the PostgreSQL journal', () => {
     );
     expect(next.filter((e) => e.serial < 0)).toEqual([]);
     expect(all[0]!.servedBy).toEqual({ host: os.hostname(), pid: process.pid, instance: 0 });
-    // the process is a column too, for queries of the table itself
+    // the process is a column too, for queries of the table itself (once the burst is written)
+    await a.flush();
     const rows = await sql<{ host: string; pid: number; instance: number; n: string }>(
       `SELECT host, pid, instance, count(*) AS n FROM ${table}_journal GROUP BY 1, 2, 3`,
     );

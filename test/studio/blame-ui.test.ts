@@ -4,13 +4,10 @@
  * click opens the request, a second the line in the editor) and its history; a request's
  * timing breakdown (with the request it waited behind) and the page's namespace as a tree.
  */
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
-import { launchChromium, screenshot } from './browser.js';
-import { copyExamples, RENDERER_DIR, until, visitor } from './helpers.js';
+import { openStudioPage, screenshot, type StudioPage } from './browser.js';
+import { until, visitor } from './helpers.js';
 
 const EXTRA: Record<string, string> = {
   'slow.pt': 'slept',
@@ -21,12 +18,10 @@ const EXTRA: Record<string, string> = {
 };
 
 describe('PSE Studio provenance and run details in the browser', () => {
-  let app: Awaited<ReturnType<typeof copyExamples>>;
-  let studio: RunningWebStudio;
-  let browser: Browser;
+  let ui: StudioPage | undefined;
   let page: Page;
   let server: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   const visit = visitor(() => server);
   const get = visit.get;
   const tab = (name: string) => page.getByRole('tab', { name: new RegExp(`^${name}`) });
@@ -34,21 +29,11 @@ describe('PSE Studio provenance and run details in the browser', () => {
     page.locator('.log-rows tr[data-serial]', { hasText: pathText }).first();
 
   beforeAll(async () => {
-    app = await copyExamples();
-    for (const [f, text] of Object.entries(EXTRA)) await writeFile(path.join(app.dir, f), text);
-    studio = await launchWebStudio({ appRoot: app.dir, workers: 2, rendererDir: RENDERER_DIR });
-    server = (await studio.service.startServer(0)).url!;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(studio.url);
+    ui = await openStudioPage({ files: EXTRA, workers: 2, viewport: { width: 1500, height: 950 } });
+    ({ page, server, pageErrors } = ui);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await studio?.close();
-    await app?.remove();
-  });
+  afterAll(() => ui?.close());
 
   it("shows who wrote each key: a click opens the request, a second the line; and the key's history", async () => {
     expect(await get('session_example.pt?name=Ann')).toContain('Hello, Ann!');

@@ -1,10 +1,11 @@
 /** Chromium through playwright-core (found or installed by chromium.ts), and small helpers to
  * drive the Studio page. */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureChromium } from './chromium.js';
-import { REPO } from './helpers.js';
+import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
+import { copyExamples, RENDERER_DIR, REPO } from './helpers.js';
 
 export const ARTIFACTS = path.join(REPO, 'test-artifacts');
 
@@ -39,4 +40,54 @@ export async function replaceEditorText(page: Page, text: string): Promise<void>
 export async function openFile(page: Page, file: string): Promise<void> {
   await page.locator(`.tree-item[data-path="${file}"]`).click();
   await page.locator(`.editor-host[data-file="${file}"]`).waitFor();
+}
+
+/** Studio in browser mode on a copy of examples/, its embedded server started, a page open on it. */
+export interface StudioPage {
+  app: { dir: string; remove(): Promise<void> };
+  studio: RunningWebStudio;
+  browser: Browser;
+  page: Page;
+  /** the embedded server's URL */
+  server: string;
+  /** errors the page threw (a test expects none) */
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+export async function openStudioPage(
+  o: {
+    /** more files for the app (name → text) */
+    files?: Record<string, string>;
+    workers?: number;
+    viewport?: { width: number; height: number };
+  } = {},
+): Promise<StudioPage> {
+  const app = await copyExamples();
+  for (const [f, text] of Object.entries(o.files ?? {}))
+    await writeFile(path.join(app.dir, f), text);
+  const studio = await launchWebStudio({
+    appRoot: app.dir,
+    workers: o.workers ?? 1,
+    rendererDir: RENDERER_DIR,
+  });
+  const server = (await studio.service.startServer(0)).url!;
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: o.viewport ?? { width: 1500, height: 900 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(studio.url);
+  return {
+    app,
+    studio,
+    browser,
+    page,
+    server,
+    pageErrors,
+    close: async () => {
+      await browser.close();
+      await studio.close();
+      await app.remove();
+    },
+  };
 }

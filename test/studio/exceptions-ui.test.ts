@@ -2,13 +2,10 @@
  * Exceptions grouped by type and raising line (and a request's server.log lines) in a real browser, against a real
  * `pse studio --web` on a copy of examples/ whose embedded server gets real HTTP requests.
  */
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
-import { launchChromium, screenshot } from './browser.js';
-import { copyExamples, RENDERER_DIR, until } from './helpers.js';
+import { openStudioPage, screenshot, type StudioPage } from './browser.js';
+import { until } from './helpers.js';
 
 const FAIL_PY = [
   'from pse.plugins import server',
@@ -21,32 +18,19 @@ const FAIL_PY = [
 ].join('\n');
 
 describe('PSE Studio exceptions view in the browser', () => {
-  let app: Awaited<ReturnType<typeof copyExamples>>;
-  let studio: RunningWebStudio;
-  let browser: Browser;
+  let ui: StudioPage | undefined;
   let page: Page;
   let server: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   const get = async (url: string): Promise<number> => (await fetch(new URL(url, server))).status;
 
   beforeAll(async () => {
-    app = await copyExamples();
-    await writeFile(path.join(app.dir, 'fail.pt'), 'never shown');
-    await writeFile(path.join(app.dir, 'fail.py'), FAIL_PY);
-    studio = await launchWebStudio({ appRoot: app.dir, workers: 1, rendererDir: RENDERER_DIR });
-    server = (await studio.service.startServer(0)).url!;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(studio.url);
+    ui = await openStudioPage({ files: { 'fail.pt': 'never shown', 'fail.py': FAIL_PY } });
+    ({ page, server, pageErrors } = ui);
     await page.getByRole('tab', { name: /^Sessions/ }).click();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await studio?.close();
-    await app?.remove();
-  });
+  afterAll(() => ui?.close());
 
   it('groups failures by type and line, live, and opens the latest request and the line', async () => {
     expect(await get('fail.pt?kind=a')).toBe(500);

@@ -2,13 +2,10 @@
  * The session inspector, request log and time travel in a real browser, against a real
  * `pse studio --web` on a copy of examples/ whose embedded server gets real HTTP requests.
  */
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
-import { launchChromium, screenshot } from './browser.js';
-import { copyExamples, RENDERER_DIR, until, visitor } from './helpers.js';
+import { openStudioPage, screenshot, type StudioPage } from './browser.js';
+import { until, visitor } from './helpers.js';
 
 /** Servlets that fail after changing the session: plain, and after a save() (lines 3 and 5). */
 const EXTRA: Record<string, string> = {
@@ -21,12 +18,10 @@ const EXTRA: Record<string, string> = {
 };
 
 describe('PSE Studio inspector in the browser', () => {
-  let app: Awaited<ReturnType<typeof copyExamples>>;
-  let studio: RunningWebStudio;
-  let browser: Browser;
+  let ui: StudioPage | undefined;
   let page: Page;
   let server: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   const visit = visitor(() => server);
   const get = visit.get;
   const sessionId = visit.sessionId;
@@ -35,23 +30,13 @@ describe('PSE Studio inspector in the browser', () => {
     page.locator('.log-rows tr[data-serial]', { hasText: pathText }).first();
 
   beforeAll(async () => {
-    app = await copyExamples();
-    for (const [f, text] of Object.entries(EXTRA)) await writeFile(path.join(app.dir, f), text);
-    studio = await launchWebStudio({ appRoot: app.dir, workers: 1, rendererDir: RENDERER_DIR });
-    server = (await studio.service.startServer(0)).url!;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(studio.url);
+    ui = await openStudioPage({ files: EXTRA });
+    ({ page, server, pageErrors } = ui);
     // the inspector's views are tabs of the workbench panel, beside the editor
     await page.getByRole('tab', { name: 'Requests' }).click();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await studio?.close();
-    await app?.remove();
-  });
+  afterAll(() => ui?.close());
 
   it('shows requests to the embedded server live, with their session diff', async () => {
     await tab('Requests').click();
@@ -193,7 +178,7 @@ describe('PSE Studio inspector in the browser', () => {
     await tab('Requests').click();
     await row('/fail.pt').click();
     // The store's sessions, watched while the replay runs: the past state is built in memory.
-    const ids = async () => (await studio.service.listSessions()).map((s) => s.id).sort();
+    const ids = async () => (await ui!.studio.service.listSessions()).map((s) => s.id).sort();
     const known = await ids();
     const seen = new Set<string>();
     let watching = true;

@@ -5,38 +5,26 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
-import { launchChromium, screenshot } from './browser.js';
-import { copyExamples, RENDERER_DIR, until, visitor } from './helpers.js';
+import { openStudioPage, screenshot, type StudioPage } from './browser.js';
+import { until, visitor } from './helpers.js';
 
 describe('PSE Studio tests tab in the browser', () => {
-  let app: Awaited<ReturnType<typeof copyExamples>>;
-  let studio: RunningWebStudio;
-  let browser: Browser;
+  let ui: StudioPage | undefined;
   let page: Page;
   let server: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   const visit = visitor(() => server);
   const get = visit.get;
 
   beforeAll(async () => {
-    app = await copyExamples();
-    studio = await launchWebStudio({ appRoot: app.dir, workers: 1, rendererDir: RENDERER_DIR });
-    server = (await studio.service.startServer(0)).url!;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(studio.url);
+    ui = await openStudioPage();
+    ({ page, server, pageErrors } = ui);
     await page.getByRole('tab', { name: /^Sessions/ }).click();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await studio?.close();
-    await app?.remove();
-  });
+  afterAll(() => ui?.close());
 
   it('exports ticked requests as tests/NAME.psetest and runs it, step by step', async () => {
     expect(await get('session_example.pt?name=Ann')).toContain('Hello, Ann!');
@@ -49,7 +37,7 @@ describe('PSE Studio tests tab in the browser', () => {
     await page.getByLabel('Test name').fill('ann');
     await page.getByRole('button', { name: 'Export 2 requests as a test' }).click();
     await page.getByText('Wrote tests/ann.psetest (2 steps).').waitFor();
-    const text = await readFile(path.join(app.dir, 'tests', 'ann.psetest'), 'utf8');
+    const text = await readFile(path.join(ui!.app.dir, 'tests', 'ann.psetest'), 'utf8');
     expect(text).toContain(
       "request GET /session_example.pt?name=Ann\n  status 200\n  outcome committed\n  key '' 'name' = 'Ann'",
     );
@@ -72,7 +60,7 @@ describe('PSE Studio tests tab in the browser', () => {
   });
 
   it('shows the differing step and its key-level session diff after a code change', async () => {
-    const code = path.join(app.dir, 'session_example.py');
+    const code = path.join(ui!.app.dir, 'session_example.py');
     const before = await readFile(code, 'utf8');
     await writeFile(
       code,

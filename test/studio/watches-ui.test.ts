@@ -3,38 +3,26 @@
  * a session watched from the inspector, and a notification naming the request each time a real
  * HTTP request changes it — in the editor view as well.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
-import { launchChromium, screenshot } from './browser.js';
-import { copyExamples, RENDERER_DIR, visitor } from './helpers.js';
+import { openStudioPage, screenshot, type StudioPage } from './browser.js';
+import { visitor } from './helpers.js';
 
 describe('PSE Studio watches in the browser', () => {
-  let app: Awaited<ReturnType<typeof copyExamples>>;
-  let studio: RunningWebStudio;
-  let browser: Browser;
+  let ui: StudioPage | undefined;
   let page: Page;
   let server: string;
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   const visit = visitor(() => server);
   const get = visit.get;
 
   beforeAll(async () => {
-    app = await copyExamples();
-    studio = await launchWebStudio({ appRoot: app.dir, workers: 1, rendererDir: RENDERER_DIR });
-    server = (await studio.service.startServer(0)).url!;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(studio.url);
+    ui = await openStudioPage();
+    ({ page, server, pageErrors } = ui);
     await page.getByRole('tab', { name: /^Sessions/ }).click();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await studio?.close();
-    await app?.remove();
-  });
+  afterAll(() => ui?.close());
 
   it('notifies each change of a watched key with its request, in any view', async () => {
     expect(await get('session_example.pt?name=Ann')).toContain('Hello, Ann!');
