@@ -35,6 +35,7 @@ import {
 } from './journal.js';
 import { valueCap, type KeptPickle } from './large-values.js';
 import { thisProcess } from './served-by.js';
+import { MAX_ALIASES, SerialAliases } from './serial-aliases.js';
 
 /** Entries wait this long (or until FLUSH_BATCH are queued), then go in one transaction. */
 const FLUSH_MS = 20;
@@ -45,8 +46,6 @@ const BLOCK_FRESH_MS = 1000;
 const BLOCK_LOW = JOURNAL_SERIAL_BLOCK / 4;
 /** blocks reserved at once at most (a busy process takes twice what it used since the last) */
 const BLOCKS_MAX = 64;
-/** serials renumbered at write, remembered for reads by the serial a request started with */
-const MAX_ALIASES = 10_000;
 /** entries kept in memory while the database cannot be written (the oldest go first) */
 const MAX_QUEUED = 2000;
 const RETRY_FIRST_MS = 50;
@@ -103,7 +102,7 @@ export class PgJournal implements RequestJournal {
   private provisional = 0;
   /** serials taken from a stale block: renumbered when written */
   private readonly stale = new Set<number>();
-  private readonly aliases = new Map<number, number>();
+  private readonly aliases = new SerialAliases();
   private queue: Queued[] = [];
   private changes: SessionChangedEvent[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -220,7 +219,7 @@ export class PgJournal implements RequestJournal {
 
   /** The serial an entry was written under (a request's first serial may have been renumbered). */
   private resolve(serial: number): number {
-    return this.aliases.get(serial) ?? serial;
+    return this.aliases.resolve(serial);
   }
 
   // ------------------------------------------------------------------------------ writing
@@ -291,14 +290,8 @@ export class PgJournal implements RequestJournal {
       this.schedule(this.failing.retryMs);
       return false;
     }
-    for (const [from, to] of aliases) {
-      this.aliases.set(from, to);
-      this.stale.delete(from);
-    }
-    for (const k of this.aliases.keys()) {
-      if (this.aliases.size <= MAX_ALIASES) break;
-      this.aliases.delete(k);
-    }
+    this.aliases.add(aliases);
+    for (const [from] of aliases) this.stale.delete(from);
     if (this.failing) {
       const { dropped } = this.failing;
       this.failing = null;

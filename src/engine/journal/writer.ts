@@ -22,6 +22,7 @@ import type Database from 'better-sqlite3';
 import type { JournalEntry } from '../../common/types/journal.js';
 import { isBusy, isFull } from '../sqlite.js';
 import type { KeptPickle } from './large-values.js';
+import { SerialAliases } from './serial-aliases.js';
 
 /** A finished entry waiting to be written, with the pickles kept of it. */
 export interface Queued {
@@ -54,8 +55,6 @@ const BLOCK_MIN = 64;
 const BLOCK_MAX = 4096;
 /** how long a reserved block is used */
 const BLOCK_FRESH_MS = 1000;
-/** provisional serials remembered with the serial their entry was written under */
-const MAX_ALIASES = 10_000;
 /** retry back-off while the journal cannot be written */
 const RETRY_FIRST_MS = 10;
 const RETRY_MAX_MS = 1000;
@@ -92,7 +91,7 @@ export class JournalWriter {
   /** the last provisional serial handed out (they count down from -1) */
   private provisional = 0;
   /** provisional serial → the serial its entry was written under */
-  private readonly aliases = new Map<number, number>();
+  private readonly aliases = new SerialAliases();
   private queue: Queued[] = [];
   private queuedBytes = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -153,7 +152,7 @@ export class JournalWriter {
 
   /** The serial an entry was written under, for one handed out provisionally. */
   resolve(serial: number): number {
-    return serial < 0 ? (this.aliases.get(serial) ?? serial) : serial;
+    return serial < 0 ? this.aliases.resolve(serial) : serial;
   }
 
   /**
@@ -202,11 +201,7 @@ export class JournalWriter {
       this.failed(err);
       return false;
     }
-    for (const [p, serial] of done.aliases) this.aliases.set(p, serial);
-    for (const p of this.aliases.keys()) {
-      if (this.aliases.size <= MAX_ALIASES) break;
-      this.aliases.delete(p);
-    }
+    this.aliases.add(done.aliases);
     done.reserved?.();
     this.queue = [];
     this.queuedBytes = 0;
