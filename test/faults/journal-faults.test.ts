@@ -9,11 +9,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Journal } from '../../src/engine/journal/journal.js';
 import { requestDraft } from '../../src/engine/journal/record.js';
-import type { SessionTrace } from '../../src/engine/session/ticket.js';
 import type { JournalEntry } from '../../src/common/types/journal.js';
 import { Engine } from '../../src/engine/engine.js';
 import { holdWriteLock, killChildren, runPse, servePse, writeJournal } from './children.js';
 import { mountSmallDisk } from './small-disk.js';
+import { requestFacts, pickleTrace } from '../helpers/journal-fixtures.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-journal-faults-'));
 afterAll(() => {
@@ -21,33 +21,9 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const facts = (p: string) => ({
-  time: Date.now(),
-  method: 'GET',
-  path: p,
-  query: '',
-  status: 200,
-  durationMs: 1,
-  worker: 1,
-  lockWaitMs: 0,
-});
+const facts = requestFacts;
 
-function trace(before: Buffer | null, after: Buffer | null): SessionTrace {
-  return {
-    sessionId: 'S'.repeat(43),
-    outcome: 'committed',
-    changes: [
-      {
-        name: '',
-        before: null,
-        after: { t: 'dict', v: [] },
-        diff: { added: [], removed: [], changed: [] },
-      },
-    ],
-    saves: [],
-    pickles: new Map([['', { before, after }]]),
-  };
-}
+const trace = pickleTrace;
 
 /** Every entry of a journal, newest first, page by page. */
 function everyEntry(j: Journal): JournalEntry[] {

@@ -12,6 +12,7 @@ import { PgJournal } from '../../src/engine/journal/pg-journal.js';
 import { requestDraft } from '../../src/engine/journal/record.js';
 import { migratePg } from '../../src/engine/session/pg-schema.js';
 import { throwawayCluster, type ThrowawayCluster } from '../helpers/pg-cluster.js';
+import { requestFacts } from '../helpers/journal-fixtures.js';
 
 let cluster: ThrowawayCluster;
 const journals: PgJournal[] = [];
@@ -30,16 +31,7 @@ afterAll(async () => {
   await cluster?.destroy();
 });
 
-const facts = (p: string) => ({
-  time: Date.now(),
-  method: 'GET',
-  path: p,
-  query: '',
-  status: 200,
-  durationMs: 1,
-  worker: 1,
-  lockWaitMs: 0,
-});
+const facts = requestFacts;
 
 async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000) {
   const deadline = Date.now() + ms;

@@ -15,8 +15,8 @@ import { notices, PgJournal } from '../../src/engine/journal/pg-journal.js';
 import { requestDraft } from '../../src/engine/journal/record.js';
 import { SessionEvents, type SessionChangedEvent } from '../../src/engine/session/events.js';
 import { migratePg } from '../../src/engine/session/pg-schema.js';
-import type { SessionTrace } from '../../src/engine/session/ticket.js';
 import { sql, TEST_PG, TEST_PG_URL, testSchema } from '../helpers/pg.js';
+import { requestFacts, pickleTrace } from '../helpers/journal-fixtures.js';
 
 const schema = testSchema();
 let tableNo = 0;
@@ -53,34 +53,10 @@ async function journal(
   return j;
 }
 
-const facts = (p: string) => ({
-  time: Date.now(),
-  method: 'GET',
-  path: p,
-  query: '',
-  status: 200,
-  durationMs: 1,
-  worker: 1,
-  lockWaitMs: 0,
-});
+const facts = requestFacts;
 
 const ID = 'S'.repeat(43);
-function trace(before: Buffer | null, after: Buffer | null): SessionTrace {
-  return {
-    sessionId: ID,
-    outcome: 'committed',
-    changes: [
-      {
-        name: '',
-        before: null,
-        after: { t: 'dict', v: [] },
-        diff: { added: [], removed: [], changed: [] },
-      },
-    ],
-    saves: [],
-    pickles: new Map([['', { before, after }]]),
-  };
-}
+const trace = pickleTrace;
 
 async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
