@@ -9,10 +9,11 @@
  * figure to quote. One more round, for information, runs a development server.
  * PSE_BENCH_SECONDS: seconds per side in all (default 10); PSE_BENCH_ROUNDS (default 3).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { bareServer } from './bare.js';
 import { loadAverage } from './load.js';
 import { ROOT, childrenOf, copyExamples, cpuOf, startPse, stopPse } from './pse-server.js';
 
@@ -81,31 +82,6 @@ async function measure(
   const r = await autocannon(url, seconds);
   const per = (us: number): number => (r.n > 0 ? us / r.n : 0);
   return { ...r, cpuUs: per(cpuOf(pid) - cpu0), pyUs: per(py() - py0) };
-}
-
-/** A bare node:http server in its own process, answering `body` with the same headers. */
-function bareServer(
-  body: Buffer,
-  contentType: string,
-): Promise<{ url: string; child: ChildProcess }> {
-  const script = `
-    const http = require('node:http');
-    const body = Buffer.from(process.env.BODY, 'base64');
-    const server = http.createServer((req, res) => {
-      res.writeHead(200, { 'Content-Type': process.env.CTYPE, 'Content-Length': body.length });
-      res.end(body);
-    });
-    server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));`;
-  const child = spawn(process.execPath, ['-e', script], {
-    env: { ...process.env, BODY: body.toString('base64'), CTYPE: contentType },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout!.once('data', (d: Buffer) =>
-      resolve({ url: `http://127.0.0.1:${d.toString().trim()}/hello`, child }),
-    );
-  });
 }
 
 const fmt = (l: Load): string =>

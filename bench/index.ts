@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: every benchmark of the project, in one run, so that ratios compare figures
  * taken under the same machine load. Each module exports `run(): Promise<string[]>`.
- * Run a subset with `npm run bench -- compile http`.
+ * Run a subset with `npm run bench -- compile http`; `goals` gathers every goal in one run
+ * (`npm run bench -- goals --readme` also rewrites the README's table of goals). Arguments
+ * starting with `--` are the modules' own options.
  */
 interface BenchModule {
   run(): Promise<string[]>;
@@ -21,10 +23,11 @@ const ALL = [
   'modes',
   'peers',
   'startup',
+  'goals',
 ] as const;
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const names = wanted.length ? wanted : [...ALL];
   let failed = false;
   for (const name of names) {

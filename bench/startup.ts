@@ -42,40 +42,65 @@ function rss(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const MB = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MB`;
 
-export async function run(): Promise<string[]> {
+export interface StartupFigures {
+  /** ms from spawn to the first 200, each start */
+  development: number[];
+  production: number[];
+  /** idle RSS in bytes of a --production server: Node, its children together, how many */
+  rss: { node: number; children: number; count: number };
+}
+
+/** STARTS cold starts of each kind, then the idle memory of the last --production one. */
+export async function measureStartup(): Promise<StartupFigures> {
   const base = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-start-'));
-  const lines = [`load average ${loadAverage()} (${os.cpus().length} cores)`];
-  let memory = '';
+  const figures: StartupFigures = {
+    development: [],
+    production: [],
+    rss: { node: 0, children: 0, count: 0 },
+  };
   try {
     const app = copyExamples(path.join(base, 'app'));
     for (const development of [true, false]) {
-      const times: number[] = [];
       for (let i = 0; i < STARTS; i++) {
         const [ms, s] = await coldStart(app, development);
-        times.push(ms);
+        (development ? figures.development : figures.production).push(ms);
         if (i === STARTS - 1 && !development) {
           await new Promise((r) => setTimeout(r, 2000));
           const pid = s.child.pid!;
           const workers = childrenOf(pid);
-          const node = rss(pid);
-          const py = workers.reduce((sum, w) => sum + rss(w), 0);
-          memory = `idle RSS, --production, Node + its ${workers.length} child processes: ${MB(node + py)} (Node ${MB(node)}, children ${MB(py)}; goal ≤ 150 MB)`;
+          figures.rss = {
+            node: rss(pid),
+            children: workers.reduce((sum, w) => sum + rss(w), 0),
+            count: workers.length,
+          };
         }
         await stopPse(s);
       }
-      lines.push(
-        `cold start to the first 200, ${development ? 'development' : '--production'}, ${WORKERS} workers: median ${median(times).toFixed(0)} ms of ${STARTS} (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}; goal ≤ 500 ms)`,
-      );
     }
-    lines.push(memory);
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
+  return figures;
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+export async function run(): Promise<string[]> {
+  const lines = [`load average ${loadAverage()} (${os.cpus().length} cores)`];
+  const f = await measureStartup();
+  for (const development of [true, false]) {
+    const times = development ? f.development : f.production;
+    lines.push(
+      `cold start to the first 200, ${development ? 'development' : '--production'}, ${WORKERS} workers: median ${median(times).toFixed(0)} ms of ${STARTS} (min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}; goal ≤ 500 ms)`,
+    );
+  }
+  lines.push(
+    `idle RSS, --production, Node + its ${f.rss.count} child processes: ${MB(f.rss.node + f.rss.children)} (Node ${MB(f.rss.node)}, children ${MB(f.rss.children)}; goal ≤ 150 MB)`,
+  );
   return lines;
 }
