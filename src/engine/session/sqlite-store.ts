@@ -3,7 +3,8 @@
  *
  * Durability: WAL with synchronous=NORMAL. A commit is in the WAL file (in the OS page cache)
  * before `commit()` resolves, so it survives the death of the process (kill -9); only a power
- * loss can take the last commits back. Every commit is one transaction.
+ * loss can take the last commits back. The writes asked for in one turn of the event loop share
+ * one transaction, each in a savepoint (sqlite-write-batch.ts).
  *
  * Shared or exclusive: by default other processes may open the file too (`pse studio` or
  * `pse run --cookie` next to a development server). An exclusive store (`pse serve
@@ -23,6 +24,7 @@ import type Database from 'better-sqlite3';
 import { openDatabase } from '../sqlite.js';
 import { ownedNamespace, SessionCache } from './session-cache.js';
 import { damagedError, retryBusy, storeError } from './sqlite-retry.js';
+import { SqliteWriteBatch } from './sqlite-write-batch.js';
 import type {
   Page,
   PreviewValue,
@@ -135,6 +137,8 @@ export class SqliteSessionStore implements SessionStore {
   /** exclusive stores only: the sessions loaded or written, as the database has them */
   private readonly cache: SessionCache | null;
   private readonly busyWaitMs: number;
+  /** every write goes through it, in the order asked for */
+  private readonly batch: SqliteWriteBatch;
 
   constructor(opts: SqliteStoreOptions) {
     this.file = opts.file;
@@ -165,6 +169,7 @@ export class SqliteSessionStore implements SessionStore {
       throw openError(opts.file, err);
     }
     this.cache = exclusive ? new SessionCache(opts.cacheBytes ?? DEFAULT_CACHE_BYTES) : null;
+    this.batch = new SqliteWriteBatch(this.db, this.file, this.busyWaitMs);
     const db = this.db;
     this.q = {
       session: db.prepare<[string], SessionRow>(
@@ -277,7 +282,7 @@ export class SqliteSessionStore implements SessionStore {
     const previews = new Map<string, string>();
     for (const [name, v] of c.upsert) previews.set(name, JSON.stringify(v.preview));
     let created: number | null = null; // the session's creation time when this commit made it
-    const write = this.db.transaction((): CommitResult => {
+    const result = await this.batch.write((): CommitResult => {
       const row = this.q.session.get(c.id);
       const live = row && row.expires > c.now ? row : undefined;
       if (c.expectVersion !== undefined && (live?.version ?? null) !== c.expectVersion) {
@@ -300,8 +305,6 @@ export class SqliteSessionStore implements SessionStore {
       }
       return { version: (live?.version ?? 0) + 1, versions };
     });
-    // IMMEDIATE: the write lock is taken first, so a busy store fails before any work is done
-    const result = await this.retrying(() => write.immediate());
     if (this.cache) this.writeThrough(c, created, result, previews);
     return result;
   }
@@ -341,14 +344,14 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async touch(id: string, now: number, expires: number): Promise<boolean> {
-    const changed = await this.retrying(() => this.q.touch.run(now, expires, id).changes > 0);
+    const changed = await this.batch.write(() => this.q.touch.run(now, expires, id).changes > 0);
     const kept = this.cache?.peek(id);
     if (kept) this.cache!.replace(id, { ...kept.session, accessed: now, expires });
     return changed;
   }
 
   async rename(oldId: string, newId: string, now: number, expires: number): Promise<void> {
-    const r = await this.retrying(() => this.q.rename.run(newId, now, expires, oldId));
+    const r = await this.batch.write(() => this.q.rename.run(newId, now, expires, oldId));
     if (r.changes === 0)
       throw new SessionStoreError(`session ${oldId}: cannot regenerate, it does not exist`, oldId);
     const kept = this.cache?.peek(oldId);
@@ -365,7 +368,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async delete(id: string, expectVersion?: number): Promise<boolean> {
-    const remove = this.db.transaction((): boolean => {
+    const deleted = await this.batch.write((): boolean => {
       if (expectVersion !== undefined) {
         const row = this.q.session.get(id);
         if ((row?.version ?? null) !== expectVersion) {
@@ -374,13 +377,12 @@ export class SqliteSessionStore implements SessionStore {
       }
       return this.q.deleteSession.run(id).changes > 0;
     });
-    const deleted = await this.retrying(() => remove.immediate());
     this.cache?.delete(id);
     return deleted;
   }
 
   async sweep(now: number): Promise<number> {
-    const n = await this.retrying(() => this.q.sweep.run(now).changes);
+    const n = await this.batch.write(() => this.q.sweep.run(now).changes);
     this.cache?.deleteExpired(now);
     return n;
   }
@@ -458,6 +460,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    if (this.db.open) await this.batch.drain();
     this.cache?.clear();
     if (this.db.open) this.db.close();
   }

@@ -1,0 +1,136 @@
+/**
+ * Group commit in the SQLite store: the writes asked for in one turn share one transaction,
+ * each in its own savepoint. What must hold: one failing write is rolled back alone, writes
+ * land in the order asked for, every promise settles after the data is committed, and the WAL
+ * receives the changed pages once per group rather than once per write.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
+import { SessionConflictError, type SessionCommit } from '../../src/engine/session/store.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-write-batch-'));
+let n = 0;
+const T0 = 1_700_000_000_000;
+const HOUR = 3_600_000;
+const open: SqliteSessionStore[] = [];
+
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+});
+
+function store(exclusive: boolean): { store: SqliteSessionStore; file: string } {
+  const file = path.join(tmp, `s${n++}.sqlite`);
+  const s = new SqliteSessionStore({ file, exclusive });
+  open.push(s);
+  return { store: s, file };
+}
+
+function create(id: string, v = 1): SessionCommit {
+  return {
+    id,
+    now: T0,
+    expires: T0 + HOUR,
+    create: true,
+    upsert: new Map([
+      ['pse', { pickle: Buffer.from(`v=${v}`), preview: { t: 'int', v: String(v) } }],
+    ]),
+    delete: [],
+  };
+}
+
+const walBytes = (file: string): number =>
+  fs.existsSync(`${file}-wal`) ? fs.statSync(`${file}-wal`).size : 0;
+
+describe.each([false, true])('SQLite store writes in one turn (exclusive: %s)', (exclusive) => {
+  it('share one transaction: the WAL gets each changed page once, not once per write', async () => {
+    const { store: s, file } = store(exclusive);
+    await s.commit(create('warm')); // the tables' first pages exist
+    const before = walBytes(file);
+    const ids = Array.from({ length: 64 }, (_, i) => `s${String(i).padStart(3, '0')}`);
+    await Promise.all(ids.map((id) => s.commit(create(id))));
+    const frames = (walBytes(file) - before) / (4096 + 24);
+    // 64 separate transactions write at least one frame each (a commit frame); one group
+    // writes the few pages of two small b-trees once.
+    expect(frames).toBeGreaterThan(0);
+    expect(frames).toBeLessThan(16);
+    for (const id of ids) expect((await s.load(id, T0))?.version).toBe(1);
+  });
+
+  it('roll a failing write back alone; the others of its turn commit', async () => {
+    const { store: s, file } = store(exclusive);
+    await s.commit(create('taken'));
+    const results = await Promise.allSettled([
+      s.commit(create('a')),
+      s.commit(create('taken', 2)), // exists: a conflict
+      s.commit({ ...create('b'), create: false, expectVersion: 7 }), // no such session
+      s.commit(create('c')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(SessionConflictError);
+    expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(SessionConflictError);
+    // what another connection reads of the file: committed, and nothing of the failed ones
+    await s.close();
+    const db = new Database(file, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT id, version FROM sessions ORDER BY id').all();
+      expect(rows).toEqual([
+        { id: 'a', version: 1 },
+        { id: 'c', version: 1 },
+        { id: 'taken', version: 1 },
+      ]);
+      const pickle = db.prepare("SELECT pickle FROM namespaces WHERE session = 'taken'").get() as {
+        pickle: Buffer;
+      };
+      expect(pickle.pickle.toString()).toBe('v=1');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('run in the order asked for, and settle only once committed', async () => {
+    const { store: s, file } = store(exclusive);
+    const created = s.commit(create('x'));
+    const changed = s.commit({ ...create('x', 2), create: false, expectVersion: 1 });
+    const renamed = s.rename('x', 'y', T0 + 1, T0 + HOUR);
+    const deleted = s.delete('y', 3);
+    let settled = false;
+    const all = Promise.all([created, changed, renamed, deleted]).then((r) => {
+      settled = true;
+      return r;
+    });
+    expect(settled).toBe(false);
+    const [c, ch, , d] = await all;
+    expect([c.version, ch.version, d]).toEqual([1, 2, true]);
+    expect(await s.load('x', T0)).toBeNull();
+    expect(await s.load('y', T0)).toBeNull();
+    await s.close();
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.prepare('SELECT count(*) AS n FROM sessions').get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('close() writes what was asked for before it', async () => {
+    const { store: s, file } = store(exclusive);
+    const pending = s.commit(create('late'));
+    await s.close();
+    expect((await pending).version).toBe(1);
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.prepare('SELECT id FROM sessions').all()).toEqual([{ id: 'late' }]);
+    } finally {
+      db.close();
+    }
+  });
+});
