@@ -23,11 +23,20 @@ type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
 /** Writes in one transaction at most; a longer queue is split (bounded time per turn). */
 const MAX_BATCH = 256;
+/**
+ * A smaller batch waits up to this many more turns of the event loop for company: under load
+ * each turn brings more workers' replies, and a transaction's cost is mostly fixed (measured
+ * on new sessions: 119 µs of CPU per write alone, 75 in fours, 61 in eights, 52 in 32s). An
+ * idle loop runs the turns back to back, so a lone write waits microseconds.
+ */
+const GATHER_TURNS = 2;
+const GATHER_SIZE = 16;
 
 export class SqliteWriteBatch {
   private queue: Pending[] = [];
   private scheduled = false;
   private flushing: Promise<void> | null = null;
+  private waited = 0;
 
   constructor(
     private readonly db: Database.Database,
@@ -41,7 +50,8 @@ export class SqliteWriteBatch {
       this.queue.push({ run, resolve: resolve as (v: unknown) => void, reject });
       if (!this.scheduled && !this.flushing) {
         this.scheduled = true;
-        setImmediate(() => void this.flush());
+        this.waited = 0;
+        setImmediate(this.turn);
       }
     });
   }
@@ -50,6 +60,12 @@ export class SqliteWriteBatch {
   async drain(): Promise<void> {
     while (this.queue.length || this.flushing) await (this.flushing ?? this.flush());
   }
+
+  private readonly turn = (): void => {
+    if (!this.scheduled) return; // drained meanwhile
+    if (this.queue.length < GATHER_SIZE && this.waited++ < GATHER_TURNS) setImmediate(this.turn);
+    else void this.flush();
+  };
 
   private flush(): Promise<void> {
     this.scheduled = false;
