@@ -13,6 +13,40 @@ export function openDatabase(file: string): Database.Database {
   return new Database(file, nativeBinding ? { nativeBinding } : {});
 }
 
+/**
+ * Opens `file` and runs `setup` on it (pragmas, schema), trying both again while another
+ * process is opening the same file, for up to `waitMs`. `busy_timeout` does not cover it:
+ * when two connections both read a new file and then both need its write lock (the switch to
+ * WAL, the first schema), SQLite answers SQLITE_BUSY at once rather than deadlock, so N
+ * servers started together would see one of them fail to start. The waits are synchronous:
+ * this runs while a store opens, before anything else is served.
+ */
+export function openConfigured(
+  file: string,
+  setup: (db: Database.Database) => void,
+  waitMs: number,
+): Database.Database {
+  const deadline = performance.now() + waitMs;
+  let backoff = 2;
+  for (;;) {
+    const db = openDatabase(file);
+    try {
+      setup(db);
+      return db;
+    } catch (err) {
+      db.close();
+      if (!isBusy(err) || performance.now() + backoff > deadline) throw err;
+    }
+    // A random share of the back-off: processes that met keep from meeting again.
+    sleepSync(backoff * (0.5 + Math.random() / 2));
+    backoff = Math.min(backoff * 2, 100);
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** The SQLite result code of an error thrown by better-sqlite3 (e.g. 'SQLITE_BUSY'), or ''. */
 export function sqliteCode(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;

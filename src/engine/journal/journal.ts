@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { openDatabase } from '../sqlite.js';
+import { openConfigured } from '../sqlite.js';
 import type { JournalEntry, JournalQuery, ServedBy } from '../../common/types/journal.js';
 import type { RequestEvents } from './events.js';
 import { keepPickles, valueCap, type KeptPickle, type PickleMap } from './large-values.js';
@@ -138,22 +138,27 @@ export class Journal implements RequestJournal {
       return;
     }
     if (opts.file !== ':memory:') fs.mkdirSync(path.dirname(opts.file), { recursive: true });
-    const db = openDatabase(opts.file);
-    this.db = db;
+    let db: Database.Database;
     try {
-      db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      migrate(db, opts.file);
-      // from now on nothing waits for a lock inside SQLite: the writer retries on a timer
-      db.pragma('busy_timeout = 0');
+      db = openConfigured(
+        opts.file,
+        (db) => {
+          db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
+          db.pragma('journal_mode = WAL');
+          db.pragma('synchronous = NORMAL');
+          migrate(db, opts.file);
+          // from now on nothing waits for a lock inside SQLite: the writer retries on a timer
+          db.pragma('busy_timeout = 0');
+        },
+        OPEN_BUSY_TIMEOUT_MS,
+      );
     } catch (err) {
-      db.close();
       throw new Error(
         `journal ${opts.file}: cannot open: ${err instanceof Error ? err.message : String(err)}`,
         { cause: err },
       );
     }
+    this.db = db;
     this.writer = new JournalWriter(db, {
       file: opts.file,
       size,

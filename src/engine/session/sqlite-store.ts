@@ -21,7 +21,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { openDatabase } from '../sqlite.js';
+import { openConfigured } from '../sqlite.js';
 import { ownedNamespace, SessionCache } from './session-cache.js';
 import { damagedError, retryBusy, storeError } from './sqlite-retry.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
@@ -146,26 +146,26 @@ export class SqliteSessionStore implements SessionStore {
     const exclusive = opts.exclusive === true;
     if (opts.file !== ':memory:') fs.mkdirSync(path.dirname(opts.file), { recursive: true });
     try {
-      this.db = openDatabase(opts.file);
+      this.db = openConfigured(
+        opts.file,
+        (db) => {
+          // Set before the first access: an exclusive WAL database keeps its index in this
+          // process's memory and takes no file lock per transaction.
+          if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
+          db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
+          db.pragma('journal_mode = WAL');
+          db.pragma('synchronous = NORMAL');
+          db.pragma('foreign_keys = ON');
+          // A write takes the exclusive lock for good: another process fails now, not mid-request.
+          if (exclusive) db.exec('BEGIN IMMEDIATE; COMMIT');
+          if (opts.file !== ':memory:') checkIntegrity(db, opts.file);
+          migrate(db, opts.file);
+          // From now on a lock is waited for on a timer (retryBusy), never inside SQLite.
+          db.pragma('busy_timeout = 0');
+        },
+        OPEN_BUSY_TIMEOUT_MS,
+      );
     } catch (err) {
-      throw openError(opts.file, err);
-    }
-    try {
-      // Set before the first access: an exclusive WAL database keeps its index in this
-      // process's memory and takes no file lock per transaction.
-      if (exclusive) this.db.pragma('locking_mode = EXCLUSIVE');
-      this.db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('foreign_keys = ON');
-      // A write takes the exclusive lock for good: another process fails now, not mid-request.
-      if (exclusive) this.db.exec('BEGIN IMMEDIATE; COMMIT');
-      if (opts.file !== ':memory:') checkIntegrity(this.db, opts.file);
-      migrate(this.db, opts.file);
-      // From now on a lock is waited for on a timer (retryBusy), never inside SQLite.
-      this.db.pragma('busy_timeout = 0');
-    } catch (err) {
-      this.db.close();
       throw openError(opts.file, err);
     }
     this.cache = exclusive ? new SessionCache(opts.cacheBytes ?? DEFAULT_CACHE_BYTES) : null;
