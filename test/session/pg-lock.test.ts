@@ -141,3 +141,46 @@ describe('PostgreSQL session lock: other processes get their turn', () => {
     expect(aDoneWhenBGotIt).toBeLessThan(50);
   });
 });
+
+describe('PostgreSQL session lock: the read that comes with it', () => {
+  const write = (t: Awaited<ReturnType<SessionManager['open']>>, value: string) =>
+    t.finish({
+      ok: true,
+      session: {
+        id: ID,
+        created: t.session === null,
+        changed: new Map([['', Buffer.from(value)]]),
+        previews: { '': { t: 'dict', v: [] } },
+        deleted: [],
+      },
+    });
+
+  it('each request reads what the one before it committed, in this process and the other', async () => {
+    const [a, b] = await twoProcesses('l6');
+    const options = { ...OPTIONS, lockTimeout: 30 };
+    const ma = new SessionManager({ store: a, crossProcessLock: a.lock, options });
+    const mb = new SessionManager({ store: b, crossProcessLock: b.lock, options });
+    await write(await ma.open({}), '0');
+    const cookie = { id: ID, former: null };
+    // Read-modify-write from both processes at once: a stale read would lose an increment
+    // (or fail on the version check); the lock taken over within a process reads too.
+    const bump = async (m: SessionManager) => {
+      const t = await m.open({ cookie });
+      const p = t.session!.ns.get('')!;
+      const n = Number((Buffer.isBuffer(p) ? p : p.read()).toString());
+      await write(t, String(n + 1));
+    };
+    await Promise.all(Array.from({ length: 60 }, (_, i) => bump(i % 2 ? ma : mb)));
+    const last = await b.load(ID, Date.now() / 1000);
+    expect(last!.ns.get('')!.pickle.toString()).toBe('60');
+  });
+
+  it('a session unknown to the store is locked all the same, and read as none', async () => {
+    const [a, b] = await twoProcesses('l7');
+    const held = await a.lock.acquireAndLoad(ID, 1000, () => Date.now() / 1000);
+    expect(held.loaded).toBeNull();
+    await expect(b.lock.acquireAndLoad(ID, 100, () => 0)).rejects.toBeInstanceOf(LockTimeoutError);
+    held.release();
+    (await b.lock.acquireAndLoad(ID, 2000, () => 0)).release();
+  });
+});

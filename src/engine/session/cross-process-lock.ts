@@ -9,8 +9,15 @@
  * session locked — its locks go with its connection or its file descriptor.
  */
 import type { Release } from './locks.js';
+import type { StoredSession } from './store.js';
 
 export type { Release };
+
+/** A session's lock, and the session as the store had it once the lock was held. */
+export interface LockedSession {
+  release: Release;
+  loaded: StoredSession | null;
+}
 
 export interface SessionLockProvider {
   /**
@@ -19,6 +26,11 @@ export interface SessionLockProvider {
    * Release is idempotent and never throws.
    */
   acquire(id: string, timeoutMs: number): Promise<Release>;
+  /**
+   * `acquire`, then the session as the store has it at `now()` (null: unknown or expired), where
+   * the backend can read it in the same exchange as the lock (the store's `load` otherwise).
+   */
+  acquireAndLoad?(id: string, timeoutMs: number, now: () => number): Promise<LockedSession>;
   /** Lets go of every lock and the connection; idempotent. */
   close(): Promise<void>;
 }

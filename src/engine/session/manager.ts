@@ -30,7 +30,7 @@ import { isEmptyDiff, keyDiff, namespaceChange } from './diff.js';
 import type { SessionEvents } from './events.js';
 import { isWellFormedSessionId } from './ids.js';
 import { SessionLocks, type Release } from './locks.js';
-import type { SessionLockProvider } from './cross-process-lock.js';
+import type { LockedSession, SessionLockProvider } from './cross-process-lock.js';
 import type { SessionConfig } from '../config/types.js';
 import {
   isNamespaceName,
@@ -192,17 +192,23 @@ export class SessionManager {
       release = await this.locks.acquire(id);
       lockWaitMs = performance.now() - t0;
     }
-    if (this.crossProcessLock) {
-      const t0 = performance.now();
-      release = await this.withCrossProcessLock(id, release, lockWaitMs);
-      lockWaitMs += performance.now() - t0;
-    }
     let loaded;
-    try {
-      loaded = await this.store.load(id, this.now());
-    } catch (err) {
-      release();
-      throw err;
+    if (this.crossProcessLock?.acquireAndLoad) {
+      const t0 = performance.now();
+      ({ release, loaded } = await this.withCrossProcessLoad(id, release, lockWaitMs));
+      lockWaitMs += performance.now() - t0;
+    } else {
+      if (this.crossProcessLock) {
+        const t0 = performance.now();
+        release = await this.withCrossProcessLock(id, release, lockWaitMs);
+        lockWaitMs += performance.now() - t0;
+      }
+      try {
+        loaded = await this.store.load(id, this.now());
+      } catch (err) {
+        release();
+        throw err;
+      }
     }
     // Unknown or expired: ignored, never adopted. A dry run only needs a consistent snapshot.
     if (!loaded || dry) release();
@@ -237,6 +243,33 @@ export class SessionManager {
     return () => {
       shared();
       local();
+    };
+  }
+
+  /** withCrossProcessLock and the load in one exchange with the store (its lock provider reads). */
+  private async withCrossProcessLoad(
+    id: string,
+    local: Release,
+    waitedMs: number,
+  ): Promise<LockedSession> {
+    let locked: LockedSession;
+    try {
+      locked = await this.crossProcessLock!.acquireAndLoad!(
+        id,
+        Math.max(this.opts.lockTimeout * 1000 - waitedMs, 0),
+        () => this.now(),
+      );
+    } catch (err) {
+      local();
+      throw err;
+    }
+    const shared = locked.release;
+    return {
+      loaded: locked.loaded,
+      release: () => {
+        shared();
+        local();
+      },
     };
   }
 

@@ -1,44 +1,87 @@
 /**
  * The cross-process session lock of a PostgreSQL store: a session-level advisory lock on a
  * hash of the id (and of the table, so that two apps on one database never share keys), taken
- * with `pg_try_advisory_lock` on one of a few connections of this process reserved for locks
- * (its lane: chosen by the hash, so a session is locked and unlocked on the same connection).
- * A connection of `pg` runs one query at a time; with one lane every lock and unlock of the
- * process waited in one queue, and on the session read path (one cookie per connection) that
- * queue, not the database, set the pace.
+ * with `pg_try_advisory_lock` on a connection of this process reserved for locks, so that a
+ * session is locked and unlocked on the same connection.
  *
- * Trying without waiting keeps the lanes free for every session of the process; a
+ * That connection is pipelined: statements go without waiting for the answers of those before
+ * them, and its socket is corked until the end of the event loop's turn, so the statements of a
+ * turn leave in one write and the backend wakes once for all of them. On the read path the
+ * round trips, not the database's work, cost the most (on a VM each wake-up of a sleeping
+ * process costs more than the statement): one pipelined connection served more requests than
+ * four that each ran one statement at a time (docs/performance.md).
+ *
+ * Trying without waiting keeps the connection free for every session of the process; a
  * busy session is tried again after 1, 2, 4… up to 8 ms, until LockTimeout. When the process
  * dies its connection closes and PostgreSQL drops its locks at once. When the connection is
  * lost its locks are gone too: the holders' commits are still safe, as every commit checks the
  * session's version.
  *
+ * A request's lock and its read are one statement (`pse_lock_load`, a function this process
+ * creates on its lock connection, in pg_temp): it tries the lock and, holding it, reads the
+ * session and its namespaces. A function, because its query takes its own snapshot after the
+ * lock is held; one plain statement reads as of its start and could miss the commit of the
+ * holder that just let go. On the read path the database's round trips, not its work, cost the
+ * most (each is a write to a socket and a wake-up on both sides), so a request makes one.
+ *
  * A released lock lingers until the current turn of the event loop has run: when this
  * process's next request of the same session is already waiting (the in-process FIFO grants it
- * at once), it takes the lock over without a round trip to the database. At most
+ * at once), it takes the lock over without a round trip to the database. The locks still
+ * lingering after it are unlocked by the next statement on their connection, or, when there is
+ * none in that turn, by one statement for all of them. At most
  * MAX_HANDOVERS times in a row: then the lock is released, and this process waits a little
  * longer than the others' longest retry before it tries again, so that a process with a queue
  * of one session's requests never starves the other processes of it.
  */
+import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { LockTimeoutError, type Release } from './locks.js';
-import type { SessionLockProvider } from './cross-process-lock.js';
+import type { LockedSession, SessionLockProvider } from './cross-process-lock.js';
 import type { PgHealth } from './pg-connection.js';
+import { loadColumns, loadSql, sessionOfRows, type LoadRow } from './pg-load.js';
+import type { PgTables } from './pg-schema.js';
 
-const TRY = 'SELECT pg_try_advisory_lock($1, $2) AS ok';
-const UNLOCK = 'SELECT pg_advisory_unlock($1, $2)';
+/** Unlocks `$3` (the lingering locks of the connection), then tries `$2`. */
+const TRY = `SELECT pg_try_advisory_lock($1, $2) AS ok,
+                    (SELECT count(pg_advisory_unlock($1, k)) FROM unnest($3::integer[]) AS k) AS unlocked`;
+const UNLOCK = 'SELECT count(pg_advisory_unlock($1, k)) FROM unnest($2::integer[]) AS k';
+const LOCK_LOAD = 'SELECT * FROM pg_temp.pse_lock_load($1, $2, $3, $4)';
+
+/** pse_lock_load's text for one store's tables. */
+function lockLoadFunction(t: PgTables): string {
+  return `CREATE OR REPLACE FUNCTION pg_temp.pse_lock_load(
+      space integer, key integer, sid text, unlocks integer[])
+    RETURNS TABLE (locked boolean, id text, created float8, accessed float8, expires float8,
+      version integer, name text, pickle bytea, preview jsonb, nsv integer)
+    LANGUAGE plpgsql VOLATILE AS $f$
+    #variable_conflict use_column
+    BEGIN
+      IF cardinality(unlocks) > 0 THEN
+        PERFORM pg_advisory_unlock(space, k) FROM unnest(unlocks) AS k;
+      END IF;
+      IF NOT pg_try_advisory_lock(space, key) THEN
+        locked := false;
+        RETURN NEXT;
+        RETURN;
+      END IF;
+      RETURN QUERY SELECT true, ${loadColumns()}
+        FROM ${t.sessions} s LEFT JOIN ${t.ns} n ON n.session = s.id WHERE s.id = sid;
+      IF NOT FOUND THEN
+        locked := true;
+        RETURN NEXT;
+      END IF;
+    END $f$`;
+}
 const MAX_BACKOFF_MS = 8;
 const MAX_HANDOVERS = 16;
-/** lock connections per process (opened on first use) */
-const LANES = 4;
 
 /** A lock released by its holder, not yet unlocked in the database. */
 interface Lingering {
+  id: string;
   lane: LockLane;
   c: pg.Client;
   key: number;
   handovers: number;
-  timer: NodeJS.Immediate;
 }
 
 /** FNV-1a, as a signed 32-bit key for the two-key advisory lock functions. */
@@ -51,30 +94,54 @@ export function lockKey(s: string): number {
   return h | 0;
 }
 
+interface LockLoadRow extends LoadRow {
+  locked: boolean;
+}
+
 export class PgSessionLocks implements SessionLockProvider {
-  private readonly lanes: LockLane[];
+  private readonly lane: LockLane;
   private closed = false;
   private readonly space: number;
   private readonly lingering = new Map<string, Lingering>();
   /** sessions this process let go after a run of handovers: not before this time (ms) */
   private readonly yielding = new Map<string, number>();
+  private readonly loadSql: string;
 
   constructor(
-    private readonly config: pg.ClientConfig,
-    table: string,
+    config: pg.ClientConfig,
+    t: PgTables,
     private readonly health: PgHealth,
   ) {
-    this.space = lockKey(`pse:${table}`);
-    this.lanes = Array.from({ length: LANES }, () => new LockLane(config, health));
+    this.space = lockKey(`pse:${t.sessions}`);
+    this.loadSql = loadSql(t);
+    const setup = lockLoadFunction(t);
+    this.lane = new LockLane(config, health, setup);
   }
 
   async acquire(id: string, timeoutMs: number): Promise<Release> {
-    const kept = this.lingering.get(id);
+    return (await this.lock(id, timeoutMs, null)).release;
+  }
+
+  /** The lock of `id` and, in the same statement, the session as the database has it now. */
+  acquireAndLoad(id: string, timeoutMs: number, now: () => number): Promise<LockedSession> {
+    return this.lock(id, timeoutMs, now);
+  }
+
+  private async lock(
+    id: string,
+    timeoutMs: number,
+    loadAt: (() => number) | null,
+  ): Promise<LockedSession> {
+    const kept = this.takeOver(id);
     if (kept) {
-      this.lingering.delete(id);
-      clearImmediate(kept.timer);
-      if (kept.c === kept.lane.client)
-        return this.releaser(kept.lane, kept.c, kept.key, id, kept.handovers + 1);
+      const release = this.releaser(kept.lane, kept.c, kept.key, id, kept.handovers + 1);
+      if (loadAt === null) return { release, loaded: null };
+      try {
+        return { release, loaded: await this.loadHeld(kept.lane, kept.c, id, loadAt) };
+      } catch (err) {
+        release();
+        throw err;
+      }
     }
     const started = performance.now();
     const turn = this.yielding.get(id);
@@ -83,25 +150,20 @@ export class PgSessionLocks implements SessionLockProvider {
       if (turn > started) await new Promise((r) => setTimeout(r, turn - started));
     }
     const key = lockKey(id);
-    const lane = this.lanes[(key >>> 0) % LANES]!;
+    const lane = this.lane;
     let delay = 1;
     for (;;) {
       if (this.closed) throw new Error('session lock connection closed');
       const c = await lane.connection();
-      let ok: boolean;
+      let got: LockedSession | null;
       try {
-        const r = await c.query<{ ok: boolean }>({
-          name: 'pse_try_lock',
-          text: TRY,
-          values: [this.space, key],
-        });
-        ok = r.rows[0]!.ok;
+        got = await this.tryOnce(lane, c, id, key, loadAt);
       } catch (err) {
         lane.drop(c);
         throw this.health.failed(err);
       }
       this.health.ok();
-      if (ok) return this.releaser(lane, c, key, id, 0);
+      if (got) return got;
       const waited = performance.now() - started;
       if (waited + delay > timeoutMs) throw new LockTimeoutError(id, waited);
       await new Promise((r) => setTimeout(r, delay));
@@ -109,11 +171,75 @@ export class PgSessionLocks implements SessionLockProvider {
     }
   }
 
+  /** One try: null when another process holds the session. */
+  private async tryOnce(
+    lane: LockLane,
+    c: pg.Client,
+    id: string,
+    key: number,
+    loadAt: (() => number) | null,
+  ): Promise<LockedSession | null> {
+    const unlocks = this.lingeringOn(lane);
+    if (loadAt === null) {
+      const r = await lane.send<{ ok: boolean }>(c, {
+        name: 'pse_try_lock',
+        text: TRY,
+        values: [this.space, key, unlocks],
+      });
+      return r.rows[0]!.ok ? { release: this.releaser(lane, c, key, id, 0), loaded: null } : null;
+    }
+    const r = await lane.send<LockLoadRow>(c, {
+      name: 'pse_lock_load',
+      text: LOCK_LOAD,
+      values: [this.space, key, id, unlocks],
+    });
+    if (!r.rows[0]!.locked) return null;
+    return { release: this.releaser(lane, c, key, id, 0), loaded: sessionOfRows(r.rows, loadAt()) };
+  }
+
+  /** The session, read on the connection that holds its lock (taken over from a request). */
+  private async loadHeld(
+    lane: LockLane,
+    c: pg.Client,
+    id: string,
+    now: () => number,
+  ): Promise<LockedSession['loaded']> {
+    let r: pg.QueryResult<LoadRow>;
+    try {
+      r = await lane.send<LoadRow>(c, { name: 'pse_load', text: this.loadSql, values: [id] });
+    } catch (err) {
+      lane.drop(c);
+      throw this.health.failed(err);
+    }
+    this.health.ok();
+    return sessionOfRows(r.rows, now());
+  }
+
   async close(): Promise<void> {
     this.closed = true;
-    for (const l of this.lingering.values()) clearImmediate(l.timer);
     this.lingering.clear();
-    await Promise.all(this.lanes.map((l) => l.close()));
+    await this.lane.close();
+  }
+
+  /** A lock of `id` this process let go of this turn, if it still holds it in the database. */
+  private takeOver(id: string): Lingering | null {
+    const kept = this.lingering.get(id);
+    if (!kept) return null;
+    this.lingering.delete(id);
+    kept.lane.lingering.delete(kept);
+    return kept.c === kept.lane.client ? kept : null;
+  }
+
+  /** The keys lingering on `lane`, handed to the statement about to go: it unlocks them. */
+  private lingeringOn(lane: LockLane): number[] {
+    if (lane.lingering.size === 0) return [];
+    const keys: number[] = [];
+    for (const l of lane.lingering) {
+      if (this.lingering.get(l.id) === l) this.lingering.delete(l.id);
+      if (l.c === lane.client) keys.push(l.key);
+    }
+    lane.lingering.clear();
+    return keys;
   }
 
   /** Unlocks on the connection that locked; a lost connection has dropped the lock already. */
@@ -129,54 +255,68 @@ export class PgSessionLocks implements SessionLockProvider {
       if (done) return;
       done = true;
       if (c !== lane.client) return;
-      if (this.closed) return this.unlock(lane, c, key);
+      if (this.closed) return this.unlock(lane, c, [key]);
       if (handovers >= MAX_HANDOVERS) {
         const now = performance.now();
         if (this.yielding.size >= 1024)
           for (const [other, until] of this.yielding) if (until <= now) this.yielding.delete(other);
         this.yielding.set(id, now + 2 * MAX_BACKOFF_MS);
-        return this.unlock(lane, c, key);
+        return this.unlock(lane, c, [key]);
       }
-      const timer = setImmediate(() => {
-        if (this.lingering.get(id)?.timer !== timer) return;
-        this.lingering.delete(id);
-        this.unlock(lane, c, key);
-      });
-      this.lingering.set(id, { lane, c, key, handovers, timer });
+      const l: Lingering = { id, lane, c, key, handovers };
+      this.lingering.set(id, l);
+      lane.lingering.add(l);
+      if (!lane.flushing) {
+        lane.flushing = true;
+        setImmediate(() => {
+          lane.flushing = false;
+          const keys = this.lingeringOn(lane);
+          if (keys.length && lane.client) this.unlock(lane, lane.client, keys);
+        });
+      }
     };
   }
 
-  private unlock(lane: LockLane, c: pg.Client, key: number): void {
+  private unlock(lane: LockLane, c: pg.Client, keys: number[]): void {
     if (c !== lane.client) return;
-    c.query({ name: 'pse_unlock', text: UNLOCK, values: [this.space, key] }).catch(
-      (err: unknown) => {
+    lane
+      .send(c, { name: 'pse_unlock', text: UNLOCK, values: [this.space, keys] })
+      .catch((err: unknown) => {
         lane.drop(c);
         this.health.failed(err);
-      },
-    );
+      });
   }
 }
 
-/** One connection reserved for locks, (re)connected on demand. */
+/**
+ * The connection reserved for locks, (re)connected on demand, with pse_lock_load created on
+ * it; and the locks released on it this turn, not unlocked yet.
+ */
 class LockLane {
   client: pg.Client | null = null;
+  readonly lingering = new Set<Lingering>();
+  flushing = false;
+  private corked = false;
   private connecting: Promise<pg.Client> | null = null;
   private closed = false;
 
   constructor(
     private readonly config: pg.ClientConfig,
     private readonly health: PgHealth,
+    private readonly setup: string,
   ) {}
 
   connection(): Promise<pg.Client> {
     if (this.client) return Promise.resolve(this.client);
     if (this.closed) return Promise.reject(new Error('session lock connection closed'));
     this.connecting ??= (async () => {
-      const c = new pg.Client(this.config);
+      const c = new pg.Client({ ...this.config, pipeline: true });
       c.on('error', () => this.drop(c)); // said by the next acquire, which fails
       try {
         await c.connect();
+        await c.query(this.setup);
       } catch (err) {
+        void c.end().catch(() => undefined);
         throw this.health.failed(err);
       } finally {
         this.connecting = null;
@@ -191,9 +331,28 @@ class LockLane {
     return this.connecting;
   }
 
+  /**
+   * Sends a statement. The connection is pipelined and its socket corked until the end of the
+   * event loop's turn: the statements of one turn go in one write, and the backend wakes once
+   * for all of them (on a VM, waking a sleeping process costs more than the statement).
+   */
+  send<R extends pg.QueryResultRow>(c: pg.Client, q: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+    if (!this.corked) {
+      const socket = (c as unknown as { connection: { stream: Writable } }).connection.stream;
+      this.corked = true;
+      socket.cork();
+      setImmediate(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    return c.query<R>(q);
+  }
+
   drop(c: pg.Client): void {
     if (this.client !== c) return;
     this.client = null;
+    this.lingering.clear(); // its locks went with it
     void c.end().catch(() => undefined);
   }
 

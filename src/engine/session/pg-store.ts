@@ -19,6 +19,7 @@ import type {
 } from '../../common/types/session.js';
 import { describePgTarget, type PgTarget } from '../config/pg-target.js';
 import { openError, pgClientConfig, PgHealth, type StoreLog } from './pg-connection.js';
+import { sessionOfRows, loadSql, type LoadRow } from './pg-load.js';
 import { PgSessionLocks } from './pg-lock.js';
 import { checkPgSchema, migratePg, pgTables, type PgTables } from './pg-schema.js';
 import {
@@ -27,7 +28,6 @@ import {
   type CommitResult,
   type SessionCommit,
   type SessionStore,
-  type StoredNamespace,
   type StoredSession,
 } from './store.js';
 
@@ -52,13 +52,6 @@ interface SessionRow {
   version: number;
 }
 
-interface LoadRow extends SessionRow {
-  name: string | null;
-  pickle: Buffer | null;
-  preview: PreviewValue | null;
-  nsv: number | null;
-}
-
 const TIMES =
   'created::float8 AS created, accessed::float8 AS accessed, expires::float8 AS expires';
 
@@ -79,13 +72,10 @@ export class PgSessionStore implements SessionStore {
   ) {
     this.where = health.where;
     this.t = pgTables(table);
-    this.lock = new PgSessionLocks(config, table, health);
+    this.lock = new PgSessionLocks(config, this.t, health);
     const { sessions, ns } = this.t;
     this.q = {
-      load: `SELECT s.id, s.created::float8 AS created, s.accessed::float8 AS accessed,
-               s.expires::float8 AS expires, s.version,
-               n.name, n.pickle, n.preview, n.version AS nsv
-             FROM ${sessions} s LEFT JOIN ${ns} n ON n.session = s.id WHERE s.id = $1`,
+      load: loadSql(this.t),
       session: `SELECT id, ${TIMES}, version FROM ${sessions} WHERE id = $1`,
       bump: `UPDATE ${sessions} SET accessed = $2, expires = $3, version = version + 1
              WHERE id = $1 AND expires > $2 RETURNING version`,
@@ -157,21 +147,7 @@ export class PgSessionStore implements SessionStore {
   /** One statement (a join) for the session and its namespaces: the read path of every request. */
   async load(id: string, now: number): Promise<StoredSession | null> {
     const { rows } = await this.query<LoadRow>('pse_load', this.q.load, [id]);
-    const row = rows[0];
-    if (!row || row.expires <= now) return null;
-    const ns = new Map<string, StoredNamespace>();
-    for (const n of rows) {
-      if (n.name === null) continue; // a session without namespaces: one row, no namespace
-      ns.set(n.name, { pickle: n.pickle!, preview: n.preview!, version: n.nsv! });
-    }
-    return {
-      id: row.id,
-      created: row.created,
-      accessed: row.accessed,
-      expires: row.expires,
-      version: row.version,
-      ns,
-    };
+    return sessionOfRows(rows, now);
   }
 
   async commit(c: SessionCommit): Promise<CommitResult> {
