@@ -192,7 +192,7 @@ export class SqliteSessionStore implements SessionStore {
         'SELECT name, length(pickle) AS size, preview, version FROM namespaces WHERE session = ? ORDER BY name',
       ),
       insertSession: db.prepare(
-        'INSERT INTO sessions (id, created, accessed, expires, version) VALUES (?, ?, ?, ?, 0)',
+        'INSERT INTO sessions (id, created, accessed, expires, version) VALUES (?, ?, ?, ?, 1)',
       ),
       bump: db.prepare(
         'UPDATE sessions SET accessed = ?, expires = ?, version = version + 1 WHERE id = ?',
@@ -201,13 +201,11 @@ export class SqliteSessionStore implements SessionStore {
       rename: db.prepare(
         'UPDATE sessions SET id = ?, accessed = ?, expires = ?, version = version + 1 WHERE id = ?',
       ),
-      nsVersion: db.prepare<[string, string], { version: number }>(
-        'SELECT version FROM namespaces WHERE session = ? AND name = ?',
-      ),
-      upsert: db.prepare(
+      upsert: db.prepare<[string, string, Buffer, string], { version: number }>(
         `INSERT INTO namespaces (session, name, pickle, preview, version) VALUES (?, ?, ?, ?, 1)
          ON CONFLICT (session, name) DO UPDATE SET pickle = excluded.pickle, preview = excluded.preview,
-           version = version + 1`,
+           version = version + 1
+         RETURNING version`,
       ),
       deleteNs: db.prepare('DELETE FROM namespaces WHERE session = ? AND name = ?'),
       deleteSession: db.prepare('DELETE FROM sessions WHERE id = ?'),
@@ -293,16 +291,14 @@ export class SqliteSessionStore implements SessionStore {
         if (!c.create) throw new SessionConflictError(c.id, c.expectVersion ?? 0, null);
         // An expired row with this id is dead data: it is replaced, never revived.
         if (row) this.q.deleteSession.run(c.id);
+        // Inserted at its first version: a bump would rewrite both of its index entries.
         this.q.insertSession.run(c.id, c.now, c.now, c.expires);
         created = c.now;
-      }
-      this.q.bump.run(c.now, c.expires, c.id);
+      } else this.q.bump.run(c.now, c.expires, c.id);
       const versions = new Map<string, number>();
       for (const name of c.delete) this.q.deleteNs.run(c.id, name);
-      for (const [name, v] of c.upsert) {
-        this.q.upsert.run(c.id, name, v.pickle, previews.get(name)!);
-        versions.set(name, this.q.nsVersion.get(c.id, name)?.version ?? 0);
-      }
+      for (const [name, v] of c.upsert)
+        versions.set(name, this.q.upsert.get(c.id, name, v.pickle, previews.get(name)!)!.version);
       return { version: (live?.version ?? 0) + 1, versions };
     });
     if (this.cache) this.writeThrough(c, created, result, previews);
