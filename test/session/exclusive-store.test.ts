@@ -3,31 +3,18 @@
  * sessions from memory, written through. Its answers must be exactly the database's, whatever
  * the cache keeps or forgets; the contract suite runs it too.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
+import { HOUR, storeFolder, T0 } from '../helpers/sqlite-stores.js';
 import type { SessionCommit, SessionStore, StoredSession } from '../../src/engine/session/store.js';
 import type { PreviewValue as Preview } from '../../src/common/types/session.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-exclusive-'));
-let n = 0;
-const T0 = 1_700_000_000_000;
-const HOUR = 3_600_000;
-const open: SessionStore[] = [];
+const folder = storeFolder('pse-exclusive-');
+const tmp = folder.dir;
 
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-});
-
-function exclusive(
-  cacheBytes?: number,
-  file = path.join(tmp, `x${n++}.sqlite`),
-): SqliteSessionStore {
-  const store = new SqliteSessionStore({ file, exclusive: true, cacheBytes });
-  open.push(store);
-  return store;
+function exclusive(cacheBytes?: number, file = folder.file()): SqliteSessionStore {
+  return folder.keep(new SqliteSessionStore({ file, exclusive: true, cacheBytes }));
 }
 
 function preview(v: number): Preview {
@@ -103,8 +90,7 @@ describe('exclusive SQLite session store', () => {
   it('answers as a store without a cache does, through commits, touches, renames, deletes and sweeps', async () => {
     // A cache of ~2 sessions (loads and writes keep meeting sessions it has forgotten) against
     // a store of the same SQL without one.
-    const plain = new SqliteSessionStore({ file: path.join(tmp, 'plain.sqlite') });
-    open.push(plain);
+    const plain = folder.keep(new SqliteSessionStore({ file: path.join(tmp, 'plain.sqlite') }));
     const stores: SessionStore[] = [exclusive(900), plain];
     const ids = ['a', 'b', 'c', 'd'].map((c) => c.repeat(43));
     const random = rng(7);
@@ -154,13 +140,12 @@ describe('exclusive SQLite session store', () => {
     { timeout: 30_000 },
     async () => {
       const file = path.join(tmp, 'held.sqlite');
-      exclusive(undefined, file);
+      const holder = exclusive(undefined, file);
       expect(() => new SqliteSessionStore({ file })).toThrow(
         /held\.sqlite: cannot open: another process holds it locked/,
       );
-      await open.pop()!.close();
-      const shared = new SqliteSessionStore({ file });
-      open.push(shared);
+      await holder.close();
+      folder.keep(new SqliteSessionStore({ file }));
       expect(() => exclusive(undefined, file)).toThrow(
         /held\.sqlite: cannot open: another process/,
       );

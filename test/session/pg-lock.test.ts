@@ -184,3 +184,24 @@ describe('PostgreSQL session lock: the read that comes with it', () => {
     (await b.lock.acquireAndLoad(ID, 2000, () => 0)).release();
   });
 });
+
+describe('PostgreSQL session lock: the role it needs', () => {
+  it('a role without TEMPORARY on the database is refused at open, saying what to grant', async () => {
+    const name = `pse_notemp_${process.pid}_${Date.now() % 100000}`;
+    await sql(`CREATE ROLE ${name} LOGIN`);
+    try {
+      await sql(`CREATE DATABASE ${name} OWNER ${name}`);
+      await sql(`REVOKE TEMPORARY ON DATABASE ${name} FROM PUBLIC, ${name}`);
+      const target = { ...TEST_PG, user: name, database: name };
+      await expect(PgSessionStore.open({ target, table: 'pse_session' })).rejects.toThrow(
+        new RegExp(`session store postgresql://${name}@.*/${name}: cannot open: .*TEMPORARY`),
+      );
+      // with the privilege back, the same role opens it
+      await sql(`GRANT TEMPORARY ON DATABASE ${name} TO ${name}`);
+      await (await PgSessionStore.open({ target, table: 'pse_session' })).close();
+    } finally {
+      await sql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await sql(`DROP ROLE IF EXISTS ${name}`);
+    }
+  });
+});

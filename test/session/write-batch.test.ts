@@ -5,28 +5,17 @@
  * receives the changed pages once per group rather than once per write.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
+import { HOUR, storeFolder, T0 } from '../helpers/sqlite-stores.js';
 import { SessionConflictError, type SessionCommit } from '../../src/engine/session/store.js';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-write-batch-'));
-let n = 0;
-const T0 = 1_700_000_000_000;
-const HOUR = 3_600_000;
-const open: SqliteSessionStore[] = [];
-
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-});
+const stores = storeFolder('pse-write-batch-');
 
 function store(exclusive: boolean): { store: SqliteSessionStore; file: string } {
-  const file = path.join(tmp, `s${n++}.sqlite`);
-  const s = new SqliteSessionStore({ file, exclusive });
-  open.push(s);
-  return { store: s, file };
+  const file = stores.file();
+  return { store: stores.keep(new SqliteSessionStore({ file, exclusive })), file };
 }
 
 function create(id: string, v = 1): SessionCommit {

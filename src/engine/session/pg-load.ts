@@ -5,7 +5,7 @@
  */
 import type { PreviewValue } from '../../common/types/session.js';
 import type { PgTables } from './pg-schema.js';
-import type { StoredNamespace, StoredSession } from './store.js';
+import { storedSession, type StoredNamespace, type StoredSession } from './store.js';
 
 /** One row of the join: the session's columns, and one namespace's (null when it has none). */
 export interface LoadRow {
@@ -40,12 +40,5 @@ export function sessionOfRows(rows: readonly LoadRow[], now: number): StoredSess
     if (n.name === null) continue; // a session without namespaces: one row, no namespace
     ns.set(n.name, { pickle: n.pickle!, preview: n.preview!, version: n.nsv! });
   }
-  return {
-    id: row.id,
-    created: row.created,
-    accessed: row.accessed,
-    expires: row.expires,
-    version: row.version,
-    ns,
-  };
+  return storedSession(row, ns);
 }

@@ -48,7 +48,7 @@ const UNLOCK = 'SELECT count(pg_advisory_unlock($1, k)) FROM unnest($2::integer[
 const LOCK_LOAD = 'SELECT * FROM pg_temp.pse_lock_load($1, $2, $3, $4)';
 
 /** pse_lock_load's text for one store's tables. */
-function lockLoadFunction(t: PgTables): string {
+export function lockLoadFunction(t: PgTables): string {
   return `CREATE OR REPLACE FUNCTION pg_temp.pse_lock_load(
       space integer, key integer, sid text, unlocks integer[])
     RETURNS TABLE (locked boolean, id text, created float8, accessed float8, expires float8,

@@ -20,7 +20,7 @@ import type {
 import { describePgTarget, type PgTarget } from '../config/pg-target.js';
 import { openError, pgClientConfig, PgHealth, type StoreLog } from './pg-connection.js';
 import { sessionOfRows, loadSql, type LoadRow } from './pg-load.js';
-import { PgSessionLocks } from './pg-lock.js';
+import { lockLoadFunction, PgSessionLocks } from './pg-lock.js';
 import { checkPgSchema, migratePg, pgTables, type PgTables } from './pg-schema.js';
 import {
   SessionConflictError,
@@ -119,6 +119,7 @@ export class PgSessionStore implements SessionStore {
       try {
         if (o.migrate === false) await checkPgSchema(c, o.table);
         else await migratePg(c, o.table);
+        await checkTemporaryFunction(c, pgTables(o.table));
       } finally {
         c.release();
       }
@@ -345,4 +346,21 @@ function previewJson(p: PreviewValue): string {
 
 function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The lock connection creates its function in `pg_temp`; a role without the database's
+ * TEMPORARY privilege could then lock no session. Said at start, not by every request.
+ */
+async function checkTemporaryFunction(c: pg.PoolClient, t: PgTables): Promise<void> {
+  try {
+    await c.query(lockLoadFunction(t));
+    await c.query('DROP FUNCTION pg_temp.pse_lock_load(integer, integer, text, integer[])');
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42501') throw err;
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}: PSE's session lock needs a temporary function; grant the role TEMPORARY on the database (GRANT TEMPORARY ON DATABASE … TO …)`,
+      { cause: err },
+    );
+  }
 }

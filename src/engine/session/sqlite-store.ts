@@ -40,6 +40,7 @@ import {
   type SessionStore,
   type StoredNamespace,
   type StoredSession,
+  storedSession,
 } from './store.js';
 
 /** Schema migrations, in order; `PRAGMA user_version` is the number applied. Append only. */
@@ -246,14 +247,7 @@ export class SqliteSessionStore implements SessionStore {
       );
       nsBytes.set(n.name, n.size! + n.preview!.length);
     }
-    const s: StoredSession = {
-      id: row.id,
-      created: row.created,
-      accessed: row.accessed,
-      expires: row.expires,
-      version: row.version,
-      ns,
-    };
+    const s = storedSession(row, ns);
     this.cache?.set(s, nsBytes);
     return s;
   }

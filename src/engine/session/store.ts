@@ -44,6 +44,15 @@ export interface StoredSession {
   readonly ns: ReadonlyMap<string, StoredNamespace>;
 }
 
+/** A stored session of its row's columns and its namespaces, as both SQL stores read them. */
+export function storedSession(
+  row: Omit<StoredSession, 'ns'>,
+  ns: ReadonlyMap<string, StoredNamespace>,
+): StoredSession {
+  const { id, created, accessed, expires, version } = row;
+  return { id, created, accessed, expires, version, ns };
+}
+
 /** One commit: applied in a single transaction, all or nothing. */
 export interface SessionCommit {
   id: string;
