@@ -113,6 +113,7 @@ export async function runServlet(
     session: ticket ? ticket.session : null,
     dry: preview !== undefined,
   };
+  if (ticket?.queued) input.urgent = true;
   if (jr?.record) {
     input.record = true;
     jr.dispatched = performance.now();

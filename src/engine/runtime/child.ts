@@ -18,8 +18,8 @@ export type ExitListener = (code: number | null, signal: NodeJS.Signals | null) 
 export interface ChildHandle {
   /** 0 when the process could not be started (an `exit` follows) */
   readonly pid: number;
-  /** write to fd 3 (Node → Python) */
-  write(frame: Buffer): void;
+  /** write to fd 3 (Node → Python): with the turn's other frames, or with `now`, at once */
+  write(frame: Buffer, now?: boolean): void;
   /** close fd 3: the worker sees EOF and exits */
   end(): void;
   kill(signal: NodeJS.Signals): void;
@@ -94,10 +94,11 @@ export const spawnChild: Spawner = (spec) => {
 
   return {
     pid: proc.pid ?? 0,
-    write(frame) {
+    write(frame, now) {
       if (!toWorker.writable) return;
-      if (batch.push(frame) === 1) setImmediate(flush);
+      if (batch.push(frame) === 1 && !now) setImmediate(flush);
       batchBytes += frame.length;
+      if (now) flush();
     },
     end() {
       flush(); // what was written before end() still goes first

@@ -30,6 +30,11 @@ export interface Job {
   readonly label: string;
   /** set once: settled or failed */
   ended: boolean;
+  /**
+   * Others wait for it (a request of a session that was held): its frame leaves at once rather
+   * than with the turn's batch, so the worker starts it before Node writes the replies of the turn.
+   */
+  readonly urgent?: boolean;
   /** messages the worker sends while running it */
   message(worker: Worker, msg: CallMsg | ChunkMsg | LogMsg, blobs: Buffer[]): void;
   /** the worker's final answer */

@@ -64,6 +64,7 @@ function sessionResult(s: SessionOut, blobs: Buffer[]): SessionResult {
 export class RunJob implements Job {
   readonly kind: JobKind = 'req';
   ended = false;
+  urgent = false;
   /** chunks kept when there is no onChunk hook: merged into the body */
   private chunks: Buffer[] | null = null;
   private head: { status: number; headers: [string, string][] } | undefined;

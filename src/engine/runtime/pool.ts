@@ -246,6 +246,7 @@ export class WorkerPool extends EventEmitter {
     const label = `${input.method} ${input.path}`;
     const frame = encodeFrame(msg, blobs);
     const job = new RunJob(this, msg.id, frame, label, hooks, sink, input.session?.ns);
+    if (input.urgent) job.urgent = true;
     this.submit(job);
   }
 

@@ -26,6 +26,8 @@ export interface RunInput {
   dry: boolean;
   /** the journal records the run (see ReqMsg.record) */
   record?: boolean;
+  /** requests of its session wait behind it (see Job.urgent) */
+  urgent?: boolean;
 }
 
 /** The request a log line is about: its id (its record's) and whether it is a Studio preview. */

@@ -105,7 +105,7 @@ export class Worker {
 
   send(job: Job): void {
     if (this.jobs.push(job) === 1) this.runningSince = this.clock.now();
-    this.child.write(job.frame);
+    this.child.write(job.frame, job.urgent);
   }
 
   write(msg: ToWorker, blobs?: readonly Buffer[]): void {

@@ -187,6 +187,7 @@ export class SessionManager {
     if (id === null || !isWellFormedSessionId(id)) return new Ticket(this, null, 0, dry, null);
     let release = this.locks.tryAcquire(id);
     let lockWaitMs = 0;
+    const queued = release === null;
     if (release === null) {
       const t0 = performance.now();
       release = await this.locks.acquire(id);
@@ -213,7 +214,16 @@ export class SessionManager {
     // Unknown or expired: ignored, never adopted. A dry run only needs a consistent snapshot.
     if (!loaded || dry) release();
     if (!loaded) return new Ticket(this, null, lockWaitMs, dry, null);
-    return new Ticket(this, loaded, lockWaitMs, dry, dry ? null : release, fromCookie?.former);
+    const ticket = new Ticket(
+      this,
+      loaded,
+      lockWaitMs,
+      dry,
+      dry ? null : release,
+      fromCookie?.former,
+    );
+    ticket.queued = queued;
+    return ticket;
   }
 
   /** A session held as a request holds it (Studio's edits): in this process and, on a shared store, in every other. */
@@ -328,6 +338,7 @@ interface Loaded {
 
 class Ticket implements SessionTicket {
   readonly session: SessionInput | null;
+  queued = false;
   private readonly started = performance.now();
   /** the state as committed so far (after the last save) — what a failure returns to */
   private state: Loaded | null;

@@ -51,6 +51,8 @@ export interface SessionTicket {
   /** the session to send with the request, or null (none yet) */
   readonly session: SessionInput | null;
   readonly lockWaitMs: number;
+  /** it waited in this process behind another request of its session, others may wait behind it */
+  readonly queued: boolean;
   readonly dry: boolean;
   /** `session.save()`: commit now (in a dry run: record the save point, commit nothing) */
   save(s: SessionResult): Promise<void>;
