@@ -3,6 +3,7 @@
  * a start-up of its own, so we ask it for `sys.executable` and spawn that for every worker.
  */
 import { execFile } from 'node:child_process';
+import { rememberedPython, rememberPython } from './python-cache.js';
 
 export interface PythonInfo {
   /** the interpreter's own path (`sys.executable`): what the workers are spawned with */
@@ -40,13 +41,20 @@ const PROBE_TIMEOUT_MS = 15_000;
 const cache = new Map<string, Promise<PythonInfo>>();
 
 /**
- * Resolves `exe` (a name on PATH or a path) to the real interpreter. Cached per string; a failure
- * is not cached, so installing Python and retrying works without a restart.
+ * Resolves `exe` (a name on PATH or a path) to the real interpreter. Cached per string, and
+ * between runs while what decides the answer is unchanged (python-cache.ts); a failure is not
+ * cached, so installing Python and retrying works without a restart.
  */
 export function resolvePython(exe = 'python3', where?: ConfigPlace): Promise<PythonInfo> {
   let found = cache.get(exe);
   if (!found) {
-    found = probe(exe, where);
+    const remembered = rememberedPython(exe);
+    found = remembered
+      ? Promise.resolve(remembered)
+      : probe(exe, where).then((info) => {
+          rememberPython(exe, info);
+          return info;
+        });
     cache.set(exe, found);
     found.catch(() => cache.delete(exe));
   }
