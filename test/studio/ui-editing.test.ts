@@ -167,6 +167,22 @@ describe('PSE Studio: preview and editor safety', () => {
     await compare.getByRole('button', { name: 'Overwrite with mine' }).click();
     await until(async () => (await readFile(file, 'utf8')) === 'mine = 1\n', 'my text on disk');
 
+    // A comparison closed while its diff is still being computed cancels it quietly.
+    for (let round = 0; round < 5; round++) {
+      await replaceEditorText(page, `mine = ${round}\n`);
+      await writeFile(file, `theirs = ${round}\n`);
+      await page.keyboard.press('ControlOrMeta+S');
+      await ask.getByRole('button', { name: 'Compare' }).click();
+      await compare.getByRole('button', { name: 'Cancel' }).click();
+      await compare.waitFor({ state: 'detached' });
+    }
+    await page.waitForTimeout(500);
+    expect(pageErrors).toEqual([]);
+    await replaceEditorText(page, 'mine = 1\n');
+    await page.keyboard.press('ControlOrMeta+S');
+    await ask.getByRole('button', { name: 'Overwrite' }).click();
+    await until(async () => (await readFile(file, 'utf8')) === 'mine = 1\n', 'my text on disk');
+
     await replaceEditorText(page, 'mine again = 1\n');
     await writeFile(file, 'theirs again = 2\n');
     await page.keyboard.press('ControlOrMeta+S');

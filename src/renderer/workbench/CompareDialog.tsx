@@ -1,5 +1,6 @@
 /** The text on disk beside the unsaved text, before a save decides which one stays. */
 import { useEffect, useRef } from 'react';
+import { mountDiffEditor } from '../editor/diff-editor.js';
 import { monaco } from '../editor/monaco-setup.js';
 import type { Documents } from './documents.js';
 
@@ -16,16 +17,13 @@ export function CompareDialog({ docs, path, disk, onResolve }: Props) {
     const doc = docs.get(path);
     if (!host.current || !doc) return;
     const original = monaco.editor.createModel(disk, doc.model.getLanguageId());
-    const ed = monaco.editor.createDiffEditor(host.current, {
-      automaticLayout: true,
-      readOnly: true,
-      originalEditable: false,
-      theme: 'vs-dark',
-      minimap: { enabled: false },
-    });
-    ed.setModel({ original, modified: doc.model });
+    const unmount = mountDiffEditor(
+      host.current,
+      { original, modified: doc.model },
+      { minimap: { enabled: false } },
+    );
     return () => {
-      ed.dispose();
+      unmount();
       original.dispose();
     };
   }, [docs, path, disk]);

@@ -2,6 +2,7 @@
 import { useEffect, useRef } from 'react';
 import type { PreviewValue } from '../../../common/types/session.js';
 import { formatValue } from '../../base/preview-format.js';
+import { mountDiffEditor } from '../../editor/diff-editor.js';
 import { monaco } from '../../editor/monaco-setup.js';
 
 export function namespaceText(v: PreviewValue | null): string {
@@ -26,23 +27,22 @@ export function DiffView({ before, after, label }: Props) {
   const lines = Math.max(original.split('\n').length, modified.split('\n').length);
   useEffect(() => {
     if (!host.current) return;
-    const editor = monaco.editor.createDiffEditor(host.current, {
-      readOnly: true,
-      originalEditable: false,
-      automaticLayout: true,
-      renderSideBySide: true,
-      minimap: { enabled: false },
-      scrollBeyondLastLine: false,
-      theme: 'vs-dark',
-      fontSize: 12,
-      lineNumbers: 'off',
-      renderOverviewRuler: false,
-    });
     const a = monaco.editor.createModel(original, 'plaintext');
     const b = monaco.editor.createModel(modified, 'plaintext');
-    editor.setModel({ original: a, modified: b });
+    const unmount = mountDiffEditor(
+      host.current,
+      { original: a, modified: b },
+      {
+        renderSideBySide: true,
+        minimap: { enabled: false },
+        scrollBeyondLastLine: false,
+        fontSize: 12,
+        lineNumbers: 'off',
+        renderOverviewRuler: false,
+      },
+    );
     return () => {
-      editor.dispose();
+      unmount();
       a.dispose();
       b.dispose();
     };
