@@ -109,4 +109,32 @@ describe('workspace', () => {
     await writeFile(path.join(root, 'img.bin'), Buffer.from([1, 0, 2]));
     await expect(ws.read('img.bin')).rejects.toThrow(/binary/);
   });
+
+  it('does not follow a symlink out of the folder when watching (one to an ancestor)', async () => {
+    const seen: string[] = [];
+    const watching = ws.onChange((e) => seen.push(e.path));
+    try {
+      // the watcher is ready once it reports a change of its own folder
+      await expect
+        .poll(
+          async () => {
+            await writeFile(path.join(root, 'ready.txt'), String(Date.now()));
+            return seen.includes('ready.txt');
+          },
+          { timeout: 10_000, interval: 200 },
+        )
+        .toBe(true);
+      seen.length = 0;
+      // `escape` links to the folder that holds the app: followed, these would be escape/…
+      await writeFile(path.join(base, 'secret.txt'), 'changed');
+      await writeFile(path.join(base, 'outside.py'), 'b = 1');
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(seen.filter((p) => p.startsWith('escape'))).toEqual([]);
+      await writeFile(path.join(root, 'a.pt'), 'A2');
+      await expect.poll(() => seen, { timeout: 10_000 }).toContain('a.pt');
+      expect(seen.filter((p) => p.startsWith('escape'))).toEqual([]);
+    } finally {
+      watching.dispose();
+    }
+  });
 });
