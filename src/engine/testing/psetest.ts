@@ -19,7 +19,7 @@
  * values.ts (Python repr as Studio's inspector shows it).
  */
 import type { JournalOutcome } from '../../common/types/journal.js';
-import type { LocatedError } from '../../common/types/located.js';
+import { formatLocated, type LocatedError } from '../../common/types/located.js';
 import type {
   Expected,
   ExpectedNamespace,
@@ -42,13 +42,9 @@ const METHODS = /^[A-Z]+$/;
 /** A bad test file: every problem, located. */
 export class TestFileError extends Error {
   constructor(readonly problems: LocatedError[]) {
-    super(problems.map(formatProblem).join('\n'));
+    super(problems.map((p) => formatLocated(p)).join('\n'));
     this.name = 'TestFileError';
   }
-}
-
-export function formatProblem(p: LocatedError): string {
-  return `${p.file}:${p.line}:${p.col}: ${p.message}`;
 }
 
 class LineReader {

@@ -18,7 +18,8 @@ import type {
 } from '../../common/types/testing.js';
 import { Engine } from '../engine.js';
 import type { LogSink } from '../logs/engine-log.js';
-import { formatProblem, parseTest, TEST_EXT, TestFileError } from './psetest.js';
+import { formatLocated } from '../../common/types/located.js';
+import { parseTest, TEST_EXT, TestFileError } from './psetest.js';
 import { pyString } from '../../common/python-literal.js';
 import { namespaceKeys } from './values.js';
 
@@ -63,7 +64,7 @@ export async function runTests(
     } catch (err) {
       result.problems =
         err instanceof TestFileError
-          ? err.problems.map(formatProblem)
+          ? err.problems.map((p) => formatLocated(p))
           : [`${shown}: ${err instanceof Error ? err.message : String(err)}`];
     }
   }
