@@ -14,6 +14,7 @@ describe('import layers', () => {
     ['src/engine/template/probe.ts', "import { WorkerPool } from '../runtime/pool.js';"],
     ['src/engine/session/probe-store.ts', "import { HttpApp } from '../http/app.js';"],
     ['src/engine/session/probe-store.ts', "import { WorkerPool } from '../runtime/pool.js';"],
+    ['src/engine/session/pg-load.ts', "import { Journal } from '../journal/journal.js';"],
     ['src/engine/http/probe.ts', "import { WorkerPool } from '../runtime/pool.js';"],
     ['src/engine/http/probe.ts', "import { SessionManager } from '../session/manager.js';"],
     ['src/engine/http/probe.ts', "import { Journal } from '../journal/journal.js';"],
