@@ -35,6 +35,7 @@ import {
 } from './journal.js';
 import { valueCap, type KeptPickle } from './large-values.js';
 import { thisProcess } from './served-by.js';
+import { notices, type JournalNotice } from './pg-notices.js';
 import { MAX_ALIASES, SerialAliases } from './serial-aliases.js';
 
 /** Entries wait this long (or until FLUSH_BATCH are queued), then go in one transaction. */
@@ -52,18 +53,8 @@ const RETRY_FIRST_MS = 50;
 const RETRY_MAX_MS = 2000;
 /** the caps are enforced at most this often (by whichever process writes) */
 const TRIM_EVERY_MS = 1000;
-/** NOTIFY payloads stay under PostgreSQL's 8000 bytes */
-const NOTIFY_MAX = 7000;
 /** a lost LISTEN connection is reopened after this long */
 const RELISTEN_MS = 1000;
-
-/** What one NOTIFY says: who wrote, which serials, which sessions changed. */
-export interface JournalNotice {
-  /** the writing journal (its own notices are not news to it) */
-  w: string;
-  s: number[];
-  c: SessionChangedEvent[];
-}
 
 export interface PgJournalOptions {
   /** the database; null = the PG* environment variables */
@@ -573,38 +564,4 @@ function noNul(s: string): string {
 /** A channel name as an identifier (it may hold characters LISTEN needs quoted). */
 function pgIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** The NOTIFY payloads of one batch (several when it is long), each under NOTIFY_MAX bytes. */
-export function notices(
-  writer: string,
-  serials: number[],
-  changes: SessionChangedEvent[],
-): string[] {
-  if (serials.length === 0 && changes.length === 0) return [];
-  const out: string[] = [];
-  let cur: JournalNotice = { w: writer, s: [], c: [] };
-  const size = (n: JournalNotice): number => Buffer.byteLength(JSON.stringify(n));
-  const push = (): void => {
-    if (cur.s.length || cur.c.length) out.push(JSON.stringify(cur));
-    cur = { w: writer, s: [], c: [] };
-  };
-  for (const s of serials) {
-    cur.s.push(s);
-    if (size(cur) > NOTIFY_MAX) {
-      cur.s.pop();
-      push();
-      cur.s.push(s);
-    }
-  }
-  for (const c of changes) {
-    cur.c.push(c);
-    if (size(cur) > NOTIFY_MAX) {
-      cur.c.pop();
-      push();
-      cur.c.push(c);
-    }
-  }
-  push();
-  return out;
 }
