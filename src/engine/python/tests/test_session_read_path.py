@@ -4,13 +4,14 @@ import unittest
 
 from pse._fields import PSEstr
 from pse._preview import preview_namespace
+from pse import _session_memo as memo
 from pse.plugins import session
 from tests.test_session_plugin import ID, FakeReq, run
 
 
 class UnchangedPreviewTest(unittest.TestCase):
     def setUp(self):
-        session._PREVIEW_MEMO.clear()
+        memo._PREVIEW_MEMO.clear()
 
     def read(self, data):
         out = run(FakeReq({'id': ID, 'ns': {'': data}}), lambda: session.new().get('name'))
@@ -24,7 +25,7 @@ class UnchangedPreviewTest(unittest.TestCase):
         data = {'name': 'Nick', 'visits': [1, 2, 3]}
         self.assertEqual(self.read(data), preview_namespace(data))
         # the second read of the same bytes is answered from the memo, and says the same
-        self.assertEqual(len(session._PREVIEW_MEMO), 1)
+        self.assertEqual(len(memo._PREVIEW_MEMO), 1)
         self.assertEqual(self.read(data), preview_namespace(data))
 
     def test_other_contents_get_their_own_preview(self):
@@ -39,14 +40,14 @@ class UnchangedPreviewTest(unittest.TestCase):
         self.assertIn('', header['changed'])
 
     def test_big_namespaces_are_not_kept(self):
-        big = {'blob': 'x' * (session._PREVIEW_MEMO_BYTES + 1)}
+        big = {'blob': 'x' * (memo._PREVIEW_MEMO_BYTES + 1)}
         self.assertEqual(self.read(big), preview_namespace(big))
-        self.assertEqual(len(session._PREVIEW_MEMO), 0)
+        self.assertEqual(len(memo._PREVIEW_MEMO), 0)
 
     def test_the_memo_stays_bounded(self):
-        for i in range(session._PREVIEW_MEMO_SIZE + 5):
+        for i in range(memo._PREVIEW_MEMO_SIZE + 5):
             self.read({'n': i})
-        self.assertLessEqual(len(session._PREVIEW_MEMO), session._PREVIEW_MEMO_SIZE)
+        self.assertLessEqual(len(memo._PREVIEW_MEMO), memo._PREVIEW_MEMO_SIZE)
         self.assertEqual(self.read({'n': 3}), preview_namespace({'n': 3}))
 
 
@@ -69,8 +70,8 @@ class KnownBaselineTest(unittest.TestCase):
     must be exactly what the full path (pickle, compare bytes) would commit."""
 
     def setUp(self):
-        session._KNOWN.clear()
-        session._SEEN.clear()
+        memo.KNOWN.clear()
+        memo._SEEN.clear()
 
     def change(self, stored, body):
         """Run ``body(d)`` three times on a session holding ``stored``: the first time (loaded once)
@@ -86,7 +87,7 @@ class KnownBaselineTest(unittest.TestCase):
         header, blobs = self.change(data, lambda d: d.get('name'))
         self.assertEqual((header['changed'], blobs), ({}, []))
         self.assertEqual(header['previews'][''], preview_namespace(data))
-        self.assertEqual(len(session._KNOWN), 1)
+        self.assertEqual(len(memo.KNOWN), 1)
 
     def test_the_copy_is_a_session_dict_of_its_own(self):
         def body(d):
@@ -96,7 +97,7 @@ class KnownBaselineTest(unittest.TestCase):
         header, blobs = self.change({'name': 'Nick'}, body)
         self.assertEqual(pickle.loads(blobs[header['changed']['']]), {'name': 'Ann'})
         # the memo's dict was not touched by the page
-        self.assertEqual(next(iter(session._KNOWN.values())).items, {'name': 'Nick'})
+        self.assertEqual(next(iter(memo.KNOWN.values())).items, {'name': 'Nick'})
 
     def test_an_equal_value_of_another_type_is_a_change(self):
         for new in (True, 1.0):
@@ -133,7 +134,7 @@ class KnownBaselineTest(unittest.TestCase):
     def test_containers_are_not_memoised(self):
         header, blobs = self.change({'l': [1]}, lambda d: d['l'].append(2))
         self.assertEqual(pickle.loads(blobs[header['changed']['']]), {'l': [1, 2]})
-        self.assertEqual(len(session._KNOWN), 0)
+        self.assertEqual(len(memo.KNOWN), 0)
 
     def test_other_namespaces_are_unpickled_once_per_use(self):
         Loaded.count = 0
@@ -141,13 +142,13 @@ class KnownBaselineTest(unittest.TestCase):
         for i in range(3):
             run(FakeReq({'id': ID, 'ns': {'': stored}}), lambda: session.new())
             self.assertEqual(Loaded.count, i + 1)
-        self.assertEqual(len(session._KNOWN), 0)
+        self.assertEqual(len(memo.KNOWN), 0)
 
     def test_a_pickle_loaded_once_is_not_remembered(self):
         run(FakeReq({'id': ID, 'ns': {'': {'a': 1}}}), lambda: session.new())
-        self.assertEqual(len(session._KNOWN), 0)
+        self.assertEqual(len(memo.KNOWN), 0)
         run(FakeReq({'id': ID, 'ns': {'': {'a': 1}}}), lambda: session.new())
-        self.assertEqual(len(session._KNOWN), 1)
+        self.assertEqual(len(memo.KNOWN), 1)
 
     def test_after_save_the_saved_bytes_are_the_baseline(self):
         req = FakeReq({'id': ID, 'ns': {'': {'a': 'x'}}})
@@ -176,11 +177,11 @@ class KnownBaselineTest(unittest.TestCase):
         self.assertEqual(header['deleted'], ['spam'])
 
     def test_the_memo_stays_bounded(self):
-        for i in range(session._KNOWN_SIZE + 5):
+        for i in range(memo._KNOWN_SIZE + 5):
             for _ in range(2):
                 run(FakeReq({'id': ID, 'ns': {'': {'n': i}}}), lambda: session.new())
-        self.assertLessEqual(len(session._KNOWN), session._KNOWN_SIZE)
-        self.assertLessEqual(len(session._SEEN), session._KNOWN_SIZE)
+        self.assertLessEqual(len(memo.KNOWN), memo._KNOWN_SIZE)
+        self.assertLessEqual(len(memo._SEEN), memo._KNOWN_SIZE)
 
 
 if __name__ == '__main__':

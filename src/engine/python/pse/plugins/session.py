@@ -28,18 +28,16 @@ come back to it, and the worker logs a WARNING naming the page. `regenerate()` a
 went out raises SessionError (the browser would keep the retired id).
 """
 
-import operator
 import pickle
 import secrets
 import sys
 from urllib.parse import quote
 
 from pse._preview import preview_namespace
+from pse._session_memo import KNOWN, PROTOCOL, SCALARS, remember, unchanged_preview
 
 plugin_name = 'session'
 
-#: pickle protocol of every namespace (Node's admin edits use the same)
-PROTOCOL = 5
 STANDARD = ''
 
 
@@ -200,10 +198,10 @@ class _Session:
         self.known.pop(name, None)
         d = _new_dict()
         if raw is not None:
-            known = _KNOWN.get(raw)
+            known = KNOWN.get(raw)
             if known is None:
                 value = _unpickle(name, raw)
-                known = _remember(raw, value)
+                known = remember(raw, value)
                 if known is None:
                     dict.update(d, value)
             if known is not None:
@@ -318,7 +316,7 @@ class _Session:
                                    % (name, _unpicklable(plain, e))) from e
             old = self._base(name) if name not in self.deleted else None
             if raw == old:
-                previews[name] = _unchanged_preview(raw, plain)
+                previews[name] = unchanged_preview(raw, plain)
                 continue
             previews[name] = preview_namespace(plain)
             if old is None and not plain:
@@ -399,67 +397,6 @@ def flush_cookies():
     return _state().head_cookies() if _req is not None else []
 
 
-# Previews of namespaces a request read but did not change, by their pickled bytes: the read
-# path of a session then skips walking the values again. Small pickles only, a bounded number.
-_PREVIEW_MEMO = {}
-_PREVIEW_MEMO_BYTES = 8192
-_PREVIEW_MEMO_SIZE = 512
-
-
-def _unchanged_preview(raw, plain):
-    p = _PREVIEW_MEMO.get(raw)
-    if p is None:
-        p = preview_namespace(plain)
-        if len(raw) <= _PREVIEW_MEMO_BYTES:
-            if len(_PREVIEW_MEMO) >= _PREVIEW_MEMO_SIZE:
-                _PREVIEW_MEMO.clear()
-            _PREVIEW_MEMO[raw] = p
-    return p
-
-
-class _Known:
-    """A baseline pickle seen before whose dict holds only exact str/int/float/bool/None.
-
-    ``items`` is its dict as unpickled, which new() copies instead of unpickling again: such
-    values are immutable, so a shallow copy is as good as a fresh load. A copy that still holds
-    the very same key and value objects, in the same order, pickles to what ``items`` pickles
-    to; when that is ``raw`` itself (checked once), collect() knows the namespace is unchanged
-    without pickling it, and reuses its preview (made once).
-    """
-
-    __slots__ = ('raw', 'items', '_canonical', '_preview')
-
-    def __init__(self, raw, items):
-        self.raw = raw
-        self.items = items
-        self._canonical = None
-        self._preview = None
-
-    def unchanged(self, d):
-        """True when ``d`` would pickle to the baseline's bytes."""
-        items = self.items
-        if not (len(d) == len(items) and all(map(operator.is_, d, items))
-                and all(map(operator.is_, d.values(), items.values()))):
-            return False
-        if self._canonical is None:
-            self._canonical = pickle.dumps(items, protocol=PROTOCOL) == self.raw
-        return self._canonical
-
-    def preview(self):
-        if self._preview is None:
-            self._preview = preview_namespace(self.items)
-        return self._preview
-
-
-# Baseline pickles by their bytes (small ones, a bounded number): the session read path then
-# neither unpickles, nor pickles again, nor previews the same namespace on every request. Only
-# a pickle loaded a second time is remembered: on the write path each is loaded once.
-_KNOWN = {}
-_SEEN = set()
-_KNOWN_BYTES = 8192
-_KNOWN_SIZE = 512
-
-
 def _unpickle(name, raw):
     try:
         value = pickle.loads(raw)
@@ -471,38 +408,11 @@ def _unpickle(name, raw):
     return value
 
 
-def _remember(raw, value):
-    """The _Known of a freshly unpickled baseline loaded before, or None (first load, big, or
-    not plain scalars)."""
-    if len(raw) > _KNOWN_BYTES:
-        return None
-    if raw not in _SEEN:
-        if len(_SEEN) >= _KNOWN_SIZE:
-            _SEEN.clear()
-        _SEEN.add(raw)
-        return None
-    if type(value) is not dict or not _all_scalars(value):
-        return None
-    if len(_KNOWN) >= _KNOWN_SIZE:
-        _KNOWN.clear()
-    k = _KNOWN[raw] = _Known(raw, value)
-    return k
-
-
-def _all_scalars(d):
-    for k, v in d.items():
-        if type(k) not in _SCALARS or type(v) not in _SCALARS:
-            return False
-    return True
-
-
 def _from_pse(t):
     """A type of pse's own (PSEstr, PSElist, FieldDict), stored as its plain builtin base."""
     return t.__module__.startswith('pse.') and t is not SessionDict and t is not _TracedDict
 
 
-#: exact types _plain leaves as they are (subclasses such as PSEstr are converted)
-_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 def _plain(x, seen):
@@ -525,7 +435,7 @@ def _plain(x, seen):
             x = dict(x)
         else:
             for k, v in x.items():
-                if type(k) not in _SCALARS or type(v) not in _SCALARS:
+                if type(k) not in SCALARS or type(v) not in SCALARS:
                     break
             else:
                 return x  # the common session: plain str/int/float/bool/None keys and values
