@@ -5,7 +5,7 @@
  */
 import { HttpError } from '../http/http-error.js';
 import type { HttpRequest } from '../http/types.js';
-import type { CookieSession } from '../session/manager.js';
+import type { CookieSession } from '../session/cookie-names.js';
 import type { SessionTicket } from '../session/ticket.js';
 import type { SessionService } from '../session/service.js';
 import { storeUnavailable } from './failure.js';

@@ -15,22 +15,20 @@ import type { SessionInput, SessionResult } from './result.js';
 import type {
   FinishOutcome,
   FinishResult,
-  SessionOutcome,
   SessionState,
   SessionTicket,
   SessionTrace,
 } from './ticket.js';
-import {
-  sessionClearCookie,
-  sessionIdFromCookieHeader,
-  sessionSetCookie,
-  type CookieOptions,
-} from './cookie.js';
-import { isEmptyDiff, keyDiff, namespaceChange } from './diff.js';
+import { sessionClearCookie, sessionSetCookie, type CookieOptions } from './cookie.js';
+import { formerNamesAfterRename, readSessionCookie, type CookieSession } from './cookie-names.js';
+import { withCrossProcessLoad, withCrossProcessLock } from './cross-process-open.js';
+import { namespaceChange } from './diff.js';
 import type { SessionEvents } from './events.js';
+import { nextState, snapshotState, type HeldSession } from './held-state.js';
 import { isWellFormedSessionId } from './ids.js';
 import { SessionLocks, type Release } from './locks.js';
-import type { LockedSession, SessionLockProvider } from './cross-process-lock.js';
+import type { SessionLockProvider } from './cross-process-lock.js';
+import { changesOf, discardedChanges, mergeChanges, outcomeOf } from './request-changes.js';
 import type { SessionConfig } from '../config/types.js';
 import {
   isNamespaceName,
@@ -39,12 +37,8 @@ import {
   type SessionStore,
   type StoredNamespace,
 } from './store.js';
-
-/** The session a request's cookies name, and the former cookie name it came under. */
-export interface CookieSession {
-  id: string | null;
-  former: string | null;
-}
+import { SweepSchedule } from './sweep-schedule.js';
+import { expiresAt, touchEveryMs } from './touch-policy.js';
 
 export interface OpenRequest {
   /** the request's `Cookie` header */
@@ -79,15 +73,6 @@ export interface SessionManagerOptions {
   random?: () => number;
 }
 
-/**
- * A read that changes nothing writes the sliding expiry only when this share of `Timeout` (at
- * most TOUCH_MAX_MS) has passed since the session's recorded access, and every expiry written
- * carries that much on top of `Timeout`: a session used at any moment is then kept at least
- * `Timeout` after that use (and at most that slack longer), whatever `Timeout` is.
- */
-const TOUCH_SHARE = 0.1;
-const TOUCH_MAX_MS = 60_000;
-
 export class SessionManager {
   readonly store: SessionStore;
   readonly locks: SessionLocks;
@@ -99,8 +84,7 @@ export class SessionManager {
   private readonly events: SessionEvents | undefined;
   private readonly crossProcessLock: SessionLockProvider | null;
   readonly now: () => number;
-  private readonly random: () => number;
-  private sweeping = false;
+  private readonly sweeps: SweepSchedule;
 
   constructor(o: SessionManagerOptions) {
     this.store = o.store;
@@ -108,7 +92,7 @@ export class SessionManager {
     this.events = o.events;
     this.crossProcessLock = o.crossProcessLock ?? null;
     this.now = o.now ?? Date.now;
-    this.random = o.random ?? Math.random;
+    this.sweeps = new SweepSchedule(() => this.sweep(), o.random ?? Math.random);
     this.locks = new SessionLocks(o.options.lockTimeout * 1000);
     this.cookie = {
       name: o.options.cookieName,
@@ -125,10 +109,11 @@ export class SessionManager {
    */
   reconfigure(options: SessionManagerOptions['options']): void {
     if (options.cookieName !== this.cookie.name) {
-      this.formerCookieNames = [
+      this.formerCookieNames = formerNamesAfterRename(
         this.cookie.name,
-        ...this.formerCookieNames.filter((n) => n !== options.cookieName && n !== this.cookie.name),
-      ];
+        options.cookieName,
+        this.formerCookieNames,
+      );
     }
     this.opts = options;
     this.locks.setTimeout(options.lockTimeout * 1000);
@@ -139,47 +124,28 @@ export class SessionManager {
 
   /** The well-formed session id a request's cookies carry, and the former cookie name it came under. */
   readCookie(header: string | undefined): CookieSession {
-    const id = sessionIdFromCookieHeader(header, this.cookie.name);
-    if (id !== null) return { id, former: null };
-    for (const name of this.formerCookieNames) {
-      const old = sessionIdFromCookieHeader(header, name);
-      if (old !== null) return { id: old, former: name };
-    }
-    return { id: null, former: null };
+    return readSessionCookie(header, this.cookie.name, this.formerCookieNames);
   }
 
   /** Expiry for a session accessed at `now`: `Timeout` plus the touch slack (see touchEveryMs). */
   expiresAt(now: number): number {
-    return now + this.opts.timeout * 60_000 + this.touchEveryMs();
+    return expiresAt(now, this.opts.timeout);
   }
 
   /** How long after its recorded access a read leaves a session's expiry as it is. */
   touchEveryMs(): number {
-    return Math.min(TOUCH_MAX_MS, this.opts.timeout * 60_000 * TOUCH_SHARE);
+    return touchEveryMs(this.opts.timeout);
   }
 
   async open(req: OpenRequest): Promise<SessionTicket> {
-    this.maybeSweep();
+    this.sweeps.maybe(this.opts.collectionProbability);
     const dry = req.dry === true;
     if (!dry && (req.sessionId !== undefined || req.snapshot !== undefined)) {
       throw new Error('SessionManager.open: sessionId and snapshot are for dry runs only');
     }
     if (req.snapshot) {
-      const ns = new Map<string, StoredNamespace>();
-      for (const [name, p] of req.snapshot.ns) {
-        ns.set(name, {
-          pickle: Buffer.isBuffer(p) ? p : p.read(),
-          preview: req.snapshot.previews?.[name] ?? { t: 'cut' },
-          version: 0,
-        });
-      }
-      return new Ticket(
-        this,
-        { id: req.snapshot.id, version: 0, accessed: this.now(), ns },
-        0,
-        true,
-        null,
-      );
+      const held = snapshotState(req.snapshot, () => this.now());
+      return new Ticket(this, held, 0, true, null);
     }
     const fromCookie =
       req.sessionId === undefined ? (req.cookie ?? this.readCookie(req.cookieHeader)) : null;
@@ -196,12 +162,23 @@ export class SessionManager {
     let loaded;
     if (this.crossProcessLock?.acquireAndLoad) {
       const t0 = performance.now();
-      ({ release, loaded } = await this.withCrossProcessLoad(id, release, lockWaitMs));
+      ({ release, loaded } = await withCrossProcessLoad(
+        this.crossProcessLock,
+        id,
+        release,
+        this.lockTimeLeft(lockWaitMs),
+        () => this.now(),
+      ));
       lockWaitMs += performance.now() - t0;
     } else {
       if (this.crossProcessLock) {
         const t0 = performance.now();
-        release = await this.withCrossProcessLock(id, release, lockWaitMs);
+        release = await withCrossProcessLock(
+          this.crossProcessLock,
+          id,
+          release,
+          this.lockTimeLeft(lockWaitMs),
+        );
         lockWaitMs += performance.now() - t0;
       }
       try {
@@ -231,56 +208,17 @@ export class SessionManager {
     const t0 = performance.now();
     const local = await this.locks.acquire(id);
     if (!this.crossProcessLock) return local;
-    return this.withCrossProcessLock(id, local, performance.now() - t0);
+    return withCrossProcessLock(
+      this.crossProcessLock,
+      id,
+      local,
+      this.lockTimeLeft(performance.now() - t0),
+    );
   }
 
-  /** This process's lock of `id`, then the other processes' for what is left of LockTimeout. */
-  private async withCrossProcessLock(
-    id: string,
-    local: Release,
-    waitedMs: number,
-  ): Promise<Release> {
-    let shared: Release;
-    try {
-      shared = await this.crossProcessLock!.acquire(
-        id,
-        Math.max(this.opts.lockTimeout * 1000 - waitedMs, 0),
-      );
-    } catch (err) {
-      local();
-      throw err;
-    }
-    return () => {
-      shared();
-      local();
-    };
-  }
-
-  /** withCrossProcessLock and the load in one exchange with the store (its lock provider reads). */
-  private async withCrossProcessLoad(
-    id: string,
-    local: Release,
-    waitedMs: number,
-  ): Promise<LockedSession> {
-    let locked: LockedSession;
-    try {
-      locked = await this.crossProcessLock!.acquireAndLoad!(
-        id,
-        Math.max(this.opts.lockTimeout * 1000 - waitedMs, 0),
-        () => this.now(),
-      );
-    } catch (err) {
-      local();
-      throw err;
-    }
-    const shared = locked.release;
-    return {
-      loaded: locked.loaded,
-      release: () => {
-        shared();
-        local();
-      },
-    };
+  /** What is left of LockTimeout, for the other processes' lock, after `waitedMs` in this one. */
+  private lockTimeLeft(waitedMs: number): number {
+    return Math.max(this.opts.lockTimeout * 1000 - waitedMs, 0);
   }
 
   /**
@@ -290,7 +228,7 @@ export class SessionManager {
    */
   openWithoutCookie(cookie: CookieSession): SessionTicket | null {
     if (cookie.id !== null) return null;
-    this.maybeSweep();
+    this.sweeps.maybe(this.opts.collectionProbability);
     return new Ticket(this, null, 0, false, null);
   }
 
@@ -298,23 +236,6 @@ export class SessionManager {
   async sweep(): Promise<number> {
     const n = await this.store.sweep(this.now());
     return n;
-  }
-
-  /** Chance in 1000 per request; the sweep itself runs after the current I/O turn. */
-  private maybeSweep(): void {
-    if (this.sweeping || this.random() * 1000 >= this.opts.collectionProbability) return;
-    this.sweeping = true;
-    setImmediate(() => {
-      this.sweep()
-        .catch((err: unknown) => {
-          console.error(
-            `pse: session sweep failed: ${err instanceof Error ? err.message : String(err)}`,
-          );
-        })
-        .finally(() => {
-          this.sweeping = false;
-        });
-    });
   }
 
   /** @internal */
@@ -329,19 +250,12 @@ export class SessionManager {
   }
 }
 
-interface Loaded {
-  id: string;
-  version: number;
-  accessed: number;
-  ns: ReadonlyMap<string, StoredNamespace>;
-}
-
 class Ticket implements SessionTicket {
   readonly session: SessionInput | null;
   queued = false;
   private readonly started = performance.now();
   /** the state as committed so far (after the last save) — what a failure returns to */
-  private state: Loaded | null;
+  private state: HeldSession | null;
   private readonly saves: SavePoint[] = [];
   private readonly changes = new Map<string, NamespaceChange>();
   private readonly pickles: SessionTrace['pickles'] = new Map();
@@ -351,7 +265,7 @@ class Ticket implements SessionTicket {
 
   constructor(
     private readonly m: SessionManager,
-    loaded: Loaded | null,
+    loaded: HeldSession | null,
     readonly lockWaitMs: number,
     readonly dry: boolean,
     private release: Release | null,
@@ -399,7 +313,7 @@ class Ticket implements SessionTicket {
       if (outcome.ok && outcome.session) {
         for (const c of await this.apply(outcome.session)) this.changes.set(c.name, c);
       } else if (!outcome.ok && outcome.session) {
-        discarded = this.discardedDiffs(outcome.session);
+        discarded = discardedChanges(this.state, outcome.session);
       }
       if (this.touches()) await this.touch();
       return this.conclude(outcome, discarded);
@@ -449,18 +363,9 @@ class Ticket implements SessionTicket {
       );
     }
     const saved = this.saves.some((s) => s.changes.length > 0);
-    const outcomeName: SessionOutcome = this.dry
-      ? 'preview'
-      : !outcome.ok
-        ? saved
-          ? 'partially_committed'
-          : 'rolled_back'
-        : this.changes.size || saved
-          ? 'committed'
-          : 'read_only';
     const trace: SessionTrace = {
       sessionId: this.state?.id ?? outcome.session?.id ?? null,
-      outcome: outcomeName,
+      outcome: outcomeOf(this.dry, outcome.ok, this.changes.size > 0, saved),
       changes: mergeChanges(this.saves, [...this.changes.values()]),
       saves: this.saves,
       pickles: this.pickles,
@@ -492,40 +397,6 @@ class Ticket implements SessionTicket {
     return { id: state.id, ns };
   }
 
-  /**
-   * A failed request commits nothing, so the worker sends previews only (no pickles): what it
-   * would have changed is told by comparing them with the committed state.
-   */
-  private discardedDiffs(s: SessionResult): NamespaceChange[] {
-    const out: NamespaceChange[] = [];
-    for (const [name, after] of Object.entries(s.previews)) {
-      const before = this.state?.ns.get(name)?.preview ?? null;
-      const diff = keyDiff(before, after);
-      if (!isEmptyDiff(diff)) out.push({ name, before, after, diff });
-    }
-    for (const name of s.deleted) {
-      const before = this.state?.ns.get(name)?.preview;
-      if (before && !(name in s.previews)) out.push(namespaceChange(name, before, null));
-    }
-    return out;
-  }
-
-  /** Diffs of what `s` changes relative to the current state, without committing. */
-  private diffs(s: SessionResult): NamespaceChange[] {
-    const out: NamespaceChange[] = [];
-    for (const [name] of s.changed) {
-      const before = this.state?.ns.get(name)?.preview ?? null;
-      const after = s.previews[name] ?? null;
-      out.push(namespaceChange(name, before, after));
-    }
-    for (const name of s.deleted) {
-      if (s.changed.has(name)) continue;
-      const before = this.state?.ns.get(name)?.preview ?? null;
-      if (before) out.push(namespaceChange(name, before, null));
-    }
-    return out;
-  }
-
   /** Commits `s` (a save point or the end of a successful request); returns what changed. */
   private async apply(s: SessionResult): Promise<NamespaceChange[]> {
     if (this.idRetired) return [];
@@ -537,7 +408,7 @@ class Ticket implements SessionTicket {
     const now = this.m.now();
     const state = this.state;
     if (s.invalidated) return this.invalidate();
-    const changes = this.diffs(s).filter((c) => c.before !== null || c.after !== null);
+    const changes = changesOf(state, s).filter((c) => c.before !== null || c.after !== null);
     const deleted = s.deleted.filter((n) => state?.ns.has(n) && !s.changed.has(n));
     const upsert = new Map<string, { pickle: Buffer; preview: PreviewValue }>();
     for (const [name, pickle] of s.changed) {
@@ -641,38 +512,4 @@ class Ticket implements SessionTicket {
   private touchDue(): boolean {
     return this.m.now() - this.state!.accessed >= this.m.touchEveryMs();
   }
-}
-
-function nextState(
-  prev: Loaded | null,
-  id: string,
-  version: number,
-  now: number,
-  upsert: Map<string, { pickle: Buffer; preview: PreviewValue }>,
-  deleted: string[],
-  versions: Map<string, number>,
-): Loaded {
-  const ns = new Map(prev?.ns ?? []);
-  for (const name of deleted) ns.delete(name);
-  for (const [name, v] of upsert) {
-    ns.set(name, {
-      pickle: v.pickle,
-      preview: v.preview,
-      version: versions.get(name) ?? (prev?.ns.get(name)?.version ?? 0) + 1,
-    });
-  }
-  return { id, version, accessed: now, ns };
-}
-
-/** A namespace's change over the whole request: before from its first save point, after from its last. */
-function mergeChanges(saves: SavePoint[], final: NamespaceChange[]): NamespaceChange[] {
-  const merged = new Map<string, NamespaceChange>();
-  for (const c of [...saves.flatMap((s) => s.changes), ...final]) {
-    const prev = merged.get(c.name);
-    const before = prev ? prev.before : c.before;
-    const m = namespaceChange(c.name, before, c.after);
-    if (c.version !== undefined) m.version = c.version;
-    merged.set(c.name, m);
-  }
-  return [...merged.values()];
 }
