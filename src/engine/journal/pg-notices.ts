@@ -29,22 +29,16 @@ export function notices(
     if (cur.s.length || cur.c.length) out.push(JSON.stringify(cur));
     cur = { w: writer, s: [], c: [] };
   };
-  for (const s of serials) {
-    cur.s.push(s);
-    if (size(cur) > NOTIFY_MAX) {
-      cur.s.pop();
-      push();
-      cur.s.push(s);
-    }
-  }
-  for (const c of changes) {
-    cur.c.push(c);
-    if (size(cur) > NOTIFY_MAX) {
-      cur.c.pop();
-      push();
-      cur.c.push(c);
-    }
-  }
+  // An item that makes the payload too long starts the next one.
+  const add = <K extends 's' | 'c'>(key: K, item: JournalNotice[K][number]): void => {
+    (cur[key] as unknown[]).push(item);
+    if (size(cur) <= NOTIFY_MAX) return;
+    cur[key].pop();
+    push();
+    (cur[key] as unknown[]).push(item);
+  };
+  for (const s of serials) add('s', s);
+  for (const c of changes) add('c', c);
   push();
   return out;
 }
