@@ -23,7 +23,12 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { JournalEntry, JournalQuery, ServedBy } from '../../common/types/journal.js';
 import { describePgTarget, type PgTarget } from '../config/pg-target.js';
-import { isConnectionFailure, messageOf, pgClientConfig } from '../session/pg-connection.js';
+import {
+  checkOut,
+  isConnectionFailure,
+  messageOf,
+  pgClientConfig,
+} from '../session/pg-connection.js';
 import { JOURNAL_SERIAL_BLOCK, pgTables, type PgTables } from '../session/pg-schema.js';
 import type { SessionChangedEvent, SessionEvents } from '../session/events.js';
 import type { RequestEvents } from './events.js';
@@ -299,7 +304,7 @@ export class PgJournal implements RequestJournal {
     changes: SessionChangedEvent[],
   ): Promise<[number, number][]> {
     const t = this.t;
-    const c = await this.pool.connect();
+    const c = await checkOut(this.pool);
     let broken = false;
     try {
       await c.query('BEGIN');

@@ -71,6 +71,26 @@ export function openError(target: PgTarget | null, err: unknown): SessionStoreEr
   );
 }
 
+/**
+ * A client of `pool` for statements of one's own (a transaction), until `release`.
+ *
+ * pg-pool listens for a client's errors only while it is idle. A connection lost while checked
+ * out (the server stopped, the backend was terminated) emits an `error` that nobody hears, and
+ * an unheard error ends the process; the statement that was running, or the next one, fails
+ * with the same error, which is where it is reported.
+ */
+export async function checkOut(pool: pg.Pool): Promise<pg.PoolClient> {
+  const c = await pool.connect();
+  const heard = (): void => undefined;
+  c.on('error', heard);
+  const release = c.release;
+  c.release = (err?: Error | boolean) => {
+    c.removeListener('error', heard);
+    release(err);
+  };
+  return c;
+}
+
 export type StoreLog = (level: 'error' | 'info', text: string) => void;
 
 /** Whether the database answered last time; each change is one log line. */

@@ -17,6 +17,7 @@ export interface MigrateOutcome {
 
 export async function migratePgStore(session: SessionConfig): Promise<MigrateOutcome> {
   const c = new pg.Client(pgClientConfig(session.database));
+  c.on('error', () => undefined); // a lost connection fails the statement, which says so
   try {
     await c.connect();
     const { from, to } = await migratePg(c, session.table);

@@ -18,7 +18,7 @@ import type {
   SessionView,
 } from '../../common/types/session.js';
 import { describePgTarget, type PgTarget } from '../config/pg-target.js';
-import { openError, pgClientConfig, PgHealth, type StoreLog } from './pg-connection.js';
+import { checkOut, openError, pgClientConfig, PgHealth, type StoreLog } from './pg-connection.js';
 import { sessionOfRows, loadSql, type LoadRow } from './pg-load.js';
 import { lockLoadFunction, PgSessionLocks } from './pg-lock.js';
 import { checkPgSchema, migratePg, pgTables, type PgTables } from './pg-schema.js';
@@ -115,7 +115,7 @@ export class PgSessionStore implements SessionStore {
     // statement opens a new one. Without a listener it would crash the process.
     pool.on('error', (err) => health.failed(err));
     try {
-      const c = await pool.connect();
+      const c = await checkOut(pool);
       try {
         if (o.migrate === false) await checkPgSchema(c, o.table);
         else await migratePg(c, o.table);
@@ -316,7 +316,7 @@ export class PgSessionStore implements SessionStore {
   private async transaction<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
     let tx: pg.PoolClient;
     try {
-      tx = await this.pool.connect();
+      tx = await checkOut(this.pool);
     } catch (err) {
       throw this.health.failed(err);
     }
