@@ -24,7 +24,7 @@ import pg from 'pg';
 import type { JournalEntry, JournalQuery, ServedBy } from '../../common/types/journal.js';
 import { describePgTarget, type PgTarget } from '../config/pg-target.js';
 import {
-  checkOut,
+  hearCheckedOutErrors,
   isConnectionFailure,
   messageOf,
   pgClientConfig,
@@ -134,7 +134,9 @@ export class PgJournal implements RequestJournal {
    * schema already); with `follow`, starts listening. An unreachable database throws.
    */
   static async open(o: PgJournalOptions): Promise<PgJournal> {
-    const pool = new pg.Pool({ ...pgClientConfig(o.target), max: 2, idleTimeoutMillis: 30_000 });
+    const pool = hearCheckedOutErrors(
+      new pg.Pool({ ...pgClientConfig(o.target), max: 2, idleTimeoutMillis: 30_000 }),
+    );
     // an idle connection lost (server restart) is dropped by the pool; without a listener it
     // would take the process down
     pool.on('error', () => undefined);
@@ -304,7 +306,7 @@ export class PgJournal implements RequestJournal {
     changes: SessionChangedEvent[],
   ): Promise<[number, number][]> {
     const t = this.t;
-    const c = await checkOut(this.pool);
+    const c = await this.pool.connect();
     let broken = false;
     try {
       await c.query('BEGIN');

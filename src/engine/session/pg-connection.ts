@@ -72,23 +72,19 @@ export function openError(target: PgTarget | null, err: unknown): SessionStoreEr
 }
 
 /**
- * A client of `pool` for statements of one's own (a transaction), until `release`.
+ * Makes `pool` hear the errors of its clients while they are checked out, as it does while they
+ * are idle.
  *
  * pg-pool listens for a client's errors only while it is idle. A connection lost while checked
  * out (the server stopped, the backend was terminated) emits an `error` that nobody hears, and
  * an unheard error ends the process; the statement that was running, or the next one, fails
  * with the same error, which is where it is reported.
  */
-export async function checkOut(pool: pg.Pool): Promise<pg.PoolClient> {
-  const c = await pool.connect();
+export function hearCheckedOutErrors(pool: pg.Pool): pg.Pool {
   const heard = (): void => undefined;
-  c.on('error', heard);
-  const release = c.release;
-  c.release = (err?: Error | boolean) => {
-    c.removeListener('error', heard);
-    release(err);
-  };
-  return c;
+  pool.on('acquire', (c) => c.on('error', heard));
+  pool.on('release', (_err, c) => c.removeListener('error', heard));
+  return pool;
 }
 
 export type StoreLog = (level: 'error' | 'info', text: string) => void;

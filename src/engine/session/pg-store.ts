@@ -18,7 +18,13 @@ import type {
   SessionView,
 } from '../../common/types/session.js';
 import { describePgTarget, type PgTarget } from '../config/pg-target.js';
-import { checkOut, openError, pgClientConfig, PgHealth, type StoreLog } from './pg-connection.js';
+import {
+  hearCheckedOutErrors,
+  openError,
+  pgClientConfig,
+  PgHealth,
+  type StoreLog,
+} from './pg-connection.js';
 import { sessionOfRows, loadSql, type LoadRow } from './pg-load.js';
 import { lockLoadFunction, PgSessionLocks } from './pg-lock.js';
 import { checkPgSchema, migratePg, pgTables, type PgTables } from './pg-schema.js';
@@ -110,12 +116,14 @@ export class PgSessionStore implements SessionStore {
     const where = describePgTarget(o.target);
     const log: StoreLog = o.log ?? ((_level, text) => process.stderr.write(`pse: ${text}\n`));
     const health = new PgHealth(where, log);
-    const pool = new pg.Pool({ ...config, max: o.poolSize ?? 4, idleTimeoutMillis: 30_000 });
+    const pool = hearCheckedOutErrors(
+      new pg.Pool({ ...config, max: o.poolSize ?? 4, idleTimeoutMillis: 30_000 }),
+    );
     // A pooled connection lost while idle (the server restarted): the pool drops it; the next
     // statement opens a new one. Without a listener it would crash the process.
     pool.on('error', (err) => health.failed(err));
     try {
-      const c = await checkOut(pool);
+      const c = await pool.connect();
       try {
         if (o.migrate === false) await checkPgSchema(c, o.table);
         else await migratePg(c, o.table);
@@ -316,7 +324,7 @@ export class PgSessionStore implements SessionStore {
   private async transaction<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
     let tx: pg.PoolClient;
     try {
-      tx = await checkOut(this.pool);
+      tx = await this.pool.connect();
     } catch (err) {
       throw this.health.failed(err);
     }
