@@ -27,6 +27,7 @@ import {
 import { OutputCache } from './request/output-cache.js';
 import { checkText, type EngineHttpRequest } from './request/preview.js';
 import { runServlet, type RequestDeps, type ServletAnswer } from './request/servlet-run.js';
+import { SessionChains } from './request/session-chain.js';
 import { WorkerPool } from './runtime/pool.js';
 import { resolvePython } from './runtime/python.js';
 import { TemplateSources } from './runtime/sources.js';
@@ -233,6 +234,7 @@ export class Engine {
       get sessions() {
         return engine.sessions;
       },
+      chains: new SessionChains(),
       get cache() {
         return engine.cache;
       },

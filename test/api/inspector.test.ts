@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseSetCookie } from 'cookie';
+import { getPage, type Page } from '../helpers/get-page.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CART_APP } from './cart-app.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -59,18 +59,8 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function get(
-  url: string,
-  cookie?: string,
-): Promise<{ status: number; text: string; cookie?: string }> {
-  const res = await fetch(base + url, { headers: cookie ? { cookie } : {} });
-  const sc = res.headers.getSetCookie()[0];
-  const c = sc ? parseSetCookie(sc) : undefined;
-  return {
-    status: res.status,
-    text: await res.text(),
-    ...(c ? { cookie: `${c.name}=${c.value}` } : {}),
-  };
+function get(url: string, cookie?: string): Promise<Page> {
+  return getPage(base + url, cookie);
 }
 
 const log = (over: Partial<Parameters<InspectorService['requestLog']>[0]> = {}) =>

@@ -360,4 +360,106 @@ describe('SessionManager', () => {
       await third.finish({ ok: true });
     });
   });
+  describe('a request that follows another of its session (follow)', () => {
+    const readN = (t: { session: { ns: Map<string, unknown> } | null }): number =>
+      (JSON.parse(String(t.session!.ns.get(''))) as { n: number }).n;
+
+    it('gets the session as the one before it left it, without loading it again', async () => {
+      const cookie = await create({ n: 1 });
+      const first = await m.open({ cookieHeader: cookie });
+      const turn = m.follow(first.place!, m.readCookie(cookie))!;
+      expect(turn).not.toBeNull();
+      expect(turn.deadline).toBeGreaterThan(Date.now() + 29_000);
+      // a third follows the second before either has its ticket
+      const third = m.follow(turn.place, m.readCookie(cookie))!;
+      expect(third).not.toBeNull();
+      let loads = 0;
+      const load = store.load.bind(store);
+      store.load = (...a) => (loads++, load(...a));
+      await first.finish({ ok: true, session: result(NEW_ID, { '': { n: 2 } }) });
+      const second = await turn.ticket;
+      expect(second.continued).toBe(true);
+      expect(second.queued).toBe(true);
+      expect(readN(second)).toBe(2);
+      await second.finish({ ok: false }); // a failure hands on the session as it was
+      const last = await third.ticket;
+      expect(last.continued).toBe(true);
+      expect(readN(last)).toBe(2);
+      await last.finish({ ok: true, session: result(NEW_ID, { '': { n: 3 } }) });
+      expect(loads).toBe(0);
+      expect((await store.load(NEW_ID, now))?.ns.get('')?.pickle.toString()).toBe('{"n":3}');
+    });
+
+    it('follows only directly behind a request of the same session, in one process', async () => {
+      const cookie = await create({ n: 1 });
+      const other = await create({ n: 9 }, NEW_ID2);
+      const first = await m.open({ cookieHeader: cookie });
+      expect(m.follow(first.place!, m.readCookie(other))).toBeNull();
+      expect(m.follow(first.place!, m.readCookie(''))).toBeNull();
+      // Studio (or a request waiting in Node) queued in between: nobody follows past it
+      const edit = m.lockSession(NEW_ID);
+      expect(m.follow(first.place!, m.readCookie(cookie))).toBeNull();
+      await first.finish({ ok: true });
+      (await edit)();
+      // a dry run holds no place; nor does a store shared with other processes
+      const dry = await m.open({ cookieHeader: cookie, dry: true });
+      expect(dry.place).toBeNull();
+      await dry.finish({ ok: true });
+      const shared = new SessionManager({
+        store,
+        options: OPTIONS,
+        crossProcessLock: {
+          acquire: () => Promise.resolve(() => undefined),
+          close: async () => {},
+        },
+      });
+      const held = await shared.open({ cookieHeader: cookie });
+      expect(held.place).toBeNull();
+      await held.finish({ ok: true });
+    });
+
+    it('loads the session from the store when the one before could not commit', async () => {
+      const cookie = await create({ n: 1 });
+      const first = await m.open({ cookieHeader: cookie });
+      const turn = m.follow(first.place!, m.readCookie(cookie))!;
+      const commit = store.commit.bind(store);
+      store.commit = () => Promise.reject(new Error('disk full'));
+      await expect(
+        first.finish({ ok: true, session: result(NEW_ID, { '': { n: 2 } }) }),
+      ).rejects.toThrow('disk full');
+      store.commit = commit;
+      const second = await turn.ticket;
+      expect(second.continued).toBe(false);
+      expect(readN(second)).toBe(1);
+      await second.finish({ ok: true });
+    });
+
+    it('is not continued after a request that left the queue, nor after a retired id', async () => {
+      m = new SessionManager({ store, options: { ...OPTIONS, lockTimeout: 0.02 }, now: () => now });
+      const cookie = await create({ n: 1 });
+      const first = await m.open({ cookieHeader: cookie });
+      const second = m.follow(first.place!, m.readCookie(cookie))!;
+      await new Promise((r) => setTimeout(r, 50)); // the third's LockTimeout ends well after
+      const third = m.follow(second.place, m.readCookie(cookie))!;
+      // the second gives up (LockTimeout plus the grace): the third is granted by the first
+      await expect(second.ticket).rejects.toBeInstanceOf(LockTimeoutError);
+      const late = third.ticket.catch((e: unknown) => e);
+      await first.finish({ ok: true });
+      const t = await late;
+      if (t instanceof Error) throw t;
+      expect((t as Awaited<typeof third.ticket>).continued).toBe(false);
+      await (t as Awaited<typeof third.ticket>).finish({ ok: true });
+      // regenerate() retires the id: the next request's cookie names no session any more
+      const again = await m.open({ cookieHeader: cookie });
+      const next = m.follow(again.place!, m.readCookie(cookie))!;
+      await again.finish({
+        ok: true,
+        session: result(NEW_ID, {}, { regenerated: NEW_ID2 }),
+      });
+      const after = await next.ticket;
+      expect(after.continued).toBe(false);
+      expect(after.session).toBeNull();
+      await after.finish({ ok: true });
+    });
+  });
 });

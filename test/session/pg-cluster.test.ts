@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseSetCookie } from 'cookie';
+import { getPage as get } from '../helpers/get-page.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_PG_URL, testSchema } from '../helpers/pg.js';
 import { killAll, startPse, type PseProcess } from '../helpers/pse-process.js';
@@ -49,20 +49,6 @@ afterAll(async () => {
   await schema.drop();
   if (app) fs.rmSync(app, { recursive: true, force: true });
 });
-
-async function get(
-  url: string,
-  cookie?: string,
-): Promise<{ status: number; text: string; cookie?: string }> {
-  const res = await fetch(url, { headers: cookie ? { cookie } : {} });
-  const set = res.headers.getSetCookie()[0];
-  const c = set ? parseSetCookie(set) : undefined;
-  return {
-    status: res.status,
-    text: await res.text(),
-    ...(c ? { cookie: `${c.name}=${c.value}` } : {}),
-  };
-}
 
 /** The i-th request goes to the i-th server, round robin. */
 function at(i: number, page: string, list = servers): string {

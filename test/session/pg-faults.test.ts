@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseSetCookie } from 'cookie';
+import { getPage, type Page } from '../helpers/get-page.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, type LogLine } from '../../src/engine/index.js';
 import { throwawayCluster, type ThrowawayCluster } from '../helpers/pg-cluster.js';
@@ -37,15 +37,8 @@ afterAll(async () => {
   if (app) fs.rmSync(app, { recursive: true, force: true });
 });
 
-async function get(base: string, page: string, cookie?: string) {
-  const res = await fetch(`${base}/${page}`, { headers: cookie ? { cookie } : {} });
-  const set = res.headers.getSetCookie()[0];
-  const c = set ? parseSetCookie(set) : undefined;
-  return {
-    status: res.status,
-    text: await res.text(),
-    ...(c ? { cookie: `${c.name}=${c.value}` } : {}),
-  };
+function get(base: string, page: string, cookie?: string): Promise<Page> {
+  return getPage(`${base}/${page}`, cookie);
 }
 
 describe('PostgreSQL lost and found again', () => {

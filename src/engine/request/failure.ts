@@ -12,6 +12,7 @@ import { StoreUnavailableError } from '../session/store.js';
 
 /** Worker crash → 502, timeout → 504, nobody to run it → 503; anything else 500. */
 export function failureStatus(err: unknown): number {
+  if (err instanceof HttpError) return err.status;
   if (!(err instanceof WorkerFailure)) return 500;
   return err.kind === 'timeout' ? 504 : err.kind === 'crash' ? 502 : 503;
 }

@@ -12,9 +12,23 @@ import { HttpError } from '../http/http-error.js';
 import { headerList, type Answer, type HeaderList, type HttpResponse } from '../http/types.js';
 import { addLogLine } from '../journal/record.js';
 import { WorkerFailure, type WorkerPool } from '../runtime/pool.js';
-import type { LogSubject, RunHooks, RunInput, RunResult, RunSink } from '../runtime/run.js';
+import type {
+  LogSubject,
+  RunHandle,
+  RunHooks,
+  RunInput,
+  RunResult,
+  RunSink,
+} from '../runtime/run.js';
 import type { ServletError } from '../runtime/protocol.js';
-import type { FinishResult, SessionState, SessionTicket, SessionTrace } from '../session/ticket.js';
+import type {
+  FinishResult,
+  FollowingTurn,
+  SessionPlace,
+  SessionState,
+  SessionTicket,
+  SessionTrace,
+} from '../session/ticket.js';
 import type { SessionResult } from '../session/result.js';
 import type { SessionService } from '../session/service.js';
 import { formatLocated } from '../../common/types/located.js';
@@ -29,13 +43,16 @@ import {
 import { OutputCache } from './output-cache.js';
 import { buildOverride, type EngineHttpRequest } from './preview.js';
 import { servletErrorPage, servletErrorText } from './servlet-error-page.js';
-import { openSession, ticketAtOnce } from './session-open.js';
+import type { SessionChains } from './session-chain.js';
+import { openSession, sessionOpenError, ticketAtOnce } from './session-open.js';
 
 /** What a servlet request needs of the engine; read at each request (a reload replaces parts). */
 export interface RequestDeps {
   readonly appRoot: string;
   readonly pool: WorkerPool;
   readonly sessions: SessionService | null;
+  /** the run each busy session's next request may follow onto its worker */
+  readonly chains: SessionChains;
   readonly cache: OutputCache;
   /** the custom tag names the workers registered */
   readonly tags: ReadonlySet<string>;
@@ -89,15 +106,6 @@ export async function runServlet(
   const sessions = deps.sessions;
   const jr = journalStart(sessions, s);
   const atOnce = preview ? undefined : ticketAtOnce(sessions, s.req);
-  if (atOnce && !('finish' in atOnce)) journalWaits(sessions, jr, atOnce.id);
-  const ticket =
-    atOnce === null || (atOnce && 'finish' in atOnce)
-      ? atOnce
-      : await openTicket(deps, s, jr, atOnce);
-  if (jr && ticket) {
-    jr.lockWaitMs = ticket.lockWaitMs;
-    if (ticket.session && !ticket.dry) journalHolds(sessions, jr, ticket.session.id);
-  }
   const input: RunInput = {
     servlet: s.servlet,
     override,
@@ -110,16 +118,20 @@ export async function runServlet(
     local: s.req.local,
     form: s.form,
     body: s.body,
-    session: ticket ? ticket.session : null,
+    session: null,
     dry: preview !== undefined,
   };
-  if (ticket?.queued) input.urgent = true;
-  if (jr?.record) {
-    input.record = true;
-    jr.dispatched = performance.now();
+  if (jr?.record) input.record = true;
+  const run = new ServletRun(deps, jr, s, input);
+  if (atOnce === null || (atOnce && 'finish' in atOnce)) run.start(atOnce);
+  else {
+    if (atOnce) journalWaits(sessions, jr, atOnce.id);
+    // busy with a request on a worker: this one follows it there, else waits here for its turn
+    const link = atOnce?.id ? deps.chains.last(atOnce.id) : undefined;
+    const turn = link && atOnce ? sessions!.manager.follow(link.place, atOnce) : null;
+    if (turn) run.follow(turn, link!.run);
+    else run.start(await openTicket(deps, s, jr, atOnce));
   }
-  const run = new ServletRun(deps, ticket, jr, s);
-  deps.pool.dispatch(input, run, run);
   const first = await run.first;
   if ('res' in first) return first; // streaming after pse.flush()
   if ('failed' in first) return failureAnswer(first.failed);
@@ -146,24 +158,34 @@ async function openTicket(
   try {
     return await openSession(deps.sessions, s.req, s.req.preview, cookie);
   } catch (err) {
-    // the session stayed busy past LockTimeout (503): journaled, the page never ran
-    const lock = err instanceof HttpError && err.status === 503;
-    const message = err instanceof Error ? err.message : String(err);
-    journalEnd(
-      deps.sessions,
-      jr,
-      s,
-      {
-        status: lock ? 503 : 500,
-        worker: null,
-        trace: null,
-        failure: { kind: lock ? 'lock_timeout' : 'error', message },
-        result: null,
-      },
-      deps.logError,
-    );
+    journalOpenFailure(deps, s, jr, err);
     throw err;
   }
+}
+
+/** The session could not be opened: the page never ran; the journal says why. */
+function journalOpenFailure(
+  deps: RequestDeps,
+  s: ServletRequest<EngineHttpRequest>,
+  jr: JournalRun | null,
+  err: unknown,
+): void {
+  // the session stayed busy past LockTimeout (503)
+  const lock = err instanceof HttpError && err.status === 503;
+  const message = err instanceof Error ? err.message : String(err);
+  journalEnd(
+    deps.sessions,
+    jr,
+    s,
+    {
+      status: lock ? 503 : 500,
+      worker: null,
+      trace: null,
+      failure: { kind: lock ? 'lock_timeout' : 'error', message },
+      result: null,
+    },
+    deps.logError,
+  );
 }
 
 function finalAnswer(
@@ -224,13 +246,31 @@ type RunEnd =
 
 const NO_COOKIES: readonly string[] = [];
 
+function notContinued(t: SessionTicket): string {
+  return (
+    `session ${t.session?.id ?? '(gone)'}: the request before this one was not stored as its ` +
+    'worker ran it, and this one ran after it there; nothing of this one was stored. Try again.'
+  );
+}
+
 /**
  * One servlet run (it is the run's hooks and sink): it settles the session and the journal when
  * the run ends, and answers the whole page then, or, after `pse.flush()`, a response streamed
  * from the first chunk on, fed until the run ends. The stream's parts are made only when a page
  * flushes.
+ *
+ * A run either starts with its ticket (`start`), or follows the run before it of its session
+ * onto that run's worker (`follow`) and gets its ticket when that one has finished: its result
+ * then counts only if the ticket holds the very session the worker continued from.
  */
 class ServletRun implements RunHooks, RunSink {
+  private ticket: SessionTicket | null = null;
+  /** following another run: the ticket to come */
+  private turn: FollowingTurn | null = null;
+  private job: RunHandle | null = null;
+  /** where this run stands in its session's queue, while a later request may follow it */
+  private place: SessionPlace | null = null;
+  private done = false;
   /** the streamed answer, from the first chunk with a head on */
   private stream: ServletAnswer | null = null;
   private queue: ChunkQueue | null = null;
@@ -242,16 +282,79 @@ class ServletRun implements RunHooks, RunSink {
 
   constructor(
     private readonly deps: RequestDeps,
-    private readonly ticket: SessionTicket | null,
     private readonly jr: JournalRun | null,
     private readonly req: ServletRequest<EngineHttpRequest>,
+    private readonly input: RunInput,
   ) {
     this.subject = { request: req.id, preview: req.req.preview !== undefined };
+  }
+
+  /** Runs with `ticket`'s session (null: none). */
+  start(ticket: SessionTicket | null): void {
+    this.ticket = ticket;
+    const input = this.input;
+    const jr = this.jr;
+    if (ticket) {
+      input.session = ticket.session;
+      if (ticket.queued) input.urgent = true;
+      if (jr) {
+        jr.lockWaitMs = ticket.lockWaitMs;
+        if (ticket.session && !ticket.dry) journalHolds(this.deps.sessions, jr, ticket.session.id);
+      }
+    }
+    if (jr?.record) jr.dispatched = performance.now();
+    const job = (this.job = this.deps.pool.dispatch(input, this, this));
+    if (ticket?.place) this.deps.chains.add((this.place = ticket.place), job);
+  }
+
+  /** Runs behind `prev` on its worker, from the session as that run leaves it there. */
+  follow(turn: FollowingTurn, prev: RunHandle): void {
+    const jr = this.jr;
+    if (jr?.record) jr.dispatched = performance.now();
+    const job = this.deps.pool.dispatchAfter(prev, turn.deadline, this.input, this, this);
+    if (!job) {
+      // that run is on no worker that can take this one: wait here for the session as usual
+      turn.ticket.then(
+        (t) => this.start(t),
+        (err: unknown) => this.lockFailed(err),
+      );
+      return;
+    }
+    this.turn = turn;
+    this.job = job;
+    this.deps.chains.add((this.place = turn.place), job);
+    turn.ticket.then(
+      (t) => this.granted(t),
+      (err: unknown) => this.lockFailed(err),
+    );
+  }
+
+  /** The run before it has finished: this one holds the session now. */
+  private granted(t: SessionTicket): void {
+    this.ticket = t;
+    const jr = this.jr;
+    if (jr) {
+      jr.lockWaitMs = t.lockWaitMs;
+      if (t.session) journalHolds(this.deps.sessions, jr, t.session.id);
+    }
+  }
+
+  /** The session stayed busy past LockTimeout, or could not be read: the page never ran. */
+  private lockFailed(err: unknown): void {
+    if (this.job) this.deps.pool.withdraw(this.job);
+    const failure = sessionOpenError(err);
+    journalOpenFailure(this.deps, this.req, this.jr, failure);
+    this.settle({ failed: failure });
   }
 
   onResult(result: RunResult): void {
     const jr = this.jr;
     if (jr?.dispatched !== undefined) jr.roundTripMs = performance.now() - jr.dispatched;
+    const turn = this.turn;
+    if (turn) {
+      this.settleLater(turn.ticket.then((t) => this.afterContinued(t, result)));
+      return;
+    }
     let end: RunEnd | Promise<RunEnd>;
     try {
       end = this.afterRun(result);
@@ -266,7 +369,30 @@ class ServletRun implements RunHooks, RunSink {
     this.settleLater(this.afterFailure(err));
   }
 
+  /** The worker held no copy of the session to follow from (or it was too late): run it here. */
+  onRefused(): void {
+    const turn = this.turn;
+    this.turn = null;
+    this.job = null;
+    if (!turn) {
+      this.settle({ failed: new Error('a worker refused a run that follows no other') });
+      return;
+    }
+    // a lock that fails is answered by lockFailed
+    turn.ticket.then(
+      (t) => this.start(t),
+      () => undefined,
+    );
+  }
+
   onSave(session: SessionResult): Promise<void> {
+    const turn = this.turn;
+    if (turn) {
+      return turn.ticket.then((t) => {
+        if (!t.continued) throw new Error(notContinued(t));
+        return t.save(session);
+      });
+    }
     if (!this.ticket) return Promise.reject(new Error('sessions are not enabled in this engine'));
     return this.ticket.save(session);
   }
@@ -329,11 +455,20 @@ class ServletRun implements RunHooks, RunSink {
     return end;
   }
 
+  /**
+   * A run that followed another ended: it counts when its ticket holds the session the worker
+   * continued from. Else (the run before it did not commit, or left the queue) nothing of it
+   * may be stored, and it fails.
+   */
+  private afterContinued(t: SessionTicket, result: RunResult): RunEnd | Promise<RunEnd> {
+    if (!t.continued) return this.afterFailure(new HttpError(503, notContinued(t)));
+    return this.afterRun(result);
+  }
+
   /** The run failed (crash, timeout, no worker): the session rolls back, the journal says why. */
   private async afterFailure(err: unknown): Promise<RunEnd> {
-    const fin = this.ticket
-      ? await this.ticket.finish({ ok: false }).catch(() => undefined)
-      : undefined;
+    const ticket = this.turn ? await this.turn.ticket.catch(() => null) : this.ticket;
+    const fin = ticket ? await ticket.finish({ ok: false }).catch(() => undefined) : undefined;
     journalEnd(
       this.deps.sessions,
       this.jr,
@@ -359,6 +494,9 @@ class ServletRun implements RunHooks, RunSink {
 
   /** The run has ended (its session settled, its journal entry written). */
   private settle(end: RunEnd): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.place) this.deps.chains.end(this.place);
     const stream = this.stream;
     if (!stream) {
       this.answer(end);

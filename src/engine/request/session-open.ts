@@ -79,11 +79,16 @@ export async function openSession(
     }
     return await sessions.open(cookie ? { cookie, dry } : { cookieHeader: cookieHeader(req), dry });
   } catch (err) {
-    // busy past LockTimeout: try again later
-    if ((err as { code?: string }).code === 'session_lock_timeout')
-      throw new HttpError(503, (err as Error).message);
-    throw storeUnavailable(err) ?? err;
+    throw sessionOpenError(err);
   }
+}
+
+/** What a request is answered when its session cannot be opened: busy past LockTimeout → 503. */
+export function sessionOpenError(err: unknown): unknown {
+  // busy past LockTimeout: try again later
+  if ((err as { code?: string }).code === 'session_lock_timeout')
+    return new HttpError(503, (err as Error).message);
+  return storeUnavailable(err) ?? err;
 }
 
 /** The request's `Cookie` header as one string (Node keeps repeated ones as an array). */

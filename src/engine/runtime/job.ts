@@ -35,6 +35,11 @@ export interface Job {
    * than with the turn's batch, so the worker starts it before Node writes the replies of the turn.
    */
   readonly urgent?: boolean;
+  /**
+   * It continues from what the job before it left on this worker (`ReqMsg.after`): it is never
+   * given back to run elsewhere, where it would only be refused.
+   */
+  readonly pinned?: boolean;
   /** messages the worker sends while running it */
   message(worker: Worker, msg: CallMsg | ChunkMsg | LogMsg, blobs: Buffer[]): void;
   /** the worker's final answer */

@@ -23,6 +23,7 @@ const EMPTY = Buffer.alloc(0);
 export interface JobHost {
   log(level: LogMsg['level'], msg: string, worker?: number, about?: LogSubject): void;
   answerSource(w: Worker, cid: number, path: string): void;
+  noteRefused(): void;
 }
 
 export function reply(w: Worker, msg: ReplyMsg, blobs?: readonly Buffer[]): void {
@@ -65,6 +66,12 @@ export class RunJob implements Job {
   readonly kind: JobKind = 'req';
   ended = false;
   urgent = false;
+  pinned = false;
+  /**
+   * The worker whose pipe it was last written to, while that worker may still hold the session
+   * it leaves (null: it is not on a pipe, was refused or failed): a request may follow it there.
+   */
+  on: Worker | null = null;
   /** chunks kept when there is no onChunk hook: merged into the body */
   private chunks: Buffer[] | null = null;
   private head: { status: number; headers: [string, string][] } | undefined;
@@ -155,6 +162,16 @@ export class RunJob implements Job {
 
   finish(w: Worker, msg: ResMsg | DoneMsg, blobs: Buffer[]): void {
     this.ended = true;
+    if (msg.t === 'res' && msg.refused) {
+      this.on = null;
+      this.pool.noteRefused();
+      if (this.sink.onRefused) this.sink.onRefused();
+      else
+        this.sink.onFailure(
+          new WorkerFailure('crash', `${this.label}: worker ${w.id} refused to run it`, w.id),
+        );
+      return;
+    }
     if (msg.t !== 'res') {
       this.sink.onFailure(
         new WorkerFailure(
@@ -190,6 +207,7 @@ export class RunJob implements Job {
   }
 
   fail(failure: WorkerFailure): void {
+    this.on = null;
     if (this.ended) return;
     this.ended = true;
     this.sink.onFailure(failure);

@@ -28,7 +28,7 @@ import {
   type SupervisorHost,
 } from './supervisor.js';
 import type { Worker } from './worker.js';
-import type { LogSubject, RunHooks, RunInput, RunResult, RunSink } from './run.js';
+import type { LogSubject, RunHandle, RunHooks, RunInput, RunResult, RunSink } from './run.js';
 import { DoneJob, errorText, formField, reply, RunJob } from './pool-jobs.js';
 
 export { WorkerFailure } from './job.js';
@@ -87,6 +87,10 @@ export interface AdminResult {
 export interface PoolStats {
   workers: { id: number; pid: number; served: number; inFlight: number; ageMs: number }[];
   queued: number;
+  /** runs sent to follow another of their session on its worker (`dispatchAfter`), since start */
+  followed: number;
+  /** of those, the ones the worker refused unstarted (then run the usual way) */
+  refused: number;
 }
 
 /**
@@ -117,6 +121,12 @@ const DEFAULT_BOOT_SCRIPT = bootScriptIn(PYTHON_DIR);
  * when a page asks for it (`session.new(name)`), so that it slows only the pages that use it.
  */
 const INLINE_NAMESPACE_BYTES = 64 * 1024;
+/**
+ * Jobs on one pipe beyond which no request is sent to follow another there (`dispatchAfter`).
+ * Those are not held to `maxInFlight`: they wait for their session wherever they are, and on
+ * the pipe of the worker that holds it they start the moment it is free.
+ */
+const MAX_ON_PIPE = 64;
 
 export class WorkerPool extends EventEmitter {
   private readonly sup: Supervisor;
@@ -129,6 +139,8 @@ export class WorkerPool extends EventEmitter {
   /** the pool that took over: jobs that reach this one after it closed go there */
   private successor: WorkerPool | null = null;
   private tags: string[] | null = null;
+  private followed = 0;
+  private refused = 0;
 
   constructor(private readonly opts: PoolOptions) {
     super();
@@ -210,7 +222,56 @@ export class WorkerPool extends EventEmitter {
    * `run` without a promise: `sink` hears of the end, from the pipe's own callback. The server's
    * request path uses this (one promise and its reactions fewer per request).
    */
-  dispatch(input: RunInput, hooks: RunHooks | undefined, sink: RunSink): void {
+  dispatch(input: RunInput, hooks: RunHooks | undefined, sink: RunSink): RunHandle {
+    const job = this.runJob(input, hooks, sink);
+    this.submit(job);
+    return job;
+  }
+
+  /**
+   * The next request of a session, sent to the worker that runs (or last ran) `prev`, a
+   * request of the same session, to start from the session as `prev` leaves it there, without
+   * a round trip through Node between the two (`ReqMsg.after`). The worker refuses it unstarted
+   * (`RunSink.onRefused`) when it holds no such copy or `deadline` (epoch ms) has passed. Null
+   * when `prev` is on no worker that can take it: run it the usual way.
+   */
+  dispatchAfter(
+    prev: RunHandle,
+    deadline: number,
+    input: RunInput,
+    hooks: RunHooks | undefined,
+    sink: RunSink,
+  ): RunHandle | null {
+    const w = prev instanceof RunJob ? prev.on : null;
+    if (!w || !w.dispatchable || w.inFlight >= MAX_ON_PIPE || this.closed) return null;
+    const job = this.runJob({ ...input, session: null }, hooks, sink, prev.id, deadline);
+    job.pinned = true;
+    this.followed++;
+    this.sendTo(w, job);
+    return job;
+  }
+
+  /**
+   * Gives up a run that has not started (its request was answered otherwise): its result, if
+   * one still comes, is dropped, and its worker is asked to give it back unstarted.
+   */
+  withdraw(run: RunHandle): void {
+    if (!(run instanceof RunJob) || run.ended) return;
+    run.ended = true;
+    const w = run.on;
+    run.on = null;
+    w?.releaseOne(run);
+    const i = this.queue.indexOf(run);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+
+  private runJob(
+    input: RunInput,
+    hooks: RunHooks | undefined,
+    sink: RunSink,
+    after?: number,
+    deadline?: number,
+  ): RunJob {
     const blobs: Buffer[] = [];
     const msg: ReqMsg = {
       t: 'req',
@@ -229,6 +290,10 @@ export class WorkerPool extends EventEmitter {
     };
     if (input.override) msg.override = input.override;
     if (input.record) msg.record = true;
+    if (after !== undefined) {
+      msg.after = after;
+      msg.deadline = deadline;
+    }
     if (input.body !== undefined) {
       msg.body = Buffer.isBuffer(input.body) ? blobs.push(input.body) - 1 : input.body;
     }
@@ -247,7 +312,7 @@ export class WorkerPool extends EventEmitter {
     const frame = encodeFrame(msg, blobs);
     const job = new RunJob(this, msg.id, frame, label, hooks, sink, input.session?.ns);
     if (input.urgent) job.urgent = true;
-    this.submit(job);
+    return job;
   }
 
   /** Python syntax check of generated sources, by a worker. */
@@ -346,6 +411,8 @@ export class WorkerPool extends EventEmitter {
           ageMs: Math.round(now - w.startedAt),
         })),
       queued: this.queue.length,
+      followed: this.followed,
+      refused: this.refused,
     };
   }
 
@@ -361,7 +428,7 @@ export class WorkerPool extends EventEmitter {
       return;
     }
     const w = this.pick();
-    if (w) w.send(job);
+    if (w) this.sendTo(w, job);
     else if (this.sup.bootError && !this.sup.workers.some((x) => x.dispatchable)) {
       // workers keep failing to boot: answer now rather than after the next backoff
       job.fail(
@@ -433,12 +500,18 @@ export class WorkerPool extends EventEmitter {
       const w = this.pick();
       if (!w) return;
       const job = this.queue.shift()!;
-      if (!job.ended) w.send(job);
+      if (!job.ended) this.sendTo(w, job);
     }
+  }
+
+  private sendTo(w: Worker, job: Job): void {
+    if (job instanceof RunJob) job.on = w;
+    w.send(job);
   }
 
   /** jobs that never started (their worker died, or gave them back): first in line again */
   private requeue(jobs: Job[]): void {
+    for (const job of jobs) if (job instanceof RunJob) job.on = null;
     if (this.successor) {
       this.forward(jobs);
       return;
@@ -463,6 +536,11 @@ export class WorkerPool extends EventEmitter {
       return;
     this.tags = [...tags];
     this.emit('tags', this.tags);
+  }
+
+  /** a run that followed another was refused by its worker */
+  noteRefused(): void {
+    this.refused++;
   }
 
   log(level: LogMsg['level'], msg: string, worker?: number, about?: LogSubject): void {

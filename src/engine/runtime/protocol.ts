@@ -95,6 +95,14 @@ export interface ReqMsg {
    * `scope`, `SessionOut.writes`). Never set under `--production`.
    */
   record?: boolean;
+  /**
+   * The next request of a session behind job `after` on the same worker: it runs with the
+   * session as that job left it in the worker (`session` is null), or is answered `refused`
+   * unstarted when the worker holds no such copy. Never started after `deadline`.
+   */
+  after?: number;
+  /** with `after`: epoch ms (the session's LockTimeout) after which the worker refuses it */
+  deadline?: number;
 }
 
 export interface CompiledSource {
@@ -257,6 +265,12 @@ export interface ResMsg {
   timing?: WorkerTiming;
   /** with `record`: the servlet's namespace at the end of its run */
   scope?: ScopeSnapshot;
+  /**
+   * A request sent `after` another that the worker did not start: it holds no copy of that
+   * session (it never ran that job, or restarted since), or the deadline had passed. Nothing
+   * ran; the other fields are empty.
+   */
+  refused?: true;
 }
 
 export interface WorkerTiming {

@@ -46,10 +46,20 @@ export interface RunHooks {
   onLog?(level: LogMsg['level'], msg: string): void;
 }
 
+/** A dispatched run, as its caller holds it: to follow it (`dispatchAfter`) or withdraw it. */
+export interface RunHandle {
+  readonly id: number;
+}
+
 /** How `dispatch` reports the end of a run: the result, or why there is none. */
 export interface RunSink {
   onResult(r: RunResult): void;
   onFailure(e: WorkerFailure): void;
+  /**
+   * A run sent `after` another (`dispatchAfter`) that its worker did not start: nothing ran; run
+   * it the usual way. Without this hook a refusal is a failure.
+   */
+  onRefused?(): void;
 }
 
 export interface RunResult {

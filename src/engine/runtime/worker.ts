@@ -117,11 +117,20 @@ export class Worker {
     if (this.releasing || this.state !== 'ready' || this.aborted || this.jobs.length < 2)
       return false;
     const ids: number[] = [];
-    for (let i = 1; i < this.jobs.length; i++) if (!this.jobs[i]!.ended) ids.push(this.jobs[i]!.id);
+    for (let i = 1; i < this.jobs.length; i++) {
+      const job = this.jobs[i]!;
+      if (!job.ended && !job.pinned) ids.push(job.id);
+    }
     if (ids.length === 0) return false;
     this.releasing = true;
     this.write({ t: 'release', ids });
     return true;
+  }
+
+  /** Asks the worker to give back one job, if it has not started it (a withdrawn request). */
+  releaseOne(job: Job): void {
+    if (this.state === 'ready' && !this.aborted && this.jobs.includes(job))
+      this.write({ t: 'release', ids: [job.id] });
   }
 
   /** whether the head job has run longer than `ms` (a job queued behind it would wait) */

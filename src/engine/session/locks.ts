@@ -3,6 +3,7 @@
  * arrival order. A waiter that is not served within the timeout fails with LockTimeoutError
  * (the HTTP layer answers 503) and leaves the queue without disturbing the others.
  */
+import type { HeldSession } from './held-state.js';
 
 export class LockTimeoutError extends Error {
   readonly code = 'session_lock_timeout';
@@ -17,10 +18,25 @@ export class LockTimeoutError extends Error {
   }
 }
 
-export type Release = () => void;
+/**
+ * Ends a hold on the lock. The holder may hand the next one the session as it leaves it, so that
+ * a request queued directly behind it (`acquireTurn`) need not load it again.
+ */
+export type Release = (handoff?: HeldSession) => void;
+
+/** A holder's place in the queue of its session: compared by identity (see `tail`). */
+export type LockTurn = object;
+
+/** The lock granted to a waiter of `acquireTurn`, and what the holder before it handed on. */
+export interface Grant {
+  release: Release;
+  /** the turn that released the lock to this one */
+  from: LockTurn;
+  handoff: HeldSession | undefined;
+}
 
 interface Waiter {
-  grant: () => void;
+  grant: (from: LockTurn, handoff: HeldSession | undefined) => void;
   timer?: NodeJS.Timeout;
 }
 
@@ -50,13 +66,24 @@ export class SessionLocks {
 
   /** Resolves with a release function once every earlier holder of `id` has released. */
   acquire(id: string, timeoutMs = this.timeoutMs): Promise<Release> {
+    return this.acquireTurn(id, timeoutMs).granted.then((g) => g.release);
+  }
+
+  /**
+   * `acquire`, with the waiter's turn (known at once: it is the queue's tail now) and, with the
+   * grant, what the holder before it handed on.
+   */
+  acquireTurn(id: string, timeoutMs = this.timeoutMs): { turn: LockTurn; granted: Promise<Grant> } {
     const q = this.queueOf(id);
-    return new Promise<Release>((resolve, reject) => {
+    let waiter!: Waiter;
+    const granted = new Promise<Grant>((resolve, reject) => {
       const started = performance.now();
-      const waiter: Waiter = { grant: () => resolve(this.releaser(id, waiter)) };
+      waiter = {
+        grant: (from, handoff) => resolve({ release: this.releaser(id, waiter), from, handoff }),
+      };
       q.push(waiter);
       if (q.length === 1) {
-        waiter.grant();
+        waiter.grant(waiter, undefined);
         return;
       }
       waiter.timer = setTimeout(() => {
@@ -67,6 +94,13 @@ export class SessionLocks {
         reject(new LockTimeoutError(id, performance.now() - started));
       }, timeoutMs);
     });
+    return { turn: waiter, granted };
+  }
+
+  /** The turn last in the queue of `id` (holding or waiting), if any. */
+  tail(id: string): LockTurn | undefined {
+    const q = this.queues.get(id);
+    return q && q.length > 0 ? q[q.length - 1] : undefined;
   }
 
   /**
@@ -102,7 +136,7 @@ export class SessionLocks {
 
   private releaser(id: string, waiter: Waiter): Release {
     let done = false;
-    return () => {
+    return (handoff) => {
       if (done) return;
       done = true;
       const q = this.queues.get(id);
@@ -112,7 +146,7 @@ export class SessionLocks {
       const next = q[0];
       if (!next) return; // the empty queue stays for the session's next request
       if (next.timer) clearTimeout(next.timer);
-      next.grant();
+      next.grant(waiter, handoff);
     };
   }
 }

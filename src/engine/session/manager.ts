@@ -15,6 +15,8 @@ import type { SessionInput, SessionResult } from './result.js';
 import type {
   FinishOutcome,
   FinishResult,
+  FollowingTurn,
+  SessionPlace,
   SessionState,
   SessionTicket,
   SessionTrace,
@@ -154,9 +156,12 @@ export class SessionManager {
     let release = this.locks.tryAcquire(id);
     let lockWaitMs = 0;
     const queued = release === null;
+    let turn = release === null ? undefined : this.locks.tail(id);
     if (release === null) {
       const t0 = performance.now();
-      release = await this.locks.acquire(id);
+      const waiting = this.locks.acquireTurn(id);
+      turn = waiting.turn;
+      release = (await waiting.granted).release;
       lockWaitMs = performance.now() - t0;
     }
     let loaded;
@@ -180,6 +185,9 @@ export class SessionManager {
           this.lockTimeLeft(lockWaitMs),
         );
         lockWaitMs += performance.now() - t0;
+      } else if (!dry) {
+        const place = { sessionId: id, turn: turn! };
+        return this.loadHeld(id, release, lockWaitMs, fromCookie?.former ?? null, place, queued);
       }
       try {
         loaded = await this.store.load(id, this.now());
@@ -199,6 +207,66 @@ export class SessionManager {
       dry ? null : release,
       fromCookie?.former,
     );
+    ticket.queued = queued;
+    return ticket;
+  }
+
+  /**
+   * Queues a request directly behind `prev`, a request of the same session, when nothing else
+   * waits in between. Its ticket then holds the session as `prev` leaves it, handed on without
+   * a second load (`continued`), or as loaded from the store when `prev` could not hand it on (a
+   * failed commit) or left the queue. Null when it cannot follow `prev`: the cookie names
+   * another session, another request or Studio waits behind `prev`, or other processes share
+   * the store (their requests may come in between).
+   */
+  follow(prev: SessionPlace, cookie: CookieSession): FollowingTurn | null {
+    const id = cookie.id;
+    if (id === null || id !== prev.sessionId || this.crossProcessLock) return null;
+    if (this.locks.tail(id) !== prev.turn) return null;
+    this.sweeps.maybe(this.opts.collectionProbability);
+    const timeoutMs = this.opts.lockTimeout * 1000;
+    const t0 = performance.now();
+    const deadline = Date.now() + timeoutMs;
+    // The worker that runs it refuses to start it past the deadline; the lock waits a little
+    // longer, so that a request is never answered 503 while its worker may still start it.
+    const { turn, granted } = this.locks.acquireTurn(id, timeoutMs + FOLLOW_GRACE_MS);
+    const place: SessionPlace = { sessionId: id, turn };
+    const former = cookie.former;
+    const ticket = granted.then((g) => {
+      const waited = performance.now() - t0;
+      if (g.from === prev.turn && g.handoff) {
+        const t = new Ticket(this, g.handoff, waited, false, g.release, former, place);
+        t.queued = true;
+        t.continued = true;
+        return t;
+      }
+      return this.loadHeld(id, g.release, waited, former, place, true);
+    });
+    return { place, ticket, deadline };
+  }
+
+  /** The ticket of a request that holds the lock of session `id` (in this process only). */
+  private async loadHeld(
+    id: string,
+    release: Release,
+    lockWaitMs: number,
+    former: string | null,
+    place: SessionPlace,
+    queued: boolean,
+  ): Promise<SessionTicket> {
+    let loaded;
+    try {
+      loaded = await this.store.load(id, this.now());
+    } catch (err) {
+      release();
+      throw err;
+    }
+    // Unknown or expired: ignored, never adopted.
+    if (!loaded) {
+      release();
+      return new Ticket(this, null, lockWaitMs, false, null);
+    }
+    const ticket = new Ticket(this, loaded, lockWaitMs, false, release, former, place);
     ticket.queued = queued;
     return ticket;
   }
@@ -250,9 +318,16 @@ export class SessionManager {
   }
 }
 
+/**
+ * How much longer than LockTimeout a following request's lock waits: its worker refuses to start
+ * it past LockTimeout, and the refusal must reach Node before the request is answered 503.
+ */
+const FOLLOW_GRACE_MS = 500;
+
 class Ticket implements SessionTicket {
   readonly session: SessionInput | null;
   queued = false;
+  continued = false;
   private readonly started = performance.now();
   /** the state as committed so far (after the last save) — what a failure returns to */
   private state: HeldSession | null;
@@ -271,6 +346,7 @@ class Ticket implements SessionTicket {
     private release: Release | null,
     /** the cookie came under a name pse.conf no longer uses: it is re-sent under the new one */
     private readonly formerCookie: string | null = null,
+    readonly place: SessionPlace | null = null,
   ) {
     this.state = loaded;
     this.session = loaded ? { id: loaded.id, ns: this.picklesOf(loaded.ns) } : null;
@@ -308,6 +384,7 @@ class Ticket implements SessionTicket {
   async finish(outcome: FinishOutcome): Promise<FinishResult> {
     if (this.finished) throw new Error('SessionTicket.finish called twice');
     this.finished = true;
+    let settled = false;
     try {
       let discarded: NamespaceChange[] | undefined;
       if (outcome.ok && outcome.session) {
@@ -316,9 +393,12 @@ class Ticket implements SessionTicket {
         discarded = discardedChanges(this.state, outcome.session);
       }
       if (this.touches()) await this.touch();
-      return this.conclude(outcome, discarded);
+      const out = this.conclude(outcome, discarded);
+      settled = true;
+      return out;
     } finally {
-      this.release?.();
+      // a commit that failed leaves the store's state unknown here: the next one loads it
+      this.release?.(settled ? this.handoff() : undefined);
       this.release = null;
     }
   }
@@ -330,9 +410,17 @@ class Ticket implements SessionTicket {
     try {
       return this.conclude(outcome, undefined);
     } finally {
-      this.release?.();
+      this.release?.(this.handoff());
       this.release = null;
     }
+  }
+
+  /** The session as this request leaves it, for a request that follows it; none once retired. */
+  private handoff(): HeldSession | undefined {
+    const state = this.state;
+    const place = this.place;
+    if (!place || !state || this.idRetired || state.id !== place.sessionId) return undefined;
+    return state;
   }
 
   /** The request changed nothing of a stored session: its expiry may have to slide. */

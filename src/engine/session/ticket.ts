@@ -47,6 +47,28 @@ export interface FinishResult {
   dryState?: SessionState | null;
 }
 
+/**
+ * Where a request that holds (or awaits) a stored session stands in that session's queue: the
+ * next request may be queued directly behind it (`SessionManager.follow`).
+ */
+export interface SessionPlace {
+  readonly sessionId: string;
+  /** compared by identity */
+  readonly turn: object;
+}
+
+/**
+ * A request queued directly behind another of its session (`SessionManager.follow`): its place
+ * at once, its ticket when the one before it has finished.
+ */
+export interface FollowingTurn {
+  readonly place: SessionPlace;
+  /** rejects with a LockTimeoutError when the session stays busy past LockTimeout plus a grace */
+  readonly ticket: Promise<SessionTicket>;
+  /** epoch ms: LockTimeout; a worker starts the request no later than this, or not at all */
+  readonly deadline: number;
+}
+
 export interface SessionTicket {
   /** the session to send with the request, or null (none yet) */
   readonly session: SessionInput | null;
@@ -54,6 +76,13 @@ export interface SessionTicket {
   /** it waited in this process behind another request of its session, others may wait behind it */
   readonly queued: boolean;
   readonly dry: boolean;
+  /** holds a stored session under the lock (not a dry run): others may follow it */
+  readonly place: SessionPlace | null;
+  /**
+   * It follows the request before it (`SessionManager.follow`), whose ticket handed on the
+   * session exactly as it left it: the worker's own copy of that session is this state.
+   */
+  readonly continued: boolean;
   /** `session.save()`: commit now (in a dry run: record the save point, commit nothing) */
   save(s: SessionResult): Promise<void>;
   /** Ends the request's hold on the session. Call exactly once, also after errors. */

@@ -16,6 +16,9 @@ The session hook (``pse/plugins/session.py`` ↔ the worker):
   (:func:`renumber_session`). Nothing else in ``SessionOut`` holds a blob index.
 * ``req.call('save', {'session': out}, pickles)`` sends a ``call`` frame whose blobs are
   exactly ``pickles``, so there the plugin's indices are used unchanged.
+* ``req.session_after`` is the session as Node will hold it after the request (on success, on
+  failure); a ``req`` with ``after`` (and ``deadline``) runs from the one its job left
+  (``_session_after``), or is answered ``refused`` unstarted.
 """
 from __future__ import annotations
 
@@ -112,6 +115,8 @@ class ResMsg(TypedDict, total=False):
     timing: Dict[str, float]
     #: while journaled: the servlet's namespace at the end ({'value': preview, 'capped'})
     scope: Dict[str, Any]
+    #: a ``req`` sent ``after`` another job that this worker did not start (``_session_after``)
+    refused: bool
 
 
 # ------------------------------------------------------------------ framing

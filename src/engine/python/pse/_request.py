@@ -13,7 +13,7 @@ class PluginRequest:
     ``job`` is the ``req`` message header; ``blob(i)`` its binary parts; ``dry`` marks a Studio
     dry run; ``call(op, fields, blobs)`` asks Node synchronously and returns the reply frame
     ``(header, blobs)`` whatever its ``ok``; ``session_out`` is set by the session plugin's
-    ``finalize`` (see ``_protocol`` for the blob numbering).
+    ``finalize`` (see ``_protocol`` for the blob numbering), and ``session_after``.
     """
 
     def __init__(self, job: Header, blobs: List[bytes], channel: Channel, worker: int,
@@ -25,6 +25,9 @@ class PluginRequest:
         self.config = config
         self.app_root = app_root
         self.session_out: Optional[Tuple[SessionOut, List[bytes]]] = None
+        #: the session as Node will hold it after this request (on success, on failure), set by
+        #: the session plugin's ``finalize`` (see ``_session_after``)
+        self.session_after: Optional[Tuple[Any, Any]] = None
         #: save() calls Node committed
         self.saves = 0
         self._channel = channel

@@ -27,6 +27,7 @@ from ._channel import Channel, ChannelClosed, OutputClosed
 from ._loader import FileStates, Loader
 from ._protocol import EXIT_BOOT_FAILED, EXIT_PARENT_GONE, CompiledSource, Header, ProtocolError, encode
 from ._servlet import RequestRun
+from ._session_after import SessionsLeft, continue_from, refusal
 from ._traceback import Template
 from .plugins import server as _server
 from .tags import CustomTag
@@ -56,6 +57,8 @@ class WorkerState:
         self.hook: Optional[ModuleType] = None
         self.issues: List[Dict[str, Any]] = []
         self.job: Optional[int] = None
+        #: the sessions as the last requests left them, for the requests Node sends behind them
+        self.left = SessionsLeft()
 
     def _fetch_source(self, path: str) -> Tuple[Optional[CompiledSource], Optional[Dict[str, Any]]]:
         assert self.job is not None, 'templates are fetched only while a job runs'
@@ -141,16 +144,33 @@ def _crash_result(job: Header, exc: BaseException) -> Tuple[Header, List[bytes]]
 
 
 def run_req(state: WorkerState, job: Header, blobs: List[bytes]) -> None:
-    state.job = int(job['id'])
+    job_id = int(job['id'])
+    after = job.get('after')
+    if after is not None:
+        # the next request of a session this worker ran: it continues from the copy left here
+        left = state.left.take(int(after))
+        deadline = job.get('deadline')
+        if left is None or (deadline is not None and time.time() * 1000 > deadline):
+            state.channel.send(*refusal(job_id))
+            return
+        blobs = continue_from(job, blobs, left)
+    state.job = job_id
+    kept = None
     try:
-        header, out = RequestRun(state, job, blobs).run()
+        run = RequestRun(state, job, blobs)
+        header, out = run.run()
         frame = encode(header, out)  # here, so that a value JSON cannot carry fails only this request
+        after_run = run.req.session_after
+        if after_run is not None:
+            # as Node settles it: committed on success, rolled back to the last save on failure
+            kept = after_run[1] if 'error' in header else after_run[0]
     except ChannelClosed:
         raise
     except Exception as exc:
         frame = encode(*_crash_result(job, exc))
     finally:
         state.job = None
+    state.left.keep(job_id, kept)
     state.channel.send_frame(frame)
 
 

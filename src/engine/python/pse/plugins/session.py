@@ -364,6 +364,30 @@ class _Session:
         if self.regenerated:
             self._id, self.regenerated = self.regenerated, None
 
+    def left(self, out):
+        """(on success, on failure): the session as Node holds it once this request is settled,
+        each ``(id, {name: pickle})``, for the request that continues from this worker's copy
+        (``pse._session_after``); None when there can be no copy: a new or retired id, a big
+        namespace left unread (only Node has it), a dry run. ``out`` is what collect() made."""
+        job = self.req.job.get('session')
+        if (job is None or self.invalidated or self.regenerated or self._id != job['id']
+                or getattr(self.req, 'dry', False)):
+            return None
+        base = self.baseline
+        for raw in base.values():
+            if raw is _LAZY:
+                return None
+        failed = (self._id, dict(base))
+        if out is None:
+            return failed, failed
+        header, blobs = out
+        ns = dict(base)
+        for name, i in header['changed'].items():
+            ns[name] = blobs[i]
+        for name in header['deleted']:
+            ns.pop(name, None)
+        return (self._id, ns), failed
+
     def failure_report(self):
         """On failure nothing is committed; previews let the journal show what was discarded."""
         if not self.loaded and not self.deleted:
@@ -529,9 +553,24 @@ def finalize(mod, req, success):
     global _current, _req
     s, r = _current, _req
     _current = _req = None
-    if r is not req or s is None:
-        return  # another request's, or a page that never used its session: nothing to report
+    if r is not req:
+        return  # another request's: nothing to report
+    if s is None:
+        # a page that never used its session reports nothing; it leaves the session as it came
+        req.session_after = _untouched(req)
+        return
     if success:
         req.session_out = s.collect()
+        req.session_after = s.left(req.session_out)
     else:
         req.session_out = s.failure_report()
+        req.session_after = s.left(None)
+
+
+def _untouched(req):
+    """``_Session.left`` of a request that never used its session: both as it came."""
+    s = req.job.get('session')
+    if s is None or s.get('lazy') or getattr(req, 'dry', False):
+        return None
+    left = (s['id'], {name: bytes(req.blob(i)) for name, i in s['ns'].items()})
+    return left, left
