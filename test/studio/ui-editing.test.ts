@@ -32,6 +32,28 @@ describe('PSE Studio: preview and editor safety', () => {
   const pageErrors: string[] = [];
   const model = () => page.locator('.editor-host .view-lines');
 
+  /**
+   * Clicks `selector` in the preview until the frame shows `result`: again when, 3 s on, the
+   * frame still shows the page with it (`pageText`), since a late preview of the file may have
+   * replaced the frame under the click. Previews are dry runs: a second click stores nothing.
+   */
+  async function clickInFrame(selector: string, pageText: string, result: string, what: string) {
+    let clickedAt = 0;
+    await until(
+      async () => {
+        const text = await preview.locator('body').innerText({ timeout: 5000 });
+        if (text.includes(result)) return true;
+        if (text.includes(pageText) && Date.now() - clickedAt > 3000) {
+          clickedAt = Date.now();
+          await preview.locator(selector).click({ timeout: 5000 });
+        }
+        return false;
+      },
+      what,
+      30_000,
+    );
+  }
+
   beforeAll(async () => {
     app = await copyExamples();
     for (const [f, text] of Object.entries(EXTRA)) await writeFile(path.join(app.dir, f), text);
@@ -52,13 +74,7 @@ describe('PSE Studio: preview and editor safety', () => {
 
   it('runs a link followed and a form posted inside the preview as dry runs, showing the diff', async () => {
     await openFile(page, 'nav.pt');
-    await preview.locator('#go').click({ timeout: 30_000 });
-    await until(
-      async () =>
-        (await preview.locator('body').innerText({ timeout: 5000 })).includes('Hello, Frame!'),
-      'the followed link in the frame',
-      30_000,
-    );
+    await clickInFrame('#go', 'go', 'Hello, Frame!', 'the followed link in the frame');
     const pending = page.locator('.pending');
     await until(async () => (await pending.innerText()).includes("'Frame'"), 'its pending diff');
     expect(await page.locator('.preview-navigation').innerText()).toContain(
@@ -73,13 +89,7 @@ describe('PSE Studio: preview and editor safety', () => {
       'the page again',
       30_000,
     );
-    await preview.locator('#post').click();
-    await until(
-      async () =>
-        (await preview.locator('body').innerText({ timeout: 5000 })).includes('Hello, Posted!'),
-      'the posted form in the frame',
-      30_000,
-    );
+    await clickInFrame('#post', 'go!', 'Hello, Posted!', 'the posted form in the frame');
     await until(async () => (await pending.innerText()).includes("'Posted'"), 'its pending diff');
     expect(await page.locator('.preview-navigation').innerText()).toContain('POST');
     await screenshot(page, 'preview-navigation-dry-run');
@@ -109,7 +119,8 @@ describe('PSE Studio: preview and editor safety', () => {
   it('opens a file with quick open + Enter without editing the file already open', async () => {
     await openFile(page, 'hello.pt');
     await openFile(page, 'hello.py');
-    const before = await model().innerText();
+    // the editor's host is there before Monaco has drawn the file's lines
+    const before = await until(async () => await model().innerText(), 'hello.py drawn');
     await page.locator('.editor-host .view-lines').click();
     await page.keyboard.press('ControlOrMeta+P');
     await page.getByLabel('Go to file').fill('hello.pt');
@@ -122,7 +133,7 @@ describe('PSE Studio: preview and editor safety', () => {
       original.replace(/\n$/, '').split('\n').length,
     );
     await openFile(page, 'hello.py');
-    expect(await model().innerText()).toBe(before);
+    await until(async () => (await model().innerText()) === before, 'hello.py as it was');
   });
 
   it('lists a syntax error in a PI once in Problems', async () => {
