@@ -35,8 +35,11 @@ export function EditorPane({ doc, onEditorReady }: Props) {
     const ed = editor.current;
     if (!ed) return;
     if (ed.getModel() !== (doc?.model ?? null)) ed.setModel(doc?.model ?? null);
-    // a file opened from the Explorer leaves the keyboard there, to go on browsing
-    if (doc && !document.activeElement?.closest('.explorer')) ed.focus();
+    // An open finishes asynchronously: by then the keyboard may be in the Explorer (to go on
+    // browsing) or in a dialog opened meanwhile (F2 right after a click), and keys typed there
+    // must not land in the file.
+    if (doc && !document.activeElement?.closest('.explorer, .dialog-backdrop, [role=menu]'))
+      ed.focus();
   }, [doc]);
 
   return (
