@@ -248,7 +248,7 @@ export class JournalWriter {
       bytes += size;
     }
     if (count > this.o.size || (this.o.maxBytes > 0 && bytes > this.o.maxBytes)) {
-      const cut = this.trim();
+      const cut = this.trim(bytes);
       count -= cut.count;
       bytes -= cut.bytes;
     }
@@ -260,14 +260,19 @@ export class JournalWriter {
     return { reserved: low ? this.reserve(next) : null, aliases };
   }
 
-  /** Deletes the oldest entries down to TRIM_TO of each cap; returns what it deleted. */
-  private trim(): { count: number; bytes: number } {
+  /**
+   * Deletes the oldest entries down to TRIM_TO of each cap; returns what it deleted. `bytes` is
+   * the journal's size now: the cut by bytes, a sum over every entry, is only looked for when
+   * it is over that cap's target (it finds nothing otherwise).
+   */
+  private trim(bytes: number): { count: number; bytes: number } {
     const keep = Math.max(1, this.o.size - Math.floor(this.o.size * (1 - TRIM_TO)));
     const cuts: number[] = [];
     const byCount = this.q.cutByCount.get(keep)?.serial;
     if (byCount !== undefined) cuts.push(byCount);
-    if (this.o.maxBytes > 0) {
-      const byBytes = this.q.cutByBytes.get(Math.floor(this.o.maxBytes * TRIM_TO))?.serial;
+    const bytesTarget = Math.floor(this.o.maxBytes * TRIM_TO);
+    if (this.o.maxBytes > 0 && bytes > bytesTarget) {
+      const byBytes = this.q.cutByBytes.get(bytesTarget)?.serial;
       if (byBytes !== undefined) cuts.push(byBytes);
     }
     if (cuts.length === 0) return { count: 0, bytes: 0 };
