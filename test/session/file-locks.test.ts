@@ -74,6 +74,40 @@ describe('FileSessionLocks', () => {
     for (const i of [0, 1, 2]) expect(order.slice(0, 45)).toContain(i);
   });
 
+  it('keeps a lock for the next request here, and lets it go once another process waits', async () => {
+    const file = path.join(dir, 'lease.locks');
+    const a = await locks(file);
+    const b = await locks(file);
+    (await a.acquire('kept', 1000))();
+    expect(a.holds('kept')).toBe(true);
+    // taken again here at once: the lease
+    (await a.acquire('kept', 1000))();
+    expect(a.holds('kept')).toBe(true);
+    // another process asks: the idle lease ends, and that process gets the session
+    const releaseB = await b.acquire('kept', 5000);
+    expect(a.holds('kept')).toBe(false);
+    releaseB();
+
+    // a lease in use is not taken away: the waiter times out, and the lock goes at its end
+    const releaseA = await a.acquire('busy', 1000);
+    await expect(b.acquire('busy', 300)).rejects.toBeInstanceOf(LockTimeoutError);
+    expect(a.holds('busy')).toBe(true);
+    releaseA();
+    expect(a.holds('busy')).toBe(false);
+    (await b.acquire('busy', 1000))();
+  });
+
+  it('lets go of a kept lock that no request here asked for within a second', async () => {
+    const a = await locks(path.join(dir, 'idle.locks'));
+    (await a.acquire('idle', 1000))();
+    expect(a.holds('idle')).toBe(true);
+    const t0 = performance.now();
+    while (a.holds('idle') && performance.now() - t0 < 5000)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(a.holds('idle')).toBe(false);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(900);
+  });
+
   it('frees what a process held when it is killed with SIGKILL', async () => {
     const file = path.join(dir, 'kill.locks');
     const script = `

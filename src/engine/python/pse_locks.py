@@ -13,10 +13,17 @@ Fairness across processes: a waiter also holds a shared lock on the session's *m
 the marker exclusively) does not take it again for YIELD seconds, so a process with a long
 queue of requests for one session cannot starve the others.
 
+The engine may keep a session's lock between its requests (a lease: its next request takes it
+without a message here). So that a lease never holds another process up for long, a waiter
+also holds a shared lock on the WANTED byte while it waits; a helper holding locks checks that
+byte every WATCH seconds, and when another process waits, looks up which of its sessions are
+marked and tells the engine ("w ID"), once per hold: the engine releases it as soon as its own
+request of it, if any, has ended.
+
 Protocol, one ASCII line per message:
   in:  "a N ID" acquire (N: the request's number) · "r ID" release · "c N" cancel a wait
   out: "ready" once the lock file is open · "g N" granted · "x N" cancelled before granted ·
-       "e N MESSAGE" failed
+       "e N MESSAGE" failed · "w ID" another process waits for a session held here
 """
 
 import errno
@@ -29,7 +36,11 @@ import time
 
 POLL = 0.001
 YIELD = 0.003
+WATCH = 0.002
 SPAN = 1 << 62
+# One byte past every session's (offsets are below SPAN) and below the markers (SPAN and up).
+# A session whose hash lands on it (one in 2**62) shares it harmlessly: waiters mark it shared.
+WANTED = SPAN - 1
 BUSY = (errno.EACCES, errno.EAGAIN)
 
 
@@ -45,6 +56,10 @@ class Locks:
         self.waiting = {}
         # id -> time before which this process does not take the session again
         self.yield_until = {}
+        # id -> offset of every session held here; those the engine was told others want
+        self.held = {}
+        self.told = set()
+        self.next_watch = 0.0
         self.out = []
 
     def try_lock(self, off):
@@ -77,20 +92,59 @@ class Locks:
     def unmark(self, off):
         fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, SPAN + off)
 
+    def mark_wanted(self):
+        try:
+            fcntl.lockf(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, WANTED)
+        except OSError as e:
+            # a holder is probing it this instant: marked again at the next poll
+            if e.errno not in BUSY:
+                raise
+
+    def anyone_waiting(self):
+        """Whether another process waits for some session. Record locks are per process: taking
+        the byte exclusively succeeds over a shared lock of our own (it converts it), so ours is
+        put back as it was."""
+        try:
+            fcntl.lockf(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, WANTED)
+        except OSError as e:
+            if e.errno in BUSY:
+                return True
+            raise
+        fcntl.lockf(self.fd, fcntl.LOCK_SH if self.waiting else fcntl.LOCK_UN, 1, WANTED)
+        return False
+
+    def watch(self, now):
+        """Tells the engine which of its sessions another process waits for."""
+        self.next_watch = now + WATCH
+        if len(self.told) == len(self.held) or not self.anyone_waiting():
+            return
+        for sid, off in self.held.items():
+            if sid not in self.told and self.others_waiting(off):
+                self.told.add(sid)
+                self.out.append(b"w %s\n" % sid)
+
+    def granted(self, n, sid, off):
+        self.held[sid] = off
+        self.out.append(b"g %d\n" % n)
+
     def acquire(self, n, sid, now):
         off = offset_of(sid)
         not_before = self.yield_until.get(sid, 0.0)
         if not_before <= now:
             self.yield_until.pop(sid, None)
             if self.try_lock(off):
-                self.out.append(b"g %d\n" % n)
+                self.granted(n, sid, off)
                 return
             not_before = now + POLL
         self.mark(off)
+        self.mark_wanted()
         self.waiting[n] = [sid, off, not_before]
 
     def release(self, sid, now):
-        off = offset_of(sid)
+        off = self.held.pop(sid, None)
+        if off is None:
+            off = offset_of(sid)
+        self.told.discard(sid)
         fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, off)
         if self.others_waiting(off):
             self.yield_until[sid] = now + YIELD
@@ -99,6 +153,8 @@ class Locks:
         w = self.waiting.pop(n, None)
         if w is not None:
             self.unmark(w[1])
+            if not self.waiting:
+                fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, WANTED)
             self.out.append(b"x %d\n" % n)
 
     def poll(self, now):
@@ -109,15 +165,20 @@ class Locks:
                 del self.waiting[n]
                 self.unmark(w[1])
                 self.yield_until.pop(w[0], None)
-                self.out.append(b"g %d\n" % n)
+                self.granted(n, w[0], w[1])
             else:
                 self.mark(w[1])
                 w[2] = now + POLL
+        if self.waiting:
+            self.mark_wanted()
+        else:
+            fcntl.lockf(self.fd, fcntl.LOCK_UN, 1, WANTED)
 
     def timeout(self, now):
-        if not self.waiting:
-            return None
-        return max(0.0, min(w[2] for w in self.waiting.values()) - now)
+        due = [w[2] for w in self.waiting.values()]
+        if len(self.told) < len(self.held):
+            due.append(self.next_watch)
+        return max(0.0, min(due) - now) if due else None
 
     def handle(self, line, now):
         parts = line.split(b" ")
@@ -166,6 +227,9 @@ def main(path):
                     locks.handle(line, now)
         if locks.waiting:
             locks.poll(time.monotonic())
+        now = time.monotonic()
+        if now >= locks.next_watch and len(locks.told) < len(locks.held):
+            locks.watch(now)
         if locks.out:
             write_all(b"".join(locks.out))
             locks.out.clear()
