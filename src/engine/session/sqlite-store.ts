@@ -8,10 +8,12 @@
  *
  * Shared or exclusive: by default other processes may open the file too (`pse studio` or
  * `pse run --cookie` next to a development server). An exclusive store (`pse serve
- * --production`) holds the file locked for its lifetime and keeps loaded sessions in memory,
- * written through on every change: a request's load is then a Map lookup, not a read
- * transaction with its file locks. Only a sole writer can trust such a cache; the lock makes
- * sure it is one.
+ * --production`) holds the file locked for its lifetime. Both keep loaded sessions in memory,
+ * written through on every change, so that a request's load is a Map lookup instead of a read
+ * of the session's rows. An exclusive store is the only writer, so its memory is always
+ * current. A shared store asks SQLite before each load whether another connection has
+ * committed since it last asked (`PRAGMA data_version`), and forgets every kept session when
+ * one has; it keeps only sessions read whole (no pickle left unread).
  *
  * Never blocking: statements run with `busy_timeout = 0` and are retried on a timer while
  * another process holds the lock (sqlite-retry.ts), so the event loop keeps serving other
@@ -105,7 +107,7 @@ export interface SqliteStoreOptions {
    * process fails to open it, naming it) and loaded sessions are kept in memory. Default false.
    */
   exclusive?: boolean;
-  /** exclusive only: bytes of pickles and previews kept in memory; default 64 MiB */
+  /** bytes of pickles and previews kept in memory; default 64 MiB */
   cacheBytes?: number;
   /**
    * how long (ms) a statement is retried while another process holds the file locked, before
@@ -135,8 +137,11 @@ export class SqliteSessionStore implements SessionStore {
   readonly file: string;
   private readonly db: Database.Database;
   private readonly q;
-  /** exclusive stores only: the sessions loaded or written, as the database has them */
-  private readonly cache: SessionCache | null;
+  /** the sessions loaded or written, as the database has them */
+  private readonly cache: SessionCache;
+  /** a shared store: `PRAGMA data_version` when the cache was last known current */
+  private readonly shared: boolean;
+  private dataVersion = -1;
   private readonly busyWaitMs: number;
   /** every write goes through it, in the order asked for */
   private readonly batch: SqliteWriteBatch;
@@ -169,7 +174,8 @@ export class SqliteSessionStore implements SessionStore {
     } catch (err) {
       throw openError(opts.file, err);
     }
-    this.cache = exclusive ? new SessionCache(opts.cacheBytes ?? DEFAULT_CACHE_BYTES) : null;
+    this.cache = new SessionCache(opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
+    this.shared = !exclusive && opts.file !== ':memory:';
     this.batch = new SqliteWriteBatch(this.db, this.file, this.busyWaitMs);
     const db = this.db;
     this.q = {
@@ -211,6 +217,7 @@ export class SqliteSessionStore implements SessionStore {
       deleteNs: db.prepare('DELETE FROM namespaces WHERE session = ? AND name = ?'),
       deleteSession: db.prepare('DELETE FROM sessions WHERE id = ?'),
       sweep: db.prepare('DELETE FROM sessions WHERE expires <= ?'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
   }
 
@@ -221,22 +228,42 @@ export class SqliteSessionStore implements SessionStore {
 
   /** One statement (a join) for the session and its namespaces: the read path of every request. */
   async load(id: string, now: number): Promise<StoredSession | null> {
-    const cached = this.cache?.get(id);
+    if (this.shared) this.forgetIfChanged();
+    const cached = this.cache.get(id);
     if (cached) return cached.expires > now ? cached : null;
     return this.retrying(() => this.loadNow(id, now));
   }
 
+  /**
+   * A shared store: forgets every kept session when another connection (another process, or
+   * another store on this file) has committed since the last look. A session's writers hold
+   * its lock, which the loader holds now, so a change to it was committed before this look.
+   */
+  private forgetIfChanged(): void {
+    let version: number;
+    try {
+      version = this.q.dataVersion.get()!;
+    } catch {
+      version = -1; // not known: nothing kept is trusted
+    }
+    if (version === this.dataVersion && version !== -1) return;
+    this.cache.clear();
+    this.dataVersion = version;
+  }
+
   private loadNow(id: string, now: number): StoredSession | null {
-    // The exclusive store's cache keeps whole sessions: it reads every pickle once.
-    const rows = this.q.load.all(this.cache ? Number.MAX_SAFE_INTEGER : LOAD_PICKLE_BYTES, id);
+    // The exclusive store reads every pickle once; a shared one leaves big ones for their use.
+    const rows = this.q.load.all(this.shared ? LOAD_PICKLE_BYTES : Number.MAX_SAFE_INTEGER, id);
     const row = rows[0];
     if (!row || row.expires <= now) return null;
     const ns = new Map<string, StoredNamespace>();
     const nsBytes = new Map<string, number>();
     const at = { id: row.id, version: row.version };
+    let whole = true;
     for (const n of rows) {
       if (n.name === null) continue; // a session without namespaces: one row, no namespace
       const preview = JSON.parse(n.preview!) as PreviewValue;
+      if (n.pickle === null) whole = false;
       ns.set(
         n.name,
         n.pickle !== null
@@ -248,7 +275,8 @@ export class SqliteSessionStore implements SessionStore {
       nsBytes.set(n.name, n.size! + n.preview!.length);
     }
     const s = storedSession(row, ns);
-    this.cache?.set(s, nsBytes);
+    // an unread pickle is read at this version of the session only: not for later requests
+    if (whole) this.cache.set(s, nsBytes);
     return s;
   }
 
@@ -295,7 +323,7 @@ export class SqliteSessionStore implements SessionStore {
         versions.set(name, this.q.upsert.get(c.id, name, v.pickle, previews.get(name)!)!.version);
       return { version: (live?.version ?? 0) + 1, versions };
     });
-    if (this.cache) this.writeThrough(c, created, result, previews);
+    this.writeThrough(c, created, result, previews);
     return result;
   }
 
@@ -309,7 +337,7 @@ export class SqliteSessionStore implements SessionStore {
     r: CommitResult,
     previews: ReadonlyMap<string, string>,
   ): void {
-    const cache = this.cache!;
+    const cache = this.cache;
     const before = created === null ? cache.peek(c.id) : undefined;
     if (created === null && !before) return;
     const ns = new Map(before?.session.ns);
@@ -335,8 +363,8 @@ export class SqliteSessionStore implements SessionStore {
 
   async touch(id: string, now: number, expires: number): Promise<boolean> {
     const changed = await this.batch.write(() => this.q.touch.run(now, expires, id).changes > 0);
-    const kept = this.cache?.peek(id);
-    if (kept) this.cache!.replace(id, { ...kept.session, accessed: now, expires });
+    const kept = this.cache.peek(id);
+    if (kept) this.cache.replace(id, { ...kept.session, accessed: now, expires });
     return changed;
   }
 
@@ -344,10 +372,10 @@ export class SqliteSessionStore implements SessionStore {
     const r = await this.batch.write(() => this.q.rename.run(newId, now, expires, oldId));
     if (r.changes === 0)
       throw new SessionStoreError(`session ${oldId}: cannot regenerate, it does not exist`, oldId);
-    const kept = this.cache?.peek(oldId);
+    const kept = this.cache.peek(oldId);
     if (kept) {
       const s = kept.session;
-      this.cache!.replace(oldId, {
+      this.cache.replace(oldId, {
         ...s,
         id: newId,
         accessed: now,
@@ -367,13 +395,13 @@ export class SqliteSessionStore implements SessionStore {
       }
       return this.q.deleteSession.run(id).changes > 0;
     });
-    this.cache?.delete(id);
+    this.cache.delete(id);
     return deleted;
   }
 
   async sweep(now: number): Promise<number> {
     const n = await this.batch.write(() => this.q.sweep.run(now).changes);
-    this.cache?.deleteExpired(now);
+    this.cache.deleteExpired(now);
     return n;
   }
 
@@ -451,7 +479,7 @@ export class SqliteSessionStore implements SessionStore {
 
   async close(): Promise<void> {
     if (this.db.open) await this.batch.drain();
-    this.cache?.clear();
+    this.cache.clear();
     if (this.db.open) this.db.close();
   }
 }
