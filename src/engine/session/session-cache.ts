@@ -1,8 +1,8 @@
 /**
- * Loaded sessions kept in memory by a store that is the only user of its database (see
- * `SqliteStoreOptions.exclusive`): the read path of a request becomes a Map lookup instead of
- * a SQLite read transaction. The store writes every change through to it, so it never holds a
- * state the database does not; it only forgets (oldest first) to stay in budget.
+ * Loaded sessions kept in memory by the SQLite store: the read path of a request becomes a Map
+ * lookup instead of a SQLite read. The store writes every change through to it, so it never
+ * holds a state the database does not; it forgets (oldest first) to stay in budget, and a
+ * shared store forgets everything when another connection has committed.
  */
 import type { StoredNamespace, StoredSession } from './store.js';
 
