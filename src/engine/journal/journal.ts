@@ -92,13 +92,12 @@ export function finishDraft(
 ): { entry: JournalEntry; kept: KeptPickle[] } {
   const { pickles, ...rest } = draft;
   const { kept, restorable, tooLarge } = keepPickles(pickles, cap);
-  const entry: JournalEntry = {
-    serial,
-    ...rest,
-    restorable,
-    ...(tooLarge.length ? { tooLarge } : {}),
-    servedBy,
-  };
+  // completed in place: the copy made above is the entry (one copy per journaled request)
+  const entry = rest as JournalEntry;
+  entry.serial = serial;
+  entry.restorable = restorable;
+  if (tooLarge.length) entry.tooLarge = tooLarge;
+  entry.servedBy = servedBy;
   return { entry, kept };
 }
 

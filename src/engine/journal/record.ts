@@ -63,22 +63,32 @@ export function requestDraft(
   },
 ): JournalDraft {
   const outcome: JournalOutcome = trace?.outcome ?? (failure ? 'rolled_back' : 'read_only');
-  return {
-    ...facts,
+  // Built field by field: one spread per optional part copied every part again (a drafted
+  // entry is made per journaled request).
+  const d: JournalDraft = {
+    time: facts.time,
+    method: facts.method,
+    path: facts.path,
+    query: facts.query,
+    status: facts.status,
+    durationMs: facts.durationMs,
+    worker: facts.worker,
+    lockWaitMs: facts.lockWaitMs,
     sessionId: trace?.sessionId ?? null,
     outcome,
     changes: trace?.changes ?? [],
     saves: trace?.saves ?? [],
-    ...(failure ? { cause: causeOf(failure) } : {}),
-    ...(trace?.discarded ? { discarded: trace.discarded } : {}),
-    ...(io?.request ? { request: io.request } : {}),
-    ...(io?.response ? { response: io.response } : {}),
-    ...(io?.logs?.length ? { logs: io.logs } : {}),
-    ...(io?.writes ? { writes: io.writes } : {}),
-    ...(io?.scope ? { scope: io.scope } : {}),
-    ...(io?.timings ? { timings: io.timings } : {}),
-    ...(trace ? { pickles: trace.pickles } : {}),
   };
+  if (failure) d.cause = causeOf(failure);
+  if (trace?.discarded) d.discarded = trace.discarded;
+  if (io?.request) d.request = io.request;
+  if (io?.response) d.response = io.response;
+  if (io?.logs?.length) d.logs = io.logs;
+  if (io?.writes) d.writes = io.writes;
+  if (io?.scope) d.scope = io.scope;
+  if (io?.timings) d.timings = io.timings;
+  if (trace) d.pickles = trace.pickles;
+  return d;
 }
 
 /** The cause of a rollback: for an exception, the innermost template or code-module line. */

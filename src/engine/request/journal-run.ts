@@ -4,7 +4,12 @@
  */
 import type { ServletRequest } from '../http/app.js';
 import { headerList } from '../http/types.js';
-import type { KeyWrite, RequestLogLine, RequestTimings } from '../../common/types/journal.js';
+import type {
+  KeyWrite,
+  RecordedRequest,
+  RequestLogLine,
+  RequestTimings,
+} from '../../common/types/journal.js';
 import { recordRequest, recordResponse, type Failure } from '../journal/record.js';
 import type { RunResult } from '../runtime/run.js';
 import type { SessionTrace } from '../session/ticket.js';
@@ -104,7 +109,6 @@ export function journalEnd(
   if (!sessions.journal.enabled && !sessions.requests.has('requestFinished')) return;
   try {
     const body = Buffer.isBuffer(s.body) ? s.body : undefined;
-    const { result } = end;
     sessions.finished(
       jr.serial,
       {
@@ -119,31 +123,32 @@ export function journalEnd(
       },
       end.trace,
       end.failure,
-      {
-        request: recordRequest(headerList(s.req.headers), s.form, body),
-        ...(jr.logs ? { logs: jr.logs } : {}),
-        ...(jr.record ? recorded(jr, end) : {}),
-        ...(result
-          ? {
-              response: recordResponse(
-                result.status,
-                result.headers,
-                result.streamed ? undefined : result.body,
-              ),
-            }
-          : {}),
-      },
+      recordedIo(jr, end, recordRequest(headerList(s.req.headers), s.form, body)),
     );
   } catch (err) {
     logError(`journal: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
+type RecordedIo = NonNullable<Parameters<SessionService['finished']>[4]>;
+
+/** The copies of the request and its response, its log lines and what `recorded` adds. */
+function recordedIo(jr: JournalRun, end: JournalEnd, request: RecordedRequest): RecordedIo {
+  const io: RecordedIo = jr.record ? recorded(jr, end) : {};
+  io.request = request;
+  if (jr.logs) io.logs = jr.logs;
+  const { result } = end;
+  if (result)
+    io.response = recordResponse(
+      result.status,
+      result.headers,
+      result.streamed ? undefined : result.body,
+    );
+  return io;
+}
+
 /** What the worker and the request path recorded of a journaled run. */
-function recorded(
-  jr: JournalRun,
-  end: JournalEnd,
-): { writes?: KeyWrite[]; scope?: NonNullable<RunResult['scope']>; timings: RequestTimings } {
+function recorded(jr: JournalRun, end: JournalEnd): RecordedIo {
   const r = end.result;
   const timing = r?.timing;
   const timings: RequestTimings = {
@@ -156,7 +161,7 @@ function recorded(
     commitMs: jr.commitMs ?? 0,
   };
   if (jr.lockBehind && jr.lockWaitMs > 0) timings.lockBehind = jr.lockBehind;
-  const out: ReturnType<typeof recorded> = { timings };
+  const out: RecordedIo = { timings };
   if (r?.scope) out.scope = r.scope;
   const w = r?.session?.writes;
   if (w) {
