@@ -19,7 +19,7 @@ function shared(file: string): SqliteSessionStore {
 }
 
 function commit(
-  over: Partial<SessionCommit> & { upsert?: Record<string, Buffer> } = {},
+  over: Partial<Omit<SessionCommit, 'upsert'>> & { upsert?: Record<string, Buffer> } = {},
 ): SessionCommit {
   return {
     id: ID,
