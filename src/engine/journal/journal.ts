@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openConfigured } from '../sqlite.js';
+import { BACKSTOP_PAGES, WalCheckpointer } from '../wal-checkpointer.js';
 import type { JournalEntry, JournalQuery, ServedBy } from '../../common/types/journal.js';
 import type { RequestEvents } from './events.js';
 import { keepPickles, valueCap, type KeptPickle, type PickleMap } from './large-values.js';
@@ -118,6 +119,7 @@ export class Journal implements RequestJournal {
   readonly servedBy: ServedBy = thisProcess();
   private readonly db: Database.Database | null;
   private readonly writer: JournalWriter | null;
+  private readonly checkpointer: WalCheckpointer | null = null;
   private readonly events: RequestEvents | undefined;
   private readonly cap: number;
   /** serials of a journal that is off: only live events see them */
@@ -158,11 +160,18 @@ export class Journal implements RequestJournal {
       );
     }
     this.db = db;
+    if (opts.file !== ':memory:') {
+      // checkpoints off the event loop; the connection's own only as a backstop
+      this.checkpointer = new WalCheckpointer(opts.file);
+      db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+    }
+    const checkpointer = this.checkpointer;
     this.writer = new JournalWriter(db, {
       file: opts.file,
       size,
       maxBytes,
       log: opts.log ?? ((m) => console.error(`pse: ${m}`)),
+      ...(checkpointer ? { wrote: () => checkpointer.wrote() } : {}),
     });
     this.q = {
       get: db.prepare<[number], { entry: string }>('SELECT entry FROM entries WHERE serial = ?'),
@@ -261,10 +270,11 @@ export class Journal implements RequestJournal {
     this.writer?.clear();
   }
 
-  close(): void {
+  close(): void | Promise<void> {
     if (!this.db?.open) return;
     this.writer!.close();
     this.db.close();
+    return this.checkpointer?.close();
   }
 }
 

@@ -39,6 +39,8 @@ export interface WriterOptions {
   /** bytes kept (`[Studio] JournalMaxBytes`); 0: no byte cap */
   maxBytes: number;
   log: (message: string) => void;
+  /** after each batch committed (the journal's checkpointer) */
+  wrote?: () => void;
 }
 
 /**
@@ -205,6 +207,7 @@ export class JournalWriter {
     done.reserved?.();
     this.queue = [];
     this.queuedBytes = 0;
+    this.o.wrote?.();
     if (this.failing) {
       const { dropped, reported } = this.failing;
       this.failing = null;

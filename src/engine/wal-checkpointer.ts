@@ -1,0 +1,79 @@
+/**
+ * Checkpoints of a WAL database on a thread of their own. A checkpoint copies the WAL into the
+ * database file and, with `synchronous = NORMAL`, waits for the disk (fsync); made by the
+ * connection whose commit crossed `wal_autocheckpoint`, it stalled the event loop for every
+ * request in flight (the request journal: ~8 µs per journaled request, nearly all of it
+ * waiting for fsync). Here a second connection, on a worker thread, checkpoints a moment after
+ * the writer says it wrote, and the writer's own automatic checkpoint is only a backstop
+ * (BACKSTOP_PAGES) should that thread fall behind or fail. The thread costs ~9 MB of memory
+ * (V8's own, for a second isolate); a production server, without a journal, has none.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** The writer connection's `wal_autocheckpoint` while a checkpointer runs (pages: 64 MiB). */
+export const BACKSTOP_PAGES = 16_000;
+/** At most one checkpoint this often. */
+const EVERY_MS = 250;
+
+/** The thread: a connection that checkpoints (PASSIVE: never waits for a writer or reader). */
+const SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.sqlite);
+const db = new Database(workerData.file, workerData.nativeBinding ? { nativeBinding: workerData.nativeBinding } : {});
+db.pragma('busy_timeout = 0');
+parentPort.on('message', (m) => {
+  if (m === 'close') {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // busy (another process checkpoints) or failing: the next call, or the backstop, does it
+  }
+});
+`;
+
+export class WalCheckpointer {
+  private readonly worker: Worker;
+  private last = -Infinity;
+  private closed = false;
+
+  /** Starts the thread on `file` (a WAL database that exists). */
+  constructor(file: string) {
+    const nativeBinding = process.env.PSE_SQLITE_NATIVE_BINDING;
+    this.worker = new Worker(SOURCE, {
+      eval: true,
+      workerData: {
+        file,
+        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
+        nativeBinding,
+      },
+    });
+    // never keeps the process alive; a thread that fails leaves the backstop to checkpoint
+    this.worker.unref();
+    this.worker.on('error', () => {
+      this.closed = true;
+    });
+  }
+
+  /** The writer committed: a checkpoint soon (at most one per EVERY_MS). */
+  wrote(): void {
+    if (this.closed) return;
+    const now = performance.now();
+    if (now - this.last < EVERY_MS) return;
+    this.last = now;
+    this.worker.postMessage(0);
+  }
+
+  /** Stops the thread once its checkpoint in progress, if any, has ended. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage('close');
+    await exited;
+  }
+}
