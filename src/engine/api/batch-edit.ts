@@ -102,7 +102,8 @@ export class BatchEditor {
         );
       names.add(e.namespace);
     }
-    const release = await this.d.manager.locks.acquire(id);
+    // every process's requests of this session wait, as for the inspector's other edits
+    const release = await this.d.manager.lockSession(id);
     let serial: number | null = null;
     const changes: NamespaceChange[] = [];
     try {
