@@ -80,13 +80,19 @@ describe('FileSessionLocks', () => {
     const b = await locks(file);
     (await a.acquire('kept', 1000))();
     expect(a.holds('kept')).toBe(true);
-    // taken again here at once: the lease
+    expect(a.continues('kept')).toBe(false);
+    // taken again here at once: the lease, which nobody else held in between
     (await a.acquire('kept', 1000))();
     expect(a.holds('kept')).toBe(true);
+    expect(a.continues('kept')).toBe(true);
     // another process asks: the idle lease ends, and that process gets the session
     const releaseB = await b.acquire('kept', 5000);
     expect(a.holds('kept')).toBe(false);
     releaseB();
+    // back here after another process held it: not a continuation
+    const releaseA2 = await a.acquire('kept', 5000);
+    expect(a.continues('kept')).toBe(false);
+    releaseA2();
 
     // a lease in use is not taken away: the waiter times out, and the lock goes at its end
     const releaseA = await a.acquire('busy', 1000);

@@ -65,6 +65,21 @@ describe('the shared SQLite store in memory', () => {
     expect(await a.load(ID, T0)).toBeNull();
   });
 
+  it("serves its copy to a caller that held the session's lock since, without asking the database", async () => {
+    const file = folder.file();
+    const a = shared(file);
+    const b = shared(file);
+    await a.commit(commit({ create: true, upsert: { '': Buffer.from('a') } }));
+    const kept = await a.load(ID, T0);
+    // another session changes elsewhere: the database's version moves on
+    await b.commit(commit({ id: 'T'.repeat(43), create: true }));
+    expect(await a.load(ID, T0, true)).toBe(kept);
+    // a caller without the lock held: the store looks, and reads again
+    const fresh = await a.load(ID, T0);
+    expect(fresh).not.toBe(kept);
+    expect(fresh!.version).toBe(kept!.version);
+  });
+
   it('keeps no session whose big pickle was left unread', async () => {
     const file = folder.file();
     const a = shared(file);

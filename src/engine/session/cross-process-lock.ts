@@ -31,6 +31,11 @@ export interface SessionLockProvider {
    * the backend can read it in the same exchange as the lock (the store's `load` otherwise).
    */
   acquireAndLoad?(id: string, timeoutMs: number, now: () => number): Promise<LockedSession>;
+  /**
+   * Whether the hold of `id` granted by the last acquire continues this process's previous one
+   * without a break (a lock kept between requests): no other process has held it since.
+   */
+  continues?(id: string): boolean;
   /** Lets go of every lock and the connection; idempotent. */
   close(): Promise<void>;
 }

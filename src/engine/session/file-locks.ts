@@ -47,6 +47,8 @@ interface Lease {
   wanted: boolean;
   /** performance.now() when its last request ended */
   idleAt: number;
+  /** the last acquire took it kept, not from the helper: no other process held it between */
+  continued: boolean;
 }
 
 const HELPER = path.join(PYTHON_DIR, 'pse_locks.py');
@@ -151,6 +153,7 @@ export class FileSessionLocks implements SessionLockProvider {
       if (lease.inUse)
         return Promise.reject(new Error(`session locks: ${id} is held by this process already`));
       lease.inUse = true;
+      lease.continued = true;
       return Promise.resolve(this.releaser(id, lease));
     }
     if (lease) this.leases.delete(id); // its helper died, and the lock with it
@@ -167,6 +170,11 @@ export class FileSessionLocks implements SessionLockProvider {
       h.pending.set(n, { id, resolve, reject, timer, started });
       h.send(`a ${n} ${id}`);
     });
+  }
+
+  continues(id: string): boolean {
+    const lease = this.leases.get(id);
+    return lease !== undefined && lease.continued && lease.helper.alive;
   }
 
   /** Whether this process holds `id`'s lock, in use or kept (for tests). */
@@ -283,7 +291,7 @@ export class FileSessionLocks implements SessionLockProvider {
       }
       h.pending.delete(n);
       clearTimeout(p.timer);
-      const lease: Lease = { helper: h, inUse: true, wanted: false, idleAt: 0 };
+      const lease: Lease = { helper: h, inUse: true, wanted: false, idleAt: 0, continued: false };
       this.leases.set(p.id, lease);
       p.resolve(this.releaser(p.id, lease));
     } else if (kind === 'e') {

@@ -190,7 +190,11 @@ export class SessionManager {
         return this.loadHeld(id, release, lockWaitMs, fromCookie?.former ?? null, place, queued);
       }
       try {
-        loaded = await this.store.load(id, this.now());
+        loaded = await this.store.load(
+          id,
+          this.now(),
+          this.crossProcessLock?.continues?.(id) === true,
+        );
       } catch (err) {
         release();
         throw err;

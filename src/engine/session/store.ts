@@ -77,8 +77,13 @@ export interface CommitResult {
 
 export interface SessionStore {
   readonly kind: string;
-  /** A live session, or null if it is unknown or expired at `now` (never revived). */
-  load(id: string, now: number): Promise<StoredSession | null>;
+  /**
+   * A live session, or null if it is unknown or expired at `now` (never revived). `held`: the
+   * caller has held the session's lock across processes without a break since this store last
+   * loaded or wrote it, so no other process can have changed it (a store that keeps sessions in
+   * memory may serve its copy without asking the database).
+   */
+  load(id: string, now: number, held?: boolean): Promise<StoredSession | null>;
   commit(c: SessionCommit): Promise<CommitResult>;
   /** Move `accessed`/`expires` on (sliding expiry) without a version change; false if gone. */
   touch(id: string, now: number, expires: number): Promise<boolean>;
