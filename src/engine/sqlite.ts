@@ -6,11 +6,16 @@
 import Database from 'better-sqlite3';
 import { privateDatabase } from './private-files.js';
 
+/** better-sqlite3's options here: Electron's build of the addon when the launcher named one. */
+export function databaseOptions(): Database.Options {
+  const nativeBinding = process.env.PSE_SQLITE_NATIVE_BINDING;
+  return nativeBinding ? { nativeBinding } : {};
+}
+
 /** Opens (creating when missing) `file`, private to this account: see private-files.ts. */
 export function openDatabase(file: string): Database.Database {
   if (file !== ':memory:' && file !== '') privateDatabase(file);
-  const nativeBinding = process.env.PSE_SQLITE_NATIVE_BINDING;
-  return new Database(file, nativeBinding ? { nativeBinding } : {});
+  return new Database(file, databaseOptions());
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { databaseOptions } from './sqlite.js';
 
 /** The writer connection's `wal_autocheckpoint` while a checkpointer runs (pages: 64 MiB). */
 export const BACKSTOP_PAGES = 16_000;
@@ -20,7 +21,7 @@ const EVERY_MS = 250;
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
-const db = new Database(workerData.file, workerData.nativeBinding ? { nativeBinding: workerData.nativeBinding } : {});
+const db = new Database(workerData.file, workerData.options);
 db.pragma('busy_timeout = 0');
 parentPort.on('message', (m) => {
   if (m === 'close') {
@@ -43,13 +44,12 @@ export class WalCheckpointer {
 
   /** Starts the thread on `file` (a WAL database that exists). */
   constructor(file: string) {
-    const nativeBinding = process.env.PSE_SQLITE_NATIVE_BINDING;
     this.worker = new Worker(SOURCE, {
       eval: true,
       workerData: {
         file,
         sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
-        nativeBinding,
+        options: databaseOptions(),
       },
     });
     // never keeps the process alive; a thread that fails leaves the backstop to checkpoint

@@ -61,6 +61,8 @@ export async function openStudioPage(
     files?: Record<string, string>;
     workers?: number;
     viewport?: { width: number; height: number };
+    /** runs before the page loads Studio (e.g. to route its socket through the test) */
+    beforeLoad?: (page: Page) => Promise<void>;
   } = {},
 ): Promise<StudioPage> {
   const app = await copyExamples();
@@ -76,6 +78,7 @@ export async function openStudioPage(
   const page = await browser.newPage({ viewport: o.viewport ?? { width: 1500, height: 900 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  await o.beforeLoad?.(page);
   await page.goto(studio.url);
   return {
     app,

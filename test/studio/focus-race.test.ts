@@ -6,18 +6,14 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page, WebSocketRoute } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchWebStudio, type RunningWebStudio } from '../../src/main/web/launch.js';
-import { launchChromium } from './browser.js';
-import { copyExamples, RENDERER_DIR, until } from './helpers.js';
+import { openStudioPage, type StudioPage } from './browser.js';
+import { until } from './helpers.js';
 
 describe('PSE Studio focus after a late open', () => {
-  let app: Awaited<ReturnType<typeof copyExamples>>;
-  let studio: RunningWebStudio;
-  let browser: Browser;
+  let s: StudioPage;
   let page: Page;
-  const pageErrors: string[] = [];
   /** request ids of readFile calls for the held file, and the replies kept back */
   const heldIds = new Set<number>();
   const heldReplies: string[] = [];
@@ -25,38 +21,40 @@ describe('PSE Studio focus after a late open', () => {
   let toPage: WebSocketRoute | undefined;
 
   beforeAll(async () => {
-    app = await copyExamples();
-    studio = await launchWebStudio({ appRoot: app.dir, workers: 1, rendererDir: RENDERER_DIR });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.routeWebSocket(/.*/, (ws) => {
-      toPage = ws;
-      const server = ws.connectToServer();
-      ws.onMessage((m) => {
-        const msg = JSON.parse(String(m)) as { k: string; id: number; m?: string; a?: unknown[] };
-        if (msg.k === 'req' && msg.m === 'readFile' && msg.a?.[0] === hold) heldIds.add(msg.id);
-        server.send(m);
-      });
-      server.onMessage((m) => {
-        const msg = JSON.parse(String(m)) as { k: string; id: number };
-        if ((msg.k === 'res' || msg.k === 'err') && heldIds.delete(msg.id))
-          heldReplies.push(String(m));
-        else ws.send(m);
-      });
+    s = await openStudioPage({
+      viewport: { width: 1440, height: 900 },
+      beforeLoad: (p) =>
+        p.routeWebSocket(/.*/, (ws) => {
+          toPage = ws;
+          const server = ws.connectToServer();
+          ws.onMessage((m) => {
+            const msg = JSON.parse(String(m)) as {
+              k: string;
+              id: number;
+              m?: string;
+              a?: unknown[];
+            };
+            if (msg.k === 'req' && msg.m === 'readFile' && msg.a?.[0] === hold) heldIds.add(msg.id);
+            server.send(m);
+          });
+          server.onMessage((m) => {
+            const msg = JSON.parse(String(m)) as { k: string; id: number };
+            if ((msg.k === 'res' || msg.k === 'err') && heldIds.delete(msg.id))
+              heldReplies.push(String(m));
+            else ws.send(m);
+          });
+        }),
     });
-    await page.goto(studio.url);
+    page = s.page;
     await page.locator('.tree-item[data-path="hello.pt"]').waitFor({ timeout: 30_000 });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await studio?.close();
-    await app?.remove();
+    await s?.close();
   });
 
   it('keeps the keys in a dialog opened while the clicked file was still loading', async () => {
-    const before = await readFile(path.join(app.dir, 'hello.py'), 'utf8');
+    const before = await readFile(path.join(s.app.dir, 'hello.py'), 'utf8');
     hold = 'hello.py';
     await page.locator('.tree-item[data-path="hello.py"]').click();
     await until(() => heldReplies.length > 0, 'the contents of hello.py, held back');
@@ -73,16 +71,16 @@ describe('PSE Studio focus after a late open', () => {
     await page.keyboard.press('Enter');
     await until(
       async () =>
-        (await stat(path.join(app.dir, 'hi.py')).then(
+        (await stat(path.join(s.app.dir, 'hi.py')).then(
           () => true,
           () => false,
         )) && !(await dialog.isVisible()),
       'the rename',
     );
-    expect(await readFile(path.join(app.dir, 'hi.py'), 'utf8')).toBe(before);
+    expect(await readFile(path.join(s.app.dir, 'hi.py'), 'utf8')).toBe(before);
     // and nothing was typed into the file: its tab follows the rename, unchanged
     await page.locator('.editor-host[data-file="hi.py"]').waitFor();
     expect(await page.locator('.editor-tabs .dirty').count()).toBe(0);
-    expect(pageErrors).toEqual([]);
+    expect(s.pageErrors).toEqual([]);
   });
 });

@@ -228,8 +228,11 @@ export class SqliteSessionStore implements SessionStore {
 
   /** One statement (a join) for the session and its namespaces: the read path of every request. */
   async load(id: string, now: number, held = false): Promise<StoredSession | null> {
-    if (this.shared && !(held && this.cache.get(id))) this.forgetIfChanged();
-    const cached = this.cache.get(id);
+    let cached = this.cache.get(id);
+    if (this.shared && !(held && cached)) {
+      this.forgetIfChanged();
+      cached = this.cache.get(id);
+    }
     if (cached) return cached.expires > now ? cached : null;
     return this.retrying(() => this.loadNow(id, now));
   }
