@@ -1,6 +1,6 @@
 /**
  * Group commit in the SQLite store: the writes asked for in one turn share one transaction,
- * each in its own savepoint. What must hold: one failing write is rolled back alone, writes
+ * and a failing one is rolled back alone. What must hold: one failing write is rolled back alone, writes
  * land in the order asked for, every promise settles after the data is committed, and the WAL
  * receives the changed pages once per group rather than once per write.
  */
@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
+import { SqliteWriteBatch } from '../../src/engine/session/sqlite-write-batch.js';
 import { HOUR, storeFolder, T0 } from '../helpers/sqlite-stores.js';
 import { SessionConflictError, type SessionCommit } from '../../src/engine/session/store.js';
 
@@ -118,6 +119,47 @@ describe.each([false, true])('SQLite store writes in one turn (exclusive: %s)', 
     const db = new Database(file, { readonly: true });
     try {
       expect(db.prepare('SELECT id FROM sessions').all()).toEqual([{ id: 'late' }]);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('a write that fails after changing the database', () => {
+  it('is rolled back alone, with every change it made; the writes around it commit once each', async () => {
+    const file = stores.file();
+    const db = new Database(file);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)');
+      db.exec('CREATE TABLE counter (n INTEGER NOT NULL); INSERT INTO counter VALUES (0)');
+      const batch = new SqliteWriteBatch(db, file, 1000);
+      const put = db.prepare('INSERT INTO t (k, n) VALUES (?, ?)');
+      const bump = db.prepare('UPDATE counter SET n = n + 1 RETURNING n').pluck();
+      const ok = (k: string) => () => {
+        put.run(k, bump.get());
+        return k;
+      };
+      const results = await Promise.allSettled([
+        batch.write(ok('a')),
+        batch.write(() => {
+          put.run('b', bump.get());
+          put.run('b2', 0);
+          throw new Error('failed after its inserts');
+        }),
+        batch.write(ok('c')),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(String((results[1] as PromiseRejectedResult).reason)).toContain(
+        'failed after its inserts',
+      );
+      // nothing of the failed write, and the others applied once: the counter counts the
+      // two writes that committed, whatever was run and rolled back before
+      expect(db.prepare('SELECT k, n FROM t ORDER BY k').all()).toEqual([
+        { k: 'a', n: 1 },
+        { k: 'c', n: 2 },
+      ]);
+      expect(db.prepare('SELECT n FROM counter').pluck().get()).toBe(2);
     } finally {
       db.close();
     }

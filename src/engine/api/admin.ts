@@ -7,7 +7,7 @@
  * Python (`pse/_admin.py`, literals only) through the worker pool.
  */
 import { recordEdit } from '../journal/record.js';
-import { randomBytes } from 'node:crypto';
+import { newSessionId } from '../session/ids.js';
 import type { JournalEntry, JournalQuery, NamespaceChange } from '../../common/types/journal.js';
 import type {
   Page,
@@ -180,7 +180,7 @@ export class SessionAdmin {
 
   /** A new, empty session (e.g. to preview pages against it). */
   async createSession(): Promise<SessionView> {
-    const id = randomBytes(32).toString('base64url');
+    const id = newSessionId();
     const now = this.d.manager.now();
     await this.d.manager.store.commit({
       id,

@@ -29,11 +29,11 @@ went out raises SessionError (the browser would keep the retired id).
 """
 
 import pickle
-import secrets
 import sys
 from urllib.parse import quote
 
 from pse._preview import preview_namespace
+from pse._session_ids import new_session_id
 from pse._session_memo import KNOWN, PROTOCOL, SCALARS, remember, unchanged_preview
 
 plugin_name = 'session'
@@ -186,7 +186,7 @@ class _Session:
     @property
     def id(self):
         if self._id is None:
-            self._id = secrets.token_urlsafe(32)
+            self._id = new_session_id()
         return self.regenerated or self._id
 
     def new(self, name=None):
@@ -240,9 +240,9 @@ class _Session:
                                'regenerate before the first flush')
         if not self.exists:
             # Nothing was committed under the old id yet: just use a fresh one.
-            self._id = secrets.token_urlsafe(32)
+            self._id = new_session_id()
             return self._id
-        self.regenerated = secrets.token_urlsafe(32)
+        self.regenerated = new_session_id()
         return self.regenerated
 
     def invalidate(self):
