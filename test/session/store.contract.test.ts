@@ -132,6 +132,27 @@ for (const { name, make } of STORES) {
       expect(JSON.parse(s!.ns.get('')!.pickle.toString())).toEqual({ a: 1 });
     });
 
+    it('writes a namespace deleted and written again in one commit, and the others beside it', async () => {
+      store = await make();
+      await store.commit(
+        commit(ID, { '': { a: 1 }, spam: { b: 2 }, eggs: { c: 3 } }, { create: true }),
+      );
+      const both = commit(
+        ID,
+        { spam: { b: 5 }, '': { a: 2 } },
+        { expectVersion: 1, delete: ['spam', 'eggs'] },
+      );
+      const r = await store.commit(both);
+      expect(r.version).toBe(2);
+      expect([...r.versions.keys()].sort()).toEqual(['', 'spam']);
+      expect(r.versions.get('')).toBe(2);
+      const s = await store.load(ID, T0);
+      expect([...s!.ns.keys()].sort()).toEqual(['', 'spam']);
+      expect(JSON.parse(s!.ns.get('spam')!.pickle.toString())).toEqual({ b: 5 });
+      expect(JSON.parse(s!.ns.get('')!.pickle.toString())).toEqual({ a: 2 });
+      expect(s!.ns.get('spam')!.version).toBe(r.versions.get('spam'));
+    });
+
     it('deletes namespaces and sessions', async () => {
       store = await make();
       await store.commit(commit(ID, { '': { a: 1 }, spam: { b: 2 } }, { create: true }));

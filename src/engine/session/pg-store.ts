@@ -1,8 +1,9 @@
 /**
  * The PostgreSQL session store: sessions shared by every process (and machine) that names the
  * same database and table. Same contract as the SQLite store (store.contract tests run on
- * both); no cache, since other processes write too. Every commit is one transaction whose first
- * statement moves the session's version on, so a change based on an older version fails with
+ * both); no cache, since other processes write too. A commit is one statement (or, for a new
+ * session whose id is taken, one transaction) that moves the session's version on only from the
+ * version the change is based on, so a change based on an older version fails with
  * SessionConflictError whatever the locks did.
  *
  * Client: `pg` (node-postgres), with a pool of a few connections for statements and one more
@@ -96,6 +97,34 @@ export class PgSessionStore implements SessionStore {
                ON CONFLICT (session, name) DO UPDATE SET pickle = excluded.pickle,
                  preview = excluded.preview, version = n.version + 1
                RETURNING name, version`,
+      create: `WITH s AS (
+                 INSERT INTO ${sessions} (id, created, accessed, expires, version)
+                 VALUES ($1, $2, $2, $3, 1) ON CONFLICT (id) DO NOTHING RETURNING version
+               ), n AS (
+                 INSERT INTO ${ns} (session, name, pickle, preview, version)
+                 SELECT $1, u.name, u.pickle, u.preview::jsonb, 1
+                 FROM unnest($4::text[], $5::bytea[], $6::text[]) AS u (name, pickle, preview)
+                 WHERE EXISTS (SELECT 1 FROM s)
+                 RETURNING name
+               )
+               SELECT version FROM s`,
+      change: `WITH b AS (
+                 UPDATE ${sessions} SET accessed = $2, expires = $3, version = version + 1
+                 WHERE id = $1 AND expires > $2 AND ($4::integer IS NULL OR version = $4)
+                 RETURNING version
+               ), d AS (
+                 DELETE FROM ${ns} WHERE session = $1 AND name = ANY ($5::text[])
+                   AND EXISTS (SELECT 1 FROM b)
+               ), u AS (
+                 INSERT INTO ${ns} AS n (session, name, pickle, preview, version)
+                 SELECT $1, u.name, u.pickle, u.preview::jsonb, 1
+                 FROM unnest($6::text[], $7::bytea[], $8::text[]) AS u (name, pickle, preview)
+                 WHERE EXISTS (SELECT 1 FROM b)
+                 ON CONFLICT (session, name) DO UPDATE SET pickle = excluded.pickle,
+                   preview = excluded.preview, version = n.version + 1
+                 RETURNING name, version
+               )
+               SELECT b.version, u.name, u.version AS nsv FROM b LEFT JOIN u ON true`,
       touch: `UPDATE ${sessions} SET accessed = $2, expires = $3 WHERE id = $1`,
       rename: `UPDATE ${sessions} SET id = $2, accessed = $3, expires = $4, version = version + 1
                WHERE id = $1`,
@@ -159,7 +188,52 @@ export class PgSessionStore implements SessionStore {
     return sessionOfRows(rows, now);
   }
 
+  /**
+   * One statement when it can decide alone (nearly always): every statement of a transaction is
+   * a round trip, and BEGIN, the statements and COMMIT were five of them for a new session. A
+   * new session whose id is taken (by an expired row, to be replaced, or a live one: a
+   * conflict) goes through the transaction below, which tells the two apart.
+   */
   async commit(c: SessionCommit): Promise<CommitResult> {
+    const names = [...c.upsert.keys()];
+    if (!names.some((n) => c.delete.includes(n))) {
+      const pickles: Buffer[] = [];
+      const previews: string[] = [];
+      for (const v of c.upsert.values()) {
+        pickles.push(v.pickle);
+        previews.push(previewJson(v.preview));
+      }
+      if (c.create && c.expectVersion === undefined && c.delete.length === 0) {
+        const r = await this.query<{ version: number }>('pse_create', this.q.create, [
+          c.id,
+          c.now,
+          c.expires,
+          names,
+          pickles,
+          previews,
+        ]);
+        const row = r.rows[0];
+        if (row) return { version: row.version, versions: new Map(names.map((n) => [n, 1])) };
+      } else if (!c.create) {
+        const r = await this.query<{ version: number; name: string | null; nsv: number | null }>(
+          'pse_change',
+          this.q.change,
+          [c.id, c.now, c.expires, c.expectVersion ?? null, c.delete, names, pickles, previews],
+        );
+        if (r.rows.length === 0) {
+          // nothing was written: the session is gone, expired or at another version
+          const live = await this.query<{ version: number }>(
+            'pse_live_version',
+            this.q.liveVersion,
+            [c.id, c.now],
+          );
+          throw new SessionConflictError(c.id, c.expectVersion ?? 0, live.rows[0]?.version ?? null);
+        }
+        const versions = new Map<string, number>();
+        for (const row of r.rows) if (row.name !== null) versions.set(row.name, row.nsv!);
+        return { version: r.rows[0]!.version, versions };
+      }
+    }
     return this.transaction(async (tx) => {
       let version: number;
       if (c.create && c.expectVersion === undefined) {
