@@ -26,6 +26,7 @@ import {
   PgHealth,
   type StoreLog,
 } from './pg-connection.js';
+import { createSql, PgCreateBatch } from './pg-create-batch.js';
 import { sessionOfRows, loadSql, type LoadRow } from './pg-load.js';
 import { lockLoadFunction, PgSessionLocks } from './pg-lock.js';
 import { checkPgSchema, migratePg, pgTables, type PgTables } from './pg-schema.js';
@@ -70,6 +71,7 @@ export class PgSessionStore implements SessionStore {
   readonly lock: PgSessionLocks;
   private readonly t: PgTables;
   private readonly q;
+  private readonly creates: PgCreateBatch;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -80,6 +82,10 @@ export class PgSessionStore implements SessionStore {
     this.where = health.where;
     this.t = pgTables(table);
     this.lock = new PgSessionLocks(config, this.t, health);
+    this.creates = new PgCreateBatch(createSql(this.t), async (text, values) => {
+      const r = await this.query<{ id: string }>('pse_create', text, values);
+      return r.rows;
+    });
     const { sessions, ns } = this.t;
     this.q = {
       load: loadSql(this.t),
@@ -97,17 +103,6 @@ export class PgSessionStore implements SessionStore {
                ON CONFLICT (session, name) DO UPDATE SET pickle = excluded.pickle,
                  preview = excluded.preview, version = n.version + 1
                RETURNING name, version`,
-      create: `WITH s AS (
-                 INSERT INTO ${sessions} (id, created, accessed, expires, version)
-                 VALUES ($1, $2, $2, $3, 1) ON CONFLICT (id) DO NOTHING RETURNING version
-               ), n AS (
-                 INSERT INTO ${ns} (session, name, pickle, preview, version)
-                 SELECT $1, u.name, u.pickle, u.preview::jsonb, 1
-                 FROM unnest($4::text[], $5::bytea[], $6::text[]) AS u (name, pickle, preview)
-                 WHERE EXISTS (SELECT 1 FROM s)
-                 RETURNING name
-               )
-               SELECT version FROM s`,
       change: `WITH b AS (
                  UPDATE ${sessions} SET accessed = $2, expires = $3, version = version + 1
                  WHERE id = $1 AND expires > $2 AND ($4::integer IS NULL OR version = $4)
@@ -190,9 +185,10 @@ export class PgSessionStore implements SessionStore {
 
   /**
    * One statement when it can decide alone (nearly always): every statement of a transaction is
-   * a round trip, and BEGIN, the statements and COMMIT were five of them for a new session. A
-   * new session whose id is taken (by an expired row, to be replaced, or a live one: a
-   * conflict) goes through the transaction below, which tells the two apart.
+   * a round trip, and BEGIN, the statements and COMMIT were five of them for a new session. New
+   * sessions share their statement with the others of their moment (pg-create-batch.ts). A new
+   * session whose id is taken (by an expired row, to be replaced, or a live one: a conflict)
+   * goes through the transaction below, which tells the two apart.
    */
   async commit(c: SessionCommit): Promise<CommitResult> {
     const names = [...c.upsert.keys()];
@@ -204,16 +200,15 @@ export class PgSessionStore implements SessionStore {
         previews.push(previewJson(v.preview));
       }
       if (c.create && c.expectVersion === undefined && c.delete.length === 0) {
-        const r = await this.query<{ version: number }>('pse_create', this.q.create, [
-          c.id,
-          c.now,
-          c.expires,
+        const created = await this.creates.create({
+          id: c.id,
+          now: c.now,
+          expires: c.expires,
           names,
           pickles,
           previews,
-        ]);
-        const row = r.rows[0];
-        if (row) return { version: row.version, versions: new Map(names.map((n) => [n, 1])) };
+        });
+        if (created) return { version: 1, versions: new Map(names.map((n) => [n, 1])) };
       } else if (!c.create) {
         const r = await this.query<{ version: number; name: string | null; nsv: number | null }>(
           'pse_change',
@@ -389,6 +384,7 @@ export class PgSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    await this.creates.idle(); // new sessions asked for before close() are written first
     this.health.close();
     await this.lock.close();
     await this.pool.end().catch(() => undefined);
