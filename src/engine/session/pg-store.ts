@@ -26,7 +26,15 @@ import {
   PgHealth,
   type StoreLog,
 } from './pg-connection.js';
-import { createSql, PgCreateBatch } from './pg-create-batch.js';
+import {
+  changeStatement,
+  createStatement,
+  type Changed,
+  type ChangeRow,
+  type NewSession,
+  type SessionChange,
+} from './pg-commit-statements.js';
+import { PgGroupCommit } from './pg-group-commit.js';
 import { sessionOfRows, loadSql, type LoadRow } from './pg-load.js';
 import { lockLoadFunction, PgSessionLocks } from './pg-lock.js';
 import { checkPgSchema, migratePg, pgTables, type PgTables } from './pg-schema.js';
@@ -71,7 +79,8 @@ export class PgSessionStore implements SessionStore {
   readonly lock: PgSessionLocks;
   private readonly t: PgTables;
   private readonly q;
-  private readonly creates: PgCreateBatch;
+  private readonly creates: PgGroupCommit<NewSession, { id: string }, boolean>;
+  private readonly changes: PgGroupCommit<SessionChange, ChangeRow, Changed | null>;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -82,10 +91,14 @@ export class PgSessionStore implements SessionStore {
     this.where = health.where;
     this.t = pgTables(table);
     this.lock = new PgSessionLocks(config, this.t, health);
-    this.creates = new PgCreateBatch(createSql(this.t), async (text, values) => {
-      const r = await this.query<{ id: string }>('pse_create', text, values);
-      return r.rows;
-    });
+    const run = async <R extends pg.QueryResultRow>(name: string, text: string, v: unknown[]) =>
+      (await this.query<R>(name, text, v)).rows;
+    this.creates = new PgGroupCommit(createStatement(this.t), (text, v) =>
+      run<{ id: string }>('pse_create', text, v),
+    );
+    this.changes = new PgGroupCommit(changeStatement(this.t), (text, v) =>
+      run<ChangeRow>('pse_change', text, v),
+    );
     const { sessions, ns } = this.t;
     this.q = {
       load: loadSql(this.t),
@@ -103,23 +116,6 @@ export class PgSessionStore implements SessionStore {
                ON CONFLICT (session, name) DO UPDATE SET pickle = excluded.pickle,
                  preview = excluded.preview, version = n.version + 1
                RETURNING name, version`,
-      change: `WITH b AS (
-                 UPDATE ${sessions} SET accessed = $2, expires = $3, version = version + 1
-                 WHERE id = $1 AND expires > $2 AND ($4::integer IS NULL OR version = $4)
-                 RETURNING version
-               ), d AS (
-                 DELETE FROM ${ns} WHERE session = $1 AND name = ANY ($5::text[])
-                   AND EXISTS (SELECT 1 FROM b)
-               ), u AS (
-                 INSERT INTO ${ns} AS n (session, name, pickle, preview, version)
-                 SELECT $1, u.name, u.pickle, u.preview::jsonb, 1
-                 FROM unnest($6::text[], $7::bytea[], $8::text[]) AS u (name, pickle, preview)
-                 WHERE EXISTS (SELECT 1 FROM b)
-                 ON CONFLICT (session, name) DO UPDATE SET pickle = excluded.pickle,
-                   preview = excluded.preview, version = n.version + 1
-                 RETURNING name, version
-               )
-               SELECT b.version, u.name, u.version AS nsv FROM b LEFT JOIN u ON true`,
       touch: `UPDATE ${sessions} SET accessed = $2, expires = $3 WHERE id = $1`,
       rename: `UPDATE ${sessions} SET id = $2, accessed = $3, expires = $4, version = version + 1
                WHERE id = $1`,
@@ -184,11 +180,12 @@ export class PgSessionStore implements SessionStore {
   }
 
   /**
-   * One statement when it can decide alone (nearly always): every statement of a transaction is
-   * a round trip, and BEGIN, the statements and COMMIT were five of them for a new session. New
-   * sessions share their statement with the others of their moment (pg-create-batch.ts). A new
-   * session whose id is taken (by an expired row, to be replaced, or a live one: a conflict)
-   * goes through the transaction below, which tells the two apart.
+   * One statement when it can decide alone (nearly always), shared with the commits of other
+   * sessions asked for at the same moment (pg-group-commit.ts): every statement of a
+   * transaction is a round trip, and BEGIN, the statements and COMMIT were five of them for a
+   * new session, each commit with a WAL flush of its own. A new session whose id is taken (by an
+   * expired row, to be replaced, or a live one: a conflict) goes through the transaction below,
+   * which tells the two apart.
    */
   async commit(c: SessionCommit): Promise<CommitResult> {
     const names = [...c.upsert.keys()];
@@ -199,34 +196,23 @@ export class PgSessionStore implements SessionStore {
         pickles.push(v.pickle);
         previews.push(previewJson(v.preview));
       }
+      const common = { id: c.id, now: c.now, expires: c.expires, names, pickles, previews };
       if (c.create && c.expectVersion === undefined && c.delete.length === 0) {
-        const created = await this.creates.create({
-          id: c.id,
-          now: c.now,
-          expires: c.expires,
-          names,
-          pickles,
-          previews,
-        });
-        if (created) return { version: 1, versions: new Map(names.map((n) => [n, 1])) };
+        if (await this.creates.submit(common))
+          return { version: 1, versions: new Map(names.map((n) => [n, 1])) };
       } else if (!c.create) {
-        const r = await this.query<{ version: number; name: string | null; nsv: number | null }>(
-          'pse_change',
-          this.q.change,
-          [c.id, c.now, c.expires, c.expectVersion ?? null, c.delete, names, pickles, previews],
-        );
-        if (r.rows.length === 0) {
-          // nothing was written: the session is gone, expired or at another version
-          const live = await this.query<{ version: number }>(
-            'pse_live_version',
-            this.q.liveVersion,
-            [c.id, c.now],
-          );
-          throw new SessionConflictError(c.id, c.expectVersion ?? 0, live.rows[0]?.version ?? null);
-        }
-        const versions = new Map<string, number>();
-        for (const row of r.rows) if (row.name !== null) versions.set(row.name, row.nsv!);
-        return { version: r.rows[0]!.version, versions };
+        const changed = await this.changes.submit({
+          ...common,
+          expect: c.expectVersion ?? null,
+          deleted: c.delete,
+        });
+        if (changed) return changed;
+        // nothing was written: the session is gone, expired or at another version
+        const live = await this.query<{ version: number }>('pse_live_version', this.q.liveVersion, [
+          c.id,
+          c.now,
+        ]);
+        throw new SessionConflictError(c.id, c.expectVersion ?? 0, live.rows[0]?.version ?? null);
       }
     }
     return this.transaction(async (tx) => {
@@ -384,7 +370,9 @@ export class PgSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
-    await this.creates.idle(); // new sessions asked for before close() are written first
+    // commits asked for before close() are written first
+    await this.creates.idle();
+    await this.changes.idle();
     this.health.close();
     await this.lock.close();
     await this.pool.end().catch(() => undefined);
