@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach } from 'vitest';
-import type { SessionStore } from '../../src/engine/session/store.js';
+import type { PreviewValue } from '../../src/common/types/session.js';
+import type { SessionCommit, SessionStore } from '../../src/engine/session/store.js';
 
 /** A fixed start of time (epoch ms) and an hour, for commits and expiries. */
 export const T0 = 1_700_000_000_000;
@@ -30,5 +31,27 @@ export function storeFolder(prefix: string): {
       open.push(store);
       return store;
     },
+  };
+}
+
+/** A commit that creates session `id` at T0 for an hour, writing `ns` (name → pickle text and preview). */
+export function createCommit(
+  id: string,
+  ns: Record<string, { pickle: string; preview: PreviewValue }>,
+  extra: Partial<SessionCommit> = {},
+): SessionCommit {
+  return {
+    id,
+    now: T0,
+    expires: T0 + HOUR,
+    create: true,
+    upsert: new Map(
+      Object.entries(ns).map(([name, v]) => [
+        name,
+        { pickle: Buffer.from(v.pickle), preview: v.preview },
+      ]),
+    ),
+    delete: [],
+    ...extra,
   };
 }

@@ -14,9 +14,7 @@ import {
 import { PgSessionStore } from '../../src/engine/session/pg-store.js';
 import { SessionConflictError, type SessionCommit } from '../../src/engine/session/store.js';
 import { TEST_PG, testSchema } from '../helpers/pg.js';
-
-const T0 = 1_700_000_000_000;
-const HOUR = 3_600_000;
+import { createCommit, HOUR, T0 } from '../helpers/sqlite-stores.js';
 
 interface Item {
   id: string;
@@ -97,18 +95,14 @@ describe('commits on a PostgreSQL store, many at once', () => {
   afterAll(() => schema.drop());
 
   function create(id: string, extra: Partial<SessionCommit> = {}): SessionCommit {
-    return {
+    return createCommit(
       id,
-      now: T0,
-      expires: T0 + HOUR,
-      create: true,
-      upsert: new Map([
-        ['', { pickle: Buffer.from(`p-${id}`), preview: { t: 'str', v: id } }],
-        ['cart', { pickle: Buffer.from(`c-${id}`), preview: { t: 'int', v: '1' } }],
-      ]),
-      delete: [],
-      ...extra,
-    };
+      {
+        '': { pickle: `p-${id}`, preview: { t: 'str', v: id } },
+        cart: { pickle: `c-${id}`, preview: { t: 'int', v: '1' } },
+      },
+      extra,
+    );
   }
 
   it('creates many at once, each whole; a live id among them is a conflict, an expired one is replaced', async () => {

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
 import { SqliteWriteBatch } from '../../src/engine/session/sqlite-write-batch.js';
-import { HOUR, storeFolder, T0 } from '../helpers/sqlite-stores.js';
+import { createCommit, HOUR, storeFolder, T0 } from '../helpers/sqlite-stores.js';
 import { SessionConflictError, type SessionCommit } from '../../src/engine/session/store.js';
 
 const stores = storeFolder('pse-write-batch-');
@@ -20,16 +20,7 @@ function store(exclusive: boolean): { store: SqliteSessionStore; file: string } 
 }
 
 function create(id: string, v = 1): SessionCommit {
-  return {
-    id,
-    now: T0,
-    expires: T0 + HOUR,
-    create: true,
-    upsert: new Map([
-      ['pse', { pickle: Buffer.from(`v=${v}`), preview: { t: 'int', v: String(v) } }],
-    ]),
-    delete: [],
-  };
+  return createCommit(id, { pse: { pickle: `v=${v}`, preview: { t: 'int', v: String(v) } } });
 }
 
 const walBytes = (file: string): number =>

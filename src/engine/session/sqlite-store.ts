@@ -4,7 +4,7 @@
  * Durability: WAL with synchronous=NORMAL. A commit is in the WAL file (in the OS page cache)
  * before `commit()` resolves, so it survives the death of the process (kill -9); only a power
  * loss can take the last commits back. The writes asked for in one turn of the event loop share
- * one transaction, each in a savepoint (sqlite-write-batch.ts).
+ * one transaction (sqlite-write-batch.ts).
  *
  * Shared or exclusive: by default other processes may open the file too (`pse studio` or
  * `pse run --cookie` next to a development server). An exclusive store (`pse serve
@@ -161,6 +161,11 @@ export class SqliteSessionStore implements SessionStore {
           db.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
           db.pragma('journal_mode = WAL');
           db.pragma('synchronous = NORMAL');
+          // An exclusive store checkpoints on the event loop (no other connection may), with
+          // two fsyncs each time: every 10,000 pages (a WAL of up to ~40 MB) instead of 1,000,
+          // so the pages that every commit rewrites (the ends of the b-trees) are copied to
+          // the file once per 10,000 and the fsyncs come a tenth as often.
+          if (exclusive) db.pragma('wal_autocheckpoint = 10000');
           db.pragma('foreign_keys = ON');
           // A write takes the exclusive lock for good: another process fails now, not mid-request.
           if (exclusive) db.exec('BEGIN IMMEDIATE; COMMIT');
