@@ -33,10 +33,12 @@ _CUT = {'t': 'cut'}
 
 
 class _Budget:
-    __slots__ = ('nodes',)
+    __slots__ = ('nodes', 'capped')
 
-    def __init__(self):
-        self.nodes = MAX_NODES
+    def __init__(self, nodes=MAX_NODES):
+        self.nodes = nodes
+        #: whether any part was left out (a cut, or `more` somewhere)
+        self.capped = False
 
 
 def preview(value, max_items=MAX_ITEMS):
@@ -53,8 +55,7 @@ SCOPE_NODES = 150
 
 def preview_scope(ns):
     """{'value': the preview of a namespace dict, 'capped': whether any part was left out}."""
-    budget = _Budget()
-    budget.nodes = SCOPE_NODES
+    budget = _Budget(SCOPE_NODES)
     items = []
     for i, (k, v) in enumerate(ns.items()):
         if i >= SCOPE_NAMES:
@@ -65,21 +66,8 @@ def preview_scope(ns):
     out = {'t': 'dict', 'v': items}
     if len(ns) > len(items):
         out['more'] = len(ns) - len(items)
-    return {'value': out, 'capped': _was_capped(out)}
-
-
-def _was_capped(p):
-    stack = [p]
-    while stack:
-        x = stack.pop()
-        if x.get('t') == 'cut' or 'more' in x:
-            return True
-        v = x.get('v')
-        if type(v) is list:
-            for item in v:
-                # dict items are [key, value] pairs; sequence items are previews
-                stack.append(item[1] if type(item) is list else item)
-    return False
+        budget.capped = True
+    return {'value': out, 'capped': budget.capped}
 
 
 def preview_namespace(value):
@@ -89,31 +77,23 @@ def preview_namespace(value):
 
 def _preview(x, depth, budget, max_items):
     if budget.nodes <= 0:
+        budget.capped = True
         return _CUT
     budget.nodes -= 1
-    if x is None:
-        return {'t': 'none'}
-    t = type(x)
-    if t is bool:
-        return {'t': 'bool', 'v': x}
+    # the exact built-in types first, in one lookup (a page's values nearly all are)
+    exact = _EXACT.get(type(x))
+    if exact is not None:
+        return exact(x, depth, budget, max_items)
     if isinstance(x, str):
-        return _str(x)
+        return _str(x, budget)
     if isinstance(x, bool):
         return {'t': 'bool', 'v': bool(x)}
     if isinstance(x, int):
-        try:
-            text = str(int(x))
-        except ValueError:  # more digits than sys.get_int_max_str_digits()
-            text = '<int of %d bits>' % x.bit_length()
-        return {'t': 'int', 'v': text}
+        return _int(x)
     if isinstance(x, float):
-        f = float(x)
-        if math.isfinite(f):
-            return {'t': 'float', 'v': f}
-        return {'t': 'float', 'v': repr(f)}
+        return _float(x)
     if isinstance(x, (bytes, bytearray, memoryview)):
-        b = bytes(x[:MAX_BYTES])
-        return {'t': 'bytes', 'v': repr(b), 'len': len(x)}
+        return _bytes(x)
     if isinstance(x, datetime.datetime):
         return {'t': 'datetime', 'v': x.isoformat()}
     if isinstance(x, datetime.date):
@@ -121,44 +101,89 @@ def _preview(x, depth, budget, max_items):
     if isinstance(x, datetime.time):
         return {'t': 'time', 'v': x.isoformat()}
     if isinstance(x, dict):
-        if depth >= MAX_DEPTH:
-            return _CUT
-        items = []
-        for i, (k, v) in enumerate(x.items()):
-            if i >= max_items:
-                break
-            key = k if isinstance(k, str) else _safe_repr(k)
-            items.append([str.__str__(key), _preview(v, depth + 1, budget, MAX_ITEMS)])
-        out = {'t': 'dict', 'v': items}
-        if len(x) > len(items):
-            out['more'] = len(x) - len(items)
-        return out
+        return _dict(x, depth, budget, max_items)
     for kind, types in _SEQUENCES:
         if isinstance(x, types):
-            if depth >= MAX_DEPTH:
-                return _CUT
-            seq = x
-            if kind in ('set', 'frozenset') and len(x) <= SORT_LIMIT:
-                seq = sorted(x, key=_safe_repr)
-            items = []
-            for i, v in enumerate(seq):
-                if i >= max_items:
-                    break
-                items.append(_preview(v, depth + 1, budget, MAX_ITEMS))
-            out = {'t': kind, 'v': items}
-            if len(x) > len(items):
-                out['more'] = len(x) - len(items)
-            return out
-    return {'t': 'object', 'type': _type_name(t), 'repr': _safe_repr(x)[:MAX_REPR]}
+            return _sequence(kind, x, depth, budget, max_items)
+    return {'t': 'object', 'type': _type_name(type(x)), 'repr': _safe_repr(x)[:MAX_REPR]}
+
+
+def _int(x):
+    try:
+        text = str(int(x))
+    except ValueError:  # more digits than sys.get_int_max_str_digits()
+        text = '<int of %d bits>' % x.bit_length()
+    return {'t': 'int', 'v': text}
+
+
+def _float(x):
+    f = float(x)
+    if math.isfinite(f):
+        return {'t': 'float', 'v': f}
+    return {'t': 'float', 'v': repr(f)}
+
+
+def _bytes(x):
+    return {'t': 'bytes', 'v': repr(bytes(x[:MAX_BYTES])), 'len': len(x)}
+
+
+def _dict(x, depth, budget, max_items):
+    if depth >= MAX_DEPTH:
+        budget.capped = True
+        return _CUT
+    items = []
+    for i, (k, v) in enumerate(x.items()):
+        if i >= max_items:
+            break
+        key = k if isinstance(k, str) else _safe_repr(k)
+        items.append([str.__str__(key), _preview(v, depth + 1, budget, MAX_ITEMS)])
+    out = {'t': 'dict', 'v': items}
+    if len(x) > len(items):
+        out['more'] = len(x) - len(items)
+        budget.capped = True
+    return out
+
+
+def _sequence(kind, x, depth, budget, max_items):
+    if depth >= MAX_DEPTH:
+        budget.capped = True
+        return _CUT
+    seq = x
+    if kind in ('set', 'frozenset') and len(x) <= SORT_LIMIT:
+        seq = sorted(x, key=_safe_repr)
+    items = []
+    for i, v in enumerate(seq):
+        if i >= max_items:
+            break
+        items.append(_preview(v, depth + 1, budget, MAX_ITEMS))
+    out = {'t': kind, 'v': items}
+    if len(x) > len(items):
+        out['more'] = len(x) - len(items)
+        budget.capped = True
+    return out
 
 
 _SEQUENCES = (('list', list), ('tuple', tuple), ('set', set), ('frozenset', frozenset))
 
+#: type(x) -> its preview, for the built-in types themselves (subclasses take the isinstance path)
+_EXACT = {
+    type(None): lambda x, depth, budget, max_items: {'t': 'none'},
+    bool: lambda x, depth, budget, max_items: {'t': 'bool', 'v': x},
+    str: lambda x, depth, budget, max_items: _str(x, budget),
+    int: lambda x, depth, budget, max_items: _int(x),
+    float: lambda x, depth, budget, max_items: _float(x),
+    bytes: lambda x, depth, budget, max_items: _bytes(x),
+    dict: _dict,
+}
+for _kind, _type in _SEQUENCES:
+    _EXACT[_type] = lambda x, depth, budget, max_items, _kind=_kind: _sequence(_kind, x, depth, budget, max_items)
 
-def _str(s):
+
+def _str(s, budget):
     s = str.__str__(s)
     if len(s) <= MAX_STR:
         return {'t': 'str', 'v': s}
+    budget.capped = True
     return {'t': 'str', 'v': s[:MAX_STR], 'more': len(s) - MAX_STR}
 
 

@@ -56,6 +56,40 @@ class PreviewTest(unittest.TestCase):
     def test_sets_preview_in_a_stable_order(self):
         self.assertEqual(preview({'b', 'a', 'c'}), preview({'c', 'a', 'b'}))
 
+    def test_subclasses_preview_as_their_base_type(self):
+        class S(str):
+            pass
+
+        class I(int):
+            pass
+
+        class D(dict):
+            pass
+
+        class L(list):
+            pass
+
+        self.assertEqual(preview(S('a')), {'t': 'str', 'v': 'a'})
+        self.assertEqual(preview(I(3)), {'t': 'int', 'v': '3'})
+        self.assertEqual(preview(D(a=1)), {'t': 'dict', 'v': [['a', {'t': 'int', 'v': '1'}]]})
+        self.assertEqual(preview(L([True])), {'t': 'list', 'v': [{'t': 'bool', 'v': True}]})
+        self.assertEqual(preview(bytearray(b'x')), {'t': 'bytes', 'v': "b'x'", 'len': 1})
+
+    def test_scope_says_whether_anything_was_left_out(self):
+        def capped(ns):
+            return _preview.preview_scope(ns)['capped']
+
+        self.assertFalse(capped({'a': 1, 'b': 'x', 'c': [1, 2], 'd': {'k': (None, 2.5)}}))
+        self.assertFalse(capped({}))
+        self.assertTrue(capped({'s': 'x' * (_preview.MAX_STR + 1)}))
+        self.assertTrue(capped({'l': list(range(_preview.SCOPE_ITEMS + 1))}))
+        self.assertTrue(capped({'d': {i: i for i in range(_preview.SCOPE_ITEMS + 1)}}))
+        self.assertTrue(capped({'deep': [[[1]]]}))  # containers two levels below a name are cut
+        self.assertTrue(capped({str(i): i for i in range(_preview.SCOPE_NAMES + 1)}))
+        self.assertTrue(capped({str(i): [0, 1, 2, 3] for i in range(60)}))  # the node budget
+        # within every cap: shown whole
+        self.assertFalse(capped({'l': list(range(_preview.SCOPE_ITEMS)), 'n': [[1]]}))
+
     def test_json_safe(self):
         json.dumps(preview({'k': [1, 2.5, None, b'x', {1, 2}, frozenset(), object()]}), allow_nan=False)
 
