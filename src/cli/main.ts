@@ -1,6 +1,6 @@
 /** The `pse` command: one subcommand per file under commands/, each exporting register(). */
 import { Command } from 'commander';
-import { PSE_VERSION } from '../engine/index.js';
+import { PSE_VERSION } from '../engine/boot.js';
 import * as compile from './commands/compile.js';
 import * as db from './commands/db.js';
 import * as newApp from './commands/new.js';

@@ -1,6 +1,6 @@
 /** How the CLI reports failures: located errors one per line, then a non-zero exit code. */
 import { formatLocated } from '../common/types/located.js';
-import { ConfigError } from '../engine/index.js';
+import { ConfigError } from '../engine/boot.js';
 
 export const EXIT_USAGE = 2;
 export const EXIT_FAILED = 1;

@@ -6,11 +6,19 @@
  */
 import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { LocatedError } from '../common/types/located.js';
-import { ConfigError, loadConfig, toWorkerConfig, type PseConfig } from './config/index.js';
+import {
+  appPython,
+  bootWorkers,
+  makePool,
+  StartingPool,
+  type BootedApp,
+  type BootOptions,
+} from './boot.js';
+import { ConfigError, loadConfig, type PseConfig } from './config/index.js';
 import { AppWatcher, type WatchAction } from './config/watch.js';
 import { HttpApp } from './http/app.js';
 import { hostGuard } from './http/host-check.js';
@@ -28,23 +36,15 @@ import { OutputCache } from './request/output-cache.js';
 import { checkText, type EngineHttpRequest } from './request/preview.js';
 import { runServlet, type RequestDeps, type ServletAnswer } from './request/servlet-run.js';
 import { SessionChains } from './request/session-chain.js';
-import { WorkerPool } from './runtime/pool.js';
-import { resolvePython } from './runtime/python.js';
-import { TemplateSources } from './runtime/sources.js';
+import type { WorkerPool } from './runtime/pool.js';
+import type { TemplateSources } from './runtime/sources.js';
 import type { StoreLog } from './session/pg-connection.js';
 import { RequestEvents } from './journal/events.js';
 import { SessionEvents } from './session/events.js';
 import { SessionService, type SharedJournal } from './session/service.js';
 import { openSessionStore, type OpenedStore } from './session/store-factory.js';
-import { compileTemplate } from './template/index.js';
 
-export interface EngineOptions {
-  /** ShowTracebacks defaults to no */
-  production?: boolean;
-  /** overrides [Main] PythonExecutable */
-  python?: string;
-  /** overrides [Main] Workers */
-  workers?: number;
+export interface EngineOptions extends BootOptions {
   log?: LogSink;
   /** watch the app for changes (default true) */
   watch?: boolean;
@@ -264,55 +264,63 @@ export class Engine {
 
   /** Reads pse.conf (defaults when absent), resolves Python, boots the workers. */
   static async open(appRoot: string, opts: EngineOptions = {}): Promise<Engine> {
-    const st = await stat(appRoot).catch(() => null);
-    if (!st?.isDirectory())
-      throw new Error(
-        `${path.resolve(appRoot)} is not a folder: an application is a folder of .pt pages`,
-      );
-    const config = await loadConfig(appRoot, { production: opts.production });
-    const python = await resolvePython(
-      opts.python ?? config.main.pythonExecutable,
-      pythonPlace(config),
-    );
-    // A networked store opens first: a wrong or unreachable database fails the start at once.
+    return Engine.openBooted(await bootWorkers(appRoot, opts), opts);
+  }
+
+  /**
+   * The rest of `open` once `bootWorkers` has started the workers (`pse serve` calls it before
+   * it loads this module): the store, the journal and the HTTP app open while they boot.
+   */
+  static async openBooted(boot: BootedApp, opts: EngineOptions = {}): Promise<Engine> {
+    const { config, python, sources, workers } = boot;
     // Its log lines go to the engine's log once there is one.
     const logTo: { engine?: Engine } = {};
-    const opened = await Engine.openStore(config, opts, (level, text) => {
-      if (logTo.engine) logTo.engine.logs.write(level, text);
-      else opts.log?.({ kind: level, text });
-    });
-    const shared = await openSharedJournal(config, opts, opened, (m) => {
-      if (logTo.engine) logTo.engine.logs.write('error', m);
-      else opts.log?.({ kind: 'error', text: m });
-    }).catch(async (err: unknown) => {
-      await opened?.store.close();
-      throw err;
-    });
-    const sources = new TemplateSources(compileTemplate);
-    const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'pse-uploads-')).catch(
-      async (err: unknown) => {
-        await shared?.journal.close();
-        await opened?.store.close();
-        throw err;
-      },
-    );
-    const pool = Engine.makePool(config, python.executable, sources, opts);
-    const engine = (logTo.engine = new Engine(
-      config,
-      python.executable,
-      pool,
-      sources,
-      opts,
-      tmpDir,
-      opened,
-      shared,
-    ));
+    const undo: (() => Promise<void> | void)[] = [() => workers.abandon()];
+    let opened: OpenedStore | null = null;
+    let shared: SharedJournal | null = null;
+    let tmpDir: string;
     try {
-      await engine.sessions?.ready();
-      await engine.startPool(pool);
+      // a wrong or unreachable database fails the start before anything else opens
+      opened = await Engine.openStore(config, opts, (level, text) => {
+        if (logTo.engine) logTo.engine.logs.write(level, text);
+        else opts.log?.({ kind: level, text });
+      });
+      const store = opened?.store;
+      if (store) undo.push(() => store.close());
+      shared = await openSharedJournal(config, opts, opened, (m) => {
+        if (logTo.engine) logTo.engine.logs.write('error', m);
+        else opts.log?.({ kind: 'error', text: m });
+      });
+      const journal = shared?.journal;
+      if (journal) undo.push(() => journal.close());
+      tmpDir = await mkdtemp(path.join(os.tmpdir(), 'pse-uploads-'));
     } catch (err) {
-      await engine.close();
+      for (const step of undo.reverse()) await step();
       throw err;
+    }
+    let engine: Engine;
+    try {
+      engine = logTo.engine = new Engine(
+        config,
+        python,
+        workers.pool,
+        sources,
+        opts,
+        tmpDir,
+        opened,
+        shared,
+      );
+    } catch (err) {
+      for (const step of undo.reverse()) await step();
+      await rm(tmpDir, { recursive: true, force: true });
+      throw err;
+    }
+    // the session locks' helper (a shared SQLite store) and the workers start side by side
+    const started = await Promise.allSettled([engine.sessions?.ready(), engine.startPool(workers)]);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      await engine.close();
+      throw failed.reason;
     }
     if (opts.watch !== false)
       engine.watcher = new AppWatcher(
@@ -323,31 +331,15 @@ export class Engine {
     return engine;
   }
 
-  private static makePool(
-    config: PseConfig,
-    python: string,
-    sources: TemplateSources,
-    opts: EngineOptions,
-  ): WorkerPool {
-    return new WorkerPool({
-      python,
-      workers: opts.workers ?? config.main.workers,
-      appRoot: config.appRoot,
-      config: toWorkerConfig(config),
-      requestTimeoutMs: config.main.requestTimeout * 1000,
-      sources: sources.provide,
-    });
-  }
-
-  private async startPool(pool: WorkerPool): Promise<void> {
-    pool.on('log', (level, msg, worker, about) =>
-      this.logs.pool(level, `${worker === undefined ? '' : `w${worker} `}${level} ${msg}`, about),
-    );
+  private async startPool(starting: StartingPool): Promise<void> {
+    const pool = starting.pool;
     pool.on('tags', (tags) => {
       this.tags = tags;
       this.sources.setTags(tags);
     });
-    const info = await pool.start();
+    const info = await starting.ready((level, msg, worker, about) =>
+      this.logs.pool(level, `${worker === undefined ? '' : `w${worker} `}${level} ${msg}`, about),
+    );
     // Plugin options are validated in Python: a bad one makes pse.conf as broken as a bad [Main].
     if (info.issues.length > 0) {
       await pool.stop();
@@ -456,14 +448,11 @@ export class Engine {
       this.configRejected(err);
       return;
     }
-    const python = await resolvePython(
-      this.opts.python ?? config.main.pythonExecutable,
-      pythonPlace(config),
-    );
-    const pool = Engine.makePool(config, python.executable, this.sources, this.opts);
+    const python = await appPython(config, this.opts);
+    const pool = makePool(config, python, this.sources, this.opts);
     // The new workers boot before the old ones go: a config that cannot boot keeps the old pool.
     try {
-      await this.startPool(pool);
+      await this.startPool(new StartingPool(pool));
     } catch (err) {
       this.configRejected(err);
       return;
@@ -471,7 +460,7 @@ export class Engine {
     const old = this.pool;
     const before = this.config;
     this.pool = pool;
-    this.python = python.executable;
+    this.python = python;
     this.config = config;
     this.applySessionConfig(before.session, config.session);
     this.cache = new OutputCache(config.main.outputCacheDir);
@@ -515,8 +504,4 @@ export class Engine {
   get sessionService(): SessionService | null {
     return this.sessions;
   }
-}
-
-function pythonPlace(config: PseConfig): { file: string; line: number } | undefined {
-  return config.fromFile ? { file: config.confFile, line: 0 } : undefined;
 }

@@ -44,6 +44,22 @@ describe('pse', () => {
     for (const cmd of ['serve', 'run', 'new', 'compile', 'studio']) expect(help).toContain(cmd);
   });
 
+  it('loads the engine only when a command runs: `pse --version` loads none of it', async () => {
+    // a loader hook that names every module as it loads
+    const hooks =
+      'data:text/javascript,export async function load(u, c, next) {' +
+      ' process.stderr.write(`loaded ${u}\\n`); return next(u, c); }';
+    const register = `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(hooks)});`;
+    const ran = await runPse(['--import', register, BIN], ['--version'], {
+      cwd: ROOT,
+      timeoutMs: 60_000,
+    });
+    expect(ran.code).toBe(0);
+    const loaded = ran.stderr.split('\n').filter((l) => l.startsWith('loaded '));
+    expect(loaded.some((l) => l.endsWith('/dist/cli/main.js'))).toBe(true);
+    expect(loaded.filter((l) => /\/dist\/engine\/(index|engine)\.js$/.test(l))).toEqual([]);
+  });
+
   it('pse serve refuses an instance count below one, and a broken [Main] Instances, before starting', async () => {
     const bad = await pse(['serve', APP, '--instances', '0']);
     expect(bad.code).not.toBe(0);

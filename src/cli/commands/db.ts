@@ -1,11 +1,11 @@
 /** `pse db migrate [APP]`: create or upgrade the session store's schema now. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, migrateSessionStore } from '../../engine/index.js';
 import { reportFailure } from '../report.js';
 
 async function migrate(appRoot: string): Promise<number> {
   try {
+    const { loadConfig, migrateSessionStore } = await import('../../engine/index.js');
     const config = await loadConfig(appRoot);
     process.stdout.write(`${await migrateSessionStore(config.session)}\n`);
     return 0;

@@ -2,7 +2,9 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CONF_NAME, Engine, type EngineResponse } from '../../engine/index.js';
+import { CONF_NAME } from '../../engine/boot.js';
+import type { Engine, EngineResponse } from '../../engine/index.js';
+import { openEngine } from '../open-engine.js';
 import { EXIT_FAILED, EXIT_USAGE, reportFailure } from '../report.js';
 
 interface RunOptions {
@@ -94,7 +96,7 @@ async function runOne(file: string, opts: RunOptions): Promise<number> {
 
   let engine: Engine;
   try {
-    engine = await Engine.open(appRoot, {
+    engine = await openEngine(appRoot, {
       production: opts.production,
       workers: 1,
       watch: false,

@@ -2,15 +2,15 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import {
-  Engine,
   instanceAddress,
   isInstance,
   leaveCluster,
   loadConfig,
   runInstance,
-  runPrimary,
   type InstanceServer,
-} from '../../engine/index.js';
+} from '../../engine/boot.js';
+import type { Engine } from '../../engine/index.js';
+import { openEngine } from '../open-engine.js';
 import { parsePositiveInt, reportFailure } from '../report.js';
 
 interface ServeOptions {
@@ -80,6 +80,7 @@ async function serve(appRoot: string, opts: ServeOptions): Promise<number> {
     }
   }
   if (instances > 1) {
+    const { runPrimary } = await import('../../engine/index.js');
     return runPrimary({
       instances,
       port: opts.port,
@@ -147,7 +148,7 @@ async function startInstance(appRoot: string, opts: ServeOptions): Promise<Insta
 }
 
 function open(appRoot: string, opts: ServeOptions, alone: boolean): Promise<Engine> {
-  return Engine.open(appRoot, {
+  return openEngine(appRoot, {
     production: opts.production,
     // a production server keeps no request journal (Studio's history): see EngineOptions.journal
     journal: !opts.production,

@@ -2,7 +2,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { findTests, formatRun, runTests } from '../../engine/index.js';
 import { EXIT_FAILED, EXIT_USAGE, reportFailure } from '../report.js';
 
 interface TestOptions {
@@ -30,6 +29,7 @@ async function testApp(app: string, files: string[], opts: TestOptions): Promise
     );
     return EXIT_USAGE;
   }
+  const { findTests, formatRun, runTests } = await import('../../engine/index.js');
   const list = files.length ? files.map((f) => path.resolve(f)) : await findTests(app);
   if (list.length === 0) {
     process.stderr.write(

@@ -1,7 +1,7 @@
 /** Static files: MIME type, ETag and Last-Modified validators, 304, HEAD, single byte ranges. */
 import type { Stats } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import mime from 'mime-types';
 import { HttpError } from './http-error.js';
 import { headerValue, type HeaderList, type HttpRequest, type HttpResponse } from './types.js';
 
@@ -24,10 +24,7 @@ export function serveStatic(req: HttpRequest, file: string, stats: Stats): HttpR
     ['Accept-Ranges', 'bytes'],
   ];
   if (notModified(req, etag, lastModified)) return { status: 304, headers, body: Buffer.alloc(0) };
-  headers.push([
-    'Content-Type',
-    mime.contentType(path.extname(file)) || 'application/octet-stream',
-  ]);
+  headers.push(['Content-Type', contentType(file)]);
   const size = stats.size;
   let start = 0;
   let end = size - 1;
@@ -50,6 +47,15 @@ export function serveStatic(req: HttpRequest, file: string, stats: Stats): HttpR
   headers.push(['Content-Length', String(Math.max(0, end - start + 1))]);
   if (req.method === 'HEAD' || size === 0) return { status, headers, body: Buffer.alloc(0) };
   return { status, headers, body: { file, start, end } };
+}
+
+// mime-types builds its tables as it loads (~20 ms): a server pays for them at its first static
+// file instead of at every start
+let mime: typeof import('mime-types') | undefined;
+
+export function contentType(file: string): string {
+  mime ??= createRequire(import.meta.url)('mime-types') as typeof import('mime-types');
+  return mime.contentType(path.extname(file)) || 'application/octet-stream';
 }
 
 function notModified(req: HttpRequest, etag: string, lastModified: Date): boolean {

@@ -17,8 +17,8 @@ sorted by repr (up to SORT_LIMIT items) so that equal sets preview equally in ev
 Standard library only.
 """
 
-import datetime
 import math
+import sys
 
 MAX_DEPTH = 6
 MAX_ITEMS = 50
@@ -94,12 +94,9 @@ def _preview(x, depth, budget, max_items):
         return _float(x)
     if isinstance(x, (bytes, bytearray, memoryview)):
         return _bytes(x)
-    if isinstance(x, datetime.datetime):
-        return {'t': 'datetime', 'v': x.isoformat()}
-    if isinstance(x, datetime.date):
-        return {'t': 'date', 'v': x.isoformat()}
-    if isinstance(x, datetime.time):
-        return {'t': 'time', 'v': x.isoformat()}
+    when = _datetime(x)
+    if when is not None:
+        return when
     if isinstance(x, dict):
         return _dict(x, depth, budget, max_items)
     for kind, types in _SEQUENCES:
@@ -177,6 +174,20 @@ _EXACT = {
 }
 for _kind, _type in _SEQUENCES:
     _EXACT[_type] = lambda x, depth, budget, max_items, _kind=_kind: _sequence(_kind, x, depth, budget, max_items)
+
+
+def _datetime(x):
+    """A datetime, date or time as its ISO text, else None. This module does not import datetime
+    (that costs every worker start ~2 ms): a value can only be one of its types once some code
+    has imported it."""
+    dt = sys.modules.get('datetime')
+    if dt is None:
+        return None
+    for name in ('datetime', 'date', 'time'):  # datetime first: it is a subclass of date
+        t = getattr(dt, name, None)
+        if isinstance(t, type) and isinstance(x, t):
+            return {'t': name, 'v': x.isoformat()}
+    return None
 
 
 def _str(s, budget):

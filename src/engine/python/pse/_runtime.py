@@ -12,12 +12,9 @@ module level in the servlet namespace and calls only
 """
 from __future__ import annotations
 
-import html
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from ._markup import Markup
-
-_escape = html.escape
+from ._markup import Markup, escape_text
 
 
 class TagNestingError(Exception):
@@ -89,7 +86,7 @@ def text_escaped(value: Any) -> str:
         if isinstance(value, Markup):
             return value
         value = str(value)
-    # html.escape(value) inlined: this runs for every <?= ?> of every page
+    # escape_text(value) inlined: this runs for every <?= ?> of every page
     return (value.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
             .replace('"', '&quot;').replace("'", '&#x27;'))
 
@@ -100,7 +97,7 @@ def text_raw(value: Any) -> str:
 
 def attr(name: str, value: Any) -> str:
     if not isinstance(value, Markup):
-        value = _escape(value if type(value) is str else str(value))
+        value = escape_text(value if type(value) is str else str(value))
     return ' %s="%s"' % (name, value)
 
 

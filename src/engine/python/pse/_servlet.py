@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import builtins
-import html
 import os
 import sys
 import time
@@ -13,6 +12,7 @@ import pse
 
 from . import _context, _preview, _traceback
 from ._loader import LoadError
+from ._markup import escape_text
 from ._protocol import Header, ServletError, renumber_session
 from ._request import PluginRequest
 from ._runtime import Output, Scope
@@ -33,7 +33,7 @@ _REASONS = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not
 def error_page(status: int, message: str) -> str:
     title = '%d %s' % (status, _REASONS.get(status, 'Error'))
     return ('<!DOCTYPE html>\n<html><head><title>%s</title></head>\n<body><h1>%s</h1>\n<p>%s</p>\n</body></html>\n'
-            % (title, title, html.escape(message)))
+            % (title, title, escape_text(message)))
 
 
 _NO_OVERRIDES: Dict[str, Any] = {}

@@ -11,7 +11,6 @@ import gc
 import importlib
 import importlib.util
 import os
-import platform
 import signal
 import sys
 import threading
@@ -313,7 +312,7 @@ def main() -> None:
     except Exception as exc:
         _fatal(channel, 'worker boot failed: %s: %s' % (type(exc).__name__, exc), [])
         return
-    channel.send({'t': 'ready', 'pid': os.getpid(), 'python': platform.python_version(),
+    channel.send({'t': 'ready', 'pid': os.getpid(), 'python': sys.version.split()[0],
                   'tags': sorted(state.tags), 'plugins': [p.name for p in state.plugins], 'issues': state.issues})
     if memory_problem:
         channel.log('WARNING', 'worker %d: %s' % (state.number, memory_problem))

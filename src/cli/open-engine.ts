@@ -1,0 +1,18 @@
+/**
+ * `Engine.open` for the CLI: the workers start before the rest of the engine loads, so that
+ * their boot (Python's start, PSE's modules) and Node's loading overlap.
+ */
+import { bootWorkers } from '../engine/boot.js';
+import type { Engine, EngineOptions } from '../engine/index.js';
+
+export async function openEngine(appRoot: string, opts: EngineOptions): Promise<Engine> {
+  const boot = await bootWorkers(appRoot, opts);
+  let engine: typeof import('../engine/index.js');
+  try {
+    engine = await import('../engine/index.js');
+  } catch (err) {
+    await boot.workers.abandon();
+    throw err;
+  }
+  return engine.Engine.openBooted(boot, opts);
+}
