@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootWorkers, type PoolLogLine } from '../../src/engine/boot.js';
 import { Engine, type LogLine } from '../../src/engine/index.js';
+import { alive } from '../helpers/pse-process.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -21,15 +22,6 @@ function app(files: Record<string, string>): string {
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(root, name), text);
   return root;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('bootWorkers', () => {
   it('holds the log lines of the start until someone listens, then hands them over first', async () => {

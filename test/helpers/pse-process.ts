@@ -15,6 +15,16 @@ export interface PseProcess {
 
 const started: ChildProcess[] = [];
 
+/** Whether process `pid` still runs. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Kills every process startPse started that still runs (for afterAll). */
 export function killAll(): void {
   for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

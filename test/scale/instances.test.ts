@@ -8,6 +8,7 @@ import http from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { client, killAll, scaleApp, startPse, stopPse } from './processes.js';
 import { killUnderLoad, manySessions, oneHotSession, servedBy, until } from './scenarios.js';
+import { alive } from '../helpers/pse-process.js';
 
 const apps: string[] = [];
 afterAll(() => {
@@ -26,15 +27,6 @@ function startInstances(app: string, workers: number): ReturnType<typeof startPs
     '--port',
     '0',
   ]);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('pse serve --instances 3 (SQLite)', () => {
