@@ -6,7 +6,9 @@
  * waiting for fsync). Here a second connection, on a worker thread, checkpoints a moment after
  * the writer says it wrote, and the writer's own automatic checkpoint is only a backstop
  * (BACKSTOP_PAGES) should that thread fall behind or fail. The thread costs ~9 MB of memory
- * (V8's own, for a second isolate); a production server, without a journal, has none.
+ * (V8's own, for a second isolate); a production server, without a journal, has none. It starts
+ * at the first write, not with the database: starting it costs ~30 ms of CPU, which a server's
+ * start (its workers booting on the same cores) need not wait behind.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -38,26 +40,12 @@ parentPort.on('message', (m) => {
 `;
 
 export class WalCheckpointer {
-  private readonly worker: Worker;
+  private worker: Worker | null = null;
   private last = -Infinity;
   private closed = false;
 
-  /** Starts the thread on `file` (a WAL database that exists). */
-  constructor(file: string) {
-    this.worker = new Worker(SOURCE, {
-      eval: true,
-      workerData: {
-        file,
-        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
-        options: databaseOptions(),
-      },
-    });
-    // never keeps the process alive; a thread that fails leaves the backstop to checkpoint
-    this.worker.unref();
-    this.worker.on('error', () => {
-      this.closed = true;
-    });
-  }
+  /** For `file`, a WAL database that exists; the thread starts at the first `wrote()`. */
+  constructor(private readonly file: string) {}
 
   /** The writer committed: a checkpoint soon (at most one per EVERY_MS). */
   wrote(): void {
@@ -65,15 +53,34 @@ export class WalCheckpointer {
     const now = performance.now();
     if (now - this.last < EVERY_MS) return;
     this.last = now;
-    this.worker.postMessage(0);
+    (this.worker ??= this.start()).postMessage(0);
+  }
+
+  private start(): Worker {
+    const worker = new Worker(SOURCE, {
+      eval: true,
+      workerData: {
+        file: this.file,
+        sqlite: createRequire(import.meta.url).resolve('better-sqlite3'),
+        options: databaseOptions(),
+      },
+    });
+    // never keeps the process alive; a thread that fails leaves the backstop to checkpoint
+    worker.unref();
+    worker.on('error', () => {
+      this.closed = true;
+    });
+    return worker;
   }
 
   /** Stops the thread once its checkpoint in progress, if any, has ended. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.postMessage('close');
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.postMessage('close');
     await exited;
   }
 }

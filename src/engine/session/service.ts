@@ -105,16 +105,9 @@ export class SessionService {
   ): SessionService {
     const events = opts.shared?.events ?? new SessionEvents();
     const requests = opts.shared?.requests ?? new RequestEvents();
-    const store =
-      opts.opened?.store ??
-      new SqliteSessionStore({
-        file: config.session.file,
-        exclusive: opts.exclusive === true,
-        // a store locked by another process is waited for (off the event loop) as a session is
-        busyWaitMs: Math.max(1000, config.session.lockTimeout * 1000),
-      });
     // A shared file may have other processes serving it: each session's requests take turns
-    // across them too (file record locks next to the store). PostgreSQL brings its own.
+    // across them too (file record locks next to the store). PostgreSQL brings its own. Its
+    // helper process starts first, to boot while the store and the journal open.
     const crossProcessLock =
       opts.opened?.lock ??
       (!opts.opened &&
@@ -127,6 +120,20 @@ export class SessionService {
             ...(opts.log ? { log: opts.log } : {}),
           })
         : null);
+    let store: SessionStore;
+    try {
+      store =
+        opts.opened?.store ??
+        new SqliteSessionStore({
+          file: config.session.file,
+          exclusive: opts.exclusive === true,
+          // a store locked by another process is waited for (off the event loop) as a session is
+          busyWaitMs: Math.max(1000, config.session.lockTimeout * 1000),
+        });
+    } catch (err) {
+      void crossProcessLock?.close();
+      throw err;
+    }
     const file = path.join(config.appRoot, '.pse', 'journal.sqlite');
     const log = opts.log ?? ((m: string) => console.error(`pse: ${m}`));
     let journal: RequestJournal;
