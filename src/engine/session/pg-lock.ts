@@ -24,14 +24,20 @@
  * holder that just let go. On the read path the database's round trips, not its work, cost the
  * most (each is a write to a socket and a wake-up on both sides), so a request makes one.
  *
- * A released lock lingers until the current turn of the event loop has run: when this
- * process's next request of the same session is already waiting (the in-process FIFO grants it
- * at once), it takes the lock over without a round trip to the database. The locks still
- * lingering after it are unlocked by the next statement on their connection, or, when there is
- * none in that turn, by one statement for all of them. At most
- * MAX_HANDOVERS times in a row: then the lock is released, and this process waits a little
- * longer than the others' longest retry before it tries again, so that a process with a queue
- * of one session's requests never starves the other processes of it.
+ * A released lock is kept (a lease) for up to LEASE_MS: this process's next request of the
+ * same session takes it over without a round trip to the database, and reads the session from
+ * memory (the store's cache, written through by this process's own commits): while the lock was
+ * held without a break, no other process can have changed the session. Every acquisition that
+ * is not such a takeover reads the session again (or forgets it), and every lock let go in the
+ * database forgets it, so the cache is only ever read under an unbroken hold. Another process
+ * whose try fails says so (`pg_notify` on the table's channel, which the lock connection
+ * listens to): a kept lock is let go at once, one in use as soon as its request ends, and this
+ * process then waits a little longer than the others' longest retry before it tries again, so
+ * that a process with a queue of one session's requests never starves the other processes of
+ * it. A session asked for in the last CONTESTED_MS gets no lease, only the rest of the turn
+ * (processes that take turns on it, as behind a round-robin balancer, would each wait for the
+ * other's lease). Leases that went unused for LEASE_MS are let go by one statement for all of them, and at
+ * most MAX_LEASES are kept (advisory locks take room in PostgreSQL's shared lock table).
  */
 import type { Writable } from 'node:stream';
 import pg from 'pg';
@@ -40,10 +46,19 @@ import type { LockedSession, SessionLockProvider } from './cross-process-lock.js
 import type { PgHealth } from './pg-connection.js';
 import { loadColumns, loadSql, sessionOfRows, type LoadRow } from './pg-load.js';
 import type { PgTables } from './pg-schema.js';
+import type { SessionCache } from './session-cache.js';
+import type { StoredSession } from './store.js';
 
-/** Unlocks `$3` (the lingering locks of the connection), then tries `$2`. */
-const TRY = `SELECT pg_try_advisory_lock($1, $2) AS ok,
-                    (SELECT count(pg_advisory_unlock($1, k)) FROM unnest($3::integer[]) AS k) AS unlocked`;
+/** The channel a process whose try failed tells the holder on (`$1`: the table's key space). */
+const channelOf = (space: number): string => `pse_lock_${space}`;
+/**
+ * Unlocks `$3` (expired leases of the connection), then tries `$2`; a failed try tells the
+ * holder (pg_notify).
+ */
+const TRY = `SELECT t.ok,
+                    (SELECT count(pg_advisory_unlock($1, k)) FROM unnest($3::integer[]) AS k) AS unlocked,
+                    CASE WHEN t.ok THEN NULL ELSE pg_notify('pse_lock_' || $1, $2::text) END AS asked
+               FROM (SELECT pg_try_advisory_lock($1, $2) AS ok) AS t`;
 const UNLOCK = 'SELECT count(pg_advisory_unlock($1, k)) FROM unnest($2::integer[]) AS k';
 const LOCK_LOAD = 'SELECT * FROM pg_temp.pse_lock_load($1, $2, $3, $4)';
 
@@ -60,6 +75,7 @@ export function lockLoadFunction(t: PgTables): string {
         PERFORM pg_advisory_unlock(space, k) FROM unnest(unlocks) AS k;
       END IF;
       IF NOT pg_try_advisory_lock(space, key) THEN
+        PERFORM pg_notify('pse_lock_' || space, key::text);
         locked := false;
         RETURN NEXT;
         RETURN;
@@ -73,15 +89,30 @@ export function lockLoadFunction(t: PgTables): string {
     END $f$`;
 }
 const MAX_BACKOFF_MS = 8;
-const MAX_HANDOVERS = 16;
+/** takeovers in a row before a lock is let go all the same (then as when asked for) */
+const MAX_HANDOVERS = 1000;
+/** how long a released lock is kept for this process's next request of its session */
+const LEASE_MS = 1000;
+/** leases kept at most per process */
+const MAX_LEASES = 256;
+/**
+ * how long a session another process asked for gets no lease here: its released lock is let go
+ * at the end of the turn, as processes that take turns on it (a load balancer's round robin)
+ * would otherwise each wait for the other's lease
+ */
+const CONTESTED_MS = 10_000;
 
-/** A lock released by its holder, not yet unlocked in the database. */
+/** A lock released by its holder, not yet unlocked in the database (a lease). */
 interface Lingering {
   id: string;
   lane: LockLane;
   c: pg.Client;
   key: number;
   handovers: number;
+  /** performance.now() at its release */
+  since: number;
+  /** let go at the end of the turn (a contested session), not kept as a lease */
+  short: boolean;
 }
 
 /** FNV-1a, as a signed 32-bit key for the two-key advisory lock functions. */
@@ -103,19 +134,29 @@ export class PgSessionLocks implements SessionLockProvider {
   private closed = false;
   private readonly space: number;
   private readonly lingering = new Map<string, Lingering>();
-  /** sessions this process let go after a run of handovers: not before this time (ms) */
+  /** sessions this process let go because another asked for them: not before this time (ms) */
   private readonly yielding = new Map<string, number>();
+  /** keys other processes asked for: key → when, last */
+  private readonly asked = new Map<number, number>();
   private readonly loadSql: string;
 
+  /**
+   * @param cache the store's loaded sessions, read on a takeover and written here by every
+   *   acquisition that reads the session; the store writes its commits through to it
+   */
   constructor(
     config: pg.ClientConfig,
     t: PgTables,
     private readonly health: PgHealth,
+    private readonly cache: SessionCache,
   ) {
     this.space = lockKey(`pse:${t.sessions}`);
     this.loadSql = loadSql(t);
-    const setup = lockLoadFunction(t);
-    this.lane = new LockLane(config, health, setup);
+    const setup = `${lockLoadFunction(t)}; LISTEN "${channelOf(this.space)}"`;
+    this.lane = new LockLane(config, health, setup, {
+      asked: (key) => this.onAsked(key),
+      lost: () => this.cache.clear(),
+    });
   }
 
   async acquire(id: string, timeoutMs: number): Promise<Release> {
@@ -136,6 +177,9 @@ export class PgSessionLocks implements SessionLockProvider {
     if (kept) {
       const release = this.releaser(kept.lane, kept.c, kept.key, id, kept.handovers + 1);
       if (loadAt === null) return { release, loaded: null };
+      // held without a break since it was read or written here: as the database has it
+      const cached = this.cache.get(id);
+      if (cached) return { release, loaded: cached.expires > loadAt() ? cached : null };
       try {
         return { release, loaded: await this.loadHeld(kept.lane, kept.c, id, loadAt) };
       } catch (err) {
@@ -186,7 +230,9 @@ export class PgSessionLocks implements SessionLockProvider {
         text: TRY,
         values: [this.space, key, unlocks],
       });
-      return r.rows[0]!.ok ? { release: this.releaser(lane, c, key, id, 0), loaded: null } : null;
+      if (!r.rows[0]!.ok) return null;
+      this.cache.delete(id); // not read with the lock: a takeover must read it
+      return { release: this.releaser(lane, c, key, id, 0), loaded: null };
     }
     const r = await lane.send<LockLoadRow>(c, {
       name: 'pse_lock_load',
@@ -194,7 +240,21 @@ export class PgSessionLocks implements SessionLockProvider {
       values: [this.space, key, id, unlocks],
     });
     if (!r.rows[0]!.locked) return null;
-    return { release: this.releaser(lane, c, key, id, 0), loaded: sessionOfRows(r.rows, loadAt()) };
+    const loaded = sessionOfRows(r.rows, loadAt());
+    this.remember(id, loaded);
+    return { release: this.releaser(lane, c, key, id, 0), loaded };
+  }
+
+  /** What a read under the lock found, for the takeovers that follow. */
+  private remember(id: string, loaded: StoredSession | null): void {
+    if (!loaded) {
+      this.cache.delete(id);
+      return;
+    }
+    const nsBytes = new Map<string, number>();
+    // the preview's size is guessed: its JSON text is not at hand (pg parsed it)
+    for (const [name, n] of loaded.ns) nsBytes.set(name, n.pickle.length + 256);
+    this.cache.set(loaded, nsBytes);
   }
 
   /** The session, read on the connection that holds its lock (taken over from a request). */
@@ -212,13 +272,47 @@ export class PgSessionLocks implements SessionLockProvider {
       throw this.health.failed(err);
     }
     this.health.ok();
-    return sessionOfRows(r.rows, now());
+    const loaded = sessionOfRows(r.rows, now());
+    this.remember(id, loaded);
+    return loaded;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.lingering.clear();
+    this.cache.clear();
     await this.lane.close();
+  }
+
+  /** Another process failed to lock `key`: a lease on it is let go now, one in use at its release. */
+  private onAsked(key: number): void {
+    const lane = this.lane;
+    const now = performance.now();
+    const keys: number[] = [];
+    for (const l of lane.lingering) {
+      if (l.key !== key) continue;
+      this.letGo(l);
+      this.yield(l.id, now);
+      if (l.c === lane.client) keys.push(key);
+    }
+    if (keys.length && lane.client) this.unlock(lane, lane.client, keys);
+    if (this.asked.size >= 1024)
+      for (const [k, at] of this.asked) if (now - at > CONTESTED_MS) this.asked.delete(k);
+    this.asked.set(key, now);
+  }
+
+  /** Forgets a lease about to be unlocked, and the session it kept. */
+  private letGo(l: Lingering): void {
+    if (l.lane.lingering.delete(l) && l.short) l.lane.shortCount--;
+    if (this.lingering.get(l.id) === l) this.lingering.delete(l.id);
+    this.cache.delete(l.id);
+  }
+
+  /** This process does not try `id` again before the other processes' retries have come. */
+  private yield(id: string, now: number): void {
+    if (this.yielding.size >= 1024)
+      for (const [other, until] of this.yielding) if (until <= now) this.yielding.delete(other);
+    this.yielding.set(id, now + 2 * MAX_BACKOFF_MS);
   }
 
   /** A lock of `id` this process let go of this turn, if it still holds it in the database. */
@@ -226,19 +320,31 @@ export class PgSessionLocks implements SessionLockProvider {
     const kept = this.lingering.get(id);
     if (!kept) return null;
     this.lingering.delete(id);
-    kept.lane.lingering.delete(kept);
-    return kept.c === kept.lane.client ? kept : null;
+    if (kept.lane.lingering.delete(kept) && kept.short) kept.lane.shortCount--;
+    if (kept.c === kept.lane.client) return kept;
+    this.cache.delete(id);
+    return null;
   }
 
-  /** The keys lingering on `lane`, handed to the statement about to go: it unlocks them. */
+  /**
+   * The keys of the locks on `lane` that are over: let go at the end of the turn, unused for
+   * LEASE_MS, or past MAX_LEASES (oldest first). The statement about to go unlocks them.
+   */
   private lingeringOn(lane: LockLane): number[] {
     if (lane.lingering.size === 0) return [];
     const keys: number[] = [];
+    const now = performance.now();
+    let excess = lane.lingering.size - MAX_LEASES;
+    // released in order: the oldest come first
     for (const l of lane.lingering) {
-      if (this.lingering.get(l.id) === l) this.lingering.delete(l.id);
+      if (!l.short && excess <= 0 && now - l.since < LEASE_MS) {
+        if (lane.shortCount === 0) break;
+        continue;
+      }
+      excess--;
+      this.letGo(l);
       if (l.c === lane.client) keys.push(l.key);
     }
-    lane.lingering.clear();
     return keys;
   }
 
@@ -251,30 +357,59 @@ export class PgSessionLocks implements SessionLockProvider {
     handovers: number,
   ): Release {
     let done = false;
+    const from = performance.now();
     return () => {
       if (done) return;
       done = true;
-      if (c !== lane.client) return;
+      if (c !== lane.client) {
+        this.cache.delete(id);
+        return;
+      }
       if (this.closed) return this.unlock(lane, c, [key]);
-      if (handovers >= MAX_HANDOVERS) {
-        const now = performance.now();
-        if (this.yielding.size >= 1024)
-          for (const [other, until] of this.yielding) if (until <= now) this.yielding.delete(other);
-        this.yielding.set(id, now + 2 * MAX_BACKOFF_MS);
+      const now = performance.now();
+      const asked = this.asked.get(key) ?? -Infinity;
+      // asked for while this request held it: let go, and let the asker in first
+      if (asked >= from || handovers >= MAX_HANDOVERS) {
+        this.cache.delete(id);
+        this.yield(id, now);
         return this.unlock(lane, c, [key]);
       }
-      const l: Lingering = { id, lane, c, key, handovers };
+      const short = now - asked <= CONTESTED_MS;
+      const l: Lingering = { id, lane, c, key, handovers, since: now, short };
       this.lingering.set(id, l);
       lane.lingering.add(l);
-      if (!lane.flushing) {
-        lane.flushing = true;
-        setImmediate(() => {
-          lane.flushing = false;
-          const keys = this.lingeringOn(lane);
-          if (keys.length && lane.client) this.unlock(lane, lane.client, keys);
-        });
+      if (short) {
+        lane.shortCount++;
+        if (!lane.flushing) {
+          lane.flushing = true;
+          setImmediate(() => {
+            lane.flushing = false;
+            this.expire(lane);
+          });
+        }
+      }
+      if (lane.lingering.size > MAX_LEASES) this.expire(lane);
+      if (!lane.sweeping) {
+        lane.sweeping = setTimeout(() => {
+          lane.sweeping = null;
+          this.expire(lane);
+        }, LEASE_MS);
+        lane.sweeping.unref();
       }
     };
+  }
+
+  /** Unlocks the leases that are over in one statement; looks again while some are left. */
+  private expire(lane: LockLane): void {
+    const keys = this.lingeringOn(lane);
+    if (keys.length && lane.client) this.unlock(lane, lane.client, keys);
+    if (lane.lingering.size && !lane.sweeping && !this.closed) {
+      lane.sweeping = setTimeout(() => {
+        lane.sweeping = null;
+        this.expire(lane);
+      }, LEASE_MS / 2);
+      lane.sweeping.unref();
+    }
   }
 
   private unlock(lane: LockLane, c: pg.Client, keys: number[]): void {
@@ -294,8 +429,12 @@ export class PgSessionLocks implements SessionLockProvider {
  */
 class LockLane {
   client: pg.Client | null = null;
+  /** leases, in the order they were released */
   readonly lingering = new Set<Lingering>();
+  /** how many of them are let go at the end of the turn */
+  shortCount = 0;
   flushing = false;
+  sweeping: NodeJS.Timeout | null = null;
   private corked = false;
   private connecting: Promise<pg.Client> | null = null;
   private closed = false;
@@ -304,6 +443,7 @@ class LockLane {
     private readonly config: pg.ClientConfig,
     private readonly health: PgHealth,
     private readonly setup: string,
+    private readonly hear: { asked(key: number): void; lost(): void },
   ) {}
 
   connection(): Promise<pg.Client> {
@@ -312,6 +452,12 @@ class LockLane {
     this.connecting ??= (async () => {
       const c = new pg.Client({ ...this.config, pipeline: true });
       c.on('error', () => this.drop(c)); // said by the next acquire, which fails
+      c.on('notification', (m) => {
+        // this connection's own failed tries are heard too: another process holds those
+        const own = (c as unknown as { processID: number | null }).processID;
+        if (c === this.client && m.processId !== own && m.payload)
+          this.hear.asked(Number(m.payload));
+      });
       try {
         await c.connect();
         await c.query(this.setup);
@@ -352,12 +498,16 @@ class LockLane {
   drop(c: pg.Client): void {
     if (this.client !== c) return;
     this.client = null;
-    this.lingering.clear(); // its locks went with it
+    this.lingering.clear(); // its locks went with it, and the sessions read under them
+    this.shortCount = 0;
+    this.hear.lost();
     void c.end().catch(() => undefined);
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.sweeping) clearTimeout(this.sweeping);
+    this.sweeping = null;
     const c = this.client ?? (await this.connecting?.catch(() => null));
     this.client = null;
     await c?.end().catch(() => undefined);

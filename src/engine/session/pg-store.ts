@@ -38,6 +38,7 @@ import { PgGroupCommit } from './pg-group-commit.js';
 import { sessionOfRows, loadSql, type LoadRow } from './pg-load.js';
 import { lockLoadFunction, PgSessionLocks } from './pg-lock.js';
 import { checkPgSchema, migratePg, pgTables, type PgTables } from './pg-schema.js';
+import { SessionCache } from './session-cache.js';
 import {
   SessionConflictError,
   SessionStoreError,
@@ -68,6 +69,9 @@ interface SessionRow {
   version: number;
 }
 
+/** Bytes of pickles kept in memory at most (the sessions of this process's leases). */
+const CACHE_BYTES = 64 * 1024 * 1024;
+
 const TIMES =
   'created::float8 AS created, accessed::float8 AS accessed, expires::float8 AS expires';
 
@@ -79,6 +83,11 @@ export class PgSessionStore implements SessionStore {
   readonly lock: PgSessionLocks;
   private readonly t: PgTables;
   private readonly q;
+  /**
+   * Sessions read under a lock this process still holds (pg-lock.ts: its leases), with this
+   * process's writes to them written through; read only by a takeover of such a lock.
+   */
+  private readonly cache = new SessionCache(CACHE_BYTES);
   private readonly creates: PgGroupCommit<NewSession, { id: string }, boolean>;
   private readonly changes: PgGroupCommit<SessionChange, ChangeRow, Changed | null>;
 
@@ -90,7 +99,7 @@ export class PgSessionStore implements SessionStore {
   ) {
     this.where = health.where;
     this.t = pgTables(table);
-    this.lock = new PgSessionLocks(config, this.t, health);
+    this.lock = new PgSessionLocks(config, this.t, health, this.cache);
     const run = async <R extends pg.QueryResultRow>(name: string, text: string, v: unknown[]) =>
       (await this.query<R>(name, text, v)).rows;
     this.creates = new PgGroupCommit(createStatement(this.t), (text, v) =>
@@ -188,6 +197,18 @@ export class PgSessionStore implements SessionStore {
    * which tells the two apart.
    */
   async commit(c: SessionCommit): Promise<CommitResult> {
+    let r: CommitResult;
+    try {
+      r = await this.commitNow(c);
+    } catch (err) {
+      this.cache.delete(c.id); // written or not: the next request reads it
+      throw err;
+    }
+    this.cache.commit(c, c.create ? c.now : null, r, (_name, v) => v.pickle.length + 256);
+    return r;
+  }
+
+  private async commitNow(c: SessionCommit): Promise<CommitResult> {
     const names = [...c.upsert.keys()];
     if (!names.some((n) => c.delete.includes(n))) {
       const pickles: Buffer[] = [];
@@ -276,17 +297,31 @@ export class PgSessionStore implements SessionStore {
   }
 
   async touch(id: string, now: number, expires: number): Promise<boolean> {
-    const r = await this.query('pse_touch', this.q.touch, [id, now, expires]);
+    let r: pg.QueryResult;
+    try {
+      r = await this.query('pse_touch', this.q.touch, [id, now, expires]);
+    } catch (err) {
+      this.cache.delete(id);
+      throw err;
+    }
+    const kept = this.cache.peek(id);
+    if (kept) {
+      if (r.rowCount) this.cache.replace(id, { ...kept.session, accessed: now, expires });
+      else this.cache.delete(id);
+    }
     return (r.rowCount ?? 0) > 0;
   }
 
   async rename(oldId: string, newId: string, now: number, expires: number): Promise<void> {
+    this.cache.delete(oldId);
+    this.cache.delete(newId);
     const r = await this.query('pse_rename', this.q.rename, [oldId, newId, now, expires]);
     if (!r.rowCount)
       throw new SessionStoreError(`session ${oldId}: cannot regenerate, it does not exist`, oldId);
   }
 
   async delete(id: string, expectVersion?: number): Promise<boolean> {
+    this.cache.delete(id);
     const r = await this.query('pse_delete', this.q.delete, [id, expectVersion ?? null]);
     if (r.rowCount) return true;
     if (expectVersion === undefined) return false;
@@ -295,6 +330,7 @@ export class PgSessionStore implements SessionStore {
   }
 
   async sweep(now: number): Promise<number> {
+    this.cache.deleteExpired(now);
     const r = await this.query('pse_sweep', this.q.sweep, [now]);
     return r.rowCount ?? 0;
   }

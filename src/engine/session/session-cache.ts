@@ -4,7 +4,7 @@
  * holds a state the database does not; it forgets (oldest first) to stay in budget, and a
  * shared store forgets everything when another connection has committed.
  */
-import type { StoredNamespace, StoredSession } from './store.js';
+import type { CommitResult, SessionCommit, StoredNamespace, StoredSession } from './store.js';
 
 /** A rough per-session cost besides pickles and previews (objects, Map slots, the id). */
 const ENTRY_OVERHEAD = 256;
@@ -57,6 +57,42 @@ export class SessionCache {
       this.entries.delete(id);
       this.bytes -= e.bytes;
     }
+  }
+
+  /**
+   * A committed change written through (`created`: the creation time of a session the commit
+   * created, else null). A session changed while not cached stays out (its other namespaces
+   * are not at hand): its next load caches it. `bytesOf`: what a written namespace counts for.
+   */
+  commit(
+    c: SessionCommit,
+    created: number | null,
+    r: CommitResult,
+    bytesOf: (name: string, v: { pickle: Buffer }) => number,
+  ): void {
+    const before = created === null ? this.peek(c.id) : undefined;
+    if (created === null && !before) return;
+    const ns = new Map(before?.session.ns);
+    const nsBytes = new Map(before?.nsBytes);
+    for (const name of c.delete) {
+      ns.delete(name);
+      nsBytes.delete(name);
+    }
+    for (const [name, v] of c.upsert) {
+      ns.set(name, ownedNamespace(v.pickle, v.preview, r.versions.get(name)!));
+      nsBytes.set(name, bytesOf(name, v));
+    }
+    this.set(
+      {
+        id: c.id,
+        created: created ?? before!.session.created,
+        accessed: c.now,
+        expires: c.expires,
+        version: r.version,
+        ns,
+      },
+      nsBytes,
+    );
   }
 
   /** A new state with the same namespaces (touched or renamed) for a session that is cached. */

@@ -24,7 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { openConfigured } from '../sqlite.js';
-import { ownedNamespace, SessionCache } from './session-cache.js';
+import { SessionCache } from './session-cache.js';
 import { damagedError, retryBusy, storeError } from './sqlite-retry.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 import type {
@@ -331,42 +331,13 @@ export class SqliteSessionStore implements SessionStore {
         versions.set(name, this.q.upsert.get(c.id, name, v.pickle, previews.get(name)!)!.version);
       return { version: (live?.version ?? 0) + 1, versions };
     });
-    this.writeThrough(c, created, result, previews);
+    this.cache.commit(
+      c,
+      created,
+      result,
+      (name, v) => v.pickle.length + previews.get(name)!.length,
+    );
     return result;
-  }
-
-  /**
-   * A committed change into the cache. A session changed while not cached stays out (its
-   * other namespaces are not at hand): its next load caches it.
-   */
-  private writeThrough(
-    c: SessionCommit,
-    created: number | null,
-    r: CommitResult,
-    previews: ReadonlyMap<string, string>,
-  ): void {
-    const cache = this.cache;
-    const before = created === null ? cache.peek(c.id) : undefined;
-    if (created === null && !before) return;
-    const ns = new Map(before?.session.ns);
-    const nsBytes = new Map(before?.nsBytes);
-    for (const name of c.delete) {
-      ns.delete(name);
-      nsBytes.delete(name);
-    }
-    for (const [name, v] of c.upsert) {
-      ns.set(name, ownedNamespace(v.pickle, v.preview, r.versions.get(name)!));
-      nsBytes.set(name, v.pickle.length + previews.get(name)!.length);
-    }
-    const s: StoredSession = {
-      id: c.id,
-      created: created ?? before!.session.created,
-      accessed: c.now,
-      expires: c.expires,
-      version: r.version,
-      ns,
-    };
-    cache.set(s, nsBytes);
   }
 
   async touch(id: string, now: number, expires: number): Promise<boolean> {
