@@ -155,7 +155,11 @@ export class PgSessionLocks implements SessionLockProvider {
     const setup = `${lockLoadFunction(t)}; LISTEN "${channelOf(this.space)}"`;
     this.lane = new LockLane(config, health, setup, {
       asked: (key) => this.onAsked(key),
-      lost: () => this.cache.clear(),
+      // the connection's locks went with it, and what was read under them
+      lost: () => {
+        this.lingering.clear();
+        this.cache.clear();
+      },
     });
   }
 
