@@ -27,6 +27,19 @@ afterEach(async () => {
   stores = [];
 });
 
+/** Ends a request that writes `value` as the session's namespace (creating the session if new). */
+const write = (t: Awaited<ReturnType<SessionManager['open']>>, value: string) =>
+  t.finish({
+    ok: true,
+    session: {
+      id: ID,
+      created: t.session === null,
+      changed: new Map([['', Buffer.from(value)]]),
+      previews: { '': { t: 'dict', v: [] } },
+      deleted: [],
+    },
+  });
+
 async function twoProcesses(table: string): Promise<[PgSessionStore, PgSessionStore]> {
   const a = await PgSessionStore.open({ target: TEST_PG, table: schema.table(table) });
   const b = await PgSessionStore.open({ target: TEST_PG, table: schema.table(table) });
@@ -64,17 +77,7 @@ describe('PostgreSQL session lock across processes', () => {
     const [a, b] = await twoProcesses('l3');
     const ma = new SessionManager({ store: a, crossProcessLock: a.lock, options: OPTIONS });
     const mb = new SessionManager({ store: b, crossProcessLock: b.lock, options: OPTIONS });
-    const created = await ma.open({});
-    await created.finish({
-      ok: true,
-      session: {
-        id: ID,
-        created: true,
-        changed: new Map([['', Buffer.from('x')]]),
-        previews: { '': { t: 'dict', v: [] } },
-        deleted: [],
-      },
-    });
+    await write(await ma.open({}), 'x');
     const cookie = { id: ID, former: null };
     const holding = await ma.open({ cookie });
     expect(holding.session?.id).toBe(ID);
@@ -144,18 +147,6 @@ describe('PostgreSQL session lock: other processes get their turn', () => {
 });
 
 describe('PostgreSQL session lock: the read that comes with it', () => {
-  const write = (t: Awaited<ReturnType<SessionManager['open']>>, value: string) =>
-    t.finish({
-      ok: true,
-      session: {
-        id: ID,
-        created: t.session === null,
-        changed: new Map([['', Buffer.from(value)]]),
-        previews: { '': { t: 'dict', v: [] } },
-        deleted: [],
-      },
-    });
-
   it('each request reads what the one before it committed, in this process and the other', async () => {
     const [a, b] = await twoProcesses('l6');
     const options = { ...OPTIONS, lockTimeout: 30 };
@@ -210,17 +201,7 @@ describe('PostgreSQL session lock: leases', () => {
     const [a, b] = await twoProcesses('l10');
     const options = { ...OPTIONS, lockTimeout: 5 };
     const ma = new SessionManager({ store: a, crossProcessLock: a.lock, options });
-    const created = await ma.open({});
-    await created.finish({
-      ok: true,
-      session: {
-        id: ID,
-        created: true,
-        changed: new Map([['', Buffer.from('kept')]]),
-        previews: { '': { t: 'dict', v: [] } },
-        deleted: [],
-      },
-    });
+    await write(await ma.open({}), 'kept');
     const cookie = { id: ID, former: null };
     const read = async (): Promise<string> => {
       const t = await ma.open({ cookie });
