@@ -3,10 +3,15 @@
  * their boot (Python's start, PSE's modules) and Node's loading overlap.
  */
 import { bootWorkers } from '../engine/boot.js';
-import type { Engine, EngineOptions } from '../engine/index.js';
+import type { Engine, EngineOptions, PseConfig } from '../engine/index.js';
 
-export async function openEngine(appRoot: string, opts: EngineOptions): Promise<Engine> {
-  const boot = await bootWorkers(appRoot, opts);
+/** `config`: pse.conf, when the command has read it already. */
+export async function openEngine(
+  appRoot: string,
+  opts: EngineOptions,
+  config?: PseConfig,
+): Promise<Engine> {
+  const boot = await bootWorkers(appRoot, opts, config);
   let engine: typeof import('../engine/index.js');
   try {
     engine = await import('../engine/index.js');

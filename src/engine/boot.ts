@@ -85,14 +85,21 @@ export interface BootedApp {
   workers: StartingPool;
 }
 
-/** Reads pse.conf (defaults when absent), resolves Python and starts the workers, without waiting for them. */
-export async function bootWorkers(appRoot: string, opts: BootOptions = {}): Promise<BootedApp> {
+/**
+ * Reads pse.conf (defaults when absent; `loaded`: read already, with the same `production`),
+ * resolves Python and starts the workers, without waiting for them.
+ */
+export async function bootWorkers(
+  appRoot: string,
+  opts: BootOptions = {},
+  loaded?: PseConfig,
+): Promise<BootedApp> {
   const st = await stat(appRoot).catch(() => null);
   if (!st?.isDirectory())
     throw new Error(
       `${path.resolve(appRoot)} is not a folder: an application is a folder of .pt pages`,
     );
-  const config = await loadConfig(appRoot, { production: opts.production });
+  const config = loaded ?? (await loadConfig(appRoot, { production: opts.production }));
   const python = await appPython(config, opts);
   const sources = new TemplateSources(compileTemplate);
   const workers = new StartingPool(makePool(config, python, sources, opts));

@@ -34,6 +34,7 @@ export { namespacesAt, sessionHistory } from './journal/history.js';
 export { sessionBlame } from './journal/blame.js';
 export { PACKAGE_ROOT, PYTHON_DIR, PSE_VERSION } from './paths.js';
 export { hostProblem, loopbackPatterns } from './host-names.js';
+export { contentType } from './http/static.js';
 export { migrateSessionStore } from './session/store-factory.js';
 export { runPrimary } from './cluster/primary.js';
 export { instanceAddress, isInstance, leaveCluster, runInstance } from './cluster/instance.js';

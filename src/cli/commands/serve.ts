@@ -9,7 +9,7 @@ import {
   runInstance,
   type InstanceServer,
 } from '../../engine/boot.js';
-import type { Engine } from '../../engine/index.js';
+import type { Engine, PseConfig } from '../../engine/index.js';
 import { openEngine } from '../open-engine.js';
 import { parsePositiveInt, reportFailure } from '../report.js';
 
@@ -72,9 +72,12 @@ async function serve(appRoot: string, opts: ServeOptions): Promise<number> {
     return code;
   }
   let instances = opts.instances;
+  // read once: the engine starts from it too
+  let config: PseConfig | undefined;
   if (instances === undefined) {
     try {
-      instances = (await loadConfig(appRoot, { production: opts.production })).main.instances;
+      config = await loadConfig(appRoot, { production: opts.production });
+      instances = config.main.instances;
     } catch (err) {
       return reportFailure(err, `cannot serve ${appRoot}`);
     }
@@ -92,7 +95,7 @@ async function serve(appRoot: string, opts: ServeOptions): Promise<number> {
   }
   let server: Awaited<ReturnType<typeof start>>;
   try {
-    server = await start(appRoot, opts, opts.sharedStore !== true);
+    server = await start(appRoot, opts, opts.sharedStore !== true, config);
   } catch (err) {
     return reportFailure(err, `cannot serve ${appRoot}`);
   }
@@ -121,8 +124,9 @@ async function start(
   appRoot: string,
   opts: ServeOptions,
   alone: boolean,
+  config?: PseConfig,
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const engine = await open(appRoot, opts, alone);
+  const engine = await open(appRoot, opts, alone, config);
   try {
     const { url } = await engine.listen(opts.port, opts.host);
     return { url, close: () => engine.close() };
@@ -147,19 +151,28 @@ async function startInstance(appRoot: string, opts: ServeOptions): Promise<Insta
   }
 }
 
-function open(appRoot: string, opts: ServeOptions, alone: boolean): Promise<Engine> {
-  return openEngine(appRoot, {
-    production: opts.production,
-    // a production server keeps no request journal (Studio's history): see EngineOptions.journal
-    journal: !opts.production,
-    // ... and keeps its session store to itself, served from memory: EngineOptions.exclusiveSessions
-    exclusiveSessions: opts.production === true && alone,
-    workers: opts.workers,
-    migrate: opts.migrate,
-    log: (line) => {
-      if (line.kind === 'access') {
-        if (!opts.quiet) process.stdout.write(line.text + '\n');
-      } else process.stderr.write(line.text + '\n');
+function open(
+  appRoot: string,
+  opts: ServeOptions,
+  alone: boolean,
+  config?: PseConfig,
+): Promise<Engine> {
+  return openEngine(
+    appRoot,
+    {
+      production: opts.production,
+      // a production server keeps no request journal (Studio's history): see EngineOptions.journal
+      journal: !opts.production,
+      // ... and keeps its session store to itself, served from memory: EngineOptions.exclusiveSessions
+      exclusiveSessions: opts.production === true && alone,
+      workers: opts.workers,
+      migrate: opts.migrate,
+      log: (line) => {
+        if (line.kind === 'access') {
+          if (!opts.quiet) process.stdout.write(line.text + '\n');
+        } else process.stderr.write(line.text + '\n');
+      },
     },
-  });
+    config,
+  );
 }

@@ -53,6 +53,7 @@ export function serveStatic(req: HttpRequest, file: string, stats: Stats): HttpR
 // file instead of at every start
 let mime: typeof import('mime-types') | undefined;
 
+/** The Content-Type of a file served as it is, by its extension. */
 export function contentType(file: string): string {
   mime ??= createRequire(import.meta.url)('mime-types') as typeof import('mime-types');
   return mime.contentType(path.extname(file)) || 'application/octet-stream';

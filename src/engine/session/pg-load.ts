@@ -42,3 +42,11 @@ export function sessionOfRows(rows: readonly LoadRow[], now: number): StoredSess
   }
   return storedSession(row, ns);
 }
+
+/**
+ * What a namespace counts for in the store's cache: its pickle, and a guess for its preview,
+ * whose JSON text is not at hand (pg parses jsonb).
+ */
+export function cachedBytes(pickle: Buffer): number {
+  return pickle.length + 256;
+}

@@ -36,15 +36,16 @@
  * that a process with a queue of one session's requests never starves the other processes of
  * it. A session asked for in the last CONTESTED_MS gets no lease, only the rest of the turn
  * (processes that take turns on it, as behind a round-robin balancer, would each wait for the
- * other's lease). Leases that went unused for LEASE_MS are let go by one statement for all of them, and at
- * most MAX_LEASES are kept (advisory locks take room in PostgreSQL's shared lock table).
+ * other's lease). Leases that went unused for LEASE_MS are let go by one statement for all of
+ * them, and at most MAX_LEASES are kept (advisory locks take room in PostgreSQL's shared lock
+ * table).
  */
 import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { LockTimeoutError, type Release } from './locks.js';
 import type { LockedSession, SessionLockProvider } from './cross-process-lock.js';
 import type { PgHealth } from './pg-connection.js';
-import { loadColumns, loadSql, sessionOfRows, type LoadRow } from './pg-load.js';
+import { cachedBytes, loadColumns, loadSql, sessionOfRows, type LoadRow } from './pg-load.js';
 import type { PgTables } from './pg-schema.js';
 import type { SessionCache } from './session-cache.js';
 import type { StoredSession } from './store.js';
@@ -256,8 +257,7 @@ export class PgSessionLocks implements SessionLockProvider {
       return;
     }
     const nsBytes = new Map<string, number>();
-    // the preview's size is guessed: its JSON text is not at hand (pg parsed it)
-    for (const [name, n] of loaded.ns) nsBytes.set(name, n.pickle.length + 256);
+    for (const [name, n] of loaded.ns) nsBytes.set(name, cachedBytes(n.pickle));
     this.cache.set(loaded, nsBytes);
   }
 
@@ -307,7 +307,7 @@ export class PgSessionLocks implements SessionLockProvider {
 
   /** Forgets a lease about to be unlocked, and the session it kept. */
   private letGo(l: Lingering): void {
-    if (l.lane.lingering.delete(l) && l.short) l.lane.shortCount--;
+    l.lane.remove(l);
     if (this.lingering.get(l.id) === l) this.lingering.delete(l.id);
     this.cache.delete(l.id);
   }
@@ -324,7 +324,7 @@ export class PgSessionLocks implements SessionLockProvider {
     const kept = this.lingering.get(id);
     if (!kept) return null;
     this.lingering.delete(id);
-    if (kept.lane.lingering.delete(kept) && kept.short) kept.lane.shortCount--;
+    kept.lane.remove(kept);
     if (kept.c === kept.lane.client) return kept;
     this.cache.delete(id);
     return null;
@@ -381,9 +381,8 @@ export class PgSessionLocks implements SessionLockProvider {
       const short = now - asked <= CONTESTED_MS;
       const l: Lingering = { id, lane, c, key, handovers, since: now, short };
       this.lingering.set(id, l);
-      lane.lingering.add(l);
+      lane.add(l);
       if (short) {
-        lane.shortCount++;
         if (!lane.flushing) {
           lane.flushing = true;
           setImmediate(() => {
@@ -393,13 +392,7 @@ export class PgSessionLocks implements SessionLockProvider {
         }
       }
       if (lane.lingering.size > MAX_LEASES) this.expire(lane);
-      if (!lane.sweeping) {
-        lane.sweeping = setTimeout(() => {
-          lane.sweeping = null;
-          this.expire(lane);
-        }, LEASE_MS);
-        lane.sweeping.unref();
-      }
+      this.expireLater(lane, LEASE_MS);
     };
   }
 
@@ -407,13 +400,16 @@ export class PgSessionLocks implements SessionLockProvider {
   private expire(lane: LockLane): void {
     const keys = this.lingeringOn(lane);
     if (keys.length && lane.client) this.unlock(lane, lane.client, keys);
-    if (lane.lingering.size && !lane.sweeping && !this.closed) {
-      lane.sweeping = setTimeout(() => {
-        lane.sweeping = null;
-        this.expire(lane);
-      }, LEASE_MS / 2);
-      lane.sweeping.unref();
-    }
+    if (lane.lingering.size) this.expireLater(lane, LEASE_MS / 2);
+  }
+
+  private expireLater(lane: LockLane, ms: number): void {
+    if (lane.sweeping || this.closed) return;
+    lane.sweeping = setTimeout(() => {
+      lane.sweeping = null;
+      this.expire(lane);
+    }, ms);
+    lane.sweeping.unref();
   }
 
   private unlock(lane: LockLane, c: pg.Client, keys: number[]): void {
@@ -433,7 +429,7 @@ export class PgSessionLocks implements SessionLockProvider {
  */
 class LockLane {
   client: pg.Client | null = null;
-  /** leases, in the order they were released */
+  /** leases, in the order they were released (add and remove them with add() and remove()) */
   readonly lingering = new Set<Lingering>();
   /** how many of them are let go at the end of the turn */
   shortCount = 0;
@@ -449,6 +445,15 @@ class LockLane {
     private readonly setup: string,
     private readonly hear: { asked(key: number): void; lost(): void },
   ) {}
+
+  add(l: Lingering): void {
+    this.lingering.add(l);
+    if (l.short) this.shortCount++;
+  }
+
+  remove(l: Lingering): void {
+    if (this.lingering.delete(l) && l.short) this.shortCount--;
+  }
 
   connection(): Promise<pg.Client> {
     if (this.client) return Promise.resolve(this.client);

@@ -35,7 +35,7 @@ import {
   type SessionChange,
 } from './pg-commit-statements.js';
 import { PgGroupCommit } from './pg-group-commit.js';
-import { sessionOfRows, loadSql, type LoadRow } from './pg-load.js';
+import { cachedBytes, sessionOfRows, loadSql, type LoadRow } from './pg-load.js';
 import { lockLoadFunction, PgSessionLocks } from './pg-lock.js';
 import { checkPgSchema, migratePg, pgTables, type PgTables } from './pg-schema.js';
 import { SessionCache } from './session-cache.js';
@@ -204,7 +204,7 @@ export class PgSessionStore implements SessionStore {
       this.cache.delete(c.id); // written or not: the next request reads it
       throw err;
     }
-    this.cache.commit(c, c.create ? c.now : null, r, (_name, v) => v.pickle.length + 256);
+    this.cache.commit(c, c.create ? c.now : null, r, (_name, v) => cachedBytes(v.pickle));
     return r;
   }
 

@@ -10,11 +10,10 @@ import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import mime from 'mime-types';
 import { WebSocketServer } from 'ws';
 import type { StudioApi } from '../../common/api.js';
 import { serveApi } from '../../common/rpc.js';
-import { hostProblem, loopbackPatterns } from '../../engine/index.js';
+import { contentType, hostProblem, loopbackPatterns } from '../../engine/index.js';
 import { misdirectedText } from '../service/loopback-host.js';
 import { wsTransport } from './ws-transport.js';
 
@@ -165,7 +164,7 @@ async function serveStatic(
     return;
   }
   res.writeHead(200, {
-    'content-type': mime.contentType(path.extname(file)) || 'application/octet-stream',
+    'content-type': contentType(file),
     'content-length': String(info.size),
     'cache-control': rel === '/' || rel === '/index.html' ? 'no-store' : 'max-age=3600',
     ...headers,
