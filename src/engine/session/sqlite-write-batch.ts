@@ -42,6 +42,8 @@ export class SqliteWriteBatch {
     private readonly db: Database.Database,
     private readonly file: string,
     private readonly busyWaitMs: number,
+    /** after each transaction committed */
+    private readonly committed?: () => void,
   ) {}
 
   /** `run` inside the next group transaction; settles once that transaction is committed. */
@@ -85,6 +87,7 @@ export class SqliteWriteBatch {
         for (const p of batch) p.reject(err);
         continue;
       }
+      this.committed?.();
       for (let i = 0; i < batch.length; i++) {
         const o = outcomes[i]!;
         if (o.ok) batch[i]!.resolve(o.value);
