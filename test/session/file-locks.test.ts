@@ -146,11 +146,24 @@ describe('FileSessionLocks', () => {
   });
 
   it('says which file it cannot open', async () => {
+    // a folder that cannot be made: a plain file stands where it would be
+    fs.writeFileSync(path.join(dir, 'plain'), '');
     const l = new FileSessionLocks({
-      file: path.join(dir, 'no', 'such', 'x.locks'),
+      file: path.join(dir, 'plain', 'such', 'x.locks'),
       python: 'python3',
     });
-    await expect(l.ready).rejects.toThrow(/no[/\\]such[/\\]x\.locks/);
+    await expect(l.ready).rejects.toThrow(
+      /cannot open the session lock file .*plain[/\\]such[/\\]x\.locks/,
+    );
     await l.close();
+  });
+
+  it('makes the lock file’s folder, private, before its helper opens the file', async () => {
+    // The helper starts before the session store (which makes `.pse/` too) opens: it must not
+    // depend on the store having won that race.
+    const folder = path.join(dir, 'fresh-app', '.pse');
+    const l = await locks(path.join(folder, 'sessions.sqlite.locks'));
+    expect(fs.statSync(folder).mode & 0o777).toBe(0o700);
+    (await l.acquire('s1', 1000))();
   });
 });

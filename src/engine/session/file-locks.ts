@@ -19,6 +19,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { PYTHON_DIR } from '../paths.js';
+import { privateDir } from '../private-files.js';
 import type { SessionLockProvider } from './cross-process-lock.js';
 import { LockTimeoutError, type Release } from './locks.js';
 
@@ -230,6 +231,17 @@ export class FileSessionLocks implements SessionLockProvider {
   }
 
   private start(): Promise<void> {
+    // The folder is made here, not left to the store: the helper boots while the store and the
+    // journal open, and on a busy machine it reached its open() before the store's mkdir.
+    try {
+      privateDir(path.dirname(this.o.file));
+    } catch (err) {
+      return Promise.reject(
+        new Error(
+          `session locks: cannot open the session lock file ${this.o.file}: ${err instanceof Error ? err.message : String(err)}`,
+        ),
+      );
+    }
     const h = this.spawn();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
