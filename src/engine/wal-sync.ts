@@ -17,8 +17,8 @@ import fs from 'node:fs';
 const EVERY_MS = 100;
 
 export class WalSync {
-  /** the WAL's file descriptor: opening (a promise), open, or given up on */
-  private fd: number | Promise<number | null> | null = null;
+  /** the WAL's descriptor, opened at the first sync */
+  private fd: number | undefined;
   private syncing: Promise<void> | null = null;
   private last = -Infinity;
   private closed = false;
@@ -32,40 +32,31 @@ export class WalSync {
     const now = performance.now();
     if (now - this.last < EVERY_MS) return;
     this.last = now;
-    this.syncing = this.sync().finally(() => (this.syncing = null));
-  }
-
-  private async sync(): Promise<void> {
-    const fd = await this.open();
-    if (fd === null || this.closed) return;
-    await new Promise<void>((resolve) => {
+    if (this.fd === undefined) {
+      try {
+        // Read-only is enough: fsync writes a file's dirty pages whichever descriptor asks.
+        this.fd = fs.openSync(`${this.file}-wal`, 'r');
+      } catch {
+        // no WAL file (not a WAL database): no syncing, ever
+        this.closed = true;
+        return;
+      }
+    }
+    const fd = this.fd;
+    this.syncing = new Promise<void>((resolve) => {
       // A failing fsync is not ours to report: the checkpoint's own fsync meets the same disk
       // and fails the write that triggers it, as it did without this.
       fs.fsync(fd, () => resolve());
+    }).then(() => {
+      this.syncing = null;
     });
-  }
-
-  private open(): Promise<number | null> {
-    if (typeof this.fd === 'number') return Promise.resolve(this.fd);
-    // Read-only is enough: fsync writes a file's dirty pages whichever descriptor asks.
-    this.fd ??= new Promise((resolve) =>
-      fs.open(`${this.file}-wal`, 'r', (err, fd) => {
-        if (err) {
-          // no WAL file (not a WAL database, or not written yet): no syncing, ever
-          this.closed = true;
-          resolve(null);
-        } else resolve((this.fd = fd));
-      }),
-    );
-    return this.fd;
   }
 
   /** Waits for a sync in progress and closes the descriptor. */
   async close(): Promise<void> {
     this.closed = true;
     await this.syncing;
-    const fd = await this.fd;
-    this.fd = null;
-    if (typeof fd === 'number') fs.closeSync(fd);
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
   }
 }
