@@ -17,6 +17,7 @@ const ALL = [
   'studio',
   'inspector',
   'journal-extras',
+  'journal-write',
   'cpu',
   'instances',
   'scale',

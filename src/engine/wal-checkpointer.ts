@@ -5,7 +5,7 @@
  * request in flight (the request journal: ~8 µs per journaled request, nearly all of it
  * waiting for fsync). Here a second connection, on a worker thread, checkpoints a moment after
  * the writer says it wrote, and the writer's own automatic checkpoint is only a backstop
- * (BACKSTOP_PAGES) should that thread fall behind or fail. The thread costs ~9 MB of memory
+ * (BACKSTOP_BYTES of WAL) should that thread fall behind or fail. The thread costs ~9 MB of memory
  * (V8's own, for a second isolate); a production server, without a journal, has none. It starts
  * at the first write, not with the database: starting it costs ~30 ms of CPU, which a server's
  * start (its workers booting on the same cores) need not wait behind.
@@ -14,8 +14,13 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { databaseOptions } from './sqlite.js';
 
-/** The writer connection's `wal_autocheckpoint` while a checkpointer runs (pages: 64 MiB). */
-export const BACKSTOP_PAGES = 16_000;
+/** How large the WAL may grow before the writer checkpoints it itself while a checkpointer runs. */
+export const BACKSTOP_BYTES = 64 * 1024 * 1024;
+
+/** The writer connection's `wal_autocheckpoint` (in pages) for BACKSTOP_BYTES. */
+export function backstopPages(pageSize: number): number {
+  return Math.ceil(BACKSTOP_BYTES / pageSize);
+}
 /** At most one checkpoint this often. */
 const EVERY_MS = 250;
 
@@ -79,6 +84,9 @@ export class WalCheckpointer {
     this.closed = true;
     const worker = this.worker;
     if (!worker) return;
+    // The caller awaits the exit: the thread keeps the process alive until then (unref'd, a
+    // process with nothing else to do ended before `close` resolved, its await unsettled).
+    worker.ref();
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage('close');
     await exited;

@@ -23,6 +23,7 @@ import type { JournalEntry } from '../../common/types/journal.js';
 import { isBusy, isFull } from '../sqlite.js';
 import type { KeptPickle } from './large-values.js';
 import { SerialAliases } from './serial-aliases.js';
+import { sessionKey } from './session-key.js';
 
 /** A finished entry waiting to be written, with the pickles kept of it. */
 export interface Queued {
@@ -118,18 +119,20 @@ export class JournalWriter {
         'UPDATE serials SET next = ? WHERE id = 1 AND next = ?',
       ),
       insert: db.prepare(
-        `INSERT INTO entries (serial, time, session, outcome, path, entry, bytes)
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (serial) DO NOTHING`,
+        `INSERT INTO entries (serial, time, session, sid, outcome, path, entry, bytes)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (serial) DO NOTHING`,
       ),
       insertPickle: db.prepare(
         'INSERT OR REPLACE INTO pickles (serial, name, phase, pickle) VALUES (?, ?, ?, ?)',
       ),
+      // counted from the oldest end: a trim goes past a few hundred rows, not the whole journal
       cutByCount: db.prepare<[number], { serial: number }>(
-        'SELECT serial FROM entries ORDER BY serial DESC LIMIT 1 OFFSET ?',
+        'SELECT serial FROM entries ORDER BY serial LIMIT 1 OFFSET ?',
       ),
+      // the oldest entries whose bytes add up to what must go (SQLite stops summing there)
       cutByBytes: db.prepare<[number], { serial: number }>(
-        `SELECT serial FROM (SELECT serial, sum(bytes) OVER (ORDER BY serial DESC) AS total FROM entries)
-         WHERE total > ? LIMIT 1`,
+        `SELECT serial FROM (SELECT serial, sum(bytes) OVER (ORDER BY serial) AS total FROM entries)
+         WHERE total >= ? LIMIT 1`,
       ),
       trim: db.prepare<[number]>('DELETE FROM entries WHERE serial <= ?'),
       trimPickles: db.prepare<[number]>('DELETE FROM pickles WHERE serial <= ?'),
@@ -238,8 +241,10 @@ export class JournalWriter {
         JSON.stringify(s === entry.serial ? entry : { ...entry, serial: s });
       let json = row(serial);
       const size = json.length + pickleBytes;
+      const session = entry.sessionId;
+      const sid = typeof session === 'string' ? sessionKey(session) : null;
       while (
-        q.insert.run(serial, entry.time, entry.sessionId, entry.outcome, entry.path, json, size)
+        q.insert.run(serial, entry.time, session, sid, entry.outcome, entry.path, json, size)
           .changes === 0
       ) {
         // taken all the same (written by a process that did not reserve it): the next free one
@@ -251,7 +256,7 @@ export class JournalWriter {
       bytes += size;
     }
     if (count > this.o.size || (this.o.maxBytes > 0 && bytes > this.o.maxBytes)) {
-      const cut = this.trim(bytes);
+      const cut = this.trim(count, bytes);
       count -= cut.count;
       bytes -= cut.bytes;
     }
@@ -264,18 +269,23 @@ export class JournalWriter {
   }
 
   /**
-   * Deletes the oldest entries down to TRIM_TO of each cap; returns what it deleted. `bytes` is
-   * the journal's size now: the cut by bytes, a sum over every entry, is only looked for when
-   * it is over that cap's target (it finds nothing otherwise).
+   * Deletes the oldest entries down to TRIM_TO of each cap; returns what it deleted. `count` and
+   * `bytes` are the journal's entries and size now (the counter, kept in the same transactions
+   * as the rows), so both cuts are counted from the oldest end and read only the rows that go:
+   * the cut by count is the newest of the `count - keep` oldest entries, the cut by bytes the
+   * newest of the oldest entries that hold `bytes - target` bytes. (Counted from the newest end,
+   * each trim read the whole journal: 2× the CPU per request at JournalSize 50,000.)
    */
-  private trim(bytes: number): { count: number; bytes: number } {
+  private trim(count: number, bytes: number): { count: number; bytes: number } {
     const keep = Math.max(1, this.o.size - Math.floor(this.o.size * (1 - TRIM_TO)));
     const cuts: number[] = [];
-    const byCount = this.q.cutByCount.get(keep)?.serial;
-    if (byCount !== undefined) cuts.push(byCount);
+    if (count > keep) {
+      const byCount = this.q.cutByCount.get(count - keep - 1)?.serial;
+      if (byCount !== undefined) cuts.push(byCount);
+    }
     const bytesTarget = Math.floor(this.o.maxBytes * TRIM_TO);
     if (this.o.maxBytes > 0 && bytes > bytesTarget) {
-      const byBytes = this.q.cutByBytes.get(bytesTarget)?.serial;
+      const byBytes = this.q.cutByBytes.get(bytes - bytesTarget)?.serial;
       if (byBytes !== undefined) cuts.push(byBytes);
     }
     if (cuts.length === 0) return { count: 0, bytes: 0 };
