@@ -10,13 +10,13 @@
  * engine of PSE_BENCH_BASE (a git revision, default the merge base with main) for the ratio
  * of everything this tree changed. PSE_BENCH_PAGES (comma-separated) picks pages.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseSetCookie } from 'cookie';
+import { ROOT, baseRevision, checkOutBase } from './base-tree.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? '5');
 const ROUNDS = Number(process.env.PSE_BENCH_ROUNDS ?? '3');
 
@@ -96,17 +96,10 @@ function appCopy(tmp: string, name: string): string {
 }
 
 export async function run(): Promise<string[]> {
-  const baseRev =
-    process.env.PSE_BENCH_BASE ??
-    execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const baseRev = baseRevision();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-bench-extras-'));
   try {
-    const tree = path.join(tmp, 'base');
-    fs.mkdirSync(tree);
-    execFileSync('sh', ['-c', `git archive ${baseRev} | tar -x -C ${JSON.stringify(tree)}`], {
-      cwd: ROOT,
-    });
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(tree, 'node_modules'));
+    const tree = checkOutBase(baseRev, tmp);
     const before = (
       (await import(path.join(tree, 'src/engine/engine.ts'))) as { Engine: { open: Open } }
     ).Engine;

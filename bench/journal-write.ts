@@ -9,13 +9,12 @@
  * while the files fill up to their cap, are not counted. Prints each journal's figure and the
  * ratio.
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { JournalDraft } from '../src/engine/journal/journal.js';
+import { ROOT, baseRevision, checkOutBase } from './base-tree.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const BLOCK = 5000;
 const ROUNDS = Number(process.env.PSE_BENCH_ROUNDS ?? '8');
 
@@ -90,20 +89,13 @@ function block(j: JournalLike): number {
 }
 
 export async function run(): Promise<string[]> {
-  const baseRev =
-    process.env.PSE_BENCH_BASE ??
-    execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const baseRev = baseRevision();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-bench-journal-'));
   const lines = [
     `this tree ÷ ${baseRev.slice(0, 12)}, CPU per journaled request, ${ROUNDS} rounds`,
   ];
   try {
-    const tree = path.join(tmp, 'base');
-    fs.mkdirSync(tree);
-    execFileSync('sh', ['-c', `git archive ${baseRev} | tar -x -C ${JSON.stringify(tree)}`], {
-      cwd: ROOT,
-    });
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(tree, 'node_modules'));
+    const tree = checkOutBase(baseRev, tmp);
     const load = async (root: string): Promise<JournalClass> =>
       (
         (await import(path.join(root, 'src/engine/journal/journal.ts'))) as {

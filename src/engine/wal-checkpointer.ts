@@ -21,6 +21,7 @@ export const BACKSTOP_BYTES = 64 * 1024 * 1024;
 export function backstopPages(pageSize: number): number {
   return Math.ceil(BACKSTOP_BYTES / pageSize);
 }
+
 /** At most one checkpoint this often. */
 const EVERY_MS = 250;
 

@@ -8,20 +8,10 @@ import { DEFAULT_JOURNAL_MAX_BYTES } from '../../src/engine/config/load.js';
 import { Journal } from '../../src/engine/journal/journal.js';
 import { requestDraft } from '../../src/engine/journal/record.js';
 import type { SessionTrace } from '../../src/engine/session/ticket.js';
+import { facts } from './helpers/facts.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-journal-bytes-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-const facts = {
-  time: 1,
-  method: 'GET',
-  path: '/a.pt',
-  query: '',
-  status: 200,
-  durationMs: 3,
-  worker: 1,
-  lockWaitMs: 0,
-};
 
 function trace(before: Buffer | null, after: Buffer | null): SessionTrace {
   return {

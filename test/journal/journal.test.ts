@@ -12,18 +12,9 @@ import {
 import { RequestEvents } from '../../src/engine/journal/events.js';
 import type { SessionTrace } from '../../src/engine/session/ticket.js';
 import type { JournalEntry } from '../../src/common/types/journal.js';
+import { facts } from './helpers/facts.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-journal-'));
-const facts = {
-  time: 1,
-  method: 'GET',
-  path: '/a.pt',
-  query: '',
-  status: 200,
-  durationMs: 3,
-  worker: 1,
-  lockWaitMs: 0,
-};
 
 function trace(
   outcome: SessionTrace['outcome'],

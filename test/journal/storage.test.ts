@@ -12,18 +12,9 @@ import { Journal, PAGE_SIZE } from '../../src/engine/journal/journal.js';
 import { requestDraft } from '../../src/engine/journal/record.js';
 import { sessionKey } from '../../src/engine/journal/session-key.js';
 import type { SessionTrace } from '../../src/engine/session/ticket.js';
+import { facts } from './helpers/facts.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-journal-storage-'));
-const facts = {
-  time: 1,
-  method: 'GET',
-  path: '/a.pt',
-  query: '',
-  status: 200,
-  durationMs: 3,
-  worker: 1,
-  lockWaitMs: 0,
-};
 
 function read(sessionId: string): SessionTrace {
   return { sessionId, outcome: 'read_only', changes: [], saves: [], pickles: new Map() };

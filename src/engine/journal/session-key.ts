@@ -1,8 +1,8 @@
 /**
  * The journal's index key of a session id: a 32-bit FNV-1a hash of it. The index on it holds
- * 12-byte keys instead of 43-character ids, so each batch's commit rewrites fewer index pages
- * (a journaled request's write cost ~15 % less). Two ids may share a key: a lookup by session
- * compares the id as well.
+ * small integers instead of 43-character ids, so each batch's commit rewrites fewer index pages
+ * (the SQL part of a journaled request's write ~15 % less). Two ids may share a key: a lookup by
+ * session compares the id as well.
  */
 export function sessionKey(id: string): number {
   let h = 0x811c9dc5;
