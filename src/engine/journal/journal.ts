@@ -93,22 +93,29 @@ export interface RequestJournal {
   close(): void | Promise<void>;
 }
 
-/** An entry with its serial, as record() makes it: the pickles kept, the rest noted. */
+/**
+ * An entry with its serial, as record() makes it: the pickles kept, the rest noted, and its
+ * JSON without the serial (a write may still change the serial: entry-row.ts puts it in front).
+ */
 export function finishDraft(
   draft: JournalDraft,
   serial: number,
   cap: number,
   servedBy: ServedBy,
-): { entry: JournalEntry; kept: KeptPickle[] } {
+): { entry: JournalEntry; kept: KeptPickle[]; json: string } {
   const { pickles, ...rest } = draft;
   const { kept, restorable, tooLarge } = keepPickles(pickles, cap);
   // completed in place: the copy made above is the entry (one copy per journaled request)
   const entry = rest as JournalEntry;
-  entry.serial = serial;
   entry.restorable = restorable;
   if (tooLarge.length) entry.tooLarge = tooLarge;
   entry.servedBy = servedBy;
-  return { entry, kept };
+  // Serialized now, while the request's objects are fresh in the cache: at the batch's write,
+  // dozens of requests later, the same JSON cost the server ~3× the CPU, and the entries kept
+  // until then were copied by every scavenge they survived.
+  const json = JSON.stringify(entry);
+  entry.serial = serial;
+  return { entry, kept, json };
 }
 
 export interface JournalOptions {
@@ -206,11 +213,11 @@ export class Journal implements RequestJournal {
 
   /** Records an entry (with a serial from takeSerial(), or a new one); returns it. */
   record(draft: JournalDraft, serial = this.takeSerial()): JournalEntry {
-    const { entry, kept } = finishDraft(draft, serial, this.cap, this.servedBy);
+    const { entry, kept, json } = finishDraft(draft, serial, this.cap, this.servedBy);
     if (this.writer) {
       let pickleBytes = 0;
       for (const p of kept) pickleBytes += p.pickle.length;
-      this.writer.enqueue({ entry, pickles: kept, pickleBytes });
+      this.writer.enqueue({ entry, json, pickles: kept, pickleBytes });
     }
     this.events?.emit('requestFinished', entry);
     return entry;

@@ -31,6 +31,7 @@ import {
 } from '../session/pg-connection.js';
 import { JOURNAL_SERIAL_BLOCK, pgTables, type PgTables } from '../session/pg-schema.js';
 import type { SessionChangedEvent, SessionEvents } from '../session/events.js';
+import { entryRow } from './entry-row.js';
 import type { RequestEvents } from './events.js';
 import {
   finishDraft,
@@ -80,6 +81,8 @@ export interface PgJournalOptions {
 
 interface Queued {
   entry: JournalEntry;
+  /** the entry's JSON without its serial (entry-row.ts) */
+  json: string;
   pickles: KeptPickle[];
 }
 
@@ -223,9 +226,9 @@ export class PgJournal implements RequestJournal {
   // ------------------------------------------------------------------------------ writing
 
   record(draft: JournalDraft, serial = this.takeSerial()): JournalEntry {
-    const { entry, kept } = finishDraft(draft, serial, this.cap, this.servedBy);
+    const { entry, kept, json } = finishDraft(draft, serial, this.cap, this.servedBy);
     if (!this.closed) {
-      this.queue.push({ entry, pickles: kept });
+      this.queue.push({ entry, json, pickles: kept });
       if (this.queue.length > MAX_QUEUED) {
         this.queue.shift();
         if (this.failing) this.failing.dropped++;
@@ -317,9 +320,9 @@ export class PgJournal implements RequestJournal {
         renumber.forEach((q, i) => aliases.push([q.entry.serial, fresh[i]!]));
       }
       const renamed = new Map(aliases);
-      const rows = batch.map(({ entry, pickles }) => {
+      const rows = batch.map(({ entry, json: body, pickles }) => {
         const serial = renamed.get(entry.serial) ?? entry.serial;
-        const json = JSON.stringify(serial === entry.serial ? entry : { ...entry, serial });
+        const json = entryRow(body, serial);
         let bytes = json.length;
         for (const p of pickles) bytes += p.pickle.length;
         return { serial, entry, json, bytes, pickles };

@@ -21,6 +21,7 @@
 import type Database from 'better-sqlite3';
 import type { JournalEntry } from '../../common/types/journal.js';
 import { isBusy, isFull } from '../sqlite.js';
+import { entryRow } from './entry-row.js';
 import type { KeptPickle } from './large-values.js';
 import { SerialAliases } from './serial-aliases.js';
 import { sessionKey } from './session-key.js';
@@ -28,6 +29,8 @@ import { sessionKey } from './session-key.js';
 /** A finished entry waiting to be written, with the pickles kept of it. */
 export interface Queued {
   entry: JournalEntry;
+  /** the entry's JSON without its serial (see entryRow) */
+  json: string;
   pickles: KeptPickle[];
   /** bytes of its pickles (its JSON is counted when it is written) */
   pickleBytes: number;
@@ -233,13 +236,11 @@ export class JournalWriter {
     let count = c.count;
     let bytes = c.bytes;
     const aliases: [number, number][] = [];
-    for (const { entry, pickles, pickleBytes } of batch) {
+    for (const { entry, json: body, pickles, pickleBytes } of batch) {
       let serial = entry.serial;
       // a provisional serial becomes the next one free
       if (serial < 0) aliases.push([entry.serial, (serial = next++)]);
-      const row = (s: number): string =>
-        JSON.stringify(s === entry.serial ? entry : { ...entry, serial: s });
-      let json = row(serial);
+      let json = entryRow(body, serial);
       const size = json.length + pickleBytes;
       const session = entry.sessionId;
       const sid = typeof session === 'string' ? sessionKey(session) : null;
@@ -249,7 +250,7 @@ export class JournalWriter {
       ) {
         // taken all the same (written by a process that did not reserve it): the next free one
         serial = next++;
-        json = row(serial);
+        json = entryRow(body, serial);
       }
       for (const p of pickles) q.insertPickle.run(serial, p.name, p.phase, p.pickle);
       count++;
