@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Journal, PAGE_SIZE } from '../../src/engine/journal/journal.js';
 import { requestDraft } from '../../src/engine/journal/record.js';
 import { sessionKey } from '../../src/engine/journal/session-key.js';
@@ -15,6 +15,7 @@ import type { SessionTrace } from '../../src/engine/session/ticket.js';
 import { facts } from './helpers/facts.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-journal-storage-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function read(sessionId: string): SessionTrace {
   return { sessionId, outcome: 'read_only', changes: [], saves: [], pickles: new Map() };
