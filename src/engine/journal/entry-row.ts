@@ -5,5 +5,6 @@
  * costs a concatenation, not a second serialization.
  */
 export function entryRow(json: string, serial: number): string {
-  return json.length > 2 ? `{"serial":${serial},${json.slice(1)}` : `{"serial":${serial}}`;
+  // an entry always has fields: `json` is `{"time":…}`, never `{}`
+  return `{"serial":${serial},${json.slice(1)}`;
 }

@@ -94,14 +94,16 @@ export interface RequestJournal {
 }
 
 /**
- * An entry with its serial, as record() makes it: the pickles kept, the rest noted, and its
- * JSON without the serial (a write may still change the serial: entry-row.ts puts it in front).
+ * An entry with its serial, as record() makes it: the pickles kept, the rest noted, and, when it
+ * is to be `written`, its JSON without the serial (a write may still change the serial:
+ * entry-row.ts puts it in front).
  */
 export function finishDraft(
   draft: JournalDraft,
   serial: number,
   cap: number,
   servedBy: ServedBy,
+  written: boolean,
 ): { entry: JournalEntry; kept: KeptPickle[]; json: string } {
   const { pickles, ...rest } = draft;
   const { kept, restorable, tooLarge } = keepPickles(pickles, cap);
@@ -113,7 +115,7 @@ export function finishDraft(
   // Serialized now, while the request's objects are fresh in the cache: at the batch's write,
   // dozens of requests later, the same JSON cost the server ~3× the CPU, and the entries kept
   // until then were copied by every scavenge they survived.
-  const json = JSON.stringify(entry);
+  const json = written ? JSON.stringify(entry) : '';
   entry.serial = serial;
   return { entry, kept, json };
 }
@@ -213,8 +215,9 @@ export class Journal implements RequestJournal {
 
   /** Records an entry (with a serial from takeSerial(), or a new one); returns it. */
   record(draft: JournalDraft, serial = this.takeSerial()): JournalEntry {
-    const { entry, kept, json } = finishDraft(draft, serial, this.cap, this.servedBy);
-    if (this.writer) {
+    const written = this.writer !== null;
+    const { entry, kept, json } = finishDraft(draft, serial, this.cap, this.servedBy, written);
+    if (written) {
       let pickleBytes = 0;
       for (const p of kept) pickleBytes += p.pickle.length;
       this.writer.enqueue({ entry, json, pickles: kept, pickleBytes });
@@ -302,9 +305,6 @@ export class Journal implements RequestJournal {
 
 /** Applies the missing migrations in one write transaction (another process may race us). */
 function migrate(db: Database.Database, file: string): void {
-  db.function(SESSION_KEY_SQL, { deterministic: true }, (id) =>
-    typeof id === 'string' ? sessionKey(id) : null,
-  );
   const apply = db.transaction(() => {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > MIGRATIONS.length) {
@@ -315,6 +315,11 @@ function migrate(db: Database.Database, file: string): void {
     for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
     if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
   });
-  if ((db.pragma('user_version', { simple: true }) as number) !== MIGRATIONS.length)
+  if ((db.pragma('user_version', { simple: true }) as number) !== MIGRATIONS.length) {
+    // for migration 3, which keys the rows already written
+    db.function(SESSION_KEY_SQL, { deterministic: true }, (id) =>
+      typeof id === 'string' ? sessionKey(id) : null,
+    );
     apply.immediate();
+  }
 }

@@ -226,8 +226,9 @@ export class PgJournal implements RequestJournal {
   // ------------------------------------------------------------------------------ writing
 
   record(draft: JournalDraft, serial = this.takeSerial()): JournalEntry {
-    const { entry, kept, json } = finishDraft(draft, serial, this.cap, this.servedBy);
-    if (!this.closed) {
+    const written = !this.closed;
+    const { entry, kept, json } = finishDraft(draft, serial, this.cap, this.servedBy, written);
+    if (written) {
       this.queue.push({ entry, json, pickles: kept });
       if (this.queue.length > MAX_QUEUED) {
         this.queue.shift();
