@@ -4,7 +4,9 @@
  * on each scenario in rounds (forwards, then backwards), next to a bare node:http server on
  * hello, a development server and PSE on PostgreSQL on the session read path; then cold start,
  * idle memory and compile throughput. Prints one line per goal with every round's ratio and
- * whether the goal is met in all of them.
+ * whether the goal is met in all of them. Each window starts once the one before it has been
+ * written to disk and the machine has gone quiet (`settle`), so that no contender pays for its
+ * predecessor's deferred writes.
  * `npm run bench -- goals --readme` also rewrites the README's table of goals (between its
  * `bench:goals` markers) with the date and the machine's load beside it.
  * Env: PSE_BENCH_SECONDS (5, per window), PSE_BENCH_ROUNDS (2), PSE_BENCH_WORKERS (2),
@@ -15,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bareServer } from './bare.js';
 import { measureCompile, sustainedRate } from './compile.js';
-import { loadAverage } from './load.js';
+import { QUIET_SHARE, loadAverage, settle } from './load.js';
 import { PG_URL, dropSchema } from './pg.js';
 import { ROOT, copyExamples, startPse, stopPse, type PseServer } from './pse-server.js';
 import { measureStartup, median } from './startup.js';
@@ -105,6 +107,7 @@ async function loadRounds(contenders: Contender[], dir: string, lines: string[])
       for (const c of round % 2 ? [...taking].reverse() : taking) {
         const url = c.url + s.url;
         const file = c.files ? cookieFileFor(s, c.files) : '-';
+        const busy = await settle();
         await wrk(dir, WARMUP, url, file, s.expect);
         const result = await wrk(dir, SECONDS, url, file, s.expect);
         const failed = failuresOf(result);
@@ -113,7 +116,7 @@ async function loadRounds(contenders: Contender[], dir: string, lines: string[])
         const row = table.get(c.name)!;
         row.set(s.name, [...(row.get(s.name) ?? []), figure]);
         lines.push(
-          `  round ${round + 1} ${s.name.padEnd(13)} ${c.name.padEnd(16)} ${figure.toFixed(0).padStart(6)} req/s${failed ? `  (${failed} failed responses: not counted)` : ''}`,
+          `  round ${round + 1} ${s.name.padEnd(13)} ${c.name.padEnd(16)} ${figure.toFixed(0).padStart(6)} req/s${failed ? `  (${failed} failed responses: not counted)` : ''}${busy >= QUIET_SHARE ? `  (started with the machine ${(busy * 100).toFixed(0)} % busy)` : ''}`,
         );
       }
     }
@@ -287,7 +290,11 @@ export async function run(): Promise<string[]> {
     await dropSchema(schema).catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
   }
+  // the servers just stopped leave writes behind (their journals, PostgreSQL's): not this
+  // measurement's cost
+  await settle();
   const startup = await measureStartup();
+  await settle();
   const compile = measureCompile();
   const rssMB = (startup.rss.node + startup.rss.children) / 1024 / 1024;
   goals.push(
