@@ -39,7 +39,8 @@ export const QUIET_SHARE = 0.15;
  * the busy share last seen (above QUIET_SHARE: the machine did not go quiet in time).
  */
 export async function settle(maxMs = 3000): Promise<number> {
-  await promisify(execFile)('sync').catch(() => undefined);
+  // a `sync` that hangs (a stuck mount) must not stop the run: the window then starts unsettled
+  await promisify(execFile)('sync', [], { timeout: 10_000 }).catch(() => undefined);
   const deadline = performance.now() + maxMs;
   let share = 0;
   for (;;) {
