@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 /** The 1, 5 and 15 minute load averages, printed beside figures taken on a shared machine. */
@@ -24,8 +25,6 @@ function machineTicks(): { busy: number; total: number } | undefined {
   const total = t.reduce((a, b) => a + b, 0);
   return { busy: total - t[3]! - t[4]!, total };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** How long one look at the machine lasts, and the busy share below which it counts as quiet. */
 const SETTLE_SAMPLE_MS = 250;
