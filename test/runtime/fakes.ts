@@ -145,8 +145,6 @@ export class FakeChild implements ChildHandle {
         status: 200,
         headers: [['Content-Type', 'text/plain']],
         body: 0,
-        streamed: false,
-        saves: 0,
       },
       [Buffer.from(body)],
     );

@@ -15,6 +15,7 @@ import type {
 } from './protocol.js';
 import type { LogSubject, RunHooks, RunInput, RunResult, RunSink } from './run.js';
 import type { Worker } from './worker.js';
+import type { PreviewValue } from '../../common/types/session.js';
 import type { SessionInput, SessionResult } from '../session/result.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -46,15 +47,20 @@ export function formField(
   return [name, v];
 }
 
+const NO_PREVIEWS: Readonly<Record<string, PreviewValue>> = Object.freeze({});
+const NONE_DELETED: readonly string[] = Object.freeze([]);
+
+/** The report with its defaults filled in (the worker leaves them out) and its blobs resolved. */
 function sessionResult(s: SessionOut, blobs: Buffer[]): SessionResult {
   const changed = new Map<string, Buffer>();
-  for (const name in s.changed) changed.set(name, blobs[s.changed[name]!] ?? EMPTY);
+  const sent = s.changed;
+  if (sent !== undefined) for (const name in sent) changed.set(name, blobs[sent[name]!] ?? EMPTY);
   const r: SessionResult = {
     id: s.id,
-    created: s.created,
+    created: s.created === true,
     changed,
-    previews: s.previews,
-    deleted: s.deleted,
+    previews: s.previews ?? NO_PREVIEWS,
+    deleted: s.deleted ?? NONE_DELETED,
   };
   if (s.regenerated !== undefined) r.regenerated = s.regenerated;
   if (s.invalidated !== undefined) r.invalidated = s.invalidated;
@@ -194,8 +200,8 @@ export class RunJob implements Job {
       status,
       headers,
       body,
-      streamed: msg.streamed && this.chunks === null,
-      saves: msg.saves,
+      streamed: msg.streamed === true && this.chunks === null,
+      saves: msg.saves ?? 0,
       worker: w.id,
     };
     if (msg.cacheUntil !== undefined) r.cacheUntil = msg.cacheUntil;

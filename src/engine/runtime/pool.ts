@@ -280,14 +280,15 @@ export class WorkerPool extends EventEmitter {
       method: input.method,
       url: input.url,
       path: input.path,
-      query: input.query,
       headers: input.headers,
       remote: input.remote,
       local: input.local,
-      form: input.form.length === 0 ? [] : input.form.map(formField, blobs),
       session: null,
-      dry: input.dry,
     };
+    // Left out at their defaults: each field costs both sides' JSON on every request.
+    if (input.query !== '') msg.query = input.query;
+    if (input.form.length !== 0) msg.form = input.form.map(formField, blobs);
+    if (input.dry) msg.dry = true;
     if (input.override) msg.override = input.override;
     if (input.record) msg.record = true;
     if (after !== undefined) {

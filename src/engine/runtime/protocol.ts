@@ -78,17 +78,18 @@ export interface ReqMsg {
   method: string;
   url: string; // path + query as received
   path: string; // decoded URL path
-  query: string;
+  /** absent: no query string */
+  query?: string;
   headers: [string, string][];
   remote: [string, number];
   local: [string, number];
-  /** parsed urlencoded / multipart fields, in order; repeated names repeat */
-  form: [string, FormValue][];
+  /** parsed urlencoded / multipart fields, in order; repeated names repeat (absent: none) */
+  form?: [string, FormValue][];
   /** raw body: a blob, or a spooled temporary file */
   body?: Blob | { file: string };
   session: SessionIn | null;
-  /** dry run: `save()` and the end commit nothing */
-  dry: boolean;
+  /** dry run: `save()` and the end commit nothing (absent: not one) */
+  dry?: true;
   /**
    * The journal records this request: the worker notes where each session key was written,
    * times the code module and the template, and sends the servlet's namespace (`ResMsg.timing`,
@@ -182,15 +183,22 @@ export interface ReleasedMsg {
   ids: number[];
 }
 
+/**
+ * A request's session as the worker reports it. Every field but `id` is left out at its default
+ * (false, or empty): a session read sends its id alone.
+ */
 export interface SessionOut {
   id: string;
   /** created by this request (was not in the store) */
-  created: boolean;
+  created?: true;
   /** namespaces whose pickled bytes changed: name → pickle blob */
-  changed: Record<string, Blob>;
-  /** preview of each namespace the request loaded (changed or not) */
-  previews: Record<string, PreviewValue>;
-  deleted: string[];
+  changed?: Record<string, Blob>;
+  /**
+   * Previews of the namespaces that changed; in a failure's report, of every namespace the
+   * request loaded (the journal compares them with the committed state).
+   */
+  previews?: Record<string, PreviewValue>;
+  deleted?: string[];
   regenerated?: string; // the new id
   invalidated?: boolean;
   /** with `record`: namespace → key → [file, line] of its last write (template lines mapped) */
@@ -252,15 +260,15 @@ export interface ResMsg {
   status: number;
   headers: [string, string][];
   body: Blob;
-  /** true when chunks were sent: body holds only the rest */
-  streamed: boolean;
+  /** chunks were sent: body holds only the rest (absent: none were) */
+  streamed?: true;
   /** pse.cache: epoch seconds until which the output may be served from the cache */
   cacheUntil?: number;
   session?: SessionOut;
   /** the servlet raised: status is 500 (or ExceptionHook's) and the session is rolled back */
   error?: ServletError;
-  /** number of save() calls that committed */
-  saves: number;
+  /** number of save() calls that committed (absent: none) */
+  saves?: number;
   /** with `record`: milliseconds in the worker */
   timing?: WorkerTiming;
   /** with `record`: the servlet's namespace at the end of its run */

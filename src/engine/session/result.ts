@@ -21,8 +21,8 @@ export interface SessionResult {
   id: string;
   created: boolean;
   changed: Map<string, Buffer>;
-  previews: Record<string, PreviewValue>;
-  deleted: string[];
+  previews: Readonly<Record<string, PreviewValue>>;
+  deleted: readonly string[];
   regenerated?: string;
   invalidated?: boolean;
   /** recorded runs: namespace → key → [file, line] of its last write */

@@ -13,9 +13,10 @@ The session hook (``pse/plugins/session.py`` ↔ the worker):
   ``(out, pickles)``: ``out`` is a ``SessionOut`` dict whose ``changed`` values index
   ``pickles`` (0-based, in the plugin's own list). The worker sends the ``res`` frame with
   blobs ``[body, *pickles]``, so it rewrites every ``changed`` index ``i`` as ``i + 1``
-  (:func:`renumber_session`). Nothing else in ``SessionOut`` holds a blob index.
-* ``req.call('save', {'session': out}, pickles)`` sends a ``call`` frame whose blobs are
-  exactly ``pickles``, so there the plugin's indices are used unchanged.
+  (:func:`wire_session`, which also leaves out the fields at their defaults). Nothing else in
+  ``SessionOut`` holds a blob index.
+* ``req.call('save', {'session': wire_session(out, 0)}, pickles)`` sends a ``call`` frame whose
+  blobs are exactly ``pickles``, so there the plugin's indices are used unchanged.
 * ``req.session_after`` is the session as Node will hold it after the request (on success, on
   failure); a ``req`` with ``after`` (and ``deadline``) runs from the one its job left
   (``_session_after``), or is answered ``refused`` unstarted.
@@ -89,9 +90,12 @@ class ServletError(TypedDict, total=False):
 
 
 class SessionOut(TypedDict, total=False):
+    # On the wire (wire_session) every field but ``id`` is left out at its default: ``created``
+    # false, ``changed`` / ``previews`` / ``deleted`` empty.
     id: str
     created: bool
     changed: Dict[str, Blob]
+    #: the namespaces that changed (on success), or every one loaded (a failure's report)
     previews: Dict[str, Any]
     deleted: List[str]
     regenerated: str
@@ -106,10 +110,12 @@ class ResMsg(TypedDict, total=False):
     status: int
     headers: List[Tuple[str, str]]
     body: Blob
+    #: sent only when true
     streamed: bool
     cacheUntil: float
     session: SessionOut
     error: ServletError
+    #: save() calls that committed; sent only when there were some
     saves: int
     #: while journaled: ms of the code module, the template and the whole run in the worker
     timing: Dict[str, float]
@@ -224,8 +230,22 @@ def read_frame(stream: BinaryIO) -> Optional[Frame]:
 
 # ------------------------------------------------------------------ session blobs
 
-def renumber_session(out: SessionOut, offset: int) -> SessionOut:
-    """A copy of ``out`` whose ``changed`` blob indices are shifted by ``offset``."""
-    copy: SessionOut = dict(out)  # type: ignore[assignment]
-    copy['changed'] = {name: int(i) + offset for name, i in (out.get('changed') or {}).items()}
-    return copy
+def wire_session(out: SessionOut, offset: int) -> SessionOut:
+    """``out`` as a frame carries it: ``changed`` blob indices shifted by ``offset``, and the
+    fields that say nothing left out (``created`` false, no ``changed``, ``previews`` or
+    ``deleted``). Node reads an absent field as that default. A session read sends its id only,
+    and each side encodes and parses a third of the bytes it did."""
+    wire: SessionOut = {'id': out['id']}
+    if out.get('created'):
+        wire['created'] = True
+    changed = out.get('changed')
+    if changed:
+        wire['changed'] = {name: int(i) + offset for name, i in changed.items()}
+    for name in ('previews', 'deleted'):
+        value = out.get(name)
+        if value:
+            wire[name] = value  # type: ignore[literal-required]
+    for name in ('regenerated', 'invalidated', 'writes'):
+        if name in out:
+            wire[name] = out[name]  # type: ignore[literal-required]
+    return wire

@@ -13,7 +13,7 @@ import pse
 from . import _context, _preview, _traceback
 from ._loader import LoadError
 from ._markup import escape_text
-from ._protocol import Header, ServletError, renumber_session
+from ._protocol import Header, ServletError, wire_session
 from ._request import PluginRequest
 from ._runtime import Output, Scope
 from ._signals import HttpError, Redirect
@@ -299,7 +299,11 @@ class RequestRun:
 
     def _result(self, status: Optional[int], extra: List[Tuple[str, str]], error: Optional[ServletError],
                 body: str) -> Tuple[Header, List[bytes]]:
-        res: Header = {'t': 'res', 'id': self.id, 'body': 0, 'streamed': self.streamed, 'saves': self.req.saves}
+        res: Header = {'t': 'res', 'id': self.id, 'body': 0}
+        if self.streamed:
+            res['streamed'] = True
+        if self.req.saves:
+            res['saves'] = self.req.saves
         blobs: List[bytes] = []
         if error is None:
             try:
@@ -319,9 +323,9 @@ class RequestRun:
         if self.req.session_out is not None:
             # also on failure: Node commits nothing then, but journals what was discarded
             out, pickles = self.req.session_out
-            res['session'] = renumber_session(out, len(blobs))
+            res['session'] = wire = wire_session(out, len(blobs))
             if 'writes' in out:
-                res['session']['writes'] = self._lines(out['writes'])
+                wire['writes'] = self._lines(out['writes'])
             blobs.extend(pickles)
         if self.record:
             if self.scope is not None:

@@ -1,38 +1,18 @@
 """What the session plugin remembers of namespaces between requests, by their pickled bytes.
 
 The session read path sends the same small pickles again and again; remembering what each one
-unpickled to, and its preview, lets a request that only reads skip unpickling, pickling again
-and previewing. Both memories are bounded (small pickles only, a bounded number of them).
+unpickled to lets a request that only reads skip unpickling and pickling again. The memory is
+bounded (small pickles only, a bounded number of them).
 """
 
 import operator
 import pickle
-
-from pse._preview import preview_namespace
 
 #: pickle protocol of every namespace (Node's admin edits use the same)
 PROTOCOL = 5
 
 #: exact types a namespace may hold for its baseline to be remembered (immutable scalars)
 SCALARS = frozenset((str, int, float, bool, type(None)))
-
-
-# Previews of namespaces a request read but did not change, by their pickled bytes: the read
-# path of a session then skips walking the values again. Small pickles only, a bounded number.
-_PREVIEW_MEMO = {}
-_PREVIEW_MEMO_BYTES = 8192
-_PREVIEW_MEMO_SIZE = 512
-
-
-def unchanged_preview(raw, plain):
-    p = _PREVIEW_MEMO.get(raw)
-    if p is None:
-        p = preview_namespace(plain)
-        if len(raw) <= _PREVIEW_MEMO_BYTES:
-            if len(_PREVIEW_MEMO) >= _PREVIEW_MEMO_SIZE:
-                _PREVIEW_MEMO.clear()
-            _PREVIEW_MEMO[raw] = p
-    return p
 
 
 class _Known:
@@ -42,16 +22,15 @@ class _Known:
     values are immutable, so a shallow copy is as good as a fresh load. A copy that still holds
     the very same key and value objects, in the same order, pickles to what ``items`` pickles
     to; when that is ``raw`` itself (checked once), collect() knows the namespace is unchanged
-    without pickling it, and reuses its preview (made once).
+    without pickling it.
     """
 
-    __slots__ = ('raw', 'items', '_canonical', '_preview')
+    __slots__ = ('raw', 'items', '_canonical')
 
     def __init__(self, raw, items):
         self.raw = raw
         self.items = items
         self._canonical = None
-        self._preview = None
 
     def unchanged(self, d):
         """True when ``d`` would pickle to the baseline's bytes."""
@@ -63,14 +42,9 @@ class _Known:
             self._canonical = pickle.dumps(items, protocol=PROTOCOL) == self.raw
         return self._canonical
 
-    def preview(self):
-        if self._preview is None:
-            self._preview = preview_namespace(self.items)
-        return self._preview
-
 
 # Baseline pickles by their bytes (small ones, a bounded number): the session read path then
-# neither unpickles, nor pickles again, nor previews the same namespace on every request. Only
+# neither unpickles nor pickles again the same namespace on every request. Only
 # a pickle loaded a second time is remembered: on the write path each is loaded once.
 KNOWN = {}
 _SEEN = set()

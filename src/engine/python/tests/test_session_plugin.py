@@ -83,14 +83,26 @@ class NewSessionTest(unittest.TestCase):
 
 
 class ExistingSessionTest(unittest.TestCase):
-    def test_read_only_sends_previews_and_no_change(self):
+    def test_read_only_sends_no_change_and_no_preview(self):
         req = FakeReq({'id': ID, 'ns': {'': {'name': 'Nick'}}})
         out = run(req, lambda: self.assertEqual(session.new()['name'], 'Nick'))
         header, blobs = out
         self.assertEqual(header['changed'], {})
         self.assertEqual(blobs, [])
         self.assertFalse(header['created'])
-        self.assertEqual(header['previews']['']['t'], 'dict')
+        # Node keeps the stored preview of a namespace that did not change
+        self.assertEqual(header['previews'], {})
+
+    def test_only_changed_namespaces_are_previewed(self):
+        req = FakeReq({'id': ID, 'ns': {'': {'name': 'Nick'}, 'cart': {'n': 1}}})
+
+        def body():
+            session.new().get('name')
+            session.new('cart')['n'] = 2
+            session.new('empty')  # new and left empty: not stored, so not previewed
+        header, _ = run(req, body)
+        self.assertEqual(list(header['changed']), ['cart'])
+        self.assertEqual(header['previews'], {'cart': {'t': 'dict', 'v': [['n', {'t': 'int', 'v': '2'}]]}})
 
     def test_untouched_session_sends_nothing(self):
         out = run(FakeReq({'id': ID, 'ns': {'': {'a': 1}}}), lambda: None)

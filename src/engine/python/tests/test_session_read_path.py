@@ -1,4 +1,4 @@
-"""The session read path's shortcut: a namespace read but not changed reuses its preview."""
+"""The session read path's shortcut: a plain baseline seen before is copied, not unpickled."""
 import pickle
 import unittest
 
@@ -7,48 +7,6 @@ from pse._preview import preview_namespace
 from pse import _session_memo as memo
 from pse.plugins import session
 from tests.test_session_plugin import ID, FakeReq, run
-
-
-class UnchangedPreviewTest(unittest.TestCase):
-    def setUp(self):
-        memo._PREVIEW_MEMO.clear()
-
-    def read(self, data):
-        out = run(FakeReq({'id': ID, 'ns': {'': data}}), lambda: session.new().get('name'))
-        self.assertIsNotNone(out)
-        header, blobs = out
-        self.assertEqual(header['changed'], {})
-        self.assertEqual(blobs, [])
-        return header['previews']['']
-
-    def test_a_read_previews_what_is_stored(self):
-        data = {'name': 'Nick', 'visits': [1, 2, 3]}
-        self.assertEqual(self.read(data), preview_namespace(data))
-        # the second read of the same bytes is answered from the memo, and says the same
-        self.assertEqual(len(memo._PREVIEW_MEMO), 1)
-        self.assertEqual(self.read(data), preview_namespace(data))
-
-    def test_other_contents_get_their_own_preview(self):
-        self.read({'name': 'Nick'})
-        self.assertEqual(self.read({'name': 'Ann'}), preview_namespace({'name': 'Ann'}))
-
-    def test_a_change_is_previewed_afresh(self):
-        self.read({'name': 'Nick'})
-        req = FakeReq({'id': ID, 'ns': {'': {'name': 'Nick'}}})
-        header, _ = run(req, lambda: session.new().__setitem__('name', 'Ann'))
-        self.assertEqual(header['previews'][''], preview_namespace({'name': 'Ann'}))
-        self.assertIn('', header['changed'])
-
-    def test_big_namespaces_are_not_kept(self):
-        big = {'blob': 'x' * (memo._PREVIEW_MEMO_BYTES + 1)}
-        self.assertEqual(self.read(big), preview_namespace(big))
-        self.assertEqual(len(memo._PREVIEW_MEMO), 0)
-
-    def test_the_memo_stays_bounded(self):
-        for i in range(memo._PREVIEW_MEMO_SIZE + 5):
-            self.read({'n': i})
-        self.assertLessEqual(len(memo._PREVIEW_MEMO), memo._PREVIEW_MEMO_SIZE)
-        self.assertEqual(self.read({'n': 3}), preview_namespace({'n': 3}))
 
 
 class Loaded:
@@ -82,12 +40,16 @@ class KnownBaselineTest(unittest.TestCase):
         self.assertEqual(outs[0], outs[2])
         return outs[2]
 
-    def test_a_read_is_unchanged_and_previewed_from_the_memo(self):
+    def test_a_read_is_known_unchanged(self):
         data = {'name': 'Nick', 'n': 3, 'f': 1.5, 'ok': True, 'none': None}
         header, blobs = self.change(data, lambda d: d.get('name'))
-        self.assertEqual((header['changed'], blobs), ({}, []))
-        self.assertEqual(header['previews'][''], preview_namespace(data))
+        self.assertEqual((header['changed'], header['previews'], blobs), ({}, {}, []))
         self.assertEqual(len(memo.KNOWN), 1)
+
+    def test_a_change_is_previewed_afresh(self):
+        header, _ = self.change({'name': 'Nick'}, lambda d: d.__setitem__('name', 'Ann'))
+        self.assertEqual(header['previews'][''], preview_namespace({'name': 'Ann'}))
+        self.assertIn('', header['changed'])
 
     def test_the_copy_is_a_session_dict_of_its_own(self):
         def body(d):

@@ -164,7 +164,7 @@ class PluginTests(unittest.TestCase):
                                                            'job': head['id']})
         self.assertEqual(head['saves'], 1)
         self.assertEqual(head['session'], {'id': 'S', 'created': True, 'changed': {'': 2, 'spam': 1},
-                                           'previews': {}, 'deleted': ['old']})
+                                           'deleted': ['old']})
         self.assertEqual(blobs[1:], [b'pickle-spam', b'pickle-std'])
         (save_head, save_blobs), = self.w.saves
         self.assertEqual((save_head['op'], save_head['job']), ('save', head['id']))
@@ -199,7 +199,7 @@ class SessionPluginTests(unittest.TestCase):
         session = {'id': out['id'], 'ns': {'': 0}}
         head, blobs = self.w.request('session_example.pt', session=session, blobs=[blobs[out['changed']['']]])
         self.assertEqual(json.loads(blobs[0]), 'Nick')
-        self.assertEqual(head['session']['changed'], {})
+        self.assertEqual(head['session'], {'id': out['id']})  # a read: nothing but the id
 
 
 class JobTests(unittest.TestCase):

@@ -12,7 +12,7 @@ from pse._fields import FieldDict, PSElist, PSEstr, build
 from pse._headers import Headers
 from pse._loader import LRU, FileStates
 from pse._plugins import convert, parse_bool
-from pse._protocol import ProtocolError, decode, encode, read_frame, renumber_session
+from pse._protocol import ProtocolError, decode, encode, read_frame, wire_session
 from pse._runtime import Output, Scope
 from pse.tags import CustomTag
 from pse._traceback import Template
@@ -46,10 +46,17 @@ class FramingTests(unittest.TestCase):
         with self.assertRaisesRegex(ProtocolError, 'stray bytes'):
             decode(struct.pack('<I', 2) + b'{}' + b'extra')
 
-    def test_renumber_session_shifts_only_changed(self):
+    def test_wire_session_shifts_only_changed(self):
         out = {'id': 'x', 'created': False, 'changed': {'': 0, 'a': 1}, 'previews': {}, 'deleted': ['b']}
-        self.assertEqual(renumber_session(out, 1)['changed'], {'': 1, 'a': 2})
+        self.assertEqual(wire_session(out, 1)['changed'], {'': 1, 'a': 2})
         self.assertEqual(out['changed'], {'': 0, 'a': 1})
+
+    def test_wire_session_leaves_out_the_defaults(self):
+        read = {'id': 'x', 'created': False, 'changed': {}, 'previews': {}, 'deleted': []}
+        self.assertEqual(wire_session(read, 1), {'id': 'x'})
+        full = {'id': 'x', 'created': True, 'changed': {'': 0}, 'previews': {'': {'t': 'dict', 'v': []}},
+                'deleted': ['b'], 'regenerated': 'y', 'invalidated': True, 'writes': {'': {}}}
+        self.assertEqual(wire_session(full, 2), {**full, 'changed': {'': 2}})
 
 
 class ConvertTests(unittest.TestCase):

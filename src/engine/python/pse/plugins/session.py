@@ -34,7 +34,8 @@ from urllib.parse import quote
 
 from pse._preview import preview_namespace
 from pse._session_ids import new_session_id
-from pse._session_memo import KNOWN, PROTOCOL, SCALARS, remember, unchanged_preview
+from pse._protocol import wire_session
+from pse._session_memo import KNOWN, PROTOCOL, SCALARS, remember
 
 plugin_name = 'session'
 
@@ -256,7 +257,7 @@ class _Session:
         if out is None:
             return
         header, blobs = out
-        reply, _ = self.req.call('save', {'session': header}, blobs)
+        reply, _ = self.req.call('save', {'session': wire_session(header, 0)}, blobs)
         if not reply.get('ok', False):
             err = reply.get('error') or {}
             raise SessionError('session.save() failed: %s' % err.get('message', 'no reason given'))
@@ -302,11 +303,12 @@ class _Session:
                 return None
             return ({'id': self._id, 'created': False, 'changed': {}, 'previews': {},
                      'deleted': sorted(self.baseline), 'invalidated': True}, [])
+        # Previews of the namespaces that changed only: Node stores them beside the new pickles
+        # and diffs them for the journal; an unchanged one's is what the store already holds.
         changed, previews, blobs = {}, {}, []
         for name, d in self.loaded.items():
             known = self.known.get(name)
             if known is not None and known.unchanged(d):
-                previews[name] = known.preview()
                 continue
             plain = _plain(d, set())
             try:
@@ -315,12 +317,9 @@ class _Session:
                 raise SessionError('session namespace %r cannot be saved: %s'
                                    % (name, _unpicklable(plain, e))) from e
             old = self._base(name) if name not in self.deleted else None
-            if raw == old:
-                previews[name] = unchanged_preview(raw, plain)
-                continue
+            if raw == old or (old is None and not plain):
+                continue  # unchanged, or a namespace that never held anything (not stored)
             previews[name] = preview_namespace(plain)
-            if old is None and not plain:
-                continue  # a namespace that never held anything is not stored
             changed[name] = len(blobs)
             blobs.append(raw)
         deleted = sorted(n for n in self.deleted if n not in changed) if self.deleted else []
