@@ -80,28 +80,55 @@ def _preview(x, depth, budget, max_items):
         budget.capped = True
         return _CUT
     budget.nodes -= 1
-    # the exact built-in types first, in one lookup (a page's values nearly all are)
-    exact = _EXACT.get(type(x))
-    if exact is not None:
-        return exact(x, depth, budget, max_items)
+    t = type(x)
+    kind = _KINDS.get(t)
+    if kind is None:
+        kind = _kind_of(x)
+        if _honest(x, t):
+            if len(_KINDS) >= _KINDS_MAX:
+                _KINDS.clear()
+                _KINDS.update(_EXACT)
+            _KINDS[t] = kind
+    return kind(x, depth, budget, max_items)
+
+
+def _kind_of(x):
+    """How ``x`` is previewed: by the first of these that it is an instance of."""
     if isinstance(x, str):
-        return _str(x, budget)
+        return _EXACT[str]
     if isinstance(x, bool):
-        return {'t': 'bool', 'v': bool(x)}
+        return _bool
     if isinstance(x, int):
-        return _int(x)
+        return _EXACT[int]
     if isinstance(x, float):
-        return _float(x)
+        return _EXACT[float]
     if isinstance(x, (bytes, bytearray, memoryview)):
-        return _bytes(x)
-    when = _datetime(x)
+        return _EXACT[bytes]
+    when = _datetime_kind(x)
     if when is not None:
         return when
     if isinstance(x, dict):
-        return _dict(x, depth, budget, max_items)
-    for kind, types in _SEQUENCES:
+        return _dict
+    for _, types in _SEQUENCES:
         if isinstance(x, types):
-            return _sequence(kind, x, depth, budget, max_items)
+            return _EXACT[types]
+    return _object
+
+
+def _honest(x, t):
+    """Whether every value of type ``t`` takes the kind that ``x`` took: true unless its class
+    claims to be another (a proxy's ``__class__``), which isinstance believes."""
+    try:
+        return x.__class__ is t
+    except Exception:
+        return False
+
+
+def _bool(x, depth, budget, max_items):
+    return {'t': 'bool', 'v': bool(x)}
+
+
+def _object(x, depth, budget, max_items):
     return {'t': 'object', 'type': _type_name(type(x)), 'repr': _safe_repr(x)[:MAX_REPR]}
 
 
@@ -175,19 +202,28 @@ _EXACT = {
 for _kind, _type in _SEQUENCES:
     _EXACT[_type] = lambda x, depth, budget, max_items, _kind=_kind: _sequence(_kind, x, depth, budget, max_items)
 
+#: type(x) -> its preview: the exact built-in types, then every other type as first met (a page's
+#: subclasses, such as form values and session dictionaries, take the isinstance path once)
+_KINDS = dict(_EXACT)
+_KINDS_MAX = 512
 
-def _datetime(x):
-    """A datetime, date or time as its ISO text, else None. This module does not import datetime
-    (that costs every worker start ~2 ms): a value can only be one of its types once some code
-    has imported it."""
+
+def _datetime_kind(x):
+    """The preview of a datetime, date or time (its ISO text), or None for any other value.
+    This module does not import datetime (that costs every worker start ~2 ms): a value can
+    only be one of its types once some code has imported it."""
     dt = sys.modules.get('datetime')
     if dt is None:
         return None
     for name in ('datetime', 'date', 'time'):  # datetime first: it is a subclass of date
         t = getattr(dt, name, None)
         if isinstance(t, type) and isinstance(x, t):
-            return {'t': name, 'v': x.isoformat()}
+            return _ISO[name]
     return None
+
+
+_ISO = {name: (lambda x, depth, budget, max_items, _name=name: {'t': _name, 'v': x.isoformat()})
+        for name in ('datetime', 'date', 'time')}
 
 
 def _str(s, budget):

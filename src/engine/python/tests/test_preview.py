@@ -74,6 +74,49 @@ class PreviewTest(unittest.TestCase):
         self.assertEqual(preview(D(a=1)), {'t': 'dict', 'v': [['a', {'t': 'int', 'v': '1'}]]})
         self.assertEqual(preview(L([True])), {'t': 'list', 'v': [{'t': 'bool', 'v': True}]})
         self.assertEqual(preview(bytearray(b'x')), {'t': 'bytes', 'v': "b'x'", 'len': 1})
+        # a second time from the kind remembered for the type: the same
+        self.assertIn(S, _preview._KINDS)
+        self.assertEqual(preview(S('b')), {'t': 'str', 'v': 'b'})
+        self.assertEqual(preview(D(a=2)), {'t': 'dict', 'v': [['a', {'t': 'int', 'v': '2'}]]})
+
+    def test_subclasses_of_date_and_datetime_keep_their_kind(self):
+        class Day(datetime.date):
+            pass
+
+        for _ in range(2):
+            self.assertEqual(preview(Day(2024, 1, 2)), {'t': 'date', 'v': '2024-01-02'})
+            self.assertEqual(preview(datetime.datetime(2024, 1, 2)), {'t': 'datetime', 'v': '2024-01-02T00:00:00'})
+
+    def test_a_class_that_claims_another_is_not_remembered_by_its_type(self):
+        class Proxy:
+            def __init__(self, target):
+                self.target = target
+
+            @property
+            def __class__(self):
+                return type(self.target)
+
+            def items(self):
+                return self.target.items()
+
+            def __len__(self):
+                return len(self.target)
+
+            def __repr__(self):
+                return 'Proxy(%r)' % (self.target,)
+
+        # isinstance believes its __class__: a proxy of a dict previews as a dict, one of an
+        # object as that object, each time
+        for _ in range(2):
+            self.assertEqual(preview(Proxy({'a': 1}))['t'], 'dict')
+            self.assertEqual(preview(Proxy(object()))['t'], 'object')
+        self.assertNotIn(Proxy, _preview._KINDS)
+
+    def test_the_kinds_remembered_stay_bounded(self):
+        for i in range(_preview._KINDS_MAX + 10):
+            preview(type('T%d' % i, (dict,), {})())
+        self.assertLessEqual(len(_preview._KINDS), _preview._KINDS_MAX)
+        self.assertEqual(preview({'a': None}), {'t': 'dict', 'v': [['a', {'t': 'none'}]]})
 
     def test_scope_says_whether_anything_was_left_out(self):
         def capped(ns):
