@@ -207,7 +207,10 @@ export class RunJob implements Job {
     if (msg.cacheUntil !== undefined) r.cacheUntil = msg.cacheUntil;
     if (msg.session) r.session = sessionResult(msg.session, blobs);
     if (msg.error) r.error = msg.error;
-    if (msg.timing) r.timing = msg.timing;
+    if (msg.timing) {
+      const [moduleUs, templateUs, runUs] = msg.timing;
+      r.timing = { module: moduleUs / 1000, template: templateUs / 1000, run: runUs / 1000 };
+    }
     if (msg.scope) r.scope = msg.scope;
     this.sink.onResult(r);
   }

@@ -3,7 +3,7 @@
  * called while it runs, and the result or the failure.
  */
 import type { ScopeSnapshot } from '../../common/types/journal.js';
-import type { LogMsg, ReqMsg, ServletError, WorkerTiming } from './protocol.js';
+import type { LogMsg, ReqMsg, ServletError } from './protocol.js';
 import type { WorkerFailure } from './job.js';
 import type { SessionInput, SessionResult } from '../session/result.js';
 
@@ -74,6 +74,16 @@ export interface RunResult {
   saves: number;
   worker: number;
   /** with `record` */
-  timing?: WorkerTiming;
+  timing?: RunTiming;
   scope?: ScopeSnapshot;
+}
+
+/** A recorded run's times in the worker, in milliseconds. */
+export interface RunTiming {
+  /** the code module */
+  module: number;
+  /** the template */
+  template: number;
+  /** the whole job, from its start in the worker to its answer */
+  run: number;
 }

@@ -19,6 +19,7 @@ Standard library only.
 
 import math
 import sys
+from types import ModuleType
 
 MAX_DEPTH = 6
 MAX_ITEMS = 50
@@ -54,20 +55,36 @@ SCOPE_NODES = 150
 
 
 def preview_scope(ns):
-    """{'value': the preview of a namespace dict, 'capped': whether any part was left out}."""
+    """{'value': the preview of a servlet's namespace, 'capped': whether any part was left out}.
+
+    Shown are the page's own names: not the dunders (``__builtins__``, ``__pse_out__``…) nor
+    the modules it imported. One pass over the namespace, as this runs for every journaled
+    request."""
     budget = _Budget(SCOPE_NODES)
     items = []
-    for i, (k, v) in enumerate(ns.items()):
-        if i >= SCOPE_NAMES:
+    for k, v in ns.items():
+        if _hidden(k, v):
+            continue
+        if len(items) == SCOPE_NAMES:
             break
         # started two levels above the depth cut: a name's value and its items are shown,
         # containers inside those are cut
-        items.append([str.__str__(k), _preview(v, MAX_DEPTH - 2, budget, SCOPE_ITEMS)])
+        items.append([k if type(k) is str else str.__str__(k), _preview(v, MAX_DEPTH - 2, budget, SCOPE_ITEMS)])
     out = {'t': 'dict', 'v': items}
-    if len(ns) > len(items):
-        out['more'] = len(ns) - len(items)
-        budget.capped = True
+    if len(items) == SCOPE_NAMES:
+        more = sum(1 for k, v in ns.items() if not _hidden(k, v)) - SCOPE_NAMES
+        if more:
+            out['more'] = more
+            budget.capped = True
     return {'value': out, 'capped': budget.capped}
+
+
+def _hidden(name, value):
+    """Not one of the page's variables: a dunder, an imported module, or a key that is not a
+    name (``globals()[1] = x``)."""
+    if type(name) is not str and not isinstance(name, str):
+        return True
+    return name[:2] == '__' or isinstance(value, ModuleType)
 
 
 def preview_namespace(value):
@@ -132,7 +149,11 @@ def _object(x, depth, budget, max_items):
     return {'t': 'object', 'type': _type_name(type(x)), 'repr': _safe_repr(x)[:MAX_REPR]}
 
 
-def _int(x):
+def _none(x, depth, budget, max_items):
+    return {'t': 'none'}
+
+
+def _int(x, depth, budget, max_items):
     try:
         text = str(int(x))
     except ValueError:  # more digits than sys.get_int_max_str_digits()
@@ -140,15 +161,24 @@ def _int(x):
     return {'t': 'int', 'v': text}
 
 
-def _float(x):
+def _float(x, depth, budget, max_items):
     f = float(x)
     if math.isfinite(f):
         return {'t': 'float', 'v': f}
     return {'t': 'float', 'v': repr(f)}
 
 
-def _bytes(x):
+def _bytes(x, depth, budget, max_items):
     return {'t': 'bytes', 'v': repr(bytes(x[:MAX_BYTES])), 'len': len(x)}
+
+
+def _str(s, depth, budget, max_items):
+    if type(s) is not str:
+        s = str.__str__(s)
+    if len(s) <= MAX_STR:
+        return {'t': 'str', 'v': s}
+    budget.capped = True
+    return {'t': 'str', 'v': s[:MAX_STR], 'more': len(s) - MAX_STR}
 
 
 def _dict(x, depth, budget, max_items):
@@ -191,12 +221,12 @@ _SEQUENCES = (('list', list), ('tuple', tuple), ('set', set), ('frozenset', froz
 
 #: type(x) -> its preview, for the built-in types themselves (subclasses take the isinstance path)
 _EXACT = {
-    type(None): lambda x, depth, budget, max_items: {'t': 'none'},
+    type(None): _none,
     bool: lambda x, depth, budget, max_items: {'t': 'bool', 'v': x},
-    str: lambda x, depth, budget, max_items: _str(x, budget),
-    int: lambda x, depth, budget, max_items: _int(x),
-    float: lambda x, depth, budget, max_items: _float(x),
-    bytes: lambda x, depth, budget, max_items: _bytes(x),
+    str: _str,
+    int: _int,
+    float: _float,
+    bytes: _bytes,
     dict: _dict,
 }
 for _kind, _type in _SEQUENCES:
@@ -224,14 +254,6 @@ def _datetime_kind(x):
 
 _ISO = {name: (lambda x, depth, budget, max_items, _name=name: {'t': _name, 'v': x.isoformat()})
         for name in ('datetime', 'date', 'time')}
-
-
-def _str(s, budget):
-    s = str.__str__(s)
-    if len(s) <= MAX_STR:
-        return {'t': 'str', 'v': s}
-    budget.capped = True
-    return {'t': 'str', 'v': s[:MAX_STR], 'more': len(s) - MAX_STR}
 
 
 def _type_name(t):

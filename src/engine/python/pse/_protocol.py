@@ -117,8 +117,9 @@ class ResMsg(TypedDict, total=False):
     error: ServletError
     #: save() calls that committed; sent only when there were some
     saves: int
-    #: while journaled: ms of the code module, the template and the whole run in the worker
-    timing: Dict[str, float]
+    #: while journaled: whole microseconds of the code module, the template and the whole run in
+    #: the worker (integers: a float's repr costs more than the rest of the timing)
+    timing: List[int]
     #: while journaled: the servlet's namespace at the end ({'value': preview, 'capped'})
     scope: Dict[str, Any]
     #: a ``req`` sent ``after`` another job that this worker did not start (``_session_after``)

@@ -84,8 +84,9 @@ class RequestRun:
         self.tpl_over, self.mod_over = _override_maps(job)
         # Node journals this request (`record`): what the page saw and how long its parts took
         self.record = bool(job.get('record'))
-        self.started = time.perf_counter() if self.record else 0.0
-        self.timing: Optional[Dict[str, float]] = {'module': 0.0, 'template': 0.0} if self.record else None
+        self.started = time.perf_counter_ns() if self.record else 0
+        #: ns of the code module and the template (recorded runs)
+        self.timing: Optional[List[int]] = [0, 0] if self.record else None
         self.scope: Optional[Dict[str, Any]] = None
 
     # ------------------------------------------------------------ servlet files
@@ -109,23 +110,23 @@ class RequestRun:
             exec(tpl.code, ns)
 
     def _exec_timed(self, tpl: Optional[Template], code: Optional[CodeType], ns: Dict[str, Any]) -> None:
-        """The servlet's own run, its code module and its template timed apart (in ms)."""
+        """The servlet's own run, its code module and its template timed apart."""
         timing = self.timing
         assert timing is not None
-        t0 = time.perf_counter()
+        t0 = time.perf_counter_ns()
         try:
             if code is not None:
                 self.w.modules.add(code.co_filename)
                 exec(code, ns)
         finally:
-            t1 = time.perf_counter()
-            timing['module'] = (t1 - t0) * 1000
+            t1 = time.perf_counter_ns()
+            timing[0] = t1 - t0
         if tpl is not None:
             self.w.templates[tpl.file] = tpl
             try:
                 exec(tpl.code, ns)
             finally:
-                timing['template'] = (time.perf_counter() - t1) * 1000
+                timing[1] = time.perf_counter_ns() - t1
 
     def _find_include(self, file: str) -> Tuple[Optional[str], Optional[str]]:
         name = os.path.basename(str(file).replace('\\', '/'))
@@ -277,7 +278,7 @@ class RequestRun:
         finally:
             sys.stdout = saved_stdout
         if self.record and self.scopes:
-            self.scope = scope_preview(self.scopes[0].ns)
+            self.scope = _preview.preview_scope(self.scopes[0].ns)
         success = error is None
         for plugin in reversed(initialized):
             if plugin.finalize is None:
@@ -330,9 +331,8 @@ class RequestRun:
         if self.record:
             if self.scope is not None:
                 res['scope'] = self.scope
-            timing = self.timing or {}
-            res['timing'] = {'module': timing.get('module', 0.0), 'template': timing.get('template', 0.0),
-                             'run': (time.perf_counter() - self.started) * 1000}
+            module, template = self.timing or (0, 0)
+            res['timing'] = [module // 1000, template // 1000, (time.perf_counter_ns() - self.started) // 1000]
         return res, blobs
 
     def _lines(self, writes: Dict[str, Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
@@ -348,16 +348,3 @@ class RequestRun:
                 mapped[key] = [file, line]
             out[name] = mapped
         return out
-
-
-def scope_preview(ns: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-    """The servlet's namespace at the end of its run (the variables its template saw): names of
-    its own, not the builtins, dunders or imported modules; capped (see _preview.preview_scope)."""
-    seen: Dict[str, Any] = {}
-    if ns:
-        for k, v in ns.items():
-            if k.startswith('__') or isinstance(v, ModuleType):
-                continue
-            seen[k] = v
-    return _preview.preview_scope(seen)
-

@@ -168,10 +168,12 @@ class Worker:
         blobs: List[bytes] = list(fields.pop('blobs', []))
         query = fields.pop('query', '')
         path = '/' + servlet
+        # as Node sends it: no query, form or dry run unless there is one (pool.ts)
         job = {'t': 'req', 'id': self._next_id, 'servlet': os.path.join(self.app, servlet), 'method': 'GET',
-               'url': path + ('?' + query if query else ''), 'path': path, 'query': query, 'headers': [],
-               'remote': ['127.0.0.1', 50000], 'local': ['127.0.0.1', 8080], 'form': [], 'session': None,
-               'dry': False}
+               'url': path + ('?' + query if query else ''), 'path': path, 'headers': [],
+               'remote': ['127.0.0.1', 50000], 'local': ['127.0.0.1', 8080], 'session': None}
+        if query:
+            job['query'] = query
         job.update(fields)
         return job, blobs
 

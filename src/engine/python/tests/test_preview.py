@@ -133,6 +133,18 @@ class PreviewTest(unittest.TestCase):
         # within every cap: shown whole
         self.assertFalse(capped({'l': list(range(_preview.SCOPE_ITEMS)), 'n': [[1]]}))
 
+    def test_scope_shows_the_pages_own_names(self):
+        ns = {'__builtins__': {}, 'json': json, 'a': 1, '__pse_out__': print, 2: 'not a name', 'b': 'x'}
+        self.assertEqual(_preview.preview_scope(ns), {'value': {'t': 'dict', 'v': [
+            ['a', {'t': 'int', 'v': '1'}], ['b', {'t': 'str', 'v': 'x'}]]}, 'capped': False})
+        # past SCOPE_NAMES, `more` counts the page's names left out, not the hidden ones
+        many = {'__doc__': None, 'os': json}
+        many.update(('n%d' % i, i) for i in range(_preview.SCOPE_NAMES + 3))
+        many['__file__'] = 'x'
+        value = _preview.preview_scope(many)['value']
+        self.assertEqual(len(value['v']), _preview.SCOPE_NAMES)
+        self.assertEqual(value['more'], 3)
+
     def test_json_safe(self):
         json.dumps(preview({'k': [1, 2.5, None, b'x', {1, 2}, frozenset(), object()]}), allow_nan=False)
 

@@ -235,6 +235,20 @@ class ServletTests(unittest.TestCase):
                          'printed\n<p>&lt;b&gt;Hi&lt;/b&gt;<i>ok</i></p>\n'
                          '<a href="a?b=1&amp;c=&quot;2&quot;">x</a><input checked><input>\n')
 
+    def test_a_recorded_run_sends_its_times_and_namespace(self):
+        head, _ = self.w.request('hello.pt')
+        self.assertNotIn('timing', head)
+        self.assertNotIn('scope', head)
+        head, _ = self.w.request('hello.pt', record=True)
+        module, template, run = head['timing']  # whole microseconds
+        for us in (module, template, run):
+            self.assertIs(type(us), int)
+            self.assertGreaterEqual(us, 0)
+        self.assertGreaterEqual(run, module + template)
+        self.assertLess(run, 10_000_000)
+        names = [name for name, _ in head['scope']['value']['v']]
+        self.assertEqual(names, ['greeting', 'safe', 'link', 'flag', 'no'])
+
     def test_custom_tags_nest_use_id_and_empty_form(self):
         self.assertEqual(self.w.page('tags.pt'),
                          '<div class="box" title="T<"><ul><li>a</li><li>b</li></ul> tail</div>'
