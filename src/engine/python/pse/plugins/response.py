@@ -99,9 +99,10 @@ def __getattr__(name: str) -> Any:
 
 
 def initialize(mod: Any, req: Any) -> None:
-    mod.status = 200
-    mod.content_type = DEFAULT_CONTENT_TYPE
-    vars(mod).pop('headers', None)
+    own = vars(mod)
+    own['status'] = 200
+    own['_content_type'] = DEFAULT_CONTENT_TYPE  # known good: not checked again per request
+    own.pop('headers', None)
 
 
 def finalize(mod: Any, req: Any, success: bool) -> None:
