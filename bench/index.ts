@@ -18,6 +18,7 @@ const ALL = [
   'inspector',
   'journal-extras',
   'journal-write',
+  'worker-instructions',
   'cpu',
   'instances',
   'scale',
