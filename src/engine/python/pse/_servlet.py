@@ -5,7 +5,7 @@ import builtins
 import os
 import sys
 import time
-from types import CodeType, ModuleType
+from types import CodeType
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import pse
