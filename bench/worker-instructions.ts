@@ -17,12 +17,14 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { loadConfig, toWorkerConfig } from '../src/engine/config/index.js';
 import type { CompiledSource, ReqMsg } from '../src/engine/runtime/protocol.js';
 import { resolvePython } from '../src/engine/runtime/python.js';
 import { compiledSource } from '../src/engine/runtime/sources.js';
 import { compileTemplate } from '../src/engine/template/index.js';
 import { ROOT, baseRevision, checkOutBase } from './base-tree.js';
+import { copyExamples } from './pse-server.js';
 
 const FEW = 100;
 const MANY = 400;
@@ -35,13 +37,13 @@ interface Scenario {
   blobs: Buffer[];
 }
 
-function capture(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`));
-      else resolve(stdout + stderr);
-    });
+/** A command's stdout and stderr together (its error, stderr included, rejects). */
+async function capture(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  const { stdout, stderr } = await promisify(execFile)(cmd, args, {
+    env,
+    maxBuffer: 16 * 1024 * 1024,
   });
+  return stdout + stderr;
 }
 
 /** valgrind is installed (its `--version` answers). */
@@ -115,8 +117,11 @@ async function count(python: string, tree: string, spec: string, n: number): Pro
 }
 
 async function perRequest(python: string, tree: string, spec: string): Promise<number> {
-  const few = await count(python, tree, spec, FEW);
-  const many = await count(python, tree, spec, MANY);
+  // side by side: an instruction count does not depend on what else the machine runs
+  const [few, many] = await Promise.all([
+    count(python, tree, spec, FEW),
+    count(python, tree, spec, MANY),
+  ]);
   return Math.round((many - few) / (MANY - FEW));
 }
 
@@ -126,11 +131,7 @@ export async function run(): Promise<string[]> {
   const python = (await resolvePython()).executable;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pse-bench-ir-'));
   try {
-    const app = path.join(tmp, 'app');
-    fs.cpSync(path.join(ROOT, 'examples'), app, {
-      recursive: true,
-      filter: (src) => path.basename(src) !== '.pse',
-    });
+    const app = copyExamples(path.join(tmp, 'app'));
     const config = toWorkerConfig(await loadConfig(app, { production: true }));
     const templates: CompiledSource[] = [];
     for (const page of ['hello', 'session_example']) {
