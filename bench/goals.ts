@@ -2,7 +2,8 @@
  * Every performance goal in one run, each as a ratio of figures taken minutes apart at most:
  * PSE and the peers of bench-peers (their own `wrk/bench.lua`, run.sh's arguments) take turns
  * on each scenario in rounds (forwards, then backwards), next to a bare node:http server on
- * hello, a development server and PSE on PostgreSQL on the session read path; then cold start,
+ * hello, a development server, PSE on PostgreSQL and the design's floor (`floor.ts`) on the
+ * session read path; then cold start,
  * idle memory and compile throughput. Prints one line per goal with every round's ratio and
  * whether the goal is met in all of them. Each window starts once the one before it has been
  * written to disk and the machine has gone quiet (`settle`), so that no contender pays for its
@@ -12,11 +13,14 @@
  * Env: PSE_BENCH_SECONDS (5, per window), PSE_BENCH_ROUNDS (2), PSE_BENCH_WORKERS (2),
  * PSE_BENCH_PG (the PostgreSQL server), PSE_PEERS_DIR (the peers' folder).
  */
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { resolvePython } from '../src/engine/runtime/python.js';
 import { bareServer } from './bare.js';
 import { measureCompile, sustainedRate } from './compile.js';
+import { floorServer, stopFloor } from './floor.js';
 import { QUIET_SHARE, loadAverage, settle } from './load.js';
 import { PG_URL, dropSchema } from './pg.js';
 import { ROOT, copyExamples, startPse, stopPse, type PseServer } from './pse-server.js';
@@ -41,6 +45,8 @@ const ROUNDS = Math.max(1, Math.floor(Number(process.env.PSE_BENCH_ROUNDS ?? 2))
 const WORKERS = process.env.PSE_BENCH_WORKERS ?? '2';
 const WARMUP = 2;
 const README = path.join(ROOT, 'README.md');
+/** The contender that stands for the design's floor (`floor.ts`). */
+const FLOOR = 'design floor';
 const BEGIN = '<!-- bench:goals -->';
 const END = '<!-- /bench:goals -->';
 
@@ -99,6 +105,18 @@ function againstBest(
   return { figures, best };
 }
 
+/**
+ * What the design's floor says of the session read, per round: how fast the floor was against
+ * PHP-FPM (PSE cannot pass that figure here), and how much of the floor PSE reached.
+ */
+function floorReading(table: Table, php: string): string {
+  const scenario: ScenarioName = 'sess-per-conn';
+  const list = (xs: number[], f: (x: number) => string): string =>
+    xs.map((x) => (Number.isFinite(x) ? f(x) : '—')).join(', ');
+  const vsPhp = php ? ratios(table, FLOOR, php, scenario) : [NaN];
+  return `The design's floor (\`bench/floor.ts\`: node:http and ${WORKERS} Python processes over pipes, no session, no page) on the session read: ${list(vsPhp, times)} PHP-FPM, the most any server built as PSE is could reach here; PSE reached ${list(ratios(table, 'pse', FLOOR, scenario), percent)} of it.`;
+}
+
 async function loadRounds(contenders: Contender[], dir: string, lines: string[]): Promise<Table> {
   const table: Table = new Map(contenders.map((c) => [c.name, new Map()]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -131,7 +149,13 @@ function goalLine(g: Goal): string {
   return `${g.what}: ${g.figures.map((x) => (Number.isFinite(x) ? g.format(x) : '—')).join(', ')} (goal ${g.target}): ${verdict}`;
 }
 
-function readmeTable(goals: Goal[], table: Table, when: string, load: string): string {
+function readmeTable(
+  goals: Goal[],
+  table: Table,
+  floor: string,
+  when: string,
+  load: string,
+): string {
   const rows = goals.map((g) => {
     const line = goalLine(g);
     const verdict = line.slice(line.lastIndexOf(': ') + 2);
@@ -153,6 +177,8 @@ function readmeTable(goals: Goal[], table: Table, when: string, load: string): s
     '| goal | figure per round | target | |',
     '|---|---|---|---|',
     ...rows,
+    '',
+    floor,
     '',
     'Requests per second in the same run (one figure per round):',
     '',
@@ -182,8 +208,10 @@ export async function run(): Promise<string[]> {
   const schema = `pse_bench_goals_${process.pid}`;
   const servers: PseServer[] = [];
   let bareChild: { kill(): boolean } | undefined;
+  let floorChild: ChildProcess | undefined;
   const goals: Goal[] = [];
   let table: Table;
+  let floorNote: string;
   try {
     const pgApp = copyExamples(path.join(tmp, 'pg'));
     writeFileSync(
@@ -202,6 +230,8 @@ export async function run(): Promise<string[]> {
     const body = Buffer.from(await sample.arrayBuffer());
     const bare = await bareServer(body, sample.headers.get('content-type') ?? 'text/html');
     bareChild = bare.child;
+    const floor = await floorServer((await resolvePython()).executable, Number(WORKERS));
+    floorChild = floor.child;
     const peers = await runningPeers();
     if (!peers.length)
       lines.push('  no peer answers: start them (bench-peers: setup.sh, then start.sh)');
@@ -211,6 +241,7 @@ export async function run(): Promise<string[]> {
       { name: 'pse development', url: dev.url, scenarios: ['sess-per-conn'] },
       { name: 'pse PostgreSQL', url: pg.url, scenarios: ['sess-per-conn'] },
       { name: 'bare node:http', url: bare.url.replace(/\/hello$/, ''), scenarios: ['hello'] },
+      { name: FLOOR, url: floor.url, scenarios: ['sess-per-conn'] },
       ...peers.map(([n, port]) => ({
         name: n,
         url: `http://127.0.0.1:${port}`,
@@ -223,6 +254,7 @@ export async function run(): Promise<string[]> {
     table = await loadRounds(contenders, dir, lines);
     const peerNames = peers.map(([n]) => n);
     const php = peerNames.includes('php-fpm') ? 'php-fpm' : '';
+    floorNote = floorReading(table, php);
     const vsPhp = (scenario: ScenarioName, pse = 'pse'): number[] =>
       php ? ratios(table, pse, php, scenario) : [NaN];
     const best = (scenario: ScenarioName, pse = 'pse'): Goal => {
@@ -286,6 +318,7 @@ export async function run(): Promise<string[]> {
     );
   } finally {
     bareChild?.kill();
+    if (floorChild) stopFloor(floorChild);
     for (const s of servers) await stopPse(s);
     await dropSchema(schema).catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
@@ -328,9 +361,9 @@ export async function run(): Promise<string[]> {
     },
   );
   const loadAfter = loadAverage();
-  lines.push(`load after: ${loadAfter}`, '', ...goals.map(goalLine));
+  lines.push(`load after: ${loadAfter}`, '', ...goals.map(goalLine), '', floorNote);
   if (process.argv.includes('--readme')) {
-    writeReadme(readmeTable(goals, table, when, `${loadBefore} → ${loadAfter}`));
+    writeReadme(readmeTable(goals, table, floorNote, when, `${loadBefore} → ${loadAfter}`));
     lines.push('README.md: the table of goals is rewritten');
   }
   return lines;
