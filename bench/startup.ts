@@ -4,12 +4,17 @@
  * the resident memory of one idle server (Node and its workers, 2 of them), 2 s after its first
  * page. Each start is a fresh process (the OS file cache is warm after the first).
  * Goals: cold start ≤ 500 ms with 2 workers, idle RSS ≤ 150 MB.
+ * Then `--production` starts on a store of 200,000 sessions, alternately as its last orderly
+ * close left it and with its note of that close taken away (so that the start checks every
+ * page, as after a crash): what a restart of a server with real data waits for.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { loadAverage } from './load.js';
+import type { PreviewValue } from '../src/common/types/session.js';
+import { SqliteSessionStore } from '../src/engine/session/sqlite-store.js';
 import { childrenOf, copyExamples, startPse, stopPse, type PseServer } from './pse-server.js';
 
 const STARTS = 10;
@@ -85,6 +90,70 @@ export async function measureStartup(): Promise<StartupFigures> {
   return figures;
 }
 
+/** Sessions in the store of the restart figures. */
+const BIG_STORE_SESSIONS = 200_000;
+const BIG_STORE_STARTS = 5;
+
+/** An app whose --production store holds `n` sessions like the session example's, closed in order. */
+async function appWithStore(dir: string, n: number): Promise<{ app: string; file: string }> {
+  const app = copyExamples(path.join(dir, 'big'));
+  const file = path.join(app, '.pse', 'sessions.sqlite');
+  const store = new SqliteSessionStore({ file, exclusive: true });
+  const preview: PreviewValue = { t: 'dict', v: [['name', { t: 'str', v: 'Nick' }]] };
+  const pickle = Buffer.from('x'.repeat(40));
+  const now = Date.now();
+  for (let i = 0; i < n; i += 1000) {
+    const batch: Promise<unknown>[] = [];
+    for (let k = i; k < Math.min(n, i + 1000); k++)
+      batch.push(
+        store.commit({
+          id: `bench${String(k).padStart(38, '0')}`,
+          now,
+          expires: now + 24 * 3600_000,
+          create: true,
+          upsert: new Map([['', { pickle, preview }]]),
+          delete: [],
+        }),
+      );
+    await Promise.all(batch);
+  }
+  await store.close();
+  return { app, file };
+}
+
+export interface RestartFigures {
+  sessions: number;
+  megabytes: number;
+  /** ms to the first 200, each start: after an orderly close, and checked */
+  inOrder: number[];
+  checked: number[];
+}
+
+/** Starts of a --production server on a big store, in order and checked, alternated. */
+export async function measureRestarts(): Promise<RestartFigures> {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-restart-'));
+  try {
+    const { app, file } = await appWithStore(base, BIG_STORE_SESSIONS);
+    const f: RestartFigures = {
+      sessions: BIG_STORE_SESSIONS,
+      megabytes: statSync(file).size / 1024 / 1024,
+      inOrder: [],
+      checked: [],
+    };
+    for (let i = 0; i < BIG_STORE_STARTS * 2; i++) {
+      const check = i % 2 === 1;
+      if (check) rmSync(`${file}.closed`, { force: true });
+      else if (!existsSync(`${file}.closed`)) throw new Error(`${file}: no note of its close`);
+      const [ms, s] = await coldStart(app, false);
+      await stopPse(s);
+      (check ? f.checked : f.inOrder).push(ms);
+    }
+    return f;
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -101,6 +170,10 @@ export async function run(): Promise<string[]> {
   }
   lines.push(
     `idle RSS, --production, Node + its ${f.rss.count} child processes: ${MB(f.rss.node + f.rss.children)} (Node ${MB(f.rss.node)}, children ${MB(f.rss.children)}; goal ≤ 150 MB)`,
+  );
+  const r = await measureRestarts();
+  lines.push(
+    `--production start with a store of ${r.sessions.toLocaleString('en')} sessions (${r.megabytes.toFixed(0)} MB), median of ${BIG_STORE_STARTS} each, alternated: ${median(r.inOrder).toFixed(0)} ms after an orderly close, ${median(r.checked).toFixed(0)} ms checked (as after a crash): ${(median(r.inOrder) / median(r.checked)).toFixed(2)}×`,
   );
   return lines;
 }

@@ -3,10 +3,12 @@
  * sessions from memory, written through. Its answers must be exactly the database's, whatever
  * the cache keeps or forgets; the contract suite runs it too.
  */
+import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
-import { HOUR, storeFolder, T0 } from '../helpers/sqlite-stores.js';
+import { HOUR, createCommit, storeFolder, T0 } from '../helpers/sqlite-stores.js';
 import type { SessionCommit, SessionStore, StoredSession } from '../../src/engine/session/store.js';
 import type { PreviewValue as Preview } from '../../src/common/types/session.js';
 
@@ -151,4 +153,68 @@ describe('exclusive SQLite session store', () => {
       );
     },
   );
+});
+
+describe('the check of an exclusive store at its start', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** Counts the `quick_check`s run from now on (each reads every page of a file). */
+  function countChecks(): () => number {
+    const pragma = vi.spyOn(Database.prototype, 'pragma');
+    return () => pragma.mock.calls.filter(([sql]) => sql.startsWith('quick_check')).length;
+  }
+
+  /** An exclusive store of `file` holding session `id`, closed in order. */
+  async function closedStore(file: string, id: string): Promise<void> {
+    const store = new SqliteSessionStore({ file, exclusive: true });
+    await store.commit(createCommit(id, { '': { pickle: 'kept', preview: preview(1) } }));
+    await store.close();
+  }
+
+  const id = 'c'.repeat(43);
+
+  it('is left out after an orderly close that no one has touched since', async () => {
+    const file = folder.file();
+    await closedStore(file, id);
+    expect(fs.existsSync(`${file}.closed`)).toBe(true);
+    const checks = countChecks();
+    const store = exclusive(undefined, file);
+    expect(checks()).toBe(0);
+    // held by this process now: a crash from here on is checked at the next start
+    expect(fs.existsSync(`${file}.closed`)).toBe(false);
+    expect((await store.load(id, T0))!.ns.get('')!.pickle.toString()).toBe('kept');
+  });
+
+  it('runs after a server that died without closing its store', async () => {
+    const file = folder.file();
+    await closedStore(file, id);
+    const dying = new SqliteSessionStore({ file, exclusive: true });
+    await dying.commit(createCommit('d'.repeat(43), { '': { pickle: 'x', preview: preview(2) } }));
+    // what the process's end does to the file: the lock goes, no close of the store runs
+    (dying as unknown as { db: Database.Database }).db.close();
+    const checks = countChecks();
+    const store = exclusive(undefined, file);
+    expect(checks()).toBe(1);
+    expect(await store.load('d'.repeat(43), T0)).not.toBeNull();
+  });
+
+  it('runs when the file changed after the close, and finds damage done then', async () => {
+    const written = folder.file();
+    await closedStore(written, id);
+    // another writer (a shared store: `pse run`, say) between the close and the start
+    const other = new SqliteSessionStore({ file: written });
+    await other.commit(createCommit('o'.repeat(43), { '': { pickle: 'o', preview: preview(3) } }));
+    await other.close();
+    const checks = countChecks();
+    exclusive(undefined, written);
+    expect(checks()).toBe(1);
+
+    const damaged = folder.file();
+    await closedStore(damaged, id);
+    const fd = fs.openSync(damaged, 'r+');
+    const pages = fs.fstatSync(fd).size / 4096;
+    for (let p = 1; p < pages; p++) fs.writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, p * 4096);
+    fs.closeSync(fd);
+    expect(() => exclusive(undefined, damaged)).toThrow(/is damaged/);
+  });
 });

@@ -26,6 +26,7 @@ import type Database from 'better-sqlite3';
 import { openConfigured } from '../sqlite.js';
 import { WalSync } from '../wal-sync.js';
 import { SessionCache } from './session-cache.js';
+import { closedInOrder, forgetClose, noteClose } from './sqlite-clean-close.js';
 import { damagedError, retryBusy, storeError } from './sqlite-retry.js';
 import { SqliteWriteBatch } from './sqlite-write-batch.js';
 import type {
@@ -148,12 +149,17 @@ export class SqliteSessionStore implements SessionStore {
   private readonly batch: SqliteWriteBatch;
   /** the WAL synced on a thread while it grows, so that a checkpoint's fsync is short */
   private readonly walSync: WalSync | null;
+  /** an exclusive store of a file: its orderly close is noted (sqlite-clean-close.ts) */
+  private readonly exclusive: boolean;
 
   constructor(opts: SqliteStoreOptions) {
     this.file = opts.file;
     this.busyWaitMs = opts.busyWaitMs ?? DEFAULT_BUSY_WAIT_MS;
     const exclusive = opts.exclusive === true;
     if (opts.file !== ':memory:') fs.mkdirSync(path.dirname(opts.file), { recursive: true });
+    this.exclusive = exclusive && opts.file !== ':memory:';
+    // Only the exclusive store may trust its own close: a shared file has other writers.
+    const inOrder = this.exclusive && closedInOrder(opts.file);
     try {
       this.db = openConfigured(
         opts.file,
@@ -173,7 +179,9 @@ export class SqliteSessionStore implements SessionStore {
           db.pragma('foreign_keys = ON');
           // A write takes the exclusive lock for good: another process fails now, not mid-request.
           if (exclusive) db.exec('BEGIN IMMEDIATE; COMMIT');
-          if (opts.file !== ':memory:') checkIntegrity(db, opts.file);
+          // The lock is ours: a server that dies from now on is checked at its next start.
+          const trusted = inOrder && forgetClose(opts.file);
+          if (opts.file !== ':memory:' && !trusted) checkIntegrity(db, opts.file);
           migrate(db, opts.file);
           // From now on a lock is waited for on a timer (retryBusy), never inside SQLite.
           db.pragma('busy_timeout = 0');
@@ -467,7 +475,9 @@ export class SqliteSessionStore implements SessionStore {
     if (this.db.open) await this.batch.drain();
     await this.walSync?.close();
     this.cache.clear();
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.db.close();
+    if (this.exclusive) noteClose(this.file);
   }
 }
 
@@ -494,7 +504,8 @@ class UnreadNamespace implements StoredNamespace {
 /**
  * `PRAGMA quick_check`: the b-trees' structure, in one pass over the file (a few ms per MB).
  * A damaged store found now stops the start with what to do; found later, every request of a
- * session on a damaged page would fail.
+ * session on a damaged page would fail. Left out for an exclusive store that its last close
+ * left in order (`sqlite-clean-close.ts`).
  */
 function checkIntegrity(db: Database.Database, file: string): void {
   const rows = db.pragma('quick_check(5)') as { quick_check: string }[];
