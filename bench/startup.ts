@@ -2,7 +2,8 @@
  * Cold start and idle memory of `pse serve` on a copy of examples/: the median of 10 starts from
  * spawn to the first 200 of /hello.pt, for a development server and a `--production` one; then
  * the resident memory of one idle server (Node and its workers, 2 of them), 2 s after its first
- * page. Each start is a fresh process (the OS file cache is warm after the first).
+ * page, and the CPU an idle server spends (ms per second over 10 s: its timers and heartbeats).
+ * Each start is a fresh process (the OS file cache is warm after the first).
  * Goals: cold start ≤ 500 ms with 2 workers, idle RSS ≤ 150 MB.
  * Then `--production` starts on a store of 200,000 sessions, alternately as its last orderly
  * close left it and with its note of that close taken away (so that the start checks every
@@ -15,7 +16,14 @@ import path from 'node:path';
 import { loadAverage } from './load.js';
 import type { PreviewValue } from '../src/common/types/session.js';
 import { SqliteSessionStore } from '../src/engine/session/sqlite-store.js';
-import { childrenOf, copyExamples, startPse, stopPse, type PseServer } from './pse-server.js';
+import {
+  childrenOf,
+  copyExamples,
+  cpuOf,
+  startPse,
+  stopPse,
+  type PseServer,
+} from './pse-server.js';
 
 const STARTS = 10;
 const WORKERS = '2';
@@ -55,6 +63,20 @@ export interface StartupFigures {
   production: number[];
   /** idle RSS in bytes of a --production server: Node, its children together, how many */
   rss: { node: number; children: number; count: number };
+  /** CPU ms per second of an idle server, Node and its children */
+  idleDevelopment: { node: number; children: number };
+  idleProduction: { node: number; children: number };
+}
+
+/** Over IDLE_MS: what an idle server and its children spend of the CPU (ms per second). */
+const IDLE_MS = 10_000;
+async function idleCpu(pid: number): Promise<{ node: number; children: number }> {
+  const kids = childrenOf(pid);
+  const sum = (pids: number[]): number => pids.reduce((t, p) => t + cpuOf(p), 0);
+  const [n0, k0] = [cpuOf(pid), sum(kids)];
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  const perSecond = (us: number): number => us / 1000 / (IDLE_MS / 1000);
+  return { node: perSecond(cpuOf(pid) - n0), children: perSecond(sum(kids) - k0) };
 }
 
 /** STARTS cold starts of each kind, then the idle memory of the last --production one. */
@@ -64,6 +86,8 @@ export async function measureStartup(): Promise<StartupFigures> {
     development: [],
     production: [],
     rss: { node: 0, children: 0, count: 0 },
+    idleDevelopment: { node: 0, children: 0 },
+    idleProduction: { node: 0, children: 0 },
   };
   try {
     const app = copyExamples(path.join(base, 'app'));
@@ -71,15 +95,17 @@ export async function measureStartup(): Promise<StartupFigures> {
       for (let i = 0; i < STARTS; i++) {
         const [ms, s] = await coldStart(app, development);
         (development ? figures.development : figures.production).push(ms);
-        if (i === STARTS - 1 && !development) {
+        if (i === STARTS - 1) {
           await new Promise((r) => setTimeout(r, 2000));
           const pid = s.child.pid!;
           const workers = childrenOf(pid);
-          figures.rss = {
-            node: rss(pid),
-            children: workers.reduce((sum, w) => sum + rss(w), 0),
-            count: workers.length,
-          };
+          if (!development)
+            figures.rss = {
+              node: rss(pid),
+              children: workers.reduce((sum, w) => sum + rss(w), 0),
+              count: workers.length,
+            };
+          figures[development ? 'idleDevelopment' : 'idleProduction'] = await idleCpu(pid);
         }
         await stopPse(s);
       }
@@ -171,6 +197,13 @@ export async function run(): Promise<string[]> {
   lines.push(
     `idle RSS, --production, Node + its ${f.rss.count} child processes: ${MB(f.rss.node + f.rss.children)} (Node ${MB(f.rss.node)}, children ${MB(f.rss.children)}; goal ≤ 150 MB)`,
   );
+  for (const [kind, idle] of [
+    ['development', f.idleDevelopment],
+    ['--production', f.idleProduction],
+  ] as const)
+    lines.push(
+      `idle CPU, ${kind}, over ${IDLE_MS / 1000} s: Node ${idle.node.toFixed(1)} ms/s, its children ${idle.children.toFixed(1)} ms/s`,
+    );
   const r = await measureRestarts();
   lines.push(
     `--production start with a store of ${r.sessions.toLocaleString('en')} sessions (${r.megabytes.toFixed(0)} MB), median of ${BIG_STORE_STARTS} each, alternated: ${median(r.inOrder).toFixed(0)} ms after an orderly close, ${median(r.checked).toFixed(0)} ms checked (as after a crash): ${(median(r.inOrder) / median(r.checked)).toFixed(2)}×`,

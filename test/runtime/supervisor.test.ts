@@ -230,6 +230,22 @@ describe('supervisor (fake processes, fake clock)', () => {
     expect((runs[2]!.value as RunResult).worker).toBe(2); // the released one: b ran it
   });
 
+  it('looks for stalled jobs only while a job waits behind another: an idle pool sets no timer for it', async () => {
+    const r = await started({ stallMs: 100 });
+    const [a, b] = r.sp.children as [FakeChild, FakeChild];
+    const idle = r.clock.timerCount; // the supervisor's own pass
+    const one = [track(r.pool.run(input())), track(r.pool.run(input()))];
+    await r.clock.flush();
+    expect(r.clock.timerCount).toBe(idle); // one job per pipe: nothing waits
+    const more = [track(r.pool.run(input())), track(r.pool.run(input()))];
+    await r.clock.flush();
+    expect(r.clock.timerCount).toBe(idle + 1);
+    for (const w of [a, b]) for (const id of w.jobIds()) w.res(id);
+    await r.clock.advance(100);
+    expect([...one, ...more].every((x) => x.settled && x.value)).toBe(true);
+    expect(r.clock.timerCount).toBe(idle);
+  });
+
   it('handOver(next): queued and late jobs run on the next pool, the pipes drain here, nothing fails', async () => {
     const old = await started({ maxInFlight: 1 });
     const next = await started();

@@ -134,6 +134,7 @@ export class WorkerPool extends EventEmitter {
   private readonly maxInFlight: number;
   private readonly stallMs: number;
   private readonly clock: LoopClock;
+  /** the look for stalled jobs, running only while a job waits behind another on a pipe */
   private stopRebalance: (() => void) | null = null;
   private closed = false;
   /** the pool that took over: jobs that reach this one after it closed go there */
@@ -200,14 +201,7 @@ export class WorkerPool extends EventEmitter {
 
   /** Spawns the workers; rejects with a BootError when they cannot boot (e.g. a broken plugin). */
   async start(): Promise<StartInfo> {
-    this.stopRebalance ??= this.clock.every(Math.max(10, this.stallMs / 2), () => this.rebalance());
-    try {
-      await this.sup.start();
-    } catch (err) {
-      this.stopRebalance();
-      this.stopRebalance = null;
-      throw err;
-    }
+    await this.sup.start();
     const r = this.sup.lastReady!;
     return { python: r.python, tags: r.tags, plugins: r.plugins, issues: r.issues };
   }
@@ -473,6 +467,11 @@ export class WorkerPool extends EventEmitter {
   /** Jobs queued behind a stalled job are asked back while some other worker could run them. */
   private rebalance(): void {
     const workers = this.sup.workers;
+    if (!workers.some((w) => w.jobs.length > 1)) {
+      this.stopRebalance?.();
+      this.stopRebalance = null;
+      return;
+    }
     if (workers.length < 2 && !this.successor) return;
     const now = this.clock.now();
     for (const w of workers) {
@@ -508,6 +507,10 @@ export class WorkerPool extends EventEmitter {
   private sendTo(w: Worker, job: Job): void {
     if (job instanceof RunJob) job.on = w;
     w.send(job);
+    // An idle server wakes for nothing: the look for stalls starts with the first job that
+    // waits behind another (20 wake-ups a second were a third of an idle server's CPU).
+    if (w.jobs.length > 1 && !this.stopRebalance && !this.closed)
+      this.stopRebalance = this.clock.every(Math.max(10, this.stallMs / 2), () => this.rebalance());
   }
 
   /** jobs that never started (their worker died, or gave them back): first in line again */
