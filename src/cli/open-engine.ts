@@ -17,6 +17,7 @@ export async function openEngine(
     engine = await import('../engine/index.js');
   } catch (err) {
     await boot.workers.abandon();
+    await boot.locks?.close();
     throw err;
   }
   return engine.Engine.openBooted(boot, opts);

@@ -5,6 +5,8 @@
  * store, the journal): the workers' boot and Node's loading then overlap instead of following
  * one another. `Engine.open` begins here too.
  *
+ * It starts the session locks' helper (a shared SQLite store's) too, for the same reason.
+ *
  * It is the engine's second door, next to index.ts: the CLI imports from here what it needs
  * before a command has loaded the rest (the version, pse.conf, `--instances`' roles).
  */
@@ -16,6 +18,7 @@ import type { LogMsg } from './runtime/protocol.js';
 import { resolvePython } from './runtime/python.js';
 import type { LogSubject } from './runtime/run.js';
 import { TemplateSources } from './runtime/sources.js';
+import { fileLocksFor, type FileSessionLocks } from './session/file-locks.js';
 import { compileTemplate } from './template/index.js';
 
 export { CONF_NAME, ConfigError, loadConfig } from './config/index.js';
@@ -35,6 +38,22 @@ export interface BootOptions {
   python?: string;
   /** overrides [Main] Workers */
   workers?: number;
+  /**
+   * keep the session store to this process (default false): its file is locked for the
+   * engine's lifetime, and sessions are served from memory, written through to the file.
+   * `pse serve --production` passes true; `pse studio`, `pse run` and a second server of the
+   * app then cannot open the store (they say so, naming the file).
+   */
+  exclusiveSessions?: boolean;
+  /** keep sessions in this SQLite file instead of the store pse.conf names (`pse test`) */
+  sessionFile?: string;
+}
+
+/** The session settings an app runs with: pse.conf's, or `sessionFile`'s store in their place. */
+export function sessionSettings(config: PseConfig, opts: BootOptions): PseConfig['session'] {
+  return opts.sessionFile
+    ? { ...config.session, type: 'sqlite', file: opts.sessionFile }
+    : config.session;
 }
 
 /** One log line of the pool, as its 'log' event gives it. */
@@ -83,6 +102,11 @@ export interface BootedApp {
   python: string;
   sources: TemplateSources;
   workers: StartingPool;
+  /**
+   * the session store's file locks, their helper booting beside the workers (null: the store
+   * is not a file other processes share); whoever gives the start up closes them
+   */
+  locks: FileSessionLocks | null;
 }
 
 /**
@@ -103,7 +127,14 @@ export async function bootWorkers(
   const python = await appPython(config, opts);
   const sources = new TemplateSources(compileTemplate);
   const workers = new StartingPool(makePool(config, python, sources, opts));
-  return { config, python, sources, workers };
+  // The helper of a shared store's locks is a Python process too: started now, it boots
+  // while the rest of the engine loads, instead of after it (the listen waits for it).
+  const locks = fileLocksFor(
+    sessionSettings(config, opts),
+    opts.exclusiveSessions === true,
+    python,
+  );
+  return { config, python, sources, workers, locks };
 }
 
 /** The Python executable of an app: the override, else [Main] PythonExecutable, else found. */

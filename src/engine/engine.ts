@@ -15,6 +15,7 @@ import {
   bootWorkers,
   makePool,
   StartingPool,
+  sessionSettings,
   type BootedApp,
   type BootOptions,
 } from './boot.js';
@@ -41,6 +42,7 @@ import type { TemplateSources } from './runtime/sources.js';
 import type { StoreLog } from './session/pg-connection.js';
 import { RequestEvents } from './journal/events.js';
 import { SessionEvents } from './session/events.js';
+import type { FileSessionLocks } from './session/file-locks.js';
 import { SessionService, type SharedJournal } from './session/service.js';
 import { openSessionStore, type OpenedStore } from './session/store-factory.js';
 
@@ -63,17 +65,8 @@ export interface EngineOptions extends BootOptions {
    * recorded without a journal). `npm run bench` turns it off to weigh what it costs.
    */
   journalDetails?: boolean;
-  /**
-   * keep the session store to this process (default false): its file is locked for the
-   * engine's lifetime, and sessions are served from memory, written through to the file.
-   * `pse serve --production` passes true; `pse studio`, `pse run` and a second server of the
-   * app then cannot open the store (they say so, naming the file).
-   */
-  exclusiveSessions?: boolean;
   /** a PostgreSQL session store: create or upgrade its schema at start (default true) */
   migrate?: boolean;
-  /** keep sessions in this SQLite file instead of the store pse.conf names (`pse test`) */
-  sessionFile?: string;
   /**
    * on a PostgreSQL store whose journal is shared (`[Studio] Journal = store`): receive the
    * entries and session changes of every other process as live events (Studio; default false)
@@ -102,17 +95,20 @@ function openSessions(
   opened: OpenedStore | null,
   shared: SharedJournal | null,
   python: string,
+  locks: FileSessionLocks | null,
   log: (message: string) => void,
 ): SessionService | null {
   if (!config.session.enabled) return null;
-  let conf =
-    opts.journal === false ? { ...config, studio: { ...config.studio, journalSize: 0 } } : config;
-  if (opts.sessionFile)
-    conf = { ...conf, session: { ...conf.session, type: 'sqlite', file: opts.sessionFile } };
+  const conf = {
+    ...config,
+    session: sessionSettings(config, opts),
+    ...(opts.journal === false ? { studio: { ...config.studio, journalSize: 0 } } : {}),
+  };
   return SessionService.open(conf, pool, {
     exclusive: opts.exclusiveSessions === true,
     details: opts.journalDetails !== false,
     python,
+    locks,
     log,
     ...(opened ? { opened } : {}),
     ...(shared ? { shared } : {}),
@@ -183,6 +179,7 @@ export class Engine {
     private readonly tmpDir: string,
     opened: OpenedStore | null,
     shared: SharedJournal | null,
+    locks: FileSessionLocks | null,
   ) {
     this.appRoot = config.appRoot;
     this.config = config;
@@ -206,6 +203,7 @@ export class Engine {
       opened,
       shared,
       python,
+      locks,
       (m) => this.logs.write('error', m),
     );
     const deps = this.requestDeps();
@@ -272,10 +270,11 @@ export class Engine {
    * it loads this module): the store, the journal and the HTTP app open while they boot.
    */
   static async openBooted(boot: BootedApp, opts: EngineOptions = {}): Promise<Engine> {
-    const { config, python, sources, workers } = boot;
+    const { config, python, sources, workers, locks } = boot;
     // Its log lines go to the engine's log once there is one.
     const logTo: { engine?: Engine } = {};
     const undo: (() => Promise<void> | void)[] = [() => workers.abandon()];
+    if (locks) undo.push(() => locks.close());
     let opened: OpenedStore | null = null;
     let shared: SharedJournal | null = null;
     let tmpDir: string;
@@ -309,6 +308,7 @@ export class Engine {
         tmpDir,
         opened,
         shared,
+        locks,
       );
     } catch (err) {
       for (const step of undo.reverse()) await step();

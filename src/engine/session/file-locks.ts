@@ -18,6 +18,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import type { SessionConfig } from '../config/types.js';
 import { PYTHON_DIR } from '../paths.js';
 import { privateDir } from '../private-files.js';
 import type { SessionLockProvider } from './cross-process-lock.js';
@@ -28,8 +29,25 @@ export interface FileSessionLocksOptions {
   file: string;
   /** the Python interpreter to run the helper with */
   python: string;
-  /** where to report a helper that died (it is replaced on the next acquire) */
+  /** where to report a helper that died (it is replaced on the next acquire); see `reportTo` */
   log?: (message: string) => void;
+}
+
+/**
+ * The locks of an app's session store when it is a SQLite file that other processes may open
+ * too (another server, Studio, `pse run`); null for any other store: none, PostgreSQL (it
+ * brings its own), `:memory:`, or a file kept `exclusive` to this process. Started at once, so
+ * that the helper boots beside the workers.
+ */
+export function fileLocksFor(
+  session: Pick<SessionConfig, 'enabled' | 'type' | 'file'>,
+  exclusive: boolean,
+  python: string,
+  log?: (message: string) => void,
+): FileSessionLocks | null {
+  if (!session.enabled || session.type !== 'sqlite' || exclusive || session.file === ':memory:')
+    return null;
+  return new FileSessionLocks({ file: `${session.file}.locks`, python, ...(log ? { log } : {}) });
 }
 
 interface Pending {
@@ -137,11 +155,19 @@ export class FileSessionLocks implements SessionLockProvider {
   /** Resolves once the helper has the lock file open; rejects, saying why, when it cannot. */
   readonly ready: Promise<void>;
 
+  private log: ((message: string) => void) | undefined;
+
   /** Starts the helper at once (await `ready` to learn that it runs). */
   constructor(private readonly o: FileSessionLocksOptions) {
+    this.log = o.log;
     this.ready = this.start();
     // Awaited by whoever opens the engine; a failure also shows on the first acquire.
     this.ready.catch(() => undefined);
+  }
+
+  /** Reports from now on to `log`: locks started before their engine had a log get its log. */
+  reportTo(log: (message: string) => void): void {
+    this.log = log;
   }
 
   acquire(id: string, timeoutMs: number): Promise<Release> {
@@ -312,7 +338,7 @@ export class FileSessionLocks implements SessionLockProvider {
         h.pending.delete(n);
         clearTimeout(p.timer);
         p.reject(new Error(`session ${p.id}: cannot lock it in ${h.file}: ${message}`));
-      } else this.o.log?.(`session locks: ${message}`);
+      } else this.log?.(`session locks: ${message}`);
     }
   }
 
@@ -320,7 +346,7 @@ export class FileSessionLocks implements SessionLockProvider {
     if (this.helper === h) this.helper = null;
     for (const [id, lease] of this.leases) if (lease.helper === h) this.leases.delete(id);
     if (this.closed && h.pending.size === 0) return;
-    this.o.log?.(
+    this.log?.(
       `session locks: the lock helper for ${h.file} stopped (${why}); a new one takes over`,
     );
     for (const p of h.pending.values()) {

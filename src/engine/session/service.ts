@@ -14,7 +14,7 @@ import { SessionEvents } from './events.js';
 import { SessionManager, type OpenRequest } from './manager.js';
 import type { SessionTicket, SessionTrace } from './ticket.js';
 import { SqliteSessionStore } from './sqlite-store.js';
-import { FileSessionLocks } from './file-locks.js';
+import { FileSessionLocks, fileLocksFor } from './file-locks.js';
 import type { SessionStore } from './store.js';
 import type { SessionLockProvider } from './cross-process-lock.js';
 import type { OpenedStore } from './store-factory.js';
@@ -98,6 +98,11 @@ export class SessionService {
       details?: boolean;
       opened?: OpenedStore;
       python?: string;
+      /**
+       * the store's file locks, started already (`fileLocksFor` at boot, with the workers);
+       * absent: started here when the store is such a file
+       */
+      locks?: FileSessionLocks | null;
       log?: (message: string) => void;
       /** a journal opened already, on these events (the cluster's: journal/pg-journal.ts) */
       shared?: SharedJournal;
@@ -108,18 +113,16 @@ export class SessionService {
     // A shared file may have other processes serving it: each session's requests take turns
     // across them too (file record locks next to the store). PostgreSQL brings its own. Its
     // helper process starts first, to boot while the store and the journal open.
-    const crossProcessLock =
-      opts.opened?.lock ??
-      (!opts.opened &&
-      opts.exclusive !== true &&
-      opts.python !== undefined &&
-      config.session.file !== ':memory:'
-        ? new FileSessionLocks({
-            file: `${config.session.file}.locks`,
-            python: opts.python,
-            ...(opts.log ? { log: opts.log } : {}),
-          })
-        : null);
+    let crossProcessLock: SessionLockProvider | null;
+    if (opts.opened) crossProcessLock = opts.opened.lock;
+    else if (opts.locks !== undefined) {
+      crossProcessLock = opts.locks;
+      if (opts.log) opts.locks?.reportTo(opts.log);
+    } else
+      crossProcessLock =
+        opts.python === undefined
+          ? null
+          : fileLocksFor(config.session, opts.exclusive === true, opts.python, opts.log);
     let store: SessionStore;
     try {
       store =
