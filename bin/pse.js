@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The `pse` command. The CLI is compiled by `npm run build` into dist/.
+// The `pse` command. The CLI is compiled and bundled by `npm run build` into dist/pse/.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const entry = new URL('../dist/cli/main.js', import.meta.url);
+const entry = new URL('../dist/pse/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
   console.error(
     'pse: the CLI is not built yet. Run `npm run build` in ' +

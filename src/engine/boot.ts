@@ -22,7 +22,7 @@ import { fileLocksFor, type FileSessionLocks } from './session/file-locks.js';
 import { compileTemplate } from './template/index.js';
 
 export { CONF_NAME, ConfigError, loadConfig } from './config/index.js';
-export { PSE_VERSION } from './paths.js';
+export { PACKAGE_ROOT, PSE_VERSION } from './paths.js';
 export {
   instanceAddress,
   isInstance,

@@ -6,9 +6,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../engine/boot.js';
 
-export const MAIN_ENTRY = fileURLToPath(new URL('../../out/main/index.js', import.meta.url));
+/** The built main process (found from the package's root: this code may run from a bundle). */
+export const MAIN_ENTRY = path.join(PACKAGE_ROOT, 'out', 'main', 'index.js');
 
 /** The Electron executable, or the reason there is none. */
 export function findElectron(): { path: string } | { error: string } {

@@ -21,12 +21,13 @@ function pse(args: string[]): Promise<Ran> {
 let tmp: string;
 beforeAll(async () => {
   // npm test builds first; a bare `vitest run test/cli` builds here.
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
+  if (!existsSync(path.join(ROOT, 'dist', 'pse', 'main.js'))) {
     spawnSync(
       process.execPath,
       [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.node.json'],
       { cwd: ROOT },
     );
+    spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-cli.mjs')], { cwd: ROOT });
   }
   tmp = await mkdtemp(path.join(os.tmpdir(), 'pse-cli-'));
   APP = path.join(tmp, 'servlets');
@@ -55,9 +56,37 @@ describe('pse', () => {
       timeoutMs: 60_000,
     });
     expect(ran.code).toBe(0);
-    const loaded = ran.stderr.split('\n').filter((l) => l.startsWith('loaded '));
-    expect(loaded.some((l) => l.endsWith('/dist/cli/main.js'))).toBe(true);
-    expect(loaded.filter((l) => /\/dist\/engine\/(index|engine)\.js$/.test(l))).toEqual([]);
+    const loaded = ran.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('loaded file:'))
+      .map((l) => fileURLToPath(l.slice('loaded '.length)));
+    // the bundled CLI, and of PSE's own code nothing that holds the engine
+    expect(loaded).toContain(path.join(ROOT, 'dist', 'pse', 'main.js'));
+    const own = loaded.filter((f) => f.startsWith(path.join(ROOT, 'dist') + path.sep));
+    expect(own.length).toBeGreaterThan(0);
+    const withEngine: string[] = [];
+    for (const f of own) if (/\bclass Engine\b/.test(await readFile(f, 'utf8'))) withEngine.push(f);
+    expect(withEngine).toEqual([]);
+  });
+
+  it('runs from its bundle: the engine as one chunk, not the modules tsc wrote', async () => {
+    const hooks =
+      'data:text/javascript,export async function load(u, c, next) {' +
+      ' process.stderr.write(`loaded ${u}\\n`); return next(u, c); }';
+    const register = `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(hooks)});`;
+    const ran = await runPse(['--import', register, BIN], ['run', path.join(APP, 'counter.pt')], {
+      cwd: ROOT,
+      timeoutMs: 60_000,
+    });
+    expect(ran.code).toBe(0);
+    const loaded = ran.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('loaded file:'))
+      .map((l) => fileURLToPath(l.slice('loaded '.length)));
+    const own = loaded.filter((f) => f.startsWith(path.join(ROOT, 'dist') + path.sep));
+    expect(own.every((f) => path.dirname(f) === path.join(ROOT, 'dist', 'pse'))).toBe(true);
+    // a handful of chunks where tsc's output is ~130 modules
+    expect(own.length).toBeLessThan(20);
   });
 
   it('pse serve refuses an instance count below one, and a broken [Main] Instances, before starting', async () => {

@@ -2,15 +2,14 @@
  * `pse studio --web`: the embedded engine, the Studio service on it, and the web server that
  * serves the renderer and the API. Used by the CLI, by scripts/start.mjs's fallback and by tests.
  */
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../../engine/boot.js';
 import { openStudioEngine } from '../service/engine-adapter.js';
 import { StudioService } from '../service/studio-service.js';
 import { startWebStudio, type WebStudio } from './web-server.js';
 
-/** out/renderer of this package (src/main/web and dist/main/web are both three levels down). */
-export const DEFAULT_RENDERER_DIR = fileURLToPath(
-  new URL('../../../out/renderer/', import.meta.url),
-);
+/** out/renderer of this package (found from its root: this code may run from a bundle). */
+export const DEFAULT_RENDERER_DIR = path.join(PACKAGE_ROOT, 'out', 'renderer') + path.sep;
 
 export interface WebLaunchOptions {
   appRoot: string;
