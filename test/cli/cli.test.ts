@@ -1,11 +1,11 @@
 /** The built `pse` command as a user runs it: new, run, serve (and its clean stop), errors. */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtPse } from '../helpers/built-pse.js';
 import { runPse, type Ran } from './helpers/run-pse.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,15 +35,7 @@ async function pseFilesLoaded(args: string[]): Promise<string[]> {
 
 let tmp: string;
 beforeAll(async () => {
-  // npm test builds first; a bare `vitest run test/cli` builds here.
-  if (!existsSync(path.join(ROOT, 'dist', 'pse', 'main.js'))) {
-    spawnSync(
-      process.execPath,
-      [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.node.json'],
-      { cwd: ROOT },
-    );
-    spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-cli.mjs')], { cwd: ROOT });
-  }
+  builtPse();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'pse-cli-'));
   APP = path.join(tmp, 'servlets');
   await cp(APP_SRC, APP, { recursive: true });

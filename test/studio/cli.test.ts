@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { builtPse } from '../helpers/built-pse.js';
 import { copyExamples, REPO, until } from './helpers.js';
 
 describe('pse studio --web (the command)', () => {
@@ -13,20 +14,11 @@ describe('pse studio --web (the command)', () => {
 
   beforeAll(async () => {
     app = await copyExamples();
-    child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(REPO, 'src/cli/main.ts'),
-        'studio',
-        app.dir,
-        '--web',
-        '--port',
-        '0',
-      ],
-      { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    // the built command: its bundle must find the renderer as tsx's sources do
+    child = spawn(process.execPath, [builtPse(), 'studio', app.dir, '--web', '--port', '0'], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   });
@@ -47,6 +39,7 @@ describe('pse studio --web (the command)', () => {
     );
     const res = await fetch(url);
     expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/^<!doctype html>/i);
     const { port } = new URL(url);
     const refused = await new Promise<number>((resolve) => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/api`);
