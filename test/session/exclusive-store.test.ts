@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SessionCache } from '../../src/engine/session/session-cache.js';
 import { SqliteSessionStore } from '../../src/engine/session/sqlite-store.js';
 import { HOUR, createCommit, storeFolder, T0 } from '../helpers/sqlite-stores.js';
 import type { SessionCommit, SessionStore, StoredSession } from '../../src/engine/session/store.js';
@@ -135,6 +136,33 @@ describe('exclusive SQLite session store', () => {
     });
     pickle.write('CHANGED!'); // a worker's pipe buffer is reused for later frames
     expect((await store.load(id, T0))!.ns.get('')!.pickle.toString()).toBe('original');
+  });
+
+  it('forgets from memory exactly the sessions a sweep deleted', async () => {
+    const store = exclusive();
+    const id = (n: number): string => String(n).padStart(43, 's');
+    for (let n = 0; n < 50; n++)
+      await store.commit({
+        id: id(n),
+        now: T0,
+        // every tenth one expires within the hour
+        expires: T0 + (n % 10 === 0 ? HOUR / 2 : 2 * HOUR),
+        create: true,
+        upsert: upsert({ v: n }),
+        delete: [],
+      });
+    const forgotten = vi.spyOn(SessionCache.prototype, 'delete');
+    try {
+      expect(await store.sweep(T0 + HOUR)).toBe(5);
+      expect(forgotten.mock.calls.map(([gone]) => gone).sort()).toEqual(
+        [0, 10, 20, 30, 40].map(id).sort(),
+      );
+      expect(await store.load(id(10), T0)).toBeNull();
+      expect((await store.load(id(11), T0 + HOUR))?.ns.get('v')?.pickle.toString()).toBe('v=11');
+      expect(await store.sweep(T0 + HOUR)).toBe(0);
+    } finally {
+      forgotten.mockRestore();
+    }
   });
 
   it(

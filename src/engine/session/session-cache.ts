@@ -110,11 +110,6 @@ export class SessionCache {
     this.bytes -= e.bytes;
   }
 
-  /** Forgets every session expired at `now` (the store's sweep deleted them). */
-  deleteExpired(now: number): void {
-    for (const [id, e] of this.entries) if (e.session.expires <= now) this.delete(id);
-  }
-
   clear(): void {
     this.entries.clear();
     this.bytes = 0;

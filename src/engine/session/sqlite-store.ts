@@ -236,7 +236,9 @@ export class SqliteSessionStore implements SessionStore {
       ),
       deleteNs: db.prepare('DELETE FROM namespaces WHERE session = ? AND name = ?'),
       deleteSession: db.prepare('DELETE FROM sessions WHERE id = ?'),
-      sweep: db.prepare('DELETE FROM sessions WHERE expires <= ?'),
+      sweep: db.prepare<[number], { id: string }>(
+        'DELETE FROM sessions WHERE expires <= ? RETURNING id',
+      ),
       dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
   }
@@ -394,9 +396,11 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async sweep(now: number): Promise<number> {
-    const n = await this.batch.write(() => this.q.sweep.run(now).changes);
-    this.cache.deleteExpired(now);
-    return n;
+    // What it deleted leaves the memory by id: a look at every kept session instead cost each
+    // sweep ~2 ms per 60,000 of them, at one sweep in a thousand requests by default.
+    const gone = await this.batch.write(() => this.q.sweep.all(now));
+    for (const { id } of gone) this.cache.delete(id);
+    return gone.length;
   }
 
   list(query: SessionListQuery, now: number): Promise<Page<SessionSummary>> {
