@@ -39,6 +39,7 @@ function needsBuild() {
     'out/preload/index.cjs',
     'out/renderer/index.html',
     'dist/main/web/launch.js',
+    'dist/pse/main.js',
   ].map((f) => path.join(root, f));
   if (outputs.some((f) => !existsSync(f))) return true;
   const built = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
