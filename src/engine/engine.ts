@@ -94,7 +94,6 @@ function openSessions(
   opts: EngineOptions,
   opened: OpenedStore | null,
   shared: SharedJournal | null,
-  python: string,
   locks: FileSessionLocks | null,
   log: (message: string) => void,
 ): SessionService | null {
@@ -107,7 +106,6 @@ function openSessions(
   return SessionService.open(conf, pool, {
     exclusive: opts.exclusiveSessions === true,
     details: opts.journalDetails !== false,
-    python,
     locks,
     log,
     ...(opened ? { opened } : {}),
@@ -202,7 +200,6 @@ export class Engine {
       opts,
       opened,
       shared,
-      python,
       locks,
       (m) => this.logs.write('error', m),
     );
@@ -252,8 +249,7 @@ export class Engine {
     opts: EngineOptions,
     log: StoreLog,
   ): Promise<OpenedStore | null> {
-    if (!config.session.enabled || config.session.type === 'sqlite' || opts.sessionFile)
-      return null;
+    if (!config.session.enabled || sessionSettings(config, opts).type === 'sqlite') return null;
     return openSessionStore(config.session, {
       ...(opts.migrate !== undefined ? { migrate: opts.migrate } : {}),
       log,

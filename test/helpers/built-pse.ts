@@ -10,14 +10,9 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 
 export function builtPse(): string {
   if (!existsSync(path.join(ROOT, 'dist', 'pse', 'main.js'))) {
-    for (const args of [
-      [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.node.json'],
-      [path.join(ROOT, 'scripts', 'bundle-cli.mjs')],
-    ]) {
-      const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
-      if (r.status !== 0)
-        throw new Error(`building the pse command failed: ${r.stdout}${r.stderr}`);
-    }
+    // the package's own build of the command (tsc, then the bundle)
+    const r = spawnSync('npm', ['run', 'build:engine'], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`building the pse command failed: ${r.stdout}${r.stderr}`);
   }
   return path.join(ROOT, 'bin', 'pse.js');
 }

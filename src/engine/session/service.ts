@@ -14,7 +14,7 @@ import { SessionEvents } from './events.js';
 import { SessionManager, type OpenRequest } from './manager.js';
 import type { SessionTicket, SessionTrace } from './ticket.js';
 import { SqliteSessionStore } from './sqlite-store.js';
-import { FileSessionLocks, fileLocksFor } from './file-locks.js';
+import { FileSessionLocks } from './file-locks.js';
 import type { SessionStore } from './store.js';
 import type { SessionLockProvider } from './cross-process-lock.js';
 import type { OpenedStore } from './store-factory.js';
@@ -97,10 +97,9 @@ export class SessionService {
       /** record the journal's details (EngineOptions.journalDetails; default true) */
       details?: boolean;
       opened?: OpenedStore;
-      python?: string;
       /**
-       * the store's file locks, started already (`fileLocksFor` at boot, with the workers);
-       * absent: started here when the store is such a file
+       * a shared SQLite file's locks, started at boot with the workers (`fileLocksFor`); null
+       * for any other store
        */
       locks?: FileSessionLocks | null;
       log?: (message: string) => void;
@@ -111,18 +110,12 @@ export class SessionService {
     const events = opts.shared?.events ?? new SessionEvents();
     const requests = opts.shared?.requests ?? new RequestEvents();
     // A shared file may have other processes serving it: each session's requests take turns
-    // across them too (file record locks next to the store). PostgreSQL brings its own. Its
-    // helper process starts first, to boot while the store and the journal open.
-    let crossProcessLock: SessionLockProvider | null;
-    if (opts.opened) crossProcessLock = opts.opened.lock;
-    else if (opts.locks !== undefined) {
-      crossProcessLock = opts.locks;
-      if (opts.log) opts.locks?.reportTo(opts.log);
-    } else
-      crossProcessLock =
-        opts.python === undefined
-          ? null
-          : fileLocksFor(config.session, opts.exclusive === true, opts.python, opts.log);
+    // across them too (file record locks next to the store, their helper started at boot).
+    // PostgreSQL brings its own.
+    const crossProcessLock: SessionLockProvider | null = opts.opened
+      ? opts.opened.lock
+      : (opts.locks ?? null);
+    if (opts.log) opts.locks?.reportTo(opts.log);
     let store: SessionStore;
     try {
       store =
