@@ -1,32 +1,96 @@
 /**
- * CPU microseconds per request of the Node process and of the Python workers, for the peers'
- * hello and sess-per-conn scenarios: `pse serve --production --quiet` on a copy of examples/,
- * loaded with wrk and the peers' `bench.lua`, utime+stime read from /proc before and after.
- * CPU per request is robust when the 2 cores are shared with other work, unlike req/s.
- * Env: PSE_BENCH_SECONDS (5), PSE_BENCH_WORKERS (2), PSE_PEERS_DIR; PSE_BENCH_BASE: another
- * checkout (e.g. `git archive HEAD | tar -x`) measured in turn with this one, for before/after
- * figures taken under the same load.
+ * CPU microseconds per request of the Node process and of its Python processes, for the peers'
+ * scenarios (hello, sess-per-conn, sess-shared, sess-new): `pse serve --production --quiet` on a
+ * copy of examples/, loaded with wrk and the peers' `bench.lua`, utime+stime read from /proc
+ * before and after. CPU per request is robust when the 2 cores are shared with other work,
+ * unlike req/s.
+ *
+ * The design's floor (`floor.ts`: node:http and the same number of Python processes over pipes,
+ * no session, no page) takes its turn on the session scenarios, and each of PSE's sides is
+ * printed as a multiple of the floor's: what PSE's own work adds to what any server built as PSE
+ * is pays here, on the Node side and on the Python side apart.
+ *
+ * Env: PSE_BENCH_SECONDS (5), PSE_BENCH_WORKERS (2), PSE_BENCH_SCENARIOS (all; a comma-separated
+ * subset), PSE_PEERS_DIR; PSE_BENCH_BASE: another checkout (e.g. `git archive HEAD | tar -x`)
+ * measured in turn with this one, for before/after figures taken under the same load.
  */
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { floorServer, stopFloor } from './floor.js';
 import { loadAverage } from './load.js';
 import {
   PEERS_DIR,
   ROOT,
+  benchPython,
   childrenOf,
   copyExamples,
   cpuOf,
   pseCommand,
   startPse,
   stopPse,
+  type PseServer,
 } from './pse-server.js';
 
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 5);
 const WORKERS = process.env.PSE_BENCH_WORKERS ?? '2';
 const CONNS = 32;
+const ONLY = process.env.PSE_BENCH_SCENARIOS?.split(',');
+const FLOOR = 'floor';
+
+interface Scenario {
+  name: string;
+  url: string;
+  /** which cookie file: none, one per connection, or one for all */
+  cookies: 'none' | 'pool' | 'hot';
+  expect: string;
+  /** the floor answers it (it has no hello page) */
+  floor: boolean;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'hello', url: '/hello', cookies: 'none', expect: 'Hello, world!', floor: false },
+  {
+    name: 'sess-per-conn',
+    url: '/session_example',
+    cookies: 'pool',
+    expect: 'Hello, Nick!',
+    floor: true,
+  },
+  {
+    name: 'sess-shared',
+    url: '/session_example',
+    cookies: 'hot',
+    expect: 'Hello, Nick!',
+    floor: true,
+  },
+  {
+    name: 'sess-new',
+    url: '/session_example?name=Nick',
+    cookies: 'none',
+    expect: 'Hello, Nick!',
+    floor: true,
+  },
+];
+
+/** A server under measure: its Node process, and its cookie files. */
+interface Target {
+  label: string;
+  url: string;
+  pid: number;
+  pool: string;
+  hot: string;
+}
+
+interface Figure {
+  node: number;
+  python: number;
+  rps: string;
+  requests: number;
+  line: string;
+}
 
 function exec(cmd: string, args: string[], cwd?: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -43,53 +107,66 @@ async function newCookie(base: string): Promise<string> {
   return res.headers.getSetCookie()[0]!.split(';')[0]!;
 }
 
-/** Both scenarios on one server of the checkout at `root`: one line each. */
-async function measure(
-  root: string,
-  label: string,
-  wrkDir: string,
-  tmp: string,
-): Promise<string[]> {
+/** Cookie files of `CONNS` sessions (one per connection) and of one (a hot session). */
+async function cookieFiles(url: string, label: string, tmp: string): Promise<[string, string]> {
+  const cookies: string[] = [];
+  for (let i = 0; i < CONNS; i++) cookies.push(await newCookie(url));
+  const pool = path.join(tmp, `cookies-${label}`);
+  const hot = path.join(tmp, `cookie-${label}`);
+  writeFileSync(pool, cookies.join('\n') + '\n');
+  writeFileSync(hot, cookies[0] + '\n');
+  return [pool, hot];
+}
+
+async function pseTarget(root: string, label: string, tmp: string): Promise<[Target, PseServer]> {
   const app = copyExamples(path.join(tmp, `app-${label}`));
   const server = await startPse(app, { command: pseCommand(root), workers: WORKERS });
-  const pid = server.child.pid!;
-  const lines: string[] = [];
-  try {
-    const cookies: string[] = [];
-    for (let i = 0; i < CONNS; i++) cookies.push(await newCookie(server.url));
-    const pool = path.join(tmp, `cookies-${label}`);
-    writeFileSync(pool, cookies.join('\n') + '\n');
-    const scenarios = [
-      { name: 'hello', url: '/hello', file: '-', expect: 'Hello, world!' },
-      { name: 'sess-per-conn', url: '/session_example', file: pool, expect: 'Hello, Nick!' },
-    ];
-    for (const warm of [true, false]) {
-      for (const s of scenarios) {
-        const workers = childrenOf(pid);
-        const node0 = cpuOf(pid);
-        const py0 = workers.reduce((sum, w) => sum + cpuOf(w), 0);
-        const args = ['-t2', `-c${CONNS}`, `-d${warm ? 2 : SECONDS}s`, '--timeout', '5s'];
-        args.push('-s', 'bench.lua', server.url + s.url, '--', s.file, s.expect, '2');
-        const out = await exec('wrk', args, wrkDir);
-        const node1 = cpuOf(pid);
-        const py1 = workers.reduce((sum, w) => sum + cpuOf(w), 0);
-        if (warm) continue;
-        const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-        if (!line) throw new Error(`wrk printed no RESULT line:\n${out}`);
-        const n = Number(/requests=(\d+)/.exec(line)![1]);
-        const rps = /rps=([\d.]+)/.exec(line)![1];
-        const bad = /non2xx=(\d+) bad_body=(\d+)/.exec(line)!;
-        lines.push(
-          `${label.padEnd(5)} ${s.name.padEnd(14)} node ${((node1 - node0) / n).toFixed(1)} us/req, ` +
-            `python ${((py1 - py0) / n).toFixed(1)} us/req (all children), ${rps} req/s, ${n} requests, ` +
-            `non2xx=${bad[1]} bad=${bad[2]}`,
-        );
-      }
-    }
-  } finally {
-    await stopPse(server);
-  }
-  return lines;
+  const [pool, hot] = await cookieFiles(server.url, label, tmp);
+  return [{ label, url: server.url, pid: server.child.pid!, pool, hot }, server];
+}
+
+/** One window of `s` on `t` (after a warm-up of 2 s): CPU per request of each side. */
+async function window(t: Target, s: Scenario, wrkDir: string): Promise<Figure> {
+  const file = { none: '-', pool: t.pool, hot: t.hot }[s.cookies];
+  const args = (seconds: number): string[] => [
+    '-t2',
+    `-c${CONNS}`,
+    `-d${seconds}s`,
+    '--timeout',
+    '5s',
+    '-s',
+    'bench.lua',
+    t.url + s.url,
+    '--',
+    file,
+    s.expect,
+    '2',
+  ];
+  await exec('wrk', args(2), wrkDir);
+  // the floor's Python processes and PSE's workers alike: a worker respawned meanwhile is missed
+  const children = childrenOf(t.pid);
+  const node0 = cpuOf(t.pid);
+  const py0 = children.reduce((sum, w) => sum + cpuOf(w), 0);
+  const out = await exec('wrk', args(SECONDS), wrkDir);
+  const node1 = cpuOf(t.pid);
+  const py1 = children.reduce((sum, w) => sum + cpuOf(w), 0);
+  const result = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!result) throw new Error(`wrk printed no RESULT line:\n${out}`);
+  const requests = Number(/requests=(\d+)/.exec(result)![1]);
+  const rps = /rps=([\d.]+)/.exec(result)![1]!;
+  const bad = /non2xx=(\d+) bad_body=(\d+)/.exec(result)!;
+  const node = (node1 - node0) / requests;
+  const python = (py1 - py0) / requests;
+  return {
+    node,
+    python,
+    rps,
+    requests,
+    line:
+      `${t.label.padEnd(5)} ${s.name.padEnd(14)} node ${node.toFixed(1)} us/req, ` +
+      `python ${python.toFixed(1)} us/req (all children), ${rps} req/s, ${requests} requests, ` +
+      `non2xx=${bad[1]} bad=${bad[2]}`,
+  };
 }
 
 export async function run(): Promise<string[]> {
@@ -97,14 +174,48 @@ export async function run(): Promise<string[]> {
   if (!existsSync(path.join(wrkDir, 'bench.lua'))) return ['cpu: no bench-peers/wrk/bench.lua'];
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-cpu-'));
   const base = process.env.PSE_BENCH_BASE;
-  const lines = [`load before: ${loadAverage()}`];
+  const scenarios = SCENARIOS.filter((s) => !ONLY || ONLY.includes(s.name));
+  const python = await benchPython();
+  const lines = [
+    `load before: ${loadAverage()}`,
+    `Python ${python.version} (${python.executable}) for PSE's workers and the floor's`,
+  ];
+  const servers: PseServer[] = [];
+  let floorChild: ChildProcess | undefined;
   try {
-    // Alternated, twice, so that a change in the machine's load hits both alike.
+    const targets: Target[] = [];
+    if (base) {
+      const [t, s] = await pseTarget(base, 'base', tmp);
+      servers.push(s);
+      targets.push(t);
+    }
+    const [now, server] = await pseTarget(ROOT, 'now', tmp);
+    servers.push(server);
+    targets.push(now);
+    const floor = await floorServer((await benchPython()).executable, Number(WORKERS));
+    floorChild = floor.child;
+    // the floor ignores what a cookie says: PSE's files serve it as well
+    const floorTarget: Target = { ...now, label: FLOOR, url: floor.url, pid: floor.child.pid! };
+    // Alternated, twice with a base, so that a change in the machine's load hits all alike.
     for (let round = 0; round < (base ? 2 : 1); round++) {
-      if (base) lines.push(...(await measure(base, 'base', wrkDir, tmp)));
-      lines.push(...(await measure(ROOT, 'now', wrkDir, tmp)));
+      for (const s of scenarios) {
+        const figures = new Map<string, Figure>();
+        for (const t of [...targets, ...(s.floor ? [floorTarget] : [])]) {
+          const f = await window(t, s, wrkDir);
+          figures.set(t.label, f);
+          lines.push(f.line);
+        }
+        const mine = figures.get('now')!;
+        const least = figures.get(FLOOR);
+        if (least)
+          lines.push(
+            `      ${s.name.padEnd(14)} now ÷ floor: node ${(mine.node / least.node).toFixed(2)}×, python ${(mine.python / least.python).toFixed(2)}×, both ${((mine.node + mine.python) / (least.node + least.python)).toFixed(2)}×`,
+          );
+      }
     }
   } finally {
+    if (floorChild) stopFloor(floorChild);
+    for (const s of servers) await stopPse(s);
     rmSync(tmp, { recursive: true, force: true });
   }
   lines.push(`load after: ${loadAverage()}`);

@@ -17,13 +17,20 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resolvePython } from '../src/engine/runtime/python.js';
 import { bareServer } from './bare.js';
 import { measureCompile, sustainedRate } from './compile.js';
 import { floorServer, stopFloor } from './floor.js';
 import { QUIET_SHARE, loadAverage, settle } from './load.js';
 import { PG_URL, dropSchema } from './pg.js';
-import { ROOT, copyExamples, startPse, stopPse, type PseServer } from './pse-server.js';
+import {
+  ROOT,
+  benchPython,
+  copyExamples,
+  onPostgres,
+  startPse,
+  stopPse,
+  type PseServer,
+} from './pse-server.js';
 import { measureStartup, median } from './startup.js';
 import {
   SCENARIOS,
@@ -155,6 +162,7 @@ function readmeTable(
   floor: string,
   when: string,
   load: string,
+  python: string,
 ): string {
   const rows = goals.map((g) => {
     const line = goalLine(g);
@@ -172,7 +180,7 @@ function readmeTable(
   });
   return [
     BEGIN,
-    `Measured by \`npm run bench -- goals --readme\` on ${when}: ${os.cpus().length} cores, load average ${load}; wrk -t${THREADS} -c${CONNS} with bench-peers' \`bench.lua\`, ${ROUNDS} rounds of ${SECONDS} s windows, ${WORKERS} Python workers. One figure per round; a goal is met when every round meets it.`,
+    `Measured by \`npm run bench -- goals --readme\` on ${when}: ${os.cpus().length} cores, load average ${load}; wrk -t${THREADS} -c${CONNS} with bench-peers' \`bench.lua\`, ${ROUNDS} rounds of ${SECONDS} s windows, ${WORKERS} Python workers on ${python}. One figure per round; a goal is met when every round meets it.`,
     '',
     '| goal | figure per round | target | |',
     '|---|---|---|---|',
@@ -203,7 +211,10 @@ export async function run(): Promise<string[]> {
   if (!(await hasWrk())) return ['goals: wrk is not installed (see bench-peers/setup.sh)'];
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
   const loadBefore = loadAverage();
-  const lines = [`load before: ${loadBefore}`];
+  const python = await benchPython();
+  // the Python peers' interpreter unless PSE_BENCH_PYTHON says otherwise (pse-server.ts)
+  const pythonText = `Python ${python.version} (\`${python.executable}\`, as the Python peers; the floor's too)`;
+  const lines = [`load before: ${loadBefore}`, `PSE's workers: ${pythonText}`];
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-goals-'));
   const schema = `pse_bench_goals_${process.pid}`;
   const servers: PseServer[] = [];
@@ -214,10 +225,7 @@ export async function run(): Promise<string[]> {
   let floorNote: string;
   try {
     const pgApp = copyExamples(path.join(tmp, 'pg'));
-    writeFileSync(
-      path.join(pgApp, 'pse.conf'),
-      `[plugins.session]\nType = postgresql\nDatabase = ${PG_URL}\nTable = ${schema}.pse_session\n`,
-    );
+    onPostgres(pgApp, PG_URL, `${schema}.pse_session`);
     const start = async (app: string, development = false): Promise<PseServer> => {
       const s = await startPse(app, { development, workers: WORKERS });
       servers.push(s);
@@ -230,7 +238,7 @@ export async function run(): Promise<string[]> {
     const body = Buffer.from(await sample.arrayBuffer());
     const bare = await bareServer(body, sample.headers.get('content-type') ?? 'text/html');
     bareChild = bare.child;
-    const floor = await floorServer((await resolvePython()).executable, Number(WORKERS));
+    const floor = await floorServer((await benchPython()).executable, Number(WORKERS));
     floorChild = floor.child;
     const peers = await runningPeers();
     if (!peers.length)
@@ -363,7 +371,9 @@ export async function run(): Promise<string[]> {
   const loadAfter = loadAverage();
   lines.push(`load after: ${loadAfter}`, '', ...goals.map(goalLine), '', floorNote);
   if (process.argv.includes('--readme')) {
-    writeReadme(readmeTable(goals, table, floorNote, when, `${loadBefore} → ${loadAfter}`));
+    writeReadme(
+      readmeTable(goals, table, floorNote, when, `${loadBefore} → ${loadAfter}`, pythonText),
+    );
     lines.push('README.md: the table of goals is rewritten');
   }
   return lines;

@@ -4,9 +4,10 @@
  * from outside: started, its URL read from its ready line, its CPU read from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resolvePython, type PythonInfo } from '../src/engine/runtime/python.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,13 +31,54 @@ export function pseCommand(root = ROOT): string[] {
     : ['--import', 'tsx', path.join(root, 'src/cli/main.ts')];
 }
 
-/** A copy of examples/ without its `.pse` state: benchmarks never write into the repository. */
+/**
+ * The interpreter that the benchmarks run PSE's workers and the floor's Python processes on:
+ * `PSE_BENCH_PYTHON`, else the one bench-peers' Python servers run on (the system's
+ * `/usr/bin/python3`: mod_python is built against it and gunicorn runs on it), so that the
+ * Python code of every contender runs on the same build; else PSE's default, `python3` on PATH.
+ * Builds differ: pyenv's default build (a shared libpython, no profile-guided optimization) ran
+ * PSE's worker at ~1.25× the CPU of Debian's on the same pages.
+ */
+export function benchPythonName(): string {
+  const chosen = process.env.PSE_BENCH_PYTHON;
+  if (chosen) return chosen;
+  return existsSync(SYSTEM_PYTHON) ? SYSTEM_PYTHON : 'python3';
+}
+const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** benchPythonName(), resolved (its path, its version). */
+export function benchPython(): Promise<PythonInfo> {
+  return resolvePython(benchPythonName());
+}
+
+/**
+ * A copy of examples/ without its `.pse` state (benchmarks never write into the repository),
+ * its workers set to run on benchPython().
+ */
 export function copyExamples(dest: string): string {
   cpSync(path.join(ROOT, 'examples'), dest, {
     recursive: true,
     filter: (src) => path.basename(src) !== '.pse',
   });
+  const conf = path.join(dest, 'pse.conf');
+  const text = readFileSync(conf, 'utf8');
+  const main = /^\[Main\][ \t]*$/m.exec(text);
+  if (!main) throw new Error(`${conf}: no [Main] section to set PythonExecutable in`);
+  const at = main.index + main[0].length;
+  const line = `\nPythonExecutable = ${benchPythonName()}`;
+  writeFileSync(conf, text.slice(0, at) + line + text.slice(at));
   return dest;
+}
+
+/**
+ * Replaces `app`'s pse.conf by one that keeps its sessions in PostgreSQL (`table`: schema.name),
+ * its workers on benchPython().
+ */
+export function onPostgres(app: string, database: string, table: string): void {
+  writeFileSync(
+    path.join(app, 'pse.conf'),
+    `[Main]\nPythonExecutable = ${benchPythonName()}\n[plugins.session]\nType = postgresql\nDatabase = ${database}\nTable = ${table}\n`,
+  );
 }
 
 /** Starts `pse serve` on `app`; resolves with its URL (no trailing slash) once it is serving. */

@@ -10,14 +10,14 @@
  * the ratio of the sums.
  * PSE_BENCH_SECONDS: seconds per window (default 5); PSE_BENCH_ROUNDS (default 2).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NGINX, startNginx, type Nginx } from '../test/scale/processes.js';
 import { CONNECTIONS, cannon, newCookie, type CannonResult } from './cannon.js';
 import { loadAverage } from './load.js';
 import { PG_URL, dropSchema } from './pg.js';
-import { copyExamples, startPse, stopPse, type PseServer } from './pse-server.js';
+import { copyExamples, onPostgres, startPse, stopPse, type PseServer } from './pse-server.js';
 
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 5);
 const WORKERS = Number(process.env.PSE_BENCH_WORKERS ?? 2);
@@ -81,9 +81,10 @@ export async function run(): Promise<string[]> {
             path.join(tmp, `${round}-${store}-${setup.replace(/\W+/g, '-')}`),
           );
           if (store === 'PostgreSQL')
-            writeFileSync(
-              path.join(app, 'pse.conf'),
-              `[plugins.session]\nType = postgresql\nDatabase = ${PG_URL}\nTable = ${schema}.pse_session_${round}_${setup === '1 process' ? 1 : 2}\n`,
+            onPostgres(
+              app,
+              PG_URL,
+              `${schema}.pse_session_${round}_${setup === '1 process' ? 1 : 2}`,
             );
           const server = await start(app, setup);
           try {
