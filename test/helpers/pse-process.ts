@@ -32,9 +32,14 @@ export function killAll(): void {
 
 /**
  * Starts `pse serve APP --quiet ARGS…` (on a free port unless ARGS name one); resolves once it
- * prints its serving line.
+ * prints its serving line. `ownGroup`: in a process group of its own (its pid is the group's id),
+ * as a terminal or a service manager starts it, so that a test can signal the whole group.
  */
-export function startPse(app: string, args: string[] = []): Promise<PseProcess> {
+export function startPse(
+  app: string,
+  args: string[] = [],
+  opts: { ownGroup?: boolean } = {},
+): Promise<PseProcess> {
   const port = args.includes('--port') || args.includes('-p') ? [] : ['--port', '0'];
   const child = spawn(
     process.execPath,
@@ -48,7 +53,7 @@ export function startPse(app: string, args: string[] = []): Promise<PseProcess> 
       '--quiet',
       ...args,
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.ownGroup === true },
   );
   started.push(child);
   let out = '';

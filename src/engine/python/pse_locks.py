@@ -30,6 +30,7 @@ import errno
 import fcntl
 import os
 import select
+import signal
 import sys
 import time
 
@@ -209,6 +210,11 @@ def write_all(data):
 
 
 def main(path):
+    # Ctrl+C in a terminal and a service manager's stop signal the engine's children too; the
+    # engine may still need its locks to finish its requests, and ends this helper by closing
+    # its stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as e:

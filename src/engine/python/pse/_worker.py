@@ -284,11 +284,20 @@ def limit_memory(limit: int) -> Optional[str]:
     return None
 
 
+def _group_signal(signum: int, frame: Any) -> None:
+    """SIGINT and SIGTERM are Node's to act on (see main)."""
+
+
 def main() -> None:
     parent = os.getppid()
     _schedule_as_batch()
-    # Ctrl+C in a terminal reaches the whole process group; Node decides when workers stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl+C in a terminal reaches the whole process group, and a service manager's stop (systemd
+    # signals every process of the unit) or `kill -- -PGID` reaches the workers as well: Node
+    # decides when they stop, once the requests it gave them are answered. A handler rather than
+    # SIG_IGN, which the processes a page starts would inherit across exec. Node's own abort of a
+    # worker (a timeout) sends SIGTERM, then SIGKILL on its next pass.
+    signal.signal(signal.SIGINT, _group_signal)
+    signal.signal(signal.SIGTERM, _group_signal)
     try:
         channel = Channel()
     except OSError as exc:

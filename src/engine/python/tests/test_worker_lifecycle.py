@@ -1,7 +1,9 @@
 """The worker process: boot, boot failure, pipelining, heartbeat, stop, EOF and parent death."""
 import ctypes
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -14,6 +16,11 @@ from tests.test_worker_servlets import jpage
 APP = {}
 APP.update(jpage('page', "result = '\"page\"'\n"))
 APP.update(jpage('slow', "import time\ntime.sleep(1.3)\nresult = '\"slow\"'\n"))
+# the signals a process started by a page ignores (SigIgn of /proc/<pid>/status, hex)
+APP.update(jpage('ignored', "import json, subprocess, sys\n"
+                 "probe = \"print([l.split()[1] for l in open('/proc/self/status') if l.startswith('SigIgn:')][0])\"\n"
+                 "result = json.dumps(subprocess.run([sys.executable, '-c', probe], capture_output=True,\n"
+                 "                                   text=True, check=True).stdout.strip())\n"))
 
 
 class Fixture(unittest.TestCase):
@@ -122,6 +129,31 @@ class RunTests(Fixture):
         self.assertGreaterEqual(len(tasks), 2)  # the main thread and the heartbeat thread
         for tid in tasks:
             self.assertEqual(os.sched_getscheduler(int(tid)), os.SCHED_BATCH)
+
+    def test_sigint_and_sigterm_from_outside_leave_the_running_page_alone(self):
+        # Ctrl+C or a service manager's stop signal the whole process group: Node stops workers
+        w = self.start()
+        w.wait_ready()
+        job, _ = w.job('slow.pt')
+        w.send(job)
+        time.sleep(0.3)
+        os.kill(w.proc.pid, signal.SIGINT)
+        os.kill(w.proc.pid, signal.SIGTERM)
+        self.assertEqual(w.collect(job['id'])[1][0], b'"slow"\n')
+        self.assertIsNone(w.proc.poll())
+        job, _ = w.job('page.pt')
+        w.send(job)
+        self.assertEqual(w.collect(job['id'])[1][0], b'"page"\n')
+
+    @unittest.skipUnless(sys.platform.startswith('linux'), 'reads /proc/<pid>/status')
+    def test_processes_a_page_starts_do_not_inherit_ignored_signals(self):
+        w = self.start()
+        w.wait_ready()
+        job, _ = w.job('ignored.pt')
+        w.send(job)
+        ignored = int(json.loads(w.collect(job['id'])[1][0]), 16)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self.assertFalse(ignored & (1 << (sig - 1)), '%s is ignored by the page\'s process' % sig.name)
 
     def test_stop_finishes_the_queue_then_exits_0(self):
         w = self.start()
