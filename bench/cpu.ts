@@ -14,15 +14,14 @@
  * subset), PSE_PEERS_DIR; PSE_BENCH_BASE: another checkout (e.g. `git archive HEAD | tar -x`)
  * measured in turn with this one, for before/after figures taken under the same load.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { floorServer, stopFloor } from './floor.js';
 import { loadAverage } from './load.js';
 import {
-  PEERS_DIR,
   ROOT,
   benchPython,
   childrenOf,
@@ -33,145 +32,74 @@ import {
   stopPse,
   type PseServer,
 } from './pse-server.js';
+import {
+  SCENARIOS,
+  cookieFileFor,
+  cookieFiles,
+  failuresOf,
+  wrk,
+  wrkDir as peersWrkDir,
+  type Scenario,
+  type ScenarioName,
+} from './wrk.js';
 
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 5);
 const WORKERS = process.env.PSE_BENCH_WORKERS ?? '2';
-const CONNS = 32;
+const WARMUP = 2;
 const ONLY = process.env.PSE_BENCH_SCENARIOS?.split(',');
 const FLOOR = 'floor';
-
-interface Scenario {
-  name: string;
-  url: string;
-  /** which cookie file: none, one per connection, or one for all */
-  cookies: 'none' | 'pool' | 'hot';
-  expect: string;
-  /** the floor answers it (it has no hello page) */
-  floor: boolean;
-}
-
-const SCENARIOS: Scenario[] = [
-  { name: 'hello', url: '/hello', cookies: 'none', expect: 'Hello, world!', floor: false },
-  {
-    name: 'sess-per-conn',
-    url: '/session_example',
-    cookies: 'pool',
-    expect: 'Hello, Nick!',
-    floor: true,
-  },
-  {
-    name: 'sess-shared',
-    url: '/session_example',
-    cookies: 'hot',
-    expect: 'Hello, Nick!',
-    floor: true,
-  },
-  {
-    name: 'sess-new',
-    url: '/session_example?name=Nick',
-    cookies: 'none',
-    expect: 'Hello, Nick!',
-    floor: true,
-  },
-];
+/** The floor has no hello page: it answers the session scenarios only. */
+const FLOOR_SKIPS: ScenarioName[] = ['hello'];
 
 /** A server under measure: its Node process, and its cookie files. */
 interface Target {
   label: string;
   url: string;
   pid: number;
-  pool: string;
-  hot: string;
+  files: { shared: string; pool: string };
 }
 
 interface Figure {
   node: number;
   python: number;
-  rps: string;
-  requests: number;
   line: string;
-}
-
-function exec(cmd: string, args: string[], cwd?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
-
-async function newCookie(base: string): Promise<string> {
-  const res = await fetch(`${base}/session_example?name=Nick`);
-  await res.text();
-  return res.headers.getSetCookie()[0]!.split(';')[0]!;
-}
-
-/** Cookie files of `CONNS` sessions (one per connection) and of one (a hot session). */
-async function cookieFiles(url: string, label: string, tmp: string): Promise<[string, string]> {
-  const cookies: string[] = [];
-  for (let i = 0; i < CONNS; i++) cookies.push(await newCookie(url));
-  const pool = path.join(tmp, `cookies-${label}`);
-  const hot = path.join(tmp, `cookie-${label}`);
-  writeFileSync(pool, cookies.join('\n') + '\n');
-  writeFileSync(hot, cookies[0] + '\n');
-  return [pool, hot];
 }
 
 async function pseTarget(root: string, label: string, tmp: string): Promise<[Target, PseServer]> {
   const app = copyExamples(path.join(tmp, `app-${label}`));
   const server = await startPse(app, { command: pseCommand(root), workers: WORKERS });
-  const [pool, hot] = await cookieFiles(server.url, label, tmp);
-  return [{ label, url: server.url, pid: server.child.pid!, pool, hot }, server];
+  const files = await cookieFiles(server.url, path.join(tmp, `cookies-${label}`));
+  return [{ label, url: server.url, pid: server.child.pid!, files }, server];
 }
 
-/** One window of `s` on `t` (after a warm-up of 2 s): CPU per request of each side. */
-async function window(t: Target, s: Scenario, wrkDir: string): Promise<Figure> {
-  const file = { none: '-', pool: t.pool, hot: t.hot }[s.cookies];
-  const args = (seconds: number): string[] => [
-    '-t2',
-    `-c${CONNS}`,
-    `-d${seconds}s`,
-    '--timeout',
-    '5s',
-    '-s',
-    'bench.lua',
-    t.url + s.url,
-    '--',
-    file,
-    s.expect,
-    '2',
-  ];
-  await exec('wrk', args(2), wrkDir);
+/** One window of `s` on `t` (after a warm-up): CPU per request of each side. */
+async function window(t: Target, s: Scenario, dir: string): Promise<Figure> {
+  const file = cookieFileFor(s, t.files);
+  await wrk(dir, WARMUP, t.url + s.url, file, s.expect);
   // the floor's Python processes and PSE's workers alike: a worker respawned meanwhile is missed
   const children = childrenOf(t.pid);
   const node0 = cpuOf(t.pid);
   const py0 = children.reduce((sum, w) => sum + cpuOf(w), 0);
-  const out = await exec('wrk', args(SECONDS), wrkDir);
+  const result = await wrk(dir, SECONDS, t.url + s.url, file, s.expect);
   const node1 = cpuOf(t.pid);
   const py1 = children.reduce((sum, w) => sum + cpuOf(w), 0);
-  const result = out.split('\n').find((l) => l.startsWith('RESULT '));
-  if (!result) throw new Error(`wrk printed no RESULT line:\n${out}`);
   const requests = Number(/requests=(\d+)/.exec(result)![1]);
   const rps = /rps=([\d.]+)/.exec(result)![1]!;
-  const bad = /non2xx=(\d+) bad_body=(\d+)/.exec(result)!;
   const node = (node1 - node0) / requests;
   const python = (py1 - py0) / requests;
   return {
     node,
     python,
-    rps,
-    requests,
     line:
       `${t.label.padEnd(5)} ${s.name.padEnd(14)} node ${node.toFixed(1)} us/req, ` +
       `python ${python.toFixed(1)} us/req (all children), ${rps} req/s, ${requests} requests, ` +
-      `non2xx=${bad[1]} bad=${bad[2]}`,
+      `${failuresOf(result)} failed`,
   };
 }
 
 export async function run(): Promise<string[]> {
-  const wrkDir = path.join(PEERS_DIR, 'wrk');
-  if (!existsSync(path.join(wrkDir, 'bench.lua'))) return ['cpu: no bench-peers/wrk/bench.lua'];
+  const dir = peersWrkDir();
+  if (!dir) return ['cpu: no bench-peers/wrk/bench.lua'];
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'pse-bench-cpu-'));
   const base = process.env.PSE_BENCH_BASE;
   const scenarios = SCENARIOS.filter((s) => !ONLY || ONLY.includes(s.name));
@@ -192,7 +120,7 @@ export async function run(): Promise<string[]> {
     const [now, server] = await pseTarget(ROOT, 'now', tmp);
     servers.push(server);
     targets.push(now);
-    const floor = await floorServer((await benchPython()).executable, Number(WORKERS));
+    const floor = await floorServer(python.executable, Number(WORKERS));
     floorChild = floor.child;
     // the floor ignores what a cookie says: PSE's files serve it as well
     const floorTarget: Target = { ...now, label: FLOOR, url: floor.url, pid: floor.child.pid! };
@@ -200,8 +128,8 @@ export async function run(): Promise<string[]> {
     for (let round = 0; round < (base ? 2 : 1); round++) {
       for (const s of scenarios) {
         const figures = new Map<string, Figure>();
-        for (const t of [...targets, ...(s.floor ? [floorTarget] : [])]) {
-          const f = await window(t, s, wrkDir);
+        for (const t of [...targets, ...(FLOOR_SKIPS.includes(s.name) ? [] : [floorTarget])]) {
+          const f = await window(t, s, dir);
           figures.set(t.label, f);
           lines.push(f.line);
         }

@@ -21,7 +21,7 @@ import { bareServer } from './bare.js';
 import { measureCompile, sustainedRate } from './compile.js';
 import { floorServer, stopFloor } from './floor.js';
 import { QUIET_SHARE, loadAverage, settle } from './load.js';
-import { PG_URL, dropSchema } from './pg.js';
+import { dropSchema } from './pg.js';
 import {
   ROOT,
   benchPython,
@@ -225,7 +225,7 @@ export async function run(): Promise<string[]> {
   let floorNote: string;
   try {
     const pgApp = copyExamples(path.join(tmp, 'pg'));
-    onPostgres(pgApp, PG_URL, `${schema}.pse_session`);
+    onPostgres(pgApp, `${schema}.pse_session`);
     const start = async (app: string, development = false): Promise<PseServer> => {
       const s = await startPse(app, { development, workers: WORKERS });
       servers.push(s);
@@ -238,7 +238,7 @@ export async function run(): Promise<string[]> {
     const body = Buffer.from(await sample.arrayBuffer());
     const bare = await bareServer(body, sample.headers.get('content-type') ?? 'text/html');
     bareChild = bare.child;
-    const floor = await floorServer((await benchPython()).executable, Number(WORKERS));
+    const floor = await floorServer(python.executable, Number(WORKERS));
     floorChild = floor.child;
     const peers = await runningPeers();
     if (!peers.length)

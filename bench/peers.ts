@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { newCookie } from './cannon.js';
 import { loadAverage } from './load.js';
-import { PG_URL, dropSchema } from './pg.js';
+import { dropSchema } from './pg.js';
 import { PEERS_DIR, copyExamples, onPostgres, startPse, stopPse } from './pse-server.js';
 import {
   CONNS,
@@ -91,7 +91,7 @@ async function perConnWithPeers(wrkDir: string, tmp: string): Promise<string[]> 
   if (missing.length) lines.push(`  not running (not compared): ${missing.join(', ')}`);
   const schema = `pse_bench_peers_${process.pid}`;
   const pgApp = copyExamples(path.join(tmp, 'pg-app'));
-  onPostgres(pgApp, PG_URL, `${schema}.pse_session`);
+  onPostgres(pgApp, `${schema}.pse_session`);
   const sqlite = await startPse(copyExamples(path.join(tmp, 'sqlite-app')), {
     workers: process.env.PSE_BENCH_WORKERS,
   });

@@ -8,6 +8,7 @@ import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'no
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolvePython, type PythonInfo } from '../src/engine/runtime/python.js';
+import { PG_URL } from './pg.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -71,13 +72,13 @@ export function copyExamples(dest: string): string {
 }
 
 /**
- * Replaces `app`'s pse.conf by one that keeps its sessions in PostgreSQL (`table`: schema.name),
- * its workers on benchPython().
+ * Replaces `app`'s pse.conf by one that keeps its sessions in the benchmarks' PostgreSQL
+ * (`table`: schema.name), its workers on benchPython().
  */
-export function onPostgres(app: string, database: string, table: string): void {
+export function onPostgres(app: string, table: string): void {
   writeFileSync(
     path.join(app, 'pse.conf'),
-    `[Main]\nPythonExecutable = ${benchPythonName()}\n[plugins.session]\nType = postgresql\nDatabase = ${database}\nTable = ${table}\n`,
+    `[Main]\nPythonExecutable = ${benchPythonName()}\n[plugins.session]\nType = postgresql\nDatabase = ${PG_URL}\nTable = ${table}\n`,
   );
 }
 

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { NGINX, startNginx, type Nginx } from '../test/scale/processes.js';
 import { CONNECTIONS, cannon, newCookie, type CannonResult } from './cannon.js';
 import { loadAverage } from './load.js';
-import { PG_URL, dropSchema } from './pg.js';
+import { dropSchema } from './pg.js';
 import { copyExamples, onPostgres, startPse, stopPse, type PseServer } from './pse-server.js';
 
 const SECONDS = Number(process.env.PSE_BENCH_SECONDS ?? 5);
@@ -81,11 +81,7 @@ export async function run(): Promise<string[]> {
             path.join(tmp, `${round}-${store}-${setup.replace(/\W+/g, '-')}`),
           );
           if (store === 'PostgreSQL')
-            onPostgres(
-              app,
-              PG_URL,
-              `${schema}.pse_session_${round}_${setup === '1 process' ? 1 : 2}`,
-            );
+            onPostgres(app, `${schema}.pse_session_${round}_${setup === '1 process' ? 1 : 2}`);
           const server = await start(app, setup);
           try {
             const cookies: string[] = [];
